@@ -1,0 +1,164 @@
+//! Field errors (the contract's `{"field":["msg"]}` bodies) and the domain error shared by every
+//! domain crate. The HTTP layer maps `DomainError` to status codes and bodies in one place.
+
+use serde_json::{Map, Value};
+
+/// Validation errors keyed by field. Values are either a list of messages or a nested
+/// `FieldErrors` (for nested objects such as `endereco`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldErrors {
+    map: Map<String, Value>,
+}
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Single-message error on one field.
+    pub fn single(field: &str, msg: impl Into<String>) -> Self {
+        let mut e = Self::new();
+        e.add(field, msg);
+        e
+    }
+
+    /// Appends a message to `field`.
+    pub fn add(&mut self, field: &str, msg: impl Into<String>) {
+        let entry = self
+            .map
+            .entry(field.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = entry {
+            list.push(Value::String(msg.into()));
+        }
+    }
+
+    /// Stores nested errors under `field` (no-op when `nested` is empty).
+    pub fn nest(&mut self, field: &str, nested: FieldErrors) {
+        if !nested.is_empty() {
+            self.map.insert(field.to_string(), Value::Object(nested.map));
+        }
+    }
+
+    /// Sets a raw value (used for the few contract bodies whose value is a bare string).
+    pub fn set_raw(&mut self, field: &str, value: Value) {
+        self.map.insert(field.to_string(), value);
+    }
+
+    /// Merges another set of errors into this one.
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (k, v) in other.map {
+            self.map.insert(k, v);
+        }
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.map.contains_key(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// `Ok(())` when empty, else `Err(DomainError::Validation(self))`.
+    pub fn into_result(self) -> Result<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self))
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.map.clone())
+    }
+
+    pub fn into_json(self) -> Value {
+        Value::Object(self.map)
+    }
+}
+
+/// The error every domain use case returns. Variants carry exactly what the HTTP contract
+/// needs to render; internal causes are kept as text for the log and never sent to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Lookup miss: `404 {"detail":"No <model> matches the given query."}`.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Endpoint-specific 404: `404 {"error":"<msg>"}`.
+    #[error("not found: {0}")]
+    NotFoundMsg(String),
+    /// Field validation: `400 {"field":["msg"]}`.
+    #[error("validation failed: {0:?}")]
+    Validation(FieldErrors),
+    /// Endpoint-specific failure: `400 {"error":"<msg>"}`.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A request that fails with a contract-specific body and status.
+    #[error("rejected with status {status}")]
+    Rejected { status: u16, body: Value },
+    /// Generic 403 (`None`) or endpoint-specific `{"error":"<msg>"}` 403.
+    #[error("forbidden")]
+    Forbidden(Option<String>),
+    /// A state conflict (rendered as 409 unless mapped otherwise).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Too many attempts; retry after the given seconds.
+    #[error("throttled for {0}s")]
+    Throttled(u64),
+    /// An upstream dependency failed: 503 with the given body.
+    #[error("unavailable")]
+    Unavailable(Value),
+    /// A bug or infrastructure failure: logged, rendered as a generic 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    pub fn field(field: &str, msg: impl Into<String>) -> Self {
+        DomainError::Validation(FieldErrors::single(field, msg))
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        DomainError::Internal(e.to_string())
+    }
+
+    /// Builds a `Rejected` from a JSON object of string pairs.
+    pub fn rejected(status: u16, body: Value) -> Self {
+        DomainError::Rejected { status, body }
+    }
+}
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;
+
+/// Convenience to build a JSON object from `(key, value)` pairs.
+pub fn object(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        m.insert(k.to_string(), v);
+    }
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_collect_and_nest() {
+        let mut e = FieldErrors::new();
+        assert!(e.is_empty());
+        e.add("cnpj", "CNPJ inválido");
+        e.add("cnpj", "outro");
+        let mut inner = FieldErrors::new();
+        inner.add("cep", "x");
+        e.nest("endereco", inner);
+        e.nest("vazio", FieldErrors::new());
+        assert_eq!(
+            e.to_json(),
+            serde_json::json!({"cnpj":["CNPJ inválido","outro"],"endereco":{"cep":["x"]}})
+        );
+        assert!(matches!(e.into_result(), Err(DomainError::Validation(_))));
+        assert!(FieldErrors::new().into_result().is_ok());
+    }
+}

@@ -1,0 +1,14 @@
+//! Shared kernel of DX Connect: value objects, the field-error type every validation returns,
+//! pagination primitives, the domain error, and ports used by more than one domain.
+
+pub mod cep;
+pub mod clock;
+pub mod error;
+pub mod messages;
+pub mod page;
+pub mod storage;
+pub mod values;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{DomainError, FieldErrors, Result};
+pub use page::{OrderBy, Page, PageRequest};
