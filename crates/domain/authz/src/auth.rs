@@ -1,0 +1,409 @@
+//! Login, refresh and authentication of access tokens.
+
+use crate::permissions;
+use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
+use crate::throttle::LoginThrottle;
+use kernel::error::object;
+use kernel::{Clock, DomainError, FieldErrors, Result, messages as m};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_superuser: bool,
+    pub is_active: bool,
+    pub permissions: HashSet<String>,
+}
+
+impl Principal {
+    /// Superusers hold every permission.
+    pub fn has_perm(&self, code: &str) -> bool {
+        self.is_superuser || self.permissions.contains(code)
+    }
+
+    /// Row scope for owner-scoped resources: `None` = everything (superuser).
+    pub fn owner_scope(&self) -> Option<i64> {
+        (!self.is_superuser).then_some(self.id)
+    }
+
+    /// Returns `Forbidden` unless the caller holds `code`.
+    pub fn require(&self, code: &str) -> Result<()> {
+        if self.has_perm(code) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(None))
+        }
+    }
+}
+
+/// Why a token was refused (each has its own contract body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    InvalidToken,
+    WrongType,
+    UserNotFound,
+    UserInactive,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenPair {
+    pub refresh: String,
+    pub access: String,
+}
+
+pub struct AuthConfig {
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    /// How long an authenticated principal may be served from memory.
+    pub cache_ttl_secs: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_ttl_secs: 300,
+            refresh_ttl_secs: 86_400,
+            cache_ttl_secs: 10,
+        }
+    }
+}
+
+pub struct AuthService {
+    agents: Arc<dyn AgentRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn TokenCodec>,
+    clock: Arc<dyn Clock>,
+    throttle: LoginThrottle,
+    config: AuthConfig,
+    cache: RwLock<HashMap<i64, (Arc<Principal>, i64)>>,
+}
+
+const BAD_CREDENTIALS: &str = "Usuário e/ou senha incorreto(s)";
+
+impl AuthService {
+    pub fn new(
+        agents: Arc<dyn AgentRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenCodec>,
+        clock: Arc<dyn Clock>,
+        config: AuthConfig,
+    ) -> Self {
+        Self {
+            agents,
+            hasher,
+            tokens,
+            clock,
+            throttle: LoginThrottle::new(10, 300),
+            config,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// `POST /auth/token/`. `client` identifies the caller's address for throttling.
+    pub async fn login(&self, body: &Value, client: &str) -> Result<TokenPair> {
+        let (username, password) = credentials(body)?;
+        let now = self.clock.now().timestamp();
+        let keys = vec![format!("ip:{client}"), format!("user:{}", username.to_lowercase())];
+        if let Some(wait) = self.throttle.blocked_for(&keys, now) {
+            return Err(DomainError::Throttled(wait));
+        }
+        let agent = self.agents.find_by_username(&username).await?;
+        let ok = match &agent {
+            Some(a) => self.hasher.verify(&password, &a.password_hash).await && a.is_active,
+            None => {
+                // Same work as a real check so timing does not reveal unknown usernames.
+                let _ = self.hasher.verify(&password, DUMMY_HASH).await;
+                false
+            }
+        };
+        let Some(agent) = agent.filter(|_| ok) else {
+            self.throttle.record_failure(&keys, now);
+            return Err(DomainError::rejected(
+                401,
+                object([("detail", Value::from(BAD_CREDENTIALS))]),
+            ));
+        };
+        self.throttle.clear(&keys[1]);
+        let now = self.clock.now();
+        Ok(TokenPair {
+            refresh: self.tokens.issue(agent.id, TokenKind::Refresh, now, self.config.refresh_ttl_secs)?,
+            access: self.tokens.issue(agent.id, TokenKind::Access, now, self.config.access_ttl_secs)?,
+        })
+    }
+
+    /// `POST /auth/refresh/`: a new access token for a valid refresh token.
+    pub async fn refresh(&self, body: &Value) -> Result<String> {
+        let refresh = match body.get("refresh") {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(Value::String(_)) => return Err(DomainError::field("refresh", m::BLANK)),
+            Some(Value::Null) => return Err(DomainError::field("refresh", m::NULL)),
+            Some(_) => return Err(DomainError::field("refresh", m::NOT_A_STRING)),
+            None => return Err(DomainError::field("refresh", m::REQUIRED)),
+        };
+        let invalid = |msg: &str| {
+            DomainError::rejected(
+                401,
+                object([("detail", Value::from(msg)), ("code", Value::from("token_not_valid"))]),
+            )
+        };
+        let now = self.clock.now();
+        let claims = self
+            .tokens
+            .decode(&refresh, now)
+            .map_err(|TokenError::Invalid| invalid("O token é inválido ou expirado"))?;
+        if claims.kind != TokenKind::Refresh {
+            return Err(invalid("Token tem tipo errado"));
+        }
+        match self.agents.get(claims.user_id).await? {
+            Some(a) if a.is_active => {}
+            _ => return Err(invalid("O token é inválido ou expirado")),
+        }
+        self.tokens.issue(claims.user_id, TokenKind::Access, now, self.config.access_ttl_secs)
+    }
+
+    /// Validates an access token and loads the caller (served from a short-lived cache that
+    /// every agent/group write invalidates).
+    pub async fn authenticate(&self, token: &str) -> std::result::Result<Arc<Principal>, AuthOutcome> {
+        let now = self.clock.now();
+        let claims = self.tokens.decode(token, now).map_err(|_| AuthFailure::InvalidToken)?;
+        if claims.kind != TokenKind::Access {
+            return Err(AuthFailure::WrongType.into());
+        }
+        let ts = now.timestamp();
+        if let Some((p, at)) = self.cache_get(claims.user_id) {
+            if ts - at < self.config.cache_ttl_secs {
+                return check_active(p);
+            }
+        }
+        let principal = Arc::new(self.load_principal(claims.user_id).await?.ok_or(AuthFailure::UserNotFound)?);
+        if let Ok(mut c) = self.cache.write() {
+            if c.len() > 50_000 {
+                c.clear();
+            }
+            c.insert(claims.user_id, (principal.clone(), ts));
+        }
+        check_active(principal)
+    }
+
+    fn cache_get(&self, id: i64) -> Option<(Arc<Principal>, i64)> {
+        self.cache.read().ok()?.get(&id).cloned()
+    }
+
+    /// Forgets every cached principal (called after agent or group changes).
+    pub fn invalidate(&self) {
+        if let Ok(mut c) = self.cache.write() {
+            c.clear();
+        }
+    }
+
+    async fn load_principal(&self, id: i64) -> Result<Option<Principal>> {
+        let Some(a) = self.agents.get(id).await? else {
+            return Ok(None);
+        };
+        let permissions = if a.is_superuser {
+            permissions::all().iter().map(|p| p.code()).collect()
+        } else {
+            self.agents.permission_codes(id).await?.into_iter().collect()
+        };
+        Ok(Some(Principal {
+            id: a.id,
+            username: a.username,
+            email: a.email,
+            display_name: a.display_name,
+            is_superuser: a.is_superuser,
+            is_active: a.is_active,
+            permissions,
+        }))
+    }
+}
+
+/// Result of a failed authentication: a token problem or an infrastructure error.
+#[derive(Debug)]
+pub enum AuthOutcome {
+    Refused(AuthFailure),
+    Error(DomainError),
+}
+
+impl From<AuthFailure> for AuthOutcome {
+    fn from(f: AuthFailure) -> Self {
+        AuthOutcome::Refused(f)
+    }
+}
+
+impl From<DomainError> for AuthOutcome {
+    fn from(e: DomainError) -> Self {
+        AuthOutcome::Error(e)
+    }
+}
+
+fn check_active(p: Arc<Principal>) -> std::result::Result<Arc<Principal>, AuthOutcome> {
+    if p.is_active {
+        Ok(p)
+    } else {
+        Err(AuthFailure::UserInactive.into())
+    }
+}
+
+/// A valid argon2id hash of a random string, verified against when the username is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0T3q0V0cS0b4i9bY4m6jv8o0mKkq3fS0xkYg6vZ2t5Q";
+
+fn credentials(body: &Value) -> Result<(String, String)> {
+    let mut errors = FieldErrors::new();
+    let mut get = |k: &str| match body.get(k) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::String(_)) => {
+            errors.add(k, m::BLANK);
+            None
+        }
+        Some(Value::Null) => {
+            errors.add(k, m::NULL);
+            None
+        }
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(_) => {
+            errors.add(k, m::NOT_A_STRING);
+            None
+        }
+        None => {
+            errors.add(k, m::REQUIRED);
+            None
+        }
+    };
+    let u = get("username");
+    let p = get("password");
+    errors.into_result()?;
+    match (u, p) {
+        (Some(u), Some(p)) => Ok((u.trim().to_string(), p)),
+        _ => Err(DomainError::internal("credentials")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Agent;
+    use crate::ports::{Claims, MockAgentRepository, MockPasswordHasher, MockTokenCodec};
+    use chrono::{TimeZone, Utc};
+    use futures_executor::block_on;
+    use kernel::clock::MockClock;
+    use mockall::predicate::eq;
+    use serde_json::json;
+
+    fn agent(active: bool) -> Agent {
+        Agent {
+            id: 7,
+            username: "maria".into(),
+            email: "m@x.com".into(),
+            display_name: "Maria".into(),
+            phone_number: String::new(),
+            is_active: active,
+            is_superuser: false,
+            password_hash: "H".into(),
+            criado_em: Utc.timestamp_opt(0, 0).unwrap(),
+            groups: vec![],
+        }
+    }
+
+    fn clock() -> Arc<MockClock> {
+        let mut c = MockClock::new();
+        c.expect_now().returning(|| Utc.timestamp_opt(1_700_000_000, 0).unwrap());
+        Arc::new(c)
+    }
+
+    fn service(repo: MockAgentRepository, hasher: MockPasswordHasher, tokens: MockTokenCodec) -> AuthService {
+        AuthService::new(Arc::new(repo), Arc::new(hasher), Arc::new(tokens), clock(), AuthConfig::default())
+    }
+
+    #[test]
+    fn login_issues_pair_and_rejects_bad_password() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_find_by_username().with(eq("maria")).returning(|_| Ok(Some(agent(true))));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|p, _| p == "certa");
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_issue().returning(|id, k, _, ttl| Ok(format!("{id}-{}-{ttl}", k.as_str())));
+        let s = service(repo, hasher, tokens);
+        let pair = block_on(s.login(&json!({"username":"maria","password":"certa"}), "1.2.3.4")).unwrap();
+        assert_eq!(pair.access, "7-access-300");
+        assert_eq!(pair.refresh, "7-refresh-86400");
+        let err = block_on(s.login(&json!({"username":"maria","password":"x"}), "1.2.3.4")).unwrap_err();
+        assert!(matches!(err, DomainError::Rejected { status: 401, .. }));
+    }
+
+    #[test]
+    fn login_requires_fields_and_throttles() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_find_by_username().returning(|_| Ok(None));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| false);
+        let s = service(repo, hasher, MockTokenCodec::new());
+        match block_on(s.login(&json!({}), "ip")).unwrap_err() {
+            DomainError::Validation(e) => {
+                assert_eq!(e.to_json(), json!({"username":[m::REQUIRED],"password":[m::REQUIRED]}))
+            }
+            other => panic!("{other:?}"),
+        }
+        for _ in 0..10 {
+            let e = block_on(s.login(&json!({"username":"x","password":"y"}), "ip")).unwrap_err();
+            assert!(matches!(e, DomainError::Rejected { .. }));
+        }
+        let e = block_on(s.login(&json!({"username":"other","password":"y"}), "ip")).unwrap_err();
+        assert!(matches!(e, DomainError::Throttled(300)));
+    }
+
+    #[test]
+    fn authenticate_checks_type_user_and_activity() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_get().with(eq(7)).returning(|_| Ok(Some(agent(false))));
+        repo.expect_get().with(eq(8)).returning(|_| Ok(None));
+        repo.expect_permission_codes().returning(|_| Ok(vec!["core.manage_config_chat".into()]));
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_decode().returning(|t, _| {
+            let (id, kind) = match t {
+                "a7" => (7, TokenKind::Access),
+                "a8" => (8, TokenKind::Access),
+                "r7" => (7, TokenKind::Refresh),
+                _ => return Err(TokenError::Invalid),
+            };
+            Ok(Claims { user_id: id, kind, exp: 0, iat: 0, jti: String::new() })
+        });
+        let s = service(repo, MockPasswordHasher::new(), tokens);
+        let refused = |t: &str| match block_on(s.authenticate(t)) {
+            Err(AuthOutcome::Refused(f)) => f,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(refused("bad"), AuthFailure::InvalidToken);
+        assert_eq!(refused("r7"), AuthFailure::WrongType);
+        assert_eq!(refused("a8"), AuthFailure::UserNotFound);
+        assert_eq!(refused("a7"), AuthFailure::UserInactive);
+    }
+
+    #[test]
+    fn refresh_rules() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_get().returning(|_| Ok(Some(agent(true))));
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_decode().returning(|t, _| match t {
+            "r" => Ok(Claims { user_id: 7, kind: TokenKind::Refresh, exp: 0, iat: 0, jti: String::new() }),
+            "a" => Ok(Claims { user_id: 7, kind: TokenKind::Access, exp: 0, iat: 0, jti: String::new() }),
+            _ => Err(TokenError::Invalid),
+        });
+        tokens.expect_issue().returning(|_, _, _, _| Ok("new".into()));
+        let s = service(repo, MockPasswordHasher::new(), tokens);
+        assert_eq!(block_on(s.refresh(&json!({"refresh":"r"}))).unwrap(), "new");
+        let body = |v| match block_on(s.refresh(&v)).unwrap_err() {
+            DomainError::Rejected { body, .. } => body["detail"].clone(),
+            DomainError::Validation(e) => e.to_json(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(body(json!({"refresh":"a"})), "Token tem tipo errado");
+        assert_eq!(body(json!({"refresh":"zz"})), "O token é inválido ou expirado");
+        assert_eq!(body(json!({})), json!({"refresh":[m::REQUIRED]}));
+    }
+}
