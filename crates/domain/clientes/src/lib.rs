@@ -1,0 +1,14 @@
+//! Clientes (customer companies), grupos de empresa, contatos, the public chat-intake lookups
+//! and cadastro manual.
+
+pub mod chat;
+pub mod cliente;
+pub mod contato;
+pub mod filter;
+pub mod grupo;
+pub mod ports;
+pub mod service;
+
+pub use cliente::{Cliente, ClienteData, ClienteStats};
+pub use contato::{Contato, ContatoData};
+pub use grupo::GrupoEmpresa;

@@ -1,0 +1,58 @@
+//! Ports of the clientes domain.
+
+use crate::cliente::{Cliente, ClienteData, ClienteStats};
+use crate::contato::{Contato, ContatoData, ContatoFilter};
+use crate::filter::ClienteFilter;
+use crate::grupo::{GrupoData, GrupoEmpresa};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kernel::{OrderBy, Page, PageRequest, Result};
+
+/// Lists return `Ok(None)` when the requested page does not exist.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ClienteRepository: Send + Sync {
+    async fn list(&self, filter: &ClienteFilter, order: &[OrderBy], page: PageRequest) -> Result<Option<Page<Cliente>>>;
+    /// `owner`: only a cliente created by that agent.
+    async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>>;
+    /// A taken CNPJ → `Conflict`.
+    async fn insert(&self, data: &ClienteData, criado_por: Option<i64>) -> Result<Cliente>;
+    /// A taken CNPJ → `Conflict`.
+    async fn update(&self, id: i64, data: &ClienteData, atualizado_por: Option<i64>) -> Result<Cliente>;
+    /// Hard delete, cascading to contatos, documentos, filas and atendimentos.
+    async fn delete(&self, id: i64) -> Result<()>;
+    async fn stats(&self, owner: Option<i64>, recent_since: DateTime<Utc>) -> Result<ClienteStats>;
+    async fn cnpj_taken(&self, cnpj: &str, except: Option<i64>) -> Result<bool>;
+    /// The highest NNNN among placeholder CNPJs `00.000.000/NNNN-00` (0 when none).
+    async fn max_placeholder_seq(&self) -> Result<u32>;
+    async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>>;
+    /// A cliente whose razão social or nome fantasia equals `nome`, case-insensitively.
+    async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait GrupoEmpresaRepository: Send + Sync {
+    async fn list(&self, search: &[String], order: &[OrderBy], page: PageRequest) -> Result<Option<Page<GrupoEmpresa>>>;
+    async fn get(&self, id: i64) -> Result<Option<GrupoEmpresa>>;
+    async fn insert(&self, data: &GrupoData) -> Result<GrupoEmpresa>;
+    async fn update(&self, id: i64, data: &GrupoData) -> Result<GrupoEmpresa>;
+    /// Deletes the group; its clientes keep existing with `grupo_empresa` null.
+    async fn delete(&self, id: i64) -> Result<bool>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ContatoRepository: Send + Sync {
+    async fn list(&self, filter: &ContatoFilter, order: &[OrderBy], page: PageRequest) -> Result<Option<Page<Contato>>>;
+    /// Active contatos only; `only_active_clientes` also hides contatos of non-active clientes.
+    async fn get(&self, id: i64, only_active_clientes: bool) -> Result<Option<Contato>>;
+    /// A taken (cliente, whatsapp) pair → `Conflict`.
+    async fn insert(&self, data: &ContatoData) -> Result<Contato>;
+    async fn update(&self, id: i64, data: &ContatoData) -> Result<Contato>;
+    async fn deactivate(&self, id: i64) -> Result<()>;
+    async fn find_active_by_whatsapp(&self, whatsapp: &str) -> Result<Vec<Contato>>;
+    /// In one transaction: creates `nova_empresa` when given (its id replaces
+    /// `contato.cliente`), then the contato.
+    async fn cadastrar(&self, nova_empresa: Option<ClienteData>, contato: &ContatoData) -> Result<Contato>;
+}

@@ -1,0 +1,379 @@
+//! Use cases of clientes, grupos de empresa and contatos.
+
+use crate::cliente::{self, CNPJ_TAKEN, Cliente, ClienteData, ClienteStats, STATUS};
+use crate::contato::{self, Contato, ContatoData, ContatoFilter, UNIQUE_MSG};
+use crate::filter::{ClienteFilter, cliente_ordering};
+use crate::grupo::{self, GrupoData, GrupoEmpresa};
+use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use chrono::Duration;
+use kernel::input::Input;
+use kernel::page::search_terms;
+use kernel::{Clock, DomainError, FieldErrors, OrderBy, Page, PageRequest, Result, messages as m};
+use std::sync::Arc;
+
+type Query = [(String, String)];
+
+fn page_or_404<T>(p: Option<Page<T>>) -> Result<Page<T>> {
+    p.ok_or_else(|| DomainError::rejected(404, kernel::error::object([("detail", "Página inválida.".into())])))
+}
+
+fn invalid_status() -> DomainError {
+    DomainError::BadRequest(format!(
+        "Status inválido. Opções: [{}]",
+        STATUS.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+/// `00.000.000/NNNN-00`: a CNPJ placeholder that can never collide with a real one.
+pub fn placeholder_cnpj(seq: u32) -> String {
+    format!("00.000.000/{seq:04}-00")
+}
+
+pub struct ClienteService {
+    pub(crate) clientes: Arc<dyn ClienteRepository>,
+    grupos: Arc<dyn GrupoEmpresaRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ClienteService {
+    pub fn new(clientes: Arc<dyn ClienteRepository>, grupos: Arc<dyn GrupoEmpresaRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { clientes, grupos, clock }
+    }
+
+    pub async fn list(&self, query: &Query, owner: Option<i64>, page: PageRequest) -> Result<Page<Cliente>> {
+        let filter = ClienteFilter::from_query(query, owner)?;
+        page_or_404(self.clientes.list(&filter, &cliente_ordering(query), page).await?)
+    }
+
+    /// `/clientes/status/{status}/`.
+    pub async fn list_by_status(&self, status: &str, query: &Query, owner: Option<i64>, page: PageRequest) -> Result<Page<Cliente>> {
+        if !STATUS.contains(&status) {
+            return Err(invalid_status());
+        }
+        let mut filter = ClienteFilter::from_query(query, owner)?;
+        filter.status = Some(status.to_string());
+        page_or_404(self.clientes.list(&filter, &cliente_ordering(query), page).await?)
+    }
+
+    pub async fn get(&self, id: i64, owner: Option<i64>) -> Result<Cliente> {
+        self.clientes.get(id, owner).await?.ok_or(DomainError::NotFound("Cliente"))
+    }
+
+    pub async fn create(&self, input: &Input, user: i64) -> Result<Cliente> {
+        let mut data = ClienteData::defaults(String::new());
+        self.validate(input, &mut data, None).await?;
+        self.insert_with_placeholder(data, Some(user)).await
+    }
+
+    /// Inserts `data`; an empty `cnpj` gets the next placeholder (retried on a race).
+    pub async fn insert_with_placeholder(&self, mut data: ClienteData, user: Option<i64>) -> Result<Cliente> {
+        let wants_placeholder = data.cnpj.is_empty();
+        for _ in 0..5 {
+            if wants_placeholder {
+                data.cnpj = placeholder_cnpj(self.clientes.max_placeholder_seq().await? + 1);
+            }
+            match self.clientes.insert(&data, user).await {
+                Err(DomainError::Conflict(_)) if wants_placeholder => continue,
+                Err(DomainError::Conflict(_)) => return Err(DomainError::field("cnpj", CNPJ_TAKEN)),
+                other => return other,
+            }
+        }
+        Err(DomainError::internal("could not allocate a placeholder CNPJ"))
+    }
+
+    /// PUT and PATCH (every field optional for both, as observed).
+    pub async fn update(&self, id: i64, input: &Input, user: i64, owner: Option<i64>) -> Result<Cliente> {
+        let current = self.get(id, owner).await?;
+        let mut data = current.data.clone();
+        self.validate(input, &mut data, Some(id)).await?;
+        match self.clientes.update(id, &data, Some(user)).await {
+            Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
+            other => other,
+        }
+    }
+
+    pub async fn delete(&self, id: i64, owner: Option<i64>) -> Result<()> {
+        self.get(id, owner).await?;
+        self.clientes.delete(id).await
+    }
+
+    /// `PATCH /clientes/{id}/status/`.
+    pub async fn set_status(&self, id: i64, body: &serde_json::Value, user: i64, owner: Option<i64>) -> Result<Cliente> {
+        let current = self.get(id, owner).await?;
+        let status = match body.get("status") {
+            None | Some(serde_json::Value::Null) => {
+                return Err(DomainError::BadRequest("Campo \"status\" é obrigatório".into()));
+            }
+            Some(serde_json::Value::String(s)) if STATUS.contains(&s.as_str()) => s.clone(),
+            Some(_) => return Err(invalid_status()),
+        };
+        let mut data = current.data;
+        data.status = status;
+        self.clientes.update(id, &data, Some(user)).await
+    }
+
+    pub async fn stats(&self, owner: Option<i64>) -> Result<ClienteStats> {
+        let since = self.clock.now() - Duration::days(30);
+        let mut s = self.clientes.stats(owner, since).await?;
+        for st in STATUS {
+            s.por_status.entry(st.to_string()).or_insert(0);
+        }
+        for r in cliente::REGIMES {
+            s.por_regime_tributario.entry(r.to_string()).or_insert(0);
+        }
+        Ok(s)
+    }
+
+    async fn validate(&self, input: &Input, data: &mut ClienteData, id: Option<i64>) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        cliente::apply_input(input, data, &mut errors);
+        if input.has("grupo_empresa") && !errors.has("grupo_empresa") {
+            if let Some(g) = data.grupo_empresa {
+                if self.grupos.get(g).await?.is_none() {
+                    errors.add("grupo_empresa", m::invalid_pk(&g.to_string()));
+                }
+            }
+        }
+        if input.has("cnpj") && !errors.has("cnpj") && self.clientes.cnpj_taken(&data.cnpj, id).await? {
+            errors.add("cnpj", CNPJ_TAKEN);
+        }
+        errors.into_result()
+    }
+
+    // ----- grupos de empresa -----
+
+    pub async fn list_grupos(&self, query: &Query, page: PageRequest) -> Result<Page<GrupoEmpresa>> {
+        let search = search_terms(query.iter().find(|(k, _)| k == "search").map(|(_, v)| v.as_str()));
+        let raw = query.iter().find(|(k, _)| k == "ordering").map(|(_, v)| v.as_str());
+        let order = OrderBy::parse(raw, &grupo::ORDERING, &[OrderBy::asc("nome")]);
+        page_or_404(self.grupos.list(&search, &order, page).await?)
+    }
+
+    pub async fn get_grupo(&self, id: i64) -> Result<GrupoEmpresa> {
+        self.grupos.get(id).await?.ok_or(DomainError::NotFound("GrupoEmpresa"))
+    }
+
+    pub async fn create_grupo(&self, input: &Input) -> Result<GrupoEmpresa> {
+        let mut data = GrupoData { nome: String::new(), descricao: None, ativo: true };
+        let mut errors = FieldErrors::new();
+        input.require(&["nome"], &mut errors);
+        apply_grupo(input, &mut data, &mut errors);
+        errors.into_result()?;
+        self.grupos.insert(&data).await
+    }
+
+    pub async fn update_grupo(&self, id: i64, input: &Input, full: bool) -> Result<GrupoEmpresa> {
+        let g = self.get_grupo(id).await?;
+        let mut data = GrupoData { nome: g.nome, descricao: g.descricao, ativo: g.ativo };
+        let mut errors = FieldErrors::new();
+        if full {
+            input.require(&["nome"], &mut errors);
+        }
+        apply_grupo(input, &mut data, &mut errors);
+        errors.into_result()?;
+        self.grupos.update(id, &data).await
+    }
+
+    pub async fn delete_grupo(&self, id: i64) -> Result<()> {
+        if self.grupos.delete(id).await? {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound("GrupoEmpresa"))
+        }
+    }
+}
+
+fn apply_grupo(input: &Input, data: &mut GrupoData, errors: &mut FieldErrors) {
+    if let Some(v) = input.text("nome", Some(255), false, errors) {
+        data.nome = v;
+    }
+    if let Some(v) = input.string("descricao", None, true, true, errors) {
+        data.descricao = v;
+    }
+    if let Some(v) = input.boolean("ativo", errors) {
+        data.ativo = v;
+    }
+}
+
+/// Contatos CRUD (scope: active rows; non-superusers only contatos of active clientes).
+pub struct ContatoService {
+    contatos: Arc<dyn ContatoRepository>,
+    clientes: Arc<dyn ClienteRepository>,
+}
+
+impl ContatoService {
+    pub fn new(contatos: Arc<dyn ContatoRepository>, clientes: Arc<dyn ClienteRepository>) -> Self {
+        Self { contatos, clientes }
+    }
+
+    pub async fn list(&self, query: &Query, superuser: bool, page: PageRequest) -> Result<Page<Contato>> {
+        let filter = ContatoFilter::from_query(query, !superuser)?;
+        let raw = query.iter().find(|(k, _)| k == "ordering").map(|(_, v)| v.as_str());
+        let order = OrderBy::parse(raw, &contato::ORDERING, &[OrderBy::asc("nome")]);
+        page_or_404(self.contatos.list(&filter, &order, page).await?)
+    }
+
+    pub async fn get(&self, id: i64, superuser: bool) -> Result<Contato> {
+        self.contatos.get(id, !superuser).await?.ok_or(DomainError::NotFound("ContatoCliente"))
+    }
+
+    pub async fn create(&self, input: &Input) -> Result<Contato> {
+        let mut data = ContatoData { cliente: 0, nome: String::new(), cargo: None, whatsapp: String::new(), email: None, ativo: true };
+        self.validate(input, &mut data, true).await?;
+        self.contatos.insert(&data).await.map_err(unique_error)
+    }
+
+    pub async fn update(&self, id: i64, input: &Input, full: bool, superuser: bool) -> Result<Contato> {
+        let current = self.get(id, superuser).await?;
+        let mut data = current.data;
+        self.validate(input, &mut data, full).await?;
+        self.contatos.update(id, &data).await.map_err(unique_error)
+    }
+
+    pub async fn delete(&self, id: i64, superuser: bool) -> Result<()> {
+        self.get(id, superuser).await?;
+        self.contatos.deactivate(id).await
+    }
+
+    async fn validate(&self, input: &Input, data: &mut ContatoData, full: bool) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        if full {
+            input.require(&["cliente", "nome", "whatsapp"], &mut errors);
+        }
+        contato::apply_input(input, data, &mut errors);
+        if input.has("cliente") && !errors.has("cliente") && self.clientes.get(data.cliente, None).await?.is_none() {
+            errors.add("cliente", m::invalid_pk(&data.cliente.to_string()));
+        }
+        errors.into_result()
+    }
+}
+
+fn unique_error(e: DomainError) -> DomainError {
+    match e {
+        DomainError::Conflict(_) => DomainError::field("non_field_errors", UNIQUE_MSG),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockClienteRepository, MockContatoRepository, MockGrupoEmpresaRepository};
+    use chrono::Utc;
+    use futures_executor::block_on;
+    use kernel::clock::MockClock;
+    use serde_json::json;
+
+    fn clock() -> Arc<MockClock> {
+        let mut c = MockClock::new();
+        c.expect_now().returning(Utc::now);
+        Arc::new(c)
+    }
+
+    fn stored(data: &ClienteData, by: Option<i64>) -> Cliente {
+        Cliente { id: 1, data: data.clone(), grupo_empresa_nome: None, criado_em: Utc::now(), atualizado_em: Utc::now(), criado_por: by, atualizado_por: None }
+    }
+
+    fn input(v: serde_json::Value) -> Input {
+        Input::json(v.as_object().cloned().unwrap())
+    }
+
+    #[test]
+    fn create_without_cnpj_gets_next_placeholder_and_retries_races() {
+        let mut repo = MockClienteRepository::new();
+        let mut seq = 4;
+        repo.expect_max_placeholder_seq().returning(move || {
+            seq += 1;
+            Ok(seq)
+        });
+        let mut calls = 0;
+        repo.expect_insert().returning(move |d, by| {
+            calls += 1;
+            if calls == 1 { Err(DomainError::Conflict("cnpj".into())) } else { Ok(stored(d, by)) }
+        });
+        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
+        let c = block_on(s.create(&input(json!({"razao_social":"ACME"})), 9)).unwrap();
+        assert_eq!(c.data.cnpj, "00.000.000/0007-00");
+        assert_eq!(c.criado_por, Some(9));
+        assert_eq!(c.data.responsavel_legal_cpf, "000.000.000-00");
+    }
+
+    #[test]
+    fn duplicate_cnpj_and_unknown_group_are_field_errors() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_cnpj_taken().returning(|_, _| Ok(true));
+        let mut grupos = MockGrupoEmpresaRepository::new();
+        grupos.expect_get().returning(|_| Ok(None));
+        let s = ClienteService::new(Arc::new(repo), Arc::new(grupos), clock());
+        match block_on(s.create(&input(json!({"cnpj":"11.222.333/0001-81","grupo_empresa":5})), 1)).unwrap_err() {
+            DomainError::Validation(e) => assert_eq!(
+                e.to_json(),
+                json!({"cnpj":[CNPJ_TAKEN],"grupo_empresa":["Pk inválido \"5\" - objeto não existe."]})
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn status_rules() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get().returning(|_, _| Ok(Some(stored(&ClienteData::defaults("x".into()), Some(1)))));
+        repo.expect_update().returning(|_, d, _| Ok(stored(d, Some(1))));
+        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
+        let c = block_on(s.set_status(1, &json!({"status":"suspenso"}), 1, None)).unwrap();
+        assert_eq!(c.data.status, "suspenso");
+        match block_on(s.set_status(1, &json!({}), 1, None)).unwrap_err() {
+            DomainError::BadRequest(m) => assert_eq!(m, "Campo \"status\" é obrigatório"),
+            other => panic!("{other:?}"),
+        }
+        match block_on(s.set_status(1, &json!({"status":"x"}), 1, None)).unwrap_err() {
+            DomainError::BadRequest(m) => {
+                assert_eq!(m, "Status inválido. Opções: ['ativo', 'inativo', 'suspenso', 'bloqueado']")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            block_on(s.list_by_status("x", &[], None, PageRequest::default())),
+            Err(DomainError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn scoped_get_is_404() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get().withf(|id, owner| *id == 3 && *owner == Some(2)).returning(|_, _| Ok(None));
+        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
+        assert!(matches!(block_on(s.get(3, Some(2))), Err(DomainError::NotFound("Cliente"))));
+    }
+
+    #[test]
+    fn stats_fill_every_status_and_regime() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_stats().returning(|_, _| Ok(ClienteStats { total: 1, ..Default::default() }));
+        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
+        let st = block_on(s.stats(None)).unwrap();
+        assert_eq!(st.por_status.len(), 4);
+        assert_eq!(st.por_regime_tributario.len(), 5);
+    }
+
+    #[test]
+    fn contato_rules() {
+        let mut contatos = MockContatoRepository::new();
+        contatos.expect_insert().returning(|_| Err(DomainError::Conflict("u".into())));
+        let mut clientes = MockClienteRepository::new();
+        clientes.expect_get().returning(|id, _| Ok((id == 1).then(|| stored(&ClienteData::defaults("x".into()), None))));
+        let s = ContatoService::new(Arc::new(contatos), Arc::new(clientes));
+        match block_on(s.create(&input(json!({"cliente":1,"nome":"Ana","whatsapp":"+5511999999999"})))).unwrap_err() {
+            DomainError::Validation(e) => assert_eq!(e.to_json(), json!({"non_field_errors":[UNIQUE_MSG]})),
+            other => panic!("{other:?}"),
+        }
+        match block_on(s.create(&input(json!({"cliente":2,"whatsapp":"11 9999"})))).unwrap_err() {
+            DomainError::Validation(e) => assert_eq!(
+                e.to_json(),
+                json!({"nome":[m::REQUIRED],"whatsapp":[kernel::values::WHATSAPP_MSG],
+                       "cliente":["Pk inválido \"2\" - objeto não existe."]})
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}
