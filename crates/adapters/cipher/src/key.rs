@@ -126,12 +126,18 @@ mod tests {
         assert_eq!(hex::encode(key_from_env_value(hex_key)), hex_key);
         let raw = [7u8; KEY_LEN];
         assert_eq!(key_from_env_value(&STANDARD.encode(raw)), raw);
-        assert_eq!(key_from_env_value(&URL_SAFE.encode([0xfbu8; 32])), [0xfbu8; 32]);
+        assert_eq!(
+            key_from_env_value(&URL_SAFE.encode([0xfbu8; 32])),
+            [0xfbu8; 32]
+        );
         let derived: [u8; KEY_LEN] = Sha256::digest(b"minha senha secreta").into();
         assert_eq!(key_from_env_value(" minha senha secreta "), derived);
         // base64 of a wrong length is a passphrase, not a key.
         let short = STANDARD.encode([1u8; 16]);
-        assert_eq!(key_from_env_value(&short), <[u8; 32]>::from(Sha256::digest(short.as_bytes())));
+        assert_eq!(
+            key_from_env_value(&short),
+            <[u8; 32]>::from(Sha256::digest(short.as_bytes()))
+        );
     }
 
     #[test]
@@ -155,6 +161,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(KEY_FILE_NAME);
         fs::write(&path, "not a key").expect("write");
-        assert!(matches!(key_from_file(&path), Err(CipherSetupError::Corrupt(_))));
+        assert!(matches!(
+            key_from_file(&path),
+            Err(CipherSetupError::Corrupt(_))
+        ));
     }
 }

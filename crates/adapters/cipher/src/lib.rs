@@ -73,9 +73,9 @@ impl SecretCipher for AesGcmCipher {
     }
 
     fn decrypt(&self, stored: &str) -> Result<String> {
-        let body = stored.strip_prefix(PREFIX).ok_or_else(|| {
-            DomainError::Internal("stored secret has an unknown format".into())
-        })?;
+        let body = stored
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| DomainError::Internal("stored secret has an unknown format".into()))?;
         let bytes = STANDARD.decode(body.trim()).map_err(|_| corrupt())?;
         if bytes.len() < NONCE_LEN + TAG_LEN {
             return Err(corrupt());
@@ -135,7 +135,10 @@ mod tests {
             "gAAAAABlegacyfernet",
             "",
         ] {
-            assert!(matches!(c.decrypt(bad), Err(DomainError::Internal(_))), "{bad}");
+            assert!(
+                matches!(c.decrypt(bad), Err(DomainError::Internal(_))),
+                "{bad}"
+            );
         }
         let other = AesGcmCipher::from_key([9u8; 32]);
         assert!(other.decrypt(&stored).is_err());
@@ -156,10 +159,10 @@ mod tests {
     fn env_key_forms_agree() {
         let hex_key = "0f".repeat(32);
         let b64_key = STANDARD.encode([0x0fu8; 32]);
-        let a = AesGcmCipher::from_env_or_file(Some(&hex_key), Path::new("/nonexistent"))
-            .expect("hex");
-        let b = AesGcmCipher::from_env_or_file(Some(&b64_key), Path::new("/nonexistent"))
-            .expect("b64");
+        let a =
+            AesGcmCipher::from_env_or_file(Some(&hex_key), Path::new("/nonexistent")).expect("hex");
+        let b =
+            AesGcmCipher::from_env_or_file(Some(&b64_key), Path::new("/nonexistent")).expect("b64");
         let stored = a.encrypt("x").expect("encrypt");
         assert_eq!(b.decrypt(&stored).expect("decrypt"), "x");
         assert!(format!("{a:?}").contains("hidden"));

@@ -187,16 +187,25 @@ mod tests {
         assert_eq!(text(&json!(12), None, false).unwrap(), "12");
         assert_eq!(msg(text(&json!(""), None, false).unwrap_err()), m::BLANK);
         assert_eq!(text(&json!(""), None, true).unwrap(), "");
-        assert_eq!(msg(text(&json!("abcd"), Some(3), true).unwrap_err()), m::max_length(3));
+        assert_eq!(
+            msg(text(&json!("abcd"), Some(3), true).unwrap_err()),
+            m::max_length(3)
+        );
         assert_eq!(text(&json!("ção"), Some(3), true).unwrap(), "ção");
-        assert_eq!(msg(text(&json!(true), None, true).unwrap_err()), m::NOT_A_STRING);
+        assert_eq!(
+            msg(text(&json!(true), None, true).unwrap_err()),
+            m::NOT_A_STRING
+        );
         assert_eq!(msg(text(&json!(null), None, true).unwrap_err()), m::NULL);
     }
 
     #[test]
     fn integer_rules() {
         assert_eq!(integer(&json!(5), 1, None, false).unwrap(), 5);
-        assert_eq!(msg(integer(&json!(0), 1, None, false).unwrap_err()), m::min_value(1));
+        assert_eq!(
+            msg(integer(&json!(0), 1, None, false).unwrap_err()),
+            m::min_value(1)
+        );
         assert_eq!(
             msg(integer(&json!(70000), 1, Some(65535), false).unwrap_err()),
             m::max_value(65535)
@@ -205,7 +214,10 @@ mod tests {
             assert_eq!(msg(integer(&bad, 1, None, false).unwrap_err()), m::INTEGER);
         }
         assert_eq!(integer(&json!(" 7 "), 1, None, true).unwrap(), 7);
-        assert_eq!(msg(integer(&json!("7.0"), 1, None, true).unwrap_err()), m::INTEGER);
+        assert_eq!(
+            msg(integer(&json!("7.0"), 1, None, true).unwrap_err()),
+            m::INTEGER
+        );
     }
 
     #[test]

@@ -12,10 +12,16 @@ pub const UF_INVALID_MSG: &str = "UF inválida";
 /// The kind of value a key holds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
-    Text { max: Option<usize>, blank: bool },
+    Text {
+        max: Option<usize>,
+        blank: bool,
+    },
     Email,
     Choice(&'static [&'static str]),
-    Int { min: i64, max: Option<i64> },
+    Int {
+        min: i64,
+        max: Option<i64>,
+    },
     Bool,
     Cnpj,
     /// `^\d{8}$`.
@@ -101,8 +107,16 @@ const CHAT: &[Field] = &[
     f("mensagem_fora_expediente", TEXT, true),
     f("mensagem_encerramento", TEXT, true),
     f("mensagem_inatividade", TEXT, true),
-    f("timeout_inatividade_minutos", Kind::Int { min: 1, max: None }, true),
-    f("limite_chats_simultaneos", Kind::Int { min: 1, max: None }, true),
+    f(
+        "timeout_inatividade_minutos",
+        Kind::Int { min: 1, max: None },
+        true,
+    ),
+    f(
+        "limite_chats_simultaneos",
+        Kind::Int { min: 1, max: None },
+        true,
+    ),
     f("horario_funcionamento", Kind::Horario, true),
 ];
 
@@ -135,7 +149,11 @@ const WHATSAPP: &[Field] = &[
     f("device_name", TEXT_BLANK, false),
     f("stealth_mode", Kind::Bool, false),
     f("human_delays", Kind::Bool, false),
-    f("reconnect_backoff_seconds", Kind::Int { min: 0, max: None }, false),
+    f(
+        "reconnect_backoff_seconds",
+        Kind::Int { min: 0, max: None },
+        false,
+    ),
     secret("session_data"),
     secret("proxy_url"),
 ];
@@ -152,10 +170,7 @@ pub(crate) fn fields(section: Section) -> &'static [Field] {
 
 /// The secret keys of a section.
 pub(crate) fn secret_keys(section: Section) -> impl Iterator<Item = &'static str> {
-    fields(section)
-        .iter()
-        .filter(|f| f.secret)
-        .map(|f| f.name)
+    fields(section).iter().filter(|f| f.secret).map(|f| f.name)
 }
 
 /// Checks the keys present in `body` (unknown keys are ignored) and returns them normalised.
@@ -293,7 +308,11 @@ fn check_day(v: &Value) -> Checked<Map<String, Value>> {
 
 /// Checks a whole (merged) section: required keys present and the rules that must hold on the
 /// stored data. Errors are keyed by dotted path under `prefix` (`company_data.endereco.cep`).
-pub(crate) fn validate_merged(specs: &[Field], section: &Map<String, Value>, prefix: &str) -> FieldErrors {
+pub(crate) fn validate_merged(
+    specs: &[Field],
+    section: &Map<String, Value>,
+    prefix: &str,
+) -> FieldErrors {
     let mut nested = FieldErrors::new();
     merged_into(specs, section, &mut nested);
     let mut flat = FieldErrors::new();

@@ -41,9 +41,18 @@ impl ConfigOverview {
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("id".into(), Value::from(self.id));
-        m.insert("company_data".into(), Value::Object(self.company_data.clone()));
-        m.insert("chat_settings".into(), Value::Object(self.chat_settings.clone()));
-        m.insert("email_settings".into(), Value::Object(self.email_settings.clone()));
+        m.insert(
+            "company_data".into(),
+            Value::Object(self.company_data.clone()),
+        );
+        m.insert(
+            "chat_settings".into(),
+            Value::Object(self.chat_settings.clone()),
+        );
+        m.insert(
+            "email_settings".into(),
+            Value::Object(self.email_settings.clone()),
+        );
         m.insert(
             "created_at".into(),
             Value::String(kernel::clock::format_local(self.created_at)),
@@ -68,7 +77,11 @@ impl ConfigService {
         cipher: Arc<dyn SecretCipher>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { repo, cipher, clock }
+        Self {
+            repo,
+            cipher,
+            clock,
+        }
     }
 
     /// The stored row; created with the defaults on first access.
@@ -283,7 +296,11 @@ impl ConfigService {
         self.decrypted(Section::Whatsapp, cfg.whatsapp)
     }
 
-    fn decrypted(&self, section: Section, mut map: Map<String, Value>) -> Result<Map<String, Value>> {
+    fn decrypted(
+        &self,
+        section: Section,
+        mut map: Map<String, Value>,
+    ) -> Result<Map<String, Value>> {
         for key in rules::secret_keys(section) {
             let plain = self.decrypt_value(map.get(key))?;
             map.insert(key.to_string(), Value::String(plain));
