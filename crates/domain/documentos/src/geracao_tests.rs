@@ -1,0 +1,283 @@
+use super::*;
+use crate::ports::{MockDocumentRenderer, MockDocumentoRepository};
+use crate::template::TipoTemplate;
+use crate::test_util::{block_on, clock, documento};
+use kernel::storage::MockFileStorage;
+use regex::Regex;
+use serde_json::json;
+
+fn ctx() -> GeracaoContexto {
+    GeracaoContexto {
+        cliente: ClienteResumo {
+            id: 7,
+            razao_social: "ACME Comércio LTDA".into(),
+            cnpj: "12.345.678/0001-95".into(),
+            endereco_completo: "Rua A, 1 - Centro, São Paulo/SP".into(),
+            email: Some("a@acme.com".into()),
+            telefone: None,
+            status: "ativo".into(),
+        },
+        empresa: Some(EmpresaResumo {
+            razao_social: "DX Serviços SA".into(),
+            cnpj: "11.222.333/0001-81".into(),
+            endereco: EmpresaResumo::endereco_de("Av. Paulista", "1000", "Bela Vista"),
+            cidade: Some("São Paulo".into()),
+        }),
+        templates: vec![],
+    }
+}
+
+fn service(
+    repo: MockDocumentoRepository,
+    storage: MockFileStorage,
+    renderer: MockDocumentRenderer,
+) -> GeracaoService {
+    GeracaoService::new(
+        Arc::new(repo),
+        Arc::new(storage),
+        Arc::new(renderer),
+        clock(),
+    )
+}
+
+fn nome_arquivo(prefixo: &'static str) -> impl Fn(&str, &str, &[u8]) -> bool {
+    move |dir, name, data| {
+        let re = Regex::new(&format!("^{prefixo}_7_[0-9a-f]{{8}}\\.pdf$")).unwrap();
+        dir == "clientes/documentos" && re.is_match(name) && data == b"%PDF-fake"
+    }
+}
+
+#[test]
+fn request_parsing() {
+    let r = GerarRequest::contrato(&json!({"cliente_id": 7})).unwrap();
+    assert_eq!(
+        (r.cliente_id, r.template_nome.as_str(), r.dados.len()),
+        (7, "contrato_padrao", 0)
+    );
+    let r =
+        GerarRequest::boleto(&json!({"cliente_id": "7", "dados_boleto": "{\"banco\":\"001\"}"}))
+            .unwrap();
+    assert_eq!(
+        (r.template_nome.as_str(), r.dados["banco"].as_str()),
+        ("boleto_padrao", Some("001"))
+    );
+    let r = GerarRequest::contrato(&json!({"cliente_id": 1, "template_nome": null})).unwrap();
+    assert_eq!(r.template_nome, "None");
+    for body in [
+        json!({}),
+        json!({"cliente_id": null}),
+        json!({"cliente_id": ""}),
+        json!({"cliente_id": 0}),
+    ] {
+        assert!(
+            matches!(GerarRequest::contrato(&body), Err(DomainError::BadRequest(m)) if m == "cliente_id é obrigatório")
+        );
+    }
+    assert!(
+        matches!(GerarRequest::contrato(&json!({"cliente_id": "x"})), Err(DomainError::Validation(e)) if e.has("cliente_id"))
+    );
+    assert!(matches!(
+        GerarRequest::contrato(&json!({"cliente_id": 1, "dados_contrato": [1]})),
+        Err(DomainError::Validation(e)) if e.has("dados_contrato")
+    ));
+}
+
+#[test]
+fn fill_dict_precedence_and_dates() {
+    let mut c = ctx();
+    c.empresa = None;
+    let extra = json!({"cliente_nome": "Outro", "data_contrato": "x", "valor": 10})
+        .as_object()
+        .cloned()
+        .unwrap();
+    let d = montar_dados(&c, &extra, clock().0);
+    assert_eq!(d["cliente_nome"], json!("Outro"));
+    assert_eq!(d["empresa_nome"], json!("Empresa"));
+    assert_eq!(d["cliente_telefone"], Value::Null);
+    assert_eq!(d["valor"], json!(10));
+    assert_eq!(d["data_contrato"], json!("12/10/2025"));
+    assert_eq!(d["data_geracao"], json!("12/10/2025 13:18"));
+    assert_eq!(preencher("{{cliente_telefone}}", &d), "None");
+}
+
+#[test]
+fn gerar_contrato_renders_stores_and_records() {
+    let mut renderer = MockDocumentRenderer::new();
+    renderer
+        .expect_render_contrato()
+        .withf(|p| {
+            p.titulo == "contrato_padrao - ACME Comércio LTDA"
+                && p.paragrafos[0] == "CONTRATO DE PRESTAÇÃO DE SERVIÇOS"
+                && p.paragrafos.iter().any(|l| {
+                    l.contains("DX Serviços SA, inscrita no CNPJ sob o nº 11.222.333/0001-81")
+                })
+                && p.paragrafos
+                    .iter()
+                    .any(|l| l.contains("Av. Paulista, 1000 - Bela Vista"))
+                && p.paragrafos.iter().any(|l| l == "Data: 12/10/2025")
+                && p.assinaturas.len() == 2
+        })
+        .times(1)
+        .returning(|_| Ok(b"%PDF-fake".to_vec()));
+    let mut storage = MockFileStorage::new();
+    storage
+        .expect_save()
+        .withf(nome_arquivo("contrato"))
+        .times(1)
+        .returning(|dir, name, _| Ok(format!("{dir}/{name}")));
+    let mut repo = MockDocumentoRepository::new();
+    repo.expect_insert()
+        .withf(|n| {
+            n.cliente_id == 7
+                && n.nome == "contrato_padrao - ACME Comércio LTDA"
+                && n.tipo_documento == TipoDocumento::Contrato
+                && n.status == StatusDocumento::Gerado
+                && n.origem == OrigemDocumento::Gerado
+                && n.template_usado.as_deref() == Some("contrato_padrao")
+                && n.arquivo.starts_with("clientes/documentos/contrato_7_")
+                && n.dados_preenchidos["prazo"] == json!("12 meses")
+                && n.data_vencimento == NaiveDate::from_ymd_opt(2030, 1, 31)
+                && n.usuario_upload_id == Some(3)
+                && n.ativo
+        })
+        .times(1)
+        .returning(|_| Ok(documento(10)));
+    let s = service(repo, storage, renderer);
+    let req = GerarRequest::contrato(&json!({
+        "cliente_id": 7, "dados_contrato": {"prazo": "12 meses", "data_vencimento": "2030-01-31"}
+    }))
+    .unwrap();
+    assert_eq!(block_on(s.gerar_contrato(&ctx(), &req, 3)).unwrap().id, 10);
+}
+
+#[test]
+fn gerar_contrato_refusals() {
+    let s = service(
+        MockDocumentoRepository::new(),
+        MockFileStorage::new(),
+        MockDocumentRenderer::new(),
+    );
+    let req = GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "nope"})).unwrap();
+    let err = block_on(s.gerar_contrato(&ctx(), &req, 1)).unwrap_err();
+    assert!(matches!(err, DomainError::NotFoundMsg(m) if m == "Template \"nope\" não encontrado"));
+    let mut inativo = ctx();
+    inativo.cliente.status = "inativo".into();
+    let req = GerarRequest::contrato(&json!({"cliente_id": 7})).unwrap();
+    assert!(matches!(
+        block_on(s.gerar_contrato(&inativo, &req, 1)),
+        Err(DomainError::NotFound("Cliente"))
+    ));
+}
+
+#[test]
+fn configured_templates_replace_builtins() {
+    let mut renderer = MockDocumentRenderer::new();
+    renderer
+        .expect_render_contrato()
+        .withf(|p| {
+            p.paragrafos == vec!["Proposta para ACME Comércio LTDA: {{desconhecido}}".to_string()]
+        })
+        .returning(|_| Ok(b"%PDF-fake".to_vec()));
+    let mut storage = MockFileStorage::new();
+    storage
+        .expect_save()
+        .returning(|d, n, _| Ok(format!("{d}/{n}")));
+    storage.expect_delete().times(1).returning(|_| Ok(()));
+    let mut repo = MockDocumentoRepository::new();
+    repo.expect_insert()
+        .returning(|_| Err(DomainError::internal("db down")));
+    let s = service(repo, storage, renderer);
+    let mut c = ctx();
+    c.templates = vec![Template {
+        nome: "proposta".into(),
+        tipo: TipoTemplate::Proposta,
+        conteudo: "Proposta para {{cliente_nome}}: {{desconhecido}}".into(),
+        variaveis: vec![],
+    }];
+    let req =
+        GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "proposta"})).unwrap();
+    // The insert fails: the stored file is deleted and the error propagates.
+    assert!(matches!(
+        block_on(s.gerar_contrato(&c, &req, 1)),
+        Err(DomainError::Internal(_))
+    ));
+}
+
+#[test]
+fn gerar_boleto_computes_numbers_and_pix() {
+    let mut renderer = MockDocumentRenderer::new();
+    renderer
+        .expect_render_boleto()
+        .withf(|b| {
+            b.banco_codigo_dv == "001-9"
+                && b.linha_digitavel == "00190.50095 40144.816069 06809.350314 3 37370000000100"
+                && b.codigo_barras == "00193373700000001000500940144816060680935031"
+                && b.valor == "R$ 1,00"
+                && b.vencimento == "31/12/2007"
+                && b.pagador_nome == "ACME Comércio LTDA"
+                && b.beneficiario_nome == "DX Serviços SA"
+                && b.pix_payload
+                    .as_deref()
+                    .is_some_and(|p| p.contains("0014br.gov.bcb.pix0114+5511999999999"))
+                && b.instrucoes
+                    .iter()
+                    .any(|l| l.contains("Linha digitável: 00190.50095"))
+        })
+        .times(1)
+        .returning(|_| Ok(b"%PDF-fake".to_vec()));
+    let mut storage = MockFileStorage::new();
+    storage
+        .expect_save()
+        .withf(nome_arquivo("boleto"))
+        .returning(|d, n, _| Ok(format!("{d}/{n}")));
+    let mut repo = MockDocumentoRepository::new();
+    repo.expect_insert()
+        .withf(|n| {
+            n.tipo_documento == TipoDocumento::Boleto
+                && n.nome == "boleto_padrao - ACME Comércio LTDA"
+                && n.dados_preenchidos["codigo_barras"]
+                    == json!("00193373700000001000500940144816060680935031")
+                && n.dados_preenchidos["linha_digitavel"]
+                    .as_str()
+                    .is_some_and(|l| l.len() == 54)
+                && n.dados_preenchidos["pix_copia_e_cola"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("000201"))
+                && n.dados_preenchidos["banco"] == json!("001")
+                && n.data_vencimento == NaiveDate::from_ymd_opt(2007, 12, 31)
+        })
+        .returning(|_| Ok(documento(11)));
+    let s = service(repo, storage, renderer);
+    let req = GerarRequest::boleto(&json!({"cliente_id": 7, "dados_boleto": {
+        "banco": "001", "agencia": "1606", "conta": "6809350", "carteira": "31", "nosso_numero": "1448",
+        "convenio": "050094", "valor": 1, "data_vencimento": "2007-12-31", "pix_chave": "+5511999999999"
+    }}))
+    .unwrap();
+    assert_eq!(block_on(s.gerar_boleto(&ctx(), &req, 1)).unwrap().id, 11);
+}
+
+#[test]
+fn gerar_boleto_invalid_data_is_a_400_before_any_side_effect() {
+    let s = service(
+        MockDocumentoRepository::new(),
+        MockFileStorage::new(),
+        MockDocumentRenderer::new(),
+    );
+    let req = GerarRequest::boleto(
+        &json!({"cliente_id": 7, "dados_boleto": {"banco": "001", "valor": "abc"}}),
+    )
+    .unwrap();
+    let Err(DomainError::Validation(e)) = block_on(s.gerar_boleto(&ctx(), &req, 1)) else {
+        panic!()
+    };
+    for campo in [
+        "agencia",
+        "carteira",
+        "convenio",
+        "valor",
+        "data_vencimento",
+    ] {
+        assert!(e.has(campo), "{campo}");
+    }
+    assert!(!e.has("pix_chave"));
+}

@@ -1,0 +1,40 @@
+//! Ports of the documentos domain. `FileStorage` and `Clock` come from `kernel`.
+
+use crate::filter::{DocumentoFilter, DocumentoScope};
+use crate::input::DocumentoChanges;
+use crate::model::{Documento, NewDocumento};
+use crate::render::{BoletoPdf, ContratoPdf};
+use async_trait::async_trait;
+use kernel::{Page, PageRequest, Result};
+
+/// Persistence of documents.
+///
+/// Every read applies the base scope: only `ativo = true` rows, and for
+/// [`DocumentoScope::Owner`] only documents of clientes whose `criado_por` is that user.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DocumentoRepository: Send + Sync {
+    /// Filtered, ordered page (`filter.ordering` is already whitelisted; the adapter appends
+    /// `id` as a final tie-break). An out-of-range page must yield
+    /// `DomainError::Rejected { status: 404, body: {"detail":"Página inválida."} }`.
+    async fn list(&self, filter: &DocumentoFilter, page: PageRequest) -> Result<Page<Documento>>;
+    /// One document within the scope; `Ok(None)` when missing, inactive or out of scope.
+    async fn get(&self, id: i64, scope: &DocumentoScope) -> Result<Option<Documento>>;
+    /// Inserts and returns the stored row (with the joined `cliente_nome`/`usuario_upload_nome`).
+    async fn insert(&self, novo: NewDocumento) -> Result<Documento>;
+    /// Applies the changes (only `Some` fields) and returns the stored row;
+    /// `Err(DomainError::NotFound("DocumentoCliente"))` when the row vanished.
+    async fn update(&self, id: i64, changes: DocumentoChanges) -> Result<Documento>;
+    /// Sets `ativo = false`. Missing row → `NotFound("DocumentoCliente")`.
+    async fn soft_delete(&self, id: i64) -> Result<()>;
+    /// Whether a cliente with this id exists (any status) — the `cliente` FK check.
+    async fn cliente_existe(&self, cliente_id: i64) -> Result<bool>;
+}
+
+/// Renders generated documents to PDF bytes. Rendering is CPU work without I/O, hence sync;
+/// callers on an async runtime may move it to a blocking thread for very large documents.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait DocumentRenderer: Send + Sync {
+    fn render_contrato(&self, contrato: &ContratoPdf) -> Result<Vec<u8>>;
+    fn render_boleto(&self, boleto: &BoletoPdf) -> Result<Vec<u8>>;
+}
