@@ -54,9 +54,32 @@ pub fn content_type_for(path: &str) -> &'static str {
     }
 }
 
+/// True for files a browser could execute as a page (HTML, SVG, XML, JavaScript): uploaded
+/// documents are arbitrary, so the media route should send these with
+/// `Content-Disposition: attachment` (plus `X-Content-Type-Options: nosniff` on every file) so an
+/// uploaded page cannot run script on our origin. `<img src>` still renders an SVG logo.
+pub fn serve_as_attachment(path: &str) -> bool {
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(
+        ext.as_str(),
+        "html" | "htm" | "xhtml" | "shtml" | "svg" | "svgz" | "xml" | "xsl" | "js" | "mjs"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn active_content_is_attachment() {
+        assert!(serve_as_attachment("clientes/documentos/x.HTML"));
+        assert!(serve_as_attachment("appearance/logo.svg"));
+        assert!(!serve_as_attachment("clientes/documentos/x.pdf"));
+        assert!(!serve_as_attachment("noext"));
+    }
 
     #[test]
     fn known_and_unknown() {

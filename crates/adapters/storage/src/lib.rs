@@ -10,7 +10,7 @@ mod local;
 mod names;
 mod signer;
 
-pub use content_type::content_type_for;
+pub use content_type::{content_type_for, serve_as_attachment};
 pub use local::{LocalFileStorage, LocalFileWriter};
 pub use names::{sanitize_dir, sanitize_file_name, sanitize_relative_path};
 pub use signer::{MediaUrlSigner, is_public};
