@@ -3,7 +3,7 @@
 
 use crate::canvas::{Documento, LARGURA, Pagina};
 use crate::i2of5;
-use crate::texto::quebrar;
+use crate::texto::{largura_mm, quebrar};
 use documentos::BoletoPdf;
 use kernel::DomainError;
 use qrcode::{EcLevel, QrCode};
@@ -15,12 +15,17 @@ const MODULO: f32 = 0.254;
 
 /// Bank header row: name, `001-9` code box, linha digitável.
 fn cabecalho_banco(p: &Pagina<'_>, b: &BoletoPdf, y: f32, linha: bool) {
-    p.texto(&b.banco_nome, M, y + 6.0, 11.0, true);
-    p.linha(M + 62.0, y, M + 62.0, y + 8.0, 0.8);
-    p.texto_centro(&b.banco_codigo_dv, M + 72.0, y + 6.5, 14.0, true);
-    p.linha(M + 82.0, y, M + 82.0, y + 8.0, 0.8);
+    // Shrink long bank names to fit their column.
+    let mut tamanho = 10.5;
+    while largura_mm(&b.banco_nome, tamanho, true) > 46.0 && tamanho > 6.0 {
+        tamanho -= 0.5;
+    }
+    p.texto(&b.banco_nome, M, y + 6.0, tamanho, true);
+    p.linha(M + 48.0, y, M + 48.0, y + 8.0, 0.8);
+    p.texto_centro(&b.banco_codigo_dv, M + 57.0, y + 6.5, 13.0, true);
+    p.linha(M + 66.0, y, M + 66.0, y + 8.0, 0.8);
     if linha {
-        p.texto_direita(&b.linha_digitavel, M + W, y + 6.0, 10.5, true);
+        p.texto_direita(&b.linha_digitavel, M + W, y + 6.0, 10.0, true);
     } else {
         p.texto_direita("Recibo do Pagador", M + W, y + 6.0, 10.0, true);
     }

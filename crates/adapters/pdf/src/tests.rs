@@ -138,3 +138,24 @@ fn invalid_barcode_is_an_error() {
     b.codigo_barras = "123".into();
     assert!(PrintPdfRenderer.render_boleto(&b).is_err());
 }
+
+/// Writes sample PDFs for eyeballing when `DX_PDF_OUT` names a directory.
+#[test]
+fn write_samples_when_asked() {
+    let Ok(dir) = std::env::var("DX_PDF_OUT") else {
+        return;
+    };
+    let mut c = contrato(0);
+    c.paragrafos =
+        documentos::render::paragrafos(&documentos::template::templates_padrao()[0].conteudo);
+    std::fs::write(
+        format!("{dir}/contrato.pdf"),
+        PrintPdfRenderer.render_contrato(&c).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        format!("{dir}/boleto.pdf"),
+        PrintPdfRenderer.render_boleto(&boleto(true)).unwrap(),
+    )
+    .unwrap();
+}
