@@ -1,0 +1,236 @@
+//! `ClienteRepository` on sea-orm.
+
+mod mapping;
+mod query;
+mod stats;
+
+use crate::entities::{cliente, grupo_empresa};
+use crate::support::{count, db_err, now, ordered, paged, update_err, window};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clientes::filter::ClienteFilter;
+use clientes::ports::ClienteRepository;
+use clientes::{Cliente, ClienteData, ClienteStats};
+use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
+use sea_orm::sea_query::{Alias, Expr, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+pub(crate) use mapping::active_model;
+
+use cliente::Column as C;
+
+/// Prefix and suffix of placeholder CNPJs `00.000.000/NNNN-00`.
+const PLACEHOLDER_PREFIX: &str = "00.000.000/";
+const PLACEHOLDER_SUFFIX: &str = "-00";
+
+pub struct SeaOrmClienteRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmClienteRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// One cliente with its group's name (LEFT JOIN).
+pub(crate) async fn fetch<D: ConnectionTrait>(
+    db: &D,
+    id: i64,
+    owner: Option<i64>,
+) -> Result<Option<Cliente>> {
+    let row = cliente::Entity::find_by_id(id)
+        .filter(query::scope(owner))
+        .find_also_related(grupo_empresa::Entity)
+        .one(db)
+        .await
+        .map_err(db_err)?;
+    Ok(row.map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome))))
+}
+
+/// Inserts a cliente (used by the repository and by `cadastrar`'s transaction).
+pub(crate) async fn insert_cliente<D: ConnectionTrait>(
+    db: &D,
+    data: &ClienteData,
+    criado_por: Option<i64>,
+) -> Result<cliente::Model> {
+    let t = now();
+    let mut am = active_model(data);
+    am.criado_em = Set(t);
+    am.atualizado_em = Set(t);
+    am.criado_por = Set(criado_por);
+    am.atualizado_por = Set(None);
+    am.insert(db).await.map_err(db_err)
+}
+
+async fn grupo_nome<D: ConnectionTrait>(db: &D, grupo: Option<i64>) -> Result<Option<String>> {
+    let Some(id) = grupo else {
+        return Ok(None);
+    };
+    let g = grupo_empresa::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(db_err)?;
+    Ok(g.map(|g| g.nome))
+}
+
+/// NNNN of a placeholder CNPJ.
+fn placeholder_seq(cnpj: &str) -> Option<u32> {
+    let n = cnpj
+        .strip_prefix(PLACEHOLDER_PREFIX)?
+        .strip_suffix(PLACEHOLDER_SUFFIX)?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+#[async_trait]
+impl ClienteRepository for SeaOrmClienteRepository {
+    async fn list(
+        &self,
+        filter: &ClienteFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<Cliente>>> {
+        let cond = query::condition(filter)?;
+        let total = count(&self.db, cliente::Entity::find().filter(cond.clone())).await?;
+        let Some(w) = window(page, total) else {
+            return Ok(None);
+        };
+        let q = ordered(
+            cliente::Entity::find().filter(cond),
+            order,
+            query::order_column,
+            C::Id,
+        );
+        let rows = paged(q.find_also_related(grupo_empresa::Entity), &w)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .into_iter()
+            .map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome)))
+            .collect();
+        Ok(Some(Page {
+            items,
+            count: total,
+            page: w.page,
+            page_size: w.limit,
+        }))
+    }
+
+    async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>> {
+        fetch(&self.db, id, owner).await
+    }
+
+    async fn insert(&self, data: &ClienteData, criado_por: Option<i64>) -> Result<Cliente> {
+        let m = insert_cliente(&self.db, data, criado_por).await?;
+        let nome = grupo_nome(&self.db, m.grupo_empresa_id).await?;
+        Ok(mapping::to_domain(m, nome))
+    }
+
+    async fn update(
+        &self,
+        id: i64,
+        data: &ClienteData,
+        atualizado_por: Option<i64>,
+    ) -> Result<Cliente> {
+        let mut am = active_model(data);
+        am.id = Set(id);
+        am.atualizado_em = Set(now());
+        am.atualizado_por = Set(atualizado_por);
+        let m = am.update(&self.db).await.map_err(update_err("Cliente"))?;
+        let nome = grupo_nome(&self.db, m.grupo_empresa_id).await?;
+        Ok(mapping::to_domain(m, nome))
+    }
+
+    async fn delete(&self, id: i64) -> Result<()> {
+        // Foreign keys cascade to contatos (and every later table that references clientes).
+        let r = cliente::Entity::delete_by_id(id)
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected == 0 {
+            return Err(DomainError::NotFound("Cliente"));
+        }
+        Ok(())
+    }
+
+    async fn stats(&self, owner: Option<i64>, recent_since: DateTime<Utc>) -> Result<ClienteStats> {
+        stats::stats(&self.db, owner, recent_since).await
+    }
+
+    async fn cnpj_taken(&self, cnpj: &str, except: Option<i64>) -> Result<bool> {
+        let mut q = cliente::Entity::find().filter(C::Cnpj.eq(cnpj));
+        if let Some(id) = except {
+            q = q.filter(C::Id.ne(id));
+        }
+        Ok(count(&self.db, q).await? > 0)
+    }
+
+    async fn max_placeholder_seq(&self) -> Result<u32> {
+        // NNNN may outgrow four digits, so the longest value first, then the greatest.
+        let top: Vec<String> = cliente::Entity::find()
+            .select_only()
+            .column(C::Cnpj)
+            .filter(C::Cnpj.like(format!("{PLACEHOLDER_PREFIX}%{PLACEHOLDER_SUFFIX}")))
+            .order_by_desc(Expr::expr(
+                Func::cust(Alias::new("LENGTH")).arg(Expr::col((cliente::Entity, C::Cnpj))),
+            ))
+            .order_by_desc(C::Cnpj)
+            .limit(16)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(top
+            .iter()
+            .filter_map(|c| placeholder_seq(c))
+            .max()
+            .unwrap_or(0))
+    }
+
+    async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>> {
+        let row = cliente::Entity::find()
+            .filter(C::Cnpj.eq(cnpj))
+            .find_also_related(grupo_empresa::Entity)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome))))
+    }
+
+    async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>> {
+        let needle = || Expr::expr(Func::lower(Expr::val(nome)));
+        let lower = |col: C| Expr::expr(Func::lower(Expr::col((cliente::Entity, col))));
+        let row = cliente::Entity::find()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(lower(C::RazaoSocial).eq(needle()))
+                    .add(lower(C::NomeFantasia).eq(needle())),
+            )
+            .order_by_asc(C::Id)
+            .find_also_related(grupo_empresa::Entity)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholder_seq;
+
+    #[test]
+    fn parses_placeholders() {
+        assert_eq!(placeholder_seq("00.000.000/0042-00"), Some(42));
+        assert_eq!(placeholder_seq("00.000.000/12345-00"), Some(12345));
+        assert_eq!(placeholder_seq("00.000.000/00a1-00"), None);
+        assert_eq!(placeholder_seq("11222333000181"), None);
+    }
+}

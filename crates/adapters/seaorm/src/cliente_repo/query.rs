@@ -1,0 +1,95 @@
+//! `ClienteFilter` and ordering translated to SQL conditions on the `clientes` table.
+
+use crate::entities::cliente::{Column as C, Entity};
+use crate::support::{contains, icontains};
+use clientes::filter::ClienteFilter;
+use kernel::{DomainError, Result};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ColumnTrait, Condition};
+
+/// Columns searched by `busca_geral`.
+const BUSCA_GERAL: [C; 7] = [
+    C::RazaoSocial,
+    C::NomeFantasia,
+    C::Cnpj,
+    C::EmailPrincipal,
+    C::TelefonePrincipal,
+    C::RamoAtividade,
+    C::ResponsavelLegalNome,
+];
+
+/// The column an `icontains` filter names (the domain whitelists them).
+fn icontains_column(name: &str) -> Option<C> {
+    Some(match name {
+        "razao_social" => C::RazaoSocial,
+        "nome_fantasia" => C::NomeFantasia,
+        "cnpj" => C::Cnpj,
+        "email_principal" => C::EmailPrincipal,
+        "telefone_principal" => C::TelefonePrincipal,
+        "cidade" => C::Cidade,
+        "ramo_atividade" => C::RamoAtividade,
+        _ => return None,
+    })
+}
+
+/// The column an ordering field names.
+pub(crate) fn order_column(field: &str) -> Option<C> {
+    Some(match field {
+        "criado_em" => C::CriadoEm,
+        "atualizado_em" => C::AtualizadoEm,
+        "razao_social" => C::RazaoSocial,
+        "status" => C::Status,
+        _ => return None,
+    })
+}
+
+/// Row scope only: clientes created by `owner` (all when `None`).
+pub(crate) fn scope(owner: Option<i64>) -> Condition {
+    let mut c = Condition::all();
+    if let Some(owner) = owner {
+        c = c.add(C::CriadoPor.eq(owner));
+    }
+    c
+}
+
+/// Every filter of the cliente list as one condition.
+pub(crate) fn condition(f: &ClienteFilter) -> Result<Condition> {
+    let mut c = scope(f.owner);
+    for term in f.search.iter().chain(f.q.iter()) {
+        c = c.add(contains((Entity, C::SearchText), term));
+    }
+    if let Some(s) = &f.status {
+        c = c.add(C::Status.eq(s.as_str()));
+    }
+    if let Some(r) = &f.regime_tributario {
+        c = c.add(C::RegimeTributario.eq(r.as_str()));
+    }
+    if let Some(e) = &f.estado {
+        c = c.add(Expr::expr(Func::lower(Expr::col((Entity, C::Estado)))).eq(e.to_lowercase()));
+    }
+    for (name, needle) in &f.icontains {
+        let col = icontains_column(name).ok_or_else(|| {
+            DomainError::Internal(format!("unknown cliente filter column {name}"))
+        })?;
+        c = c.add(icontains((Entity, col), needle));
+    }
+    if let Some(t) = f.criado_apos {
+        c = c.add(C::CriadoEm.gte(t));
+    }
+    if let Some(t) = f.criado_antes {
+        c = c.add(C::CriadoEm.lte(t));
+    }
+    if let Some(t) = f.atualizado_apos {
+        c = c.add(C::AtualizadoEm.gte(t));
+    }
+    if let Some(t) = f.atualizado_antes {
+        c = c.add(C::AtualizadoEm.lte(t));
+    }
+    if let Some(needle) = &f.busca_geral {
+        let any = BUSCA_GERAL.iter().fold(Condition::any(), |any, col| {
+            any.add(icontains((Entity, *col), needle))
+        });
+        c = c.add(any);
+    }
+    Ok(c)
+}

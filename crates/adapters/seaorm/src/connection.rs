@@ -1,0 +1,75 @@
+//! Opening the database and running the migrations.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr, SqlxSqliteConnector,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Pool size for both back-ends: enough for many concurrent readers on a small machine.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long a SQLite writer waits for the write lock before failing with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens a connection pool for `url` (`sqlite:…` or `postgres://…`).
+///
+/// SQLite connections are configured one by one (WAL, `synchronous=NORMAL`, `foreign_keys=ON`,
+/// a 5 s busy timeout), so every pooled connection enforces cascades and lets concurrent
+/// writers queue instead of failing. An in-memory SQLite database lives in one connection, so
+/// its pool holds exactly one that is never recycled.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        connect_sqlite(url).await
+    } else {
+        let mut opts = ConnectOptions::new(url);
+        opts.max_connections(MAX_CONNECTIONS)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false);
+        Database::connect(opts).await
+    }
+}
+
+async fn connect_sqlite(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let memory = url.contains(":memory:") || url.contains("mode=memory");
+    let mut opts = SqliteConnectOptions::from_str(url)
+        .map_err(conn_err)?
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        .synchronous(SqliteSynchronous::Normal)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-8000");
+    if !memory {
+        opts = opts.journal_mode(SqliteJournalMode::Wal);
+    }
+    let opts = opts.disable_statement_logging();
+    let pool = if memory {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+    };
+    let pool = pool.connect_with(opts).await.map_err(conn_err)?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+fn conn_err(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::SqlxError(e))
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

@@ -1,0 +1,266 @@
+//! `ContatoRepository` on sea-orm.
+
+use crate::cliente_repo::insert_cliente;
+use crate::entities::{cliente, contato};
+use crate::support::{count, db_err, icontains, now, ordered, paged, update_err, window};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clientes::ClienteData;
+use clientes::contato::{Contato, ContatoData, ContatoFilter};
+use clientes::ports::ContatoRepository;
+use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select, TransactionTrait,
+};
+
+use contato::Column as K;
+
+pub struct SeaOrmContatoRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmContatoRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// A contato row joined with its cliente's razão social.
+#[derive(Debug, FromQueryResult)]
+struct ContatoRow {
+    id: i64,
+    cliente_id: i64,
+    nome: String,
+    cargo: Option<String>,
+    whatsapp: String,
+    email: Option<String>,
+    ativo: bool,
+    criado_em: DateTime<Utc>,
+    atualizado_em: DateTime<Utc>,
+    cliente_nome: String,
+}
+
+impl From<ContatoRow> for Contato {
+    fn from(r: ContatoRow) -> Self {
+        Contato {
+            id: r.id,
+            data: ContatoData {
+                cliente: r.cliente_id,
+                nome: r.nome,
+                cargo: r.cargo,
+                whatsapp: r.whatsapp,
+                email: r.email,
+                ativo: r.ativo,
+            },
+            cliente_nome: r.cliente_nome,
+            criado_em: r.criado_em,
+            atualizado_em: r.atualizado_em,
+        }
+    }
+}
+
+/// Contatos inner-joined with their cliente (for `cliente_nome` and cliente-side filters).
+fn joined() -> Select<contato::Entity> {
+    contato::Entity::find().join(JoinType::InnerJoin, contato::Relation::Cliente.def())
+}
+
+fn with_cliente_nome(
+    q: Select<contato::Entity>,
+) -> sea_orm::Selector<sea_orm::SelectModel<ContatoRow>> {
+    q.column_as(
+        Expr::col((cliente::Entity, cliente::Column::RazaoSocial)),
+        "cliente_nome",
+    )
+    .into_model::<ContatoRow>()
+}
+
+fn active_clientes_only() -> Condition {
+    Condition::all().add(Expr::col((cliente::Entity, cliente::Column::Status)).eq("ativo"))
+}
+
+fn icontains_column(name: &str) -> Option<K> {
+    Some(match name {
+        "nome" => K::Nome,
+        "whatsapp" => K::Whatsapp,
+        "email" => K::Email,
+        "cargo" => K::Cargo,
+        _ => return None,
+    })
+}
+
+fn order_column(field: &str) -> Option<K> {
+    Some(match field {
+        "nome" => K::Nome,
+        "criado_em" => K::CriadoEm,
+        "ativo" => K::Ativo,
+        _ => return None,
+    })
+}
+
+/// The list filter as a condition; the second value tells whether it needs the cliente join.
+fn condition(f: &ContatoFilter) -> Result<(Condition, bool)> {
+    let mut c = Condition::all().add(K::Ativo.eq(f.ativo.unwrap_or(true)));
+    let mut needs_join = false;
+    if f.only_active_clientes {
+        c = c.add(active_clientes_only());
+        needs_join = true;
+    }
+    if let Some(id) = f.cliente {
+        c = c.add(K::ClienteId.eq(id));
+    }
+    for (name, needle) in &f.icontains {
+        let col = icontains_column(name).ok_or_else(|| {
+            DomainError::Internal(format!("unknown contato filter column {name}"))
+        })?;
+        c = c.add(icontains((contato::Entity, col), needle));
+    }
+    for term in &f.search {
+        needs_join = true;
+        c = c.add(
+            Condition::any()
+                .add(icontains((contato::Entity, K::Nome), term))
+                .add(icontains((contato::Entity, K::Whatsapp), term))
+                .add(icontains((contato::Entity, K::Email), term))
+                .add(icontains(
+                    (cliente::Entity, cliente::Column::RazaoSocial),
+                    term,
+                )),
+        );
+    }
+    Ok((c, needs_join))
+}
+
+/// One contato by id with its cliente's name, whatever its `ativo` flag.
+async fn fetch<D: ConnectionTrait>(db: &D, id: i64) -> Result<Contato> {
+    with_cliente_nome(joined().filter(K::Id.eq(id)))
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .map(Contato::from)
+        .ok_or(DomainError::NotFound("ContatoCliente"))
+}
+
+async fn insert_contato<D: ConnectionTrait>(db: &D, data: &ContatoData) -> Result<contato::Model> {
+    let t = now();
+    contato::ActiveModel {
+        cliente_id: Set(data.cliente),
+        nome: Set(data.nome.clone()),
+        cargo: Set(data.cargo.clone()),
+        whatsapp: Set(data.whatsapp.clone()),
+        email: Set(data.email.clone()),
+        ativo: Set(data.ativo),
+        criado_em: Set(t),
+        atualizado_em: Set(t),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(db_err)
+}
+
+#[async_trait]
+impl ContatoRepository for SeaOrmContatoRepository {
+    async fn list(
+        &self,
+        filter: &ContatoFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<Contato>>> {
+        let (cond, needs_join) = condition(filter)?;
+        let base = if needs_join {
+            joined()
+        } else {
+            contato::Entity::find()
+        };
+        let total = count(&self.db, base.filter(cond.clone())).await?;
+        let Some(w) = window(page, total) else {
+            return Ok(None);
+        };
+        let q = ordered(joined().filter(cond), order, order_column, K::Id);
+        let rows = with_cliente_nome(paged(q, &w))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let items = rows.into_iter().map(Contato::from).collect();
+        Ok(Some(Page {
+            items,
+            count: total,
+            page: w.page,
+            page_size: w.limit,
+        }))
+    }
+
+    async fn get(&self, id: i64, only_active_clientes: bool) -> Result<Option<Contato>> {
+        let mut q = joined().filter(K::Id.eq(id)).filter(K::Ativo.eq(true));
+        if only_active_clientes {
+            q = q.filter(active_clientes_only());
+        }
+        let row = with_cliente_nome(q).one(&self.db).await.map_err(db_err)?;
+        Ok(row.map(Contato::from))
+    }
+
+    async fn insert(&self, data: &ContatoData) -> Result<Contato> {
+        let m = insert_contato(&self.db, data).await?;
+        fetch(&self.db, m.id).await
+    }
+
+    async fn update(&self, id: i64, data: &ContatoData) -> Result<Contato> {
+        contato::ActiveModel {
+            id: Set(id),
+            cliente_id: Set(data.cliente),
+            nome: Set(data.nome.clone()),
+            cargo: Set(data.cargo.clone()),
+            whatsapp: Set(data.whatsapp.clone()),
+            email: Set(data.email.clone()),
+            ativo: Set(data.ativo),
+            atualizado_em: Set(now()),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await
+        .map_err(update_err("ContatoCliente"))?;
+        fetch(&self.db, id).await
+    }
+
+    async fn deactivate(&self, id: i64) -> Result<()> {
+        let r = contato::Entity::update_many()
+            .col_expr(K::Ativo, Expr::value(false))
+            .col_expr(K::AtualizadoEm, Expr::value(now()))
+            .filter(K::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected == 0 {
+            return Err(DomainError::NotFound("ContatoCliente"));
+        }
+        Ok(())
+    }
+
+    async fn find_active_by_whatsapp(&self, whatsapp: &str) -> Result<Vec<Contato>> {
+        let q = joined()
+            .filter(K::Whatsapp.eq(whatsapp))
+            .filter(K::Ativo.eq(true))
+            .order_by_asc(K::Id);
+        let rows = with_cliente_nome(q).all(&self.db).await.map_err(db_err)?;
+        Ok(rows.into_iter().map(Contato::from).collect())
+    }
+
+    async fn cadastrar(
+        &self,
+        nova_empresa: Option<ClienteData>,
+        contato: &ContatoData,
+    ) -> Result<Contato> {
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let mut data = contato.clone();
+        if let Some(empresa) = &nova_empresa {
+            data.cliente = insert_cliente(&tx, empresa, None).await?.id;
+        }
+        let m = insert_contato(&tx, &data).await?;
+        let out = fetch(&tx, m.id).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,21 @@
+//! sea-orm persistence adapter: connection set-up, migrations and every repository port of
+//! the authz and clientes domains, on SQLite and PostgreSQL alike.
+
+mod agent_repo;
+mod cliente_repo;
+mod connection;
+mod contato_repo;
+mod entities;
+mod group_repo;
+mod grupo_repo;
+mod settings;
+mod support;
+
+pub use agent_repo::SeaOrmAgentRepository;
+pub use cliente_repo::SeaOrmClienteRepository;
+pub use connection::{connect, migrate};
+pub use contato_repo::SeaOrmContatoRepository;
+pub use group_repo::SeaOrmGroupRepository;
+pub use grupo_repo::SeaOrmGrupoEmpresaRepository;
+pub use sea_orm::{DatabaseConnection, DbErr};
+pub use settings::SeaOrmSettings;

@@ -1,0 +1,1189 @@
+//! Repository tests against a fresh database per test: SQLite in memory, or a fresh
+//! PostgreSQL schema when `TEST_DATABASE_URL` is set.
+
+use adapter_seaorm::*;
+use authz::model::{AgentChanges, NewAgent};
+use authz::ports::{AgentRepository, GroupRepository};
+use chrono::{Duration, Utc};
+use clientes::ClienteData;
+use clientes::contato::{ContatoData, ContatoFilter};
+use clientes::filter::ClienteFilter;
+use clientes::grupo::GrupoData;
+use clientes::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use kernel::{DomainError, OrderBy, PageRequest};
+use sea_orm::ConnectionTrait;
+
+// ---------------------------------------------------------------- harness
+
+struct TestDb {
+    db: DatabaseConnection,
+    /// (server URL, schema) of a PostgreSQL test schema to drop at the end.
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => {
+                let schema = format!("t_{:016x}", rand::random::<u64>());
+                let admin = connect(&url).await.expect("connect admin");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create schema");
+                admin.close().await.expect("close admin");
+                let sep = if url.contains('?') { '&' } else { '?' };
+                let db = connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+                    .await
+                    .expect("connect schema");
+                migrate(&db).await.expect("migrate");
+                TestDb {
+                    db,
+                    pg: Some((url, schema)),
+                }
+            }
+            None => {
+                let db = connect("sqlite::memory:").await.expect("connect sqlite");
+                migrate(&db).await.expect("migrate");
+                TestDb { db, pg: None }
+            }
+        }
+    }
+
+    async fn finish(self) {
+        self.db.close().await.expect("close");
+        if let Some((url, schema)) = self.pg {
+            let admin = connect(&url).await.expect("connect admin");
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .expect("drop schema");
+            admin.close().await.expect("close admin");
+        }
+    }
+
+    fn agents(&self) -> SeaOrmAgentRepository {
+        SeaOrmAgentRepository::new(self.db.clone())
+    }
+    fn groups(&self) -> SeaOrmGroupRepository {
+        SeaOrmGroupRepository::new(self.db.clone())
+    }
+    fn clientes(&self) -> SeaOrmClienteRepository {
+        SeaOrmClienteRepository::new(self.db.clone())
+    }
+    fn grupos(&self) -> SeaOrmGrupoEmpresaRepository {
+        SeaOrmGrupoEmpresaRepository::new(self.db.clone())
+    }
+    fn contatos(&self) -> SeaOrmContatoRepository {
+        SeaOrmContatoRepository::new(self.db.clone())
+    }
+}
+
+fn agent(username: &str) -> NewAgent {
+    NewAgent {
+        username: username.into(),
+        email: format!("{username}@x.com"),
+        display_name: username.to_uppercase(),
+        phone_number: "".into(),
+        is_active: true,
+        is_superuser: false,
+        password_hash: "hash".into(),
+        groups: vec![],
+    }
+}
+
+fn cliente(razao: &str, cnpj: &str) -> ClienteData {
+    let mut d = ClienteData::defaults(cnpj.into());
+    d.razao_social = razao.into();
+    d
+}
+
+fn contato(cliente: i64, nome: &str, whatsapp: &str) -> ContatoData {
+    ContatoData {
+        cliente,
+        nome: nome.into(),
+        cargo: None,
+        whatsapp: whatsapp.into(),
+        email: None,
+        ativo: true,
+    }
+}
+
+fn page(n: u64, size: u64) -> PageRequest {
+    PageRequest {
+        page: Some(n),
+        page_size: size,
+    }
+}
+
+fn conflict<T: std::fmt::Debug>(r: kernel::Result<T>) -> bool {
+    matches!(r, Err(DomainError::Conflict(_)))
+}
+
+async fn razoes(
+    repo: &SeaOrmClienteRepository,
+    f: &ClienteFilter,
+    order: &[OrderBy],
+) -> Vec<String> {
+    let p = repo.list(f, order, page(1, 100)).await.unwrap().unwrap();
+    p.items.into_iter().map(|c| c.data.razao_social).collect()
+}
+
+// ---------------------------------------------------------------- authz
+
+#[tokio::test]
+async fn agents_crud_groups_and_permissions() {
+    let t = TestDb::new().await;
+    let (agents, groups) = (t.agents(), t.groups());
+    let g1 = groups.insert("Supervisor", &[1, 2, 2]).await.unwrap();
+    assert_eq!(g1.permissions, vec![1, 2]);
+    let g2 = groups.insert("Atendente", &[]).await.unwrap();
+    assert!(conflict(groups.insert("Supervisor", &[]).await));
+
+    let mut new = agent("maria");
+    new.groups = vec![g1.id, g2.id];
+    let a = agents.insert(new).await.unwrap();
+    assert_eq!(agents.get(a.id).await.unwrap().unwrap(), a);
+    assert_eq!(
+        agents
+            .find_by_username("maria")
+            .await
+            .unwrap()
+            .unwrap()
+            .groups,
+        vec![g1.id, g2.id]
+    );
+    assert!(agents.find_by_username("MARIA").await.unwrap().is_none());
+    assert!(conflict(agents.insert(agent("maria")).await));
+
+    let codes = agents.permission_codes(a.id).await.unwrap();
+    let expected: Vec<String> = [1, 2]
+        .iter()
+        .filter_map(|i| authz::permissions::by_id(*i))
+        .map(|p| p.code())
+        .collect();
+    assert!(!expected.is_empty());
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(codes, expected_sorted);
+
+    let changes = AgentChanges {
+        display_name: Some("Maria S".into()),
+        groups: Some(vec![g2.id]),
+        ..Default::default()
+    };
+    let u = agents.update(a.id, changes).await.unwrap();
+    assert_eq!(
+        (u.display_name.as_str(), u.groups.clone(), u.criado_em),
+        ("Maria S", vec![g2.id], a.criado_em)
+    );
+    assert!(agents.permission_codes(a.id).await.unwrap().is_empty());
+    // Groups only, and unknown agents.
+    let u = agents
+        .update(
+            a.id,
+            AgentChanges {
+                groups: Some(vec![]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(u.groups.is_empty());
+    assert!(matches!(
+        agents.update(999, AgentChanges::default()).await,
+        Err(DomainError::NotFound(_))
+    ));
+    assert!(matches!(
+        agents
+            .update(
+                999,
+                AgentChanges {
+                    email: Some("x".into()),
+                    ..Default::default()
+                }
+            )
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+    let b = agents.insert(agent("joao")).await.unwrap();
+    assert!(conflict(
+        agents
+            .update(
+                b.id,
+                AgentChanges {
+                    username: Some("maria".into()),
+                    ..Default::default()
+                }
+            )
+            .await
+    ));
+
+    assert!(!agents.any_superuser().await.unwrap());
+    agents
+        .update(
+            b.id,
+            AgentChanges {
+                is_superuser: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(agents.any_superuser().await.unwrap());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn agent_list_pages() {
+    let t = TestDb::new().await;
+    let agents = t.agents();
+    for i in 0..5 {
+        agents.insert(agent(&format!("u{i}"))).await.unwrap();
+    }
+    let p = agents.list(page(2, 2)).await.unwrap().unwrap();
+    assert_eq!((p.count, p.page, p.items.len()), (5, 2, 2));
+    assert_eq!(p.items[0].username, "u2");
+    let last = agents
+        .list(PageRequest {
+            page: None,
+            page_size: 2,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((last.page, last.items.len()), (3, 1));
+    assert!(agents.list(page(4, 2)).await.unwrap().is_none());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn groups_list_update_delete() {
+    let t = TestDb::new().await;
+    let (agents, groups) = (t.agents(), t.groups());
+    let b = groups.insert("B", &[3]).await.unwrap();
+    let a = groups.insert("A", &[1]).await.unwrap();
+    let names: Vec<String> = groups
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(names, vec!["A", "B"]);
+    assert!(conflict(groups.update(b.id, Some("A".into()), None).await));
+    let u = groups.update(b.id, None, Some(vec![5, 4])).await.unwrap();
+    assert_eq!((u.name.as_str(), u.permissions), ("B", vec![4, 5]));
+    let u = groups
+        .update(b.id, Some("C".into()), Some(vec![]))
+        .await
+        .unwrap();
+    assert_eq!((u.name.as_str(), u.permissions.len()), ("C", 0));
+    assert!(matches!(
+        groups.update(999, None, Some(vec![1])).await,
+        Err(DomainError::NotFound(_))
+    ));
+    assert!(matches!(
+        groups.update(999, Some("Z".into()), None).await,
+        Err(DomainError::NotFound(_))
+    ));
+    assert_eq!(
+        groups.existing(&[a.id, 999, b.id]).await.unwrap(),
+        vec![b.id.min(a.id), b.id.max(a.id)]
+    );
+    assert!(groups.existing(&[]).await.unwrap().is_empty());
+
+    let mut n = agent("ana");
+    n.groups = vec![a.id];
+    let ag = agents.insert(n).await.unwrap();
+    assert!(groups.delete(a.id).await.unwrap());
+    assert!(!groups.delete(a.id).await.unwrap());
+    assert!(groups.get(a.id).await.unwrap().is_none());
+    assert!(agents.get(ag.id).await.unwrap().unwrap().groups.is_empty());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn settings_keep_the_first_value() {
+    let t = TestDb::new().await;
+    let s = SeaOrmSettings::new(t.db.clone());
+    assert_eq!(s.get("jwt").await.unwrap(), None);
+    assert_eq!(s.set_if_absent("jwt", "one").await.unwrap(), "one");
+    assert_eq!(s.set_if_absent("jwt", "two").await.unwrap(), "one");
+    assert_eq!(s.get("jwt").await.unwrap().as_deref(), Some("one"));
+    t.finish().await;
+}
+
+// ---------------------------------------------------------------- clientes
+
+#[tokio::test]
+async fn cliente_crud_and_conflicts() {
+    let t = TestDb::new().await;
+    let (agents, repo) = (t.agents(), t.clientes());
+    let owner = agents.insert(agent("owner")).await.unwrap();
+    let mut d = cliente("Acme Ltda", "11222333000181");
+    d.nome_fantasia = Some("Acme".into());
+    d.cidade = Some("São Paulo".into());
+    let c = repo.insert(&d, Some(owner.id)).await.unwrap();
+    assert_eq!(
+        (c.data.clone(), c.criado_por, c.atualizado_por),
+        (d.clone(), Some(owner.id), None)
+    );
+    assert_eq!(c.criado_em, c.atualizado_em);
+    assert_eq!(repo.get(c.id, None).await.unwrap().unwrap(), c);
+    assert_eq!(
+        repo.get(c.id, Some(owner.id)).await.unwrap().unwrap().id,
+        c.id
+    );
+    assert!(repo.get(c.id, Some(owner.id + 1)).await.unwrap().is_none());
+
+    assert!(conflict(
+        repo.insert(&cliente("Other", "11222333000181"), None).await
+    ));
+    let other = repo
+        .insert(&cliente("Other", "45723174000110"), None)
+        .await
+        .unwrap();
+    assert!(repo.cnpj_taken("11222333000181", None).await.unwrap());
+    assert!(!repo.cnpj_taken("11222333000181", Some(c.id)).await.unwrap());
+    assert!(
+        repo.cnpj_taken("11222333000181", Some(other.id))
+            .await
+            .unwrap()
+    );
+    assert!(conflict(
+        repo.update(other.id, &cliente("Other", "11222333000181"), None)
+            .await
+    ));
+
+    let mut d2 = d.clone();
+    d2.status = "inativo".into();
+    d2.razao_social = "Acme SA".into();
+    let u = repo.update(c.id, &d2, Some(owner.id)).await.unwrap();
+    assert_eq!(
+        (u.data.clone(), u.criado_por, u.atualizado_por, u.criado_em),
+        (d2, Some(owner.id), Some(owner.id), c.criado_em)
+    );
+    assert!(u.atualizado_em >= c.atualizado_em);
+    assert!(matches!(
+        repo.update(999, &d, None).await,
+        Err(DomainError::NotFound(_))
+    ));
+
+    assert_eq!(
+        repo.find_by_cnpj("45723174000110")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        other.id
+    );
+    assert!(repo.find_by_cnpj("00000000000000").await.unwrap().is_none());
+    assert_eq!(
+        repo.find_by_nome("acme sa").await.unwrap().unwrap().id,
+        c.id
+    );
+    assert_eq!(repo.find_by_nome("ACME").await.unwrap().unwrap().id, c.id);
+    assert!(repo.find_by_nome("acm").await.unwrap().is_none());
+
+    repo.delete(c.id).await.unwrap();
+    assert!(repo.get(c.id, None).await.unwrap().is_none());
+    assert!(matches!(
+        repo.delete(c.id).await,
+        Err(DomainError::NotFound(_))
+    ));
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn cliente_list_filters_search_and_order() {
+    let t = TestDb::new().await;
+    let (agents, repo) = (t.agents(), t.clientes());
+    let a1 = agents.insert(agent("a1")).await.unwrap().id;
+    let a2 = agents.insert(agent("a2")).await.unwrap().id;
+    let rows = [
+        (
+            "Beta Comércio",
+            "11111111000191",
+            "ativo",
+            "SP",
+            "Campinas",
+            Some("beta@x.com"),
+            a1,
+        ),
+        (
+            "Alfa Serviços",
+            "22222222000191",
+            "inativo",
+            "rj",
+            "Rio",
+            None,
+            a1,
+        ),
+        (
+            "Gama 100% Ltda",
+            "33333333000191",
+            "ativo",
+            "sp",
+            "",
+            Some("gama@y.com"),
+            a2,
+        ),
+        (
+            "Delta_Tech",
+            "44444444000191",
+            "suspenso",
+            "MG",
+            "Belo Horizonte",
+            None,
+            a2,
+        ),
+    ];
+    let mut ids = vec![];
+    for (razao, cnpj, status, uf, cidade, email, owner) in rows {
+        let mut d = cliente(razao, cnpj);
+        d.status = status.into();
+        d.estado = Some(uf.into());
+        d.cidade = Some(cidade.into());
+        d.email_principal = email.map(str::to_string);
+        ids.push(repo.insert(&d, Some(owner)).await.unwrap().id);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let def = [OrderBy::desc("criado_em")];
+    let all = ClienteFilter::default();
+    assert_eq!(
+        razoes(&repo, &all, &def).await,
+        [
+            "Delta_Tech",
+            "Gama 100% Ltda",
+            "Alfa Serviços",
+            "Beta Comércio"
+        ]
+    );
+    let asc = [OrderBy::asc("razao_social")];
+    assert_eq!(
+        razoes(&repo, &all, &asc).await,
+        [
+            "Alfa Serviços",
+            "Beta Comércio",
+            "Delta_Tech",
+            "Gama 100% Ltda"
+        ]
+    );
+    // status then the id tiebreak in the same direction.
+    let st = [OrderBy::desc("status")];
+    assert_eq!(
+        razoes(&repo, &all, &st).await,
+        [
+            "Delta_Tech",
+            "Alfa Serviços",
+            "Gama 100% Ltda",
+            "Beta Comércio"
+        ]
+    );
+
+    let f = |g: fn(&mut ClienteFilter)| {
+        let mut f = ClienteFilter::default();
+        g(&mut f);
+        f
+    };
+    assert_eq!(
+        razoes(&repo, &f(|f| f.search = vec!["comércio".into()]), &asc).await,
+        ["Beta Comércio"]
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.search = vec!["x.com".into()]), &asc).await,
+        ["Beta Comércio"]
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.search = vec!["3333".into()]), &asc).await,
+        ["Gama 100% Ltda"]
+    );
+    assert_eq!(
+        razoes(
+            &repo,
+            &f(|f| f.search = vec!["ltda".into(), "gama".into()]),
+            &asc
+        )
+        .await,
+        ["Gama 100% Ltda"]
+    );
+    assert!(
+        razoes(
+            &repo,
+            &f(|f| f.search = vec!["ltda".into(), "beta".into()]),
+            &asc
+        )
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.search = vec!["%".into()]), &asc).await,
+        ["Gama 100% Ltda"]
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.search = vec!["_".into()]), &asc).await,
+        ["Delta_Tech"]
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.q = vec!["alfa".into()]), &asc).await,
+        ["Alfa Serviços"]
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.status = Some("ativo".into())), &asc).await,
+        ["Beta Comércio", "Gama 100% Ltda"]
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.estado = Some("sp".into())), &asc).await,
+        ["Beta Comércio", "Gama 100% Ltda"]
+    );
+    assert_eq!(
+        razoes(
+            &repo,
+            &f(|f| f.icontains = vec![("cidade", "rio".into())]),
+            &asc
+        )
+        .await,
+        ["Alfa Serviços"]
+    );
+    assert_eq!(
+        razoes(
+            &repo,
+            &f(|f| f.icontains = vec![("razao_social", "delta".into()), ("cidade", "belo".into())]),
+            &asc
+        )
+        .await,
+        ["Delta_Tech"]
+    );
+    assert_eq!(
+        razoes(&repo, &f(|f| f.busca_geral = Some("gama@".into())), &asc).await,
+        ["Gama 100% Ltda"]
+    );
+    assert_eq!(
+        razoes(
+            &repo,
+            &f(|f| f.regime_tributario = Some("mei".into())),
+            &asc
+        )
+        .await,
+        Vec::<String>::new()
+    );
+    let mut scoped = ClienteFilter {
+        owner: Some(a2),
+        ..Default::default()
+    };
+    assert_eq!(
+        razoes(&repo, &scoped, &asc).await,
+        ["Delta_Tech", "Gama 100% Ltda"]
+    );
+    scoped.status = Some("ativo".into());
+    assert_eq!(razoes(&repo, &scoped, &def).await, ["Gama 100% Ltda"]);
+
+    let third = repo.get(ids[2], None).await.unwrap().unwrap().criado_em;
+    assert_eq!(razoes(&repo, &f(|_| ()), &def).await.len(), 4);
+    let after = ClienteFilter {
+        criado_apos: Some(third),
+        ..Default::default()
+    };
+    assert_eq!(
+        razoes(&repo, &after, &def).await,
+        ["Delta_Tech", "Gama 100% Ltda"]
+    );
+    let before = ClienteFilter {
+        criado_antes: Some(third),
+        ..Default::default()
+    };
+    assert_eq!(
+        razoes(&repo, &before, &def).await,
+        ["Gama 100% Ltda", "Alfa Serviços", "Beta Comércio"]
+    );
+    let upd = ClienteFilter {
+        atualizado_apos: Some(Utc::now() + Duration::hours(1)),
+        ..Default::default()
+    };
+    assert!(razoes(&repo, &upd, &def).await.is_empty());
+
+    // Pagination.
+    let p = repo.list(&all, &asc, page(2, 3)).await.unwrap().unwrap();
+    assert_eq!((p.count, p.page, p.page_size, p.items.len()), (4, 2, 3, 1));
+    assert_eq!(p.items[0].data.razao_social, "Gama 100% Ltda");
+    assert!(repo.list(&all, &asc, page(3, 3)).await.unwrap().is_none());
+    let last = repo
+        .list(
+            &all,
+            &asc,
+            PageRequest {
+                page: None,
+                page_size: 3,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.page, 2);
+    let none = ClienteFilter {
+        search: vec!["zzz".into()],
+        ..Default::default()
+    };
+    let empty = repo.list(&none, &asc, page(1, 20)).await.unwrap().unwrap();
+    assert_eq!((empty.count, empty.items.len()), (0, 0));
+    assert!(repo.list(&none, &asc, page(2, 20)).await.unwrap().is_none());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn cliente_stats_and_placeholders() {
+    let t = TestDb::new().await;
+    let (agents, repo) = (t.agents(), t.clientes());
+    let a1 = agents.insert(agent("a1")).await.unwrap().id;
+    assert_eq!(repo.max_placeholder_seq().await.unwrap(), 0);
+    let data = [
+        (
+            "00.000.000/0003-00",
+            "ativo",
+            "mei",
+            Some("Campinas"),
+            Some("SP"),
+            Some(a1),
+        ),
+        (
+            "00.000.000/0012-00",
+            "ativo",
+            "simples_nacional",
+            Some("Campinas"),
+            Some("SP"),
+            Some(a1),
+        ),
+        (
+            "00.000.000/0009-00",
+            "bloqueado",
+            "mei",
+            Some(""),
+            None,
+            None,
+        ),
+        (
+            "11222333000181",
+            "inativo",
+            "mei",
+            Some("Rio"),
+            Some("RJ"),
+            None,
+        ),
+    ];
+    for (cnpj, status, regime, cidade, uf, owner) in data {
+        let mut d = cliente("X", cnpj);
+        d.status = status.into();
+        d.regime_tributario = regime.into();
+        d.cidade = cidade.map(str::to_string);
+        d.estado = uf.map(str::to_string);
+        repo.insert(&d, owner).await.unwrap();
+    }
+    assert_eq!(repo.max_placeholder_seq().await.unwrap(), 12);
+    repo.insert(&cliente("Y", "00.000.000/10000-00"), None)
+        .await
+        .unwrap();
+    assert_eq!(repo.max_placeholder_seq().await.unwrap(), 10000);
+
+    let s = repo
+        .stats(None, Utc::now() - Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(s.total, 5);
+    assert_eq!(s.recentes, 5);
+    assert_eq!(s.por_status.get("ativo"), Some(&3));
+    assert_eq!(s.por_status.get("bloqueado"), Some(&1));
+    assert_eq!(s.por_regime_tributario.get("mei"), Some(&3));
+    assert_eq!(
+        s.por_cidade,
+        vec![("Campinas".to_string(), 2), ("Rio".to_string(), 1)]
+    );
+    assert_eq!(
+        s.por_estado,
+        vec![("SP".to_string(), 2), ("RJ".to_string(), 1)]
+    );
+    let s = repo
+        .stats(Some(a1), Utc::now() + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.total, s.recentes, s.por_status.get("ativo")),
+        (2, 0, Some(&2))
+    );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn grupos_empresa_counts_and_detach() {
+    let t = TestDb::new().await;
+    let (grupos, repo) = (t.grupos(), t.clientes());
+    let g = grupos
+        .insert(&GrupoData {
+            nome: "Holding Norte".into(),
+            descricao: Some("Empresas do norte".into()),
+            ativo: true,
+        })
+        .await
+        .unwrap();
+    let h = grupos
+        .insert(&GrupoData {
+            nome: "Alpha".into(),
+            descricao: None,
+            ativo: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(g.empresas_count, 0);
+    let mut d = cliente("Filha", "11222333000181");
+    d.grupo_empresa = Some(g.id);
+    let c = repo.insert(&d, None).await.unwrap();
+    assert_eq!(c.grupo_empresa_nome.as_deref(), Some("Holding Norte"));
+    let listed = repo
+        .list(&ClienteFilter::default(), &[], page(1, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        listed.items[0].grupo_empresa_nome.as_deref(),
+        Some("Holding Norte")
+    );
+    assert_eq!(grupos.get(g.id).await.unwrap().unwrap().empresas_count, 1);
+
+    let p = grupos
+        .list(&[], &[OrderBy::asc("nome")], page(1, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    let v: Vec<(String, u64)> = p
+        .items
+        .iter()
+        .map(|g| (g.nome.clone(), g.empresas_count))
+        .collect();
+    assert_eq!(v, vec![("Alpha".into(), 0), ("Holding Norte".into(), 1)]);
+    let p = grupos
+        .list(&["norte".into()], &[], page(1, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.count, p.items[0].id), (1, g.id));
+    let p = grupos
+        .list(&["empresas".into(), "do".into()], &[], page(1, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.count, 1);
+    assert!(grupos.list(&[], &[], page(2, 20)).await.unwrap().is_none());
+
+    let u = grupos
+        .update(
+            h.id,
+            &GrupoData {
+                nome: "Beta".into(),
+                descricao: Some("d".into()),
+                ativo: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (u.nome.as_str(), u.ativo, u.criado_em),
+        ("Beta", true, h.criado_em)
+    );
+    assert!(matches!(
+        grupos
+            .update(
+                999,
+                &GrupoData {
+                    nome: "x".into(),
+                    descricao: None,
+                    ativo: true
+                }
+            )
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+    assert!(grupos.delete(g.id).await.unwrap());
+    assert!(!grupos.delete(g.id).await.unwrap());
+    let c = repo.get(c.id, None).await.unwrap().unwrap();
+    assert_eq!((c.data.grupo_empresa, c.grupo_empresa_nome), (None, None));
+    t.finish().await;
+}
+
+// ---------------------------------------------------------------- contatos
+
+#[tokio::test]
+async fn contatos_crud_scope_and_cascade() {
+    let t = TestDb::new().await;
+    let (repo, contatos) = (t.clientes(), t.contatos());
+    let ativo = repo
+        .insert(&cliente("Ativa SA", "11222333000181"), None)
+        .await
+        .unwrap();
+    let mut d = cliente("Inativa SA", "45723174000110");
+    d.status = "inativo".into();
+    let inativo = repo.insert(&d, None).await.unwrap();
+
+    let c1 = contatos
+        .insert(&contato(ativo.id, "Zé", "+5511999990001"))
+        .await
+        .unwrap();
+    assert_eq!(c1.cliente_nome, "Ativa SA");
+    assert!(conflict(
+        contatos
+            .insert(&contato(ativo.id, "Outro", "+5511999990001"))
+            .await
+    ));
+    let mut c2d = contato(ativo.id, "Ana", "+5511999990002");
+    c2d.email = Some("ana@ativa.com".into());
+    let c2 = contatos.insert(&c2d).await.unwrap();
+    let c3 = contatos
+        .insert(&contato(inativo.id, "Bia", "+5511999990001"))
+        .await
+        .unwrap();
+    assert_eq!(contatos.get(c1.id, true).await.unwrap().unwrap(), c1);
+    assert!(contatos.get(c3.id, true).await.unwrap().is_none());
+    assert_eq!(
+        contatos
+            .get(c3.id, false)
+            .await
+            .unwrap()
+            .unwrap()
+            .cliente_nome,
+        "Inativa SA"
+    );
+
+    let nomes = |p: kernel::Page<clientes::Contato>| {
+        p.items.into_iter().map(|c| c.data.nome).collect::<Vec<_>>()
+    };
+    let by_nome = [OrderBy::asc("nome")];
+    let all = ContatoFilter::default();
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&all, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Ana", "Bia", "Zé"]
+    );
+    let scoped = ContatoFilter {
+        only_active_clientes: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&scoped, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Ana", "Zé"]
+    );
+    let s = ContatoFilter {
+        search: vec!["inativa".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&s, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Bia"]
+    );
+    let s = ContatoFilter {
+        search: vec!["@ativa".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&s, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Ana"]
+    );
+    let s = ContatoFilter {
+        cliente: Some(ativo.id),
+        icontains: vec![("whatsapp", "0001".into())],
+        ..Default::default()
+    };
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&s, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Zé"]
+    );
+    let desc = [OrderBy::desc("criado_em")];
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&all, &desc, page(1, 2))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Bia", "Ana"]
+    );
+    assert!(
+        contatos
+            .list(&all, &desc, page(3, 2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let found = contatos
+        .find_active_by_whatsapp("+5511999990001")
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c1.id, c3.id]
+    );
+
+    let mut upd = c2.data.clone();
+    upd.nome = "Ana Maria".into();
+    upd.cargo = Some("Gerente".into());
+    let u = contatos.update(c2.id, &upd).await.unwrap();
+    assert_eq!((u.data, u.criado_em), (upd.clone(), c2.criado_em));
+    upd.whatsapp = "+5511999990001".into();
+    assert!(conflict(contatos.update(c2.id, &upd).await));
+    assert!(matches!(
+        contatos.update(999, &upd).await,
+        Err(DomainError::NotFound(_))
+    ));
+
+    contatos.deactivate(c1.id).await.unwrap();
+    assert!(contatos.get(c1.id, false).await.unwrap().is_none());
+    assert_eq!(
+        contatos
+            .find_active_by_whatsapp("+5511999990001")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&all, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Ana Maria", "Bia"]
+    );
+    let inactive = ContatoFilter {
+        ativo: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&inactive, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Zé"]
+    );
+    assert!(matches!(
+        contatos.deactivate(999).await,
+        Err(DomainError::NotFound(_))
+    ));
+
+    repo.delete(ativo.id).await.unwrap();
+    assert_eq!(
+        nomes(
+            contatos
+                .list(&all, &by_nome, page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+        ),
+        ["Bia"]
+    );
+    let gone = ContatoFilter {
+        ativo: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(
+        contatos
+            .list(&gone, &by_nome, page(1, 20))
+            .await
+            .unwrap()
+            .unwrap()
+            .count,
+        0
+    );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn cadastrar_is_atomic() {
+    let t = TestDb::new().await;
+    let (repo, contatos) = (t.clientes(), t.contatos());
+    let existing = repo
+        .insert(&cliente("Existente", "11222333000181"), None)
+        .await
+        .unwrap();
+
+    // Existing cliente.
+    let c = contatos
+        .cadastrar(None, &contato(existing.id, "Zé", "+5511999990001"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.data.cliente, c.cliente_nome.as_str()),
+        (existing.id, "Existente")
+    );
+
+    // New empresa: created together with the contato (which points at it).
+    let nova = cliente("Nova", "00.000.000/0001-00");
+    let c = contatos
+        .cadastrar(Some(nova), &contato(0, "Ana", "+5511999990002"))
+        .await
+        .unwrap();
+    let created = repo
+        .find_by_cnpj("00.000.000/0001-00")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (c.data.cliente, c.cliente_nome.as_str(), created.criado_por),
+        (created.id, "Nova", None)
+    );
+
+    // A taken CNPJ: nothing is stored.
+    let r = contatos
+        .cadastrar(
+            Some(cliente("Dup", "11222333000181")),
+            &contato(0, "X", "+5511999990003"),
+        )
+        .await;
+    assert!(conflict(r));
+    assert!(
+        contatos
+            .find_active_by_whatsapp("+5511999990003")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The contato insert fails after the new cliente was inserted: the cliente is rolled back.
+    // (A test-only unique index makes the second statement conflict.)
+    t.db.execute_unprepared("CREATE UNIQUE INDEX test_only_whatsapp ON contatos (whatsapp)")
+        .await
+        .unwrap();
+    let r = contatos
+        .cadastrar(
+            Some(cliente("Rollback", "00.000.000/0002-00")),
+            &contato(0, "Y", "+5511999990002"),
+        )
+        .await;
+    assert!(conflict(r));
+    assert!(
+        repo.find_by_cnpj("00.000.000/0002-00")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(repo.find_by_nome("Rollback").await.unwrap().is_none());
+    t.finish().await;
+}
+
+// ---------------------------------------------------------------- concurrency
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_do_not_fail() {
+    // SQLite: a real file with the production pool (WAL, busy timeout on every connection).
+    let path = std::env::temp_dir().join(format!("dx-seaorm-{:016x}.db", rand::random::<u64>()));
+    let t = match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(_) => TestDb::new().await,
+        None => {
+            let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
+                .await
+                .unwrap();
+            migrate(&db).await.unwrap();
+            TestDb { db, pg: None }
+        }
+    };
+    let mut tasks = Vec::new();
+    for i in 0..64u32 {
+        let repo = t.clientes();
+        let contatos = t.contatos();
+        tasks.push(tokio::spawn(async move {
+            let c = repo
+                .insert(
+                    &cliente(&format!("C{i}"), &format!("00.000.000/{i:04}-00")),
+                    None,
+                )
+                .await?;
+            contatos
+                .cadastrar(None, &contato(c.id, "N", &format!("+55119999{i:05}")))
+                .await?;
+            repo.list(
+                &ClienteFilter::default(),
+                &[OrderBy::desc("criado_em")],
+                page(1, 20),
+            )
+            .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let p = t
+        .clientes()
+        .list(&ClienteFilter::default(), &[], page(1, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.count, 64);
+    // Cascades work whichever pooled connection runs the delete.
+    let mut deletes = Vec::new();
+    for i in 0..8u32 {
+        let repo = t.clientes();
+        deletes.push(tokio::spawn(async move {
+            let c = repo.find_by_cnpj(&format!("00.000.000/{i:04}-00")).await?;
+            repo.delete(c.map(|c| c.id).unwrap_or(-1)).await
+        }));
+    }
+    for d in deletes {
+        d.await.unwrap().unwrap();
+    }
+    let all = ContatoFilter {
+        ativo: None,
+        ..Default::default()
+    };
+    assert_eq!(
+        t.contatos()
+            .list(&all, &[], page(1, 20))
+            .await
+            .unwrap()
+            .unwrap()
+            .count,
+        56
+    );
+    t.finish().await;
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(path.with_extension("db-wal"));
+    let _ = std::fs::remove_file(path.with_extension("db-shm"));
+}
