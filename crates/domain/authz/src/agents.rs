@@ -26,7 +26,7 @@ impl AgentService {
     }
 
     pub async fn list(&self, page: PageRequest) -> Result<Page<Agent>> {
-        self.agents.list(page).await?.ok_or(DomainError::NotFound("Page"))
+        self.agents.list(page).await?.ok_or_else(kernel::page::invalid_page)
     }
 
     pub async fn get(&self, id: i64) -> Result<Agent> {
@@ -127,11 +127,10 @@ impl AgentService {
 
     async fn validate(&self, input: &Input, errors: &mut FieldErrors) -> Result<AgentFields> {
         let username = input.text("username", Some(150), false, errors);
-        if let Some(u) = &username {
-            if !USERNAME.is_match(u) {
+        if let Some(u) = &username
+            && !USERNAME.is_match(u) {
                 errors.add("username", USERNAME_INVALID);
             }
-        }
         let password = match input.raw("password") {
             Some(serde_json::Value::String(p)) if p.chars().count() < 8 => {
                 errors.add("password", PASSWORD_SHORT);

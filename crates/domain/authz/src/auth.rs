@@ -176,11 +176,10 @@ impl AuthService {
             return Err(AuthFailure::WrongType.into());
         }
         let ts = now.timestamp();
-        if let Some((p, at)) = self.cache_get(claims.user_id) {
-            if ts - at < self.config.cache_ttl_secs {
+        if let Some((p, at)) = self.cache_get(claims.user_id)
+            && ts - at < self.config.cache_ttl_secs {
                 return check_active(p);
             }
-        }
         let principal = Arc::new(self.load_principal(claims.user_id).await?.ok_or(AuthFailure::UserNotFound)?);
         if let Ok(mut c) = self.cache.write() {
             if c.len() > 50_000 {

@@ -86,11 +86,10 @@ impl GroupService {
 fn validate(input: &Input, errors: &mut FieldErrors) -> (Option<String>, Option<Vec<i64>>) {
     let name = input.text("name", Some(150), false, errors);
     let perms = input.int_list("permissions", errors);
-    if let Some(ids) = &perms {
-        if let Some(bad) = ids.iter().find(|i| permissions::by_id(**i).is_none()) {
+    if let Some(ids) = &perms
+        && let Some(bad) = ids.iter().find(|i| permissions::by_id(**i).is_none()) {
             errors.add("permissions", m::invalid_pk(&bad.to_string()));
         }
-    }
     let mut perms = perms;
     if let Some(p) = perms.as_mut() {
         p.sort_unstable();

@@ -28,11 +28,10 @@ impl LoginThrottle {
                 while q.front().is_some_and(|t| *t <= now - self.window) {
                     q.pop_front();
                 }
-                if q.len() >= self.max {
-                    if let Some(oldest) = q.front() {
+                if q.len() >= self.max
+                    && let Some(oldest) = q.front() {
                         wait = wait.max(oldest + self.window - now);
                     }
-                }
             }
         }
         (wait > 0).then_some(wait as u64)

@@ -171,11 +171,10 @@ impl ChatIntakeService {
                 }
             }
         }
-        if manual {
-            if let Some(e) = input.int("empresa_id", true, &mut errors) {
+        if manual
+            && let Some(e) = input.int("empresa_id", true, &mut errors) {
                 d.empresa_id = e;
             }
-        }
         errors.into_result()?;
         Ok(d)
     }

@@ -78,11 +78,10 @@ impl ContatoFilter {
                     None => errors.add("ativo", kernel::messages::invalid_filter_choice(v)),
                 },
                 other => {
-                    if let Some(col) = ICONTAINS.iter().find(|c| **c == other) {
-                        if !v.is_empty() {
+                    if let Some(col) = ICONTAINS.iter().find(|c| **c == other)
+                        && !v.is_empty() {
                             f.icontains.push((col, v.to_lowercase()));
                         }
-                    }
                 }
             }
         }

@@ -69,11 +69,10 @@ impl ClienteFilter {
                     }
                 }
                 _ => {
-                    if let Some(col) = CLIENTE_ICONTAINS.iter().find(|c| **c == k) {
-                        if !v.is_empty() {
+                    if let Some(col) = CLIENTE_ICONTAINS.iter().find(|c| **c == k)
+                        && !v.is_empty() {
                             f.icontains.push((col, v.to_lowercase()));
                         }
-                    }
                 }
             }
         }

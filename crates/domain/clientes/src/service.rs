@@ -14,7 +14,7 @@ use std::sync::Arc;
 type Query = [(String, String)];
 
 fn page_or_404<T>(p: Option<Page<T>>) -> Result<Page<T>> {
-    p.ok_or_else(|| DomainError::rejected(404, kernel::error::object([("detail", "Página inválida.".into())])))
+    p.ok_or_else(kernel::page::invalid_page)
 }
 
 fn invalid_status() -> DomainError {
@@ -127,13 +127,11 @@ impl ClienteService {
     async fn validate(&self, input: &Input, data: &mut ClienteData, id: Option<i64>) -> Result<()> {
         let mut errors = FieldErrors::new();
         cliente::apply_input(input, data, &mut errors);
-        if input.has("grupo_empresa") && !errors.has("grupo_empresa") {
-            if let Some(g) = data.grupo_empresa {
-                if self.grupos.get(g).await?.is_none() {
+        if input.has("grupo_empresa") && !errors.has("grupo_empresa")
+            && let Some(g) = data.grupo_empresa
+                && self.grupos.get(g).await?.is_none() {
                     errors.add("grupo_empresa", m::invalid_pk(&g.to_string()));
                 }
-            }
-        }
         if input.has("cnpj") && !errors.has("cnpj") && self.clientes.cnpj_taken(&data.cnpj, id).await? {
             errors.add("cnpj", CNPJ_TAKEN);
         }

@@ -77,11 +77,9 @@ impl Input {
             errors.add(key, m::BLANK);
             return None;
         }
-        if let Some(max) = max {
-            if s.chars().count() > max {
-                errors.add(key, m::max_length(max));
-                return None;
-            }
+        if let Some(max) = max.filter(|max| s.chars().count() > *max) {
+            errors.add(key, m::max_length(max));
+            return None;
         }
         Some(Some(s))
     }

@@ -106,10 +106,10 @@ impl OrderBy {
                     Some(n) => (true, n),
                     None => (false, part),
                 };
-                if let Some(field) = allowed.iter().find(|a| **a == name) {
-                    if !out.iter().any(|o: &OrderBy| o.field == *field) {
-                        out.push(OrderBy { field, desc });
-                    }
+                if let Some(field) = allowed.iter().find(|a| **a == name)
+                    && !out.iter().any(|o: &OrderBy| o.field == *field)
+                {
+                    out.push(OrderBy { field, desc });
                 }
             }
         }
@@ -127,6 +127,11 @@ impl OrderBy {
     pub const fn desc(field: &'static str) -> Self {
         Self { field, desc: true }
     }
+}
+
+/// The contract's `404 {"detail":"Página inválida."}`.
+pub fn invalid_page() -> crate::DomainError {
+    crate::DomainError::rejected(404, serde_json::json!({"detail": "Página inválida."}))
 }
 
 /// Splits a `?search=` value into lowercase terms (all must match).
