@@ -1,0 +1,166 @@
+//! Request bodies: JSON, form-urlencoded and multipart are accepted on every write endpoint
+//! (contract §1.1); other media types → 415, malformed JSON → 400, JSON over 1 MiB → 413.
+
+use super::error::{ApiError, ApiResult};
+use actix_multipart::Multipart;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use kernel::input::Input;
+use serde_json::{Map, Value, json};
+use std::future::Future;
+use std::pin::Pin;
+
+pub const JSON_LIMIT: usize = 1024 * 1024;
+/// Limit for small multipart uploads handled in memory (images on clientes, appearance).
+pub const SMALL_UPLOAD_LIMIT: usize = 5 * 1024 * 1024;
+
+/// A file part of a multipart body held in memory.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    pub field: String,
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub data: Vec<u8>,
+}
+
+/// A parsed write body.
+#[derive(Debug, Default)]
+pub struct Body {
+    pub input: Input,
+    pub files: Vec<UploadedFile>,
+    /// The raw JSON value when the body was JSON (it may not be an object).
+    pub json: Option<Value>,
+}
+
+impl Body {
+    /// The body as a JSON value (form bodies as an object of strings).
+    pub fn value(&self) -> Value {
+        self.json.clone().unwrap_or_else(|| Value::Object(self.input.map.clone()))
+    }
+
+    /// Requires the body to be a JSON object (DRF's "expected a dictionary" error otherwise).
+    pub fn object(&self) -> ApiResult<&Input> {
+        match &self.json {
+            Some(Value::Object(_)) | None => Ok(&self.input),
+            Some(other) => Err(ApiError::Status(
+                StatusCode::BAD_REQUEST,
+                json!({"non_field_errors": [format!(
+                    "Dados inválidos. Esperado um dicionário, mas recebido {}.",
+                    kernel::input::json_type(other)
+                )]}),
+            )),
+        }
+    }
+
+    pub fn file(&self, field: &str) -> Option<&UploadedFile> {
+        self.files.iter().find(|f| f.field == field)
+    }
+}
+
+pub fn too_large(msg: &str) -> ApiError {
+    ApiError::detail(StatusCode::PAYLOAD_TOO_LARGE, msg)
+}
+
+pub fn unsupported(ct: &str) -> ApiError {
+    ApiError::detail(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("Tipo de mídia  \"{ct}\" no pedido não é suportado."),
+    )
+}
+
+/// The essence of the request's media type (lowercase, without parameters).
+pub fn media_type(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+}
+
+async fn read_limited(payload: &mut Payload, limit: usize) -> ApiResult<web::BytesMut> {
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::detail(StatusCode::BAD_REQUEST, "Corpo da requisição inválido."))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large("Corpo da requisição muito grande."));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+fn parse_json(bytes: &[u8]) -> ApiResult<Body> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Body::default());
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::detail(StatusCode::BAD_REQUEST, format!("JSON parse error - {e}"))
+    })?;
+    let map = match &value {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    Ok(Body { input: Input { map, form: false }, files: Vec::new(), json: Some(value) })
+}
+
+fn parse_form(bytes: &[u8]) -> Body {
+    let mut map = Map::new();
+    for (k, v) in url::form_urlencoded::parse(bytes) {
+        map.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    Body { input: Input { map, form: true }, files: Vec::new(), json: None }
+}
+
+/// Reads a multipart body into memory with a total size limit.
+pub async fn parse_multipart(req: &HttpRequest, payload: Payload, limit: usize) -> ApiResult<Body> {
+    let mut mp = Multipart::new(req.headers(), payload);
+    let mut body = Body { input: Input { map: Map::new(), form: true }, ..Default::default() };
+    let mut total = 0usize;
+    let bad = |_| ApiError::detail(StatusCode::BAD_REQUEST, "Erro de análise multipart.");
+    while let Some(field) = mp.next().await {
+        let mut field = field.map_err(bad)?;
+        let cd = field.content_disposition().cloned();
+        let name = cd.as_ref().and_then(|c| c.get_name()).unwrap_or("").to_string();
+        let filename = cd.as_ref().and_then(|c| c.get_filename()).map(str::to_string);
+        let ct = field.content_type().map(|m| m.essence_str().to_string());
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(bad)?;
+            total += chunk.len();
+            if total > limit {
+                return Err(too_large("Corpo da requisição muito grande."));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match filename {
+            Some(filename) => body.files.push(UploadedFile { field: name, filename, content_type: ct, data }),
+            None => {
+                body.input.map.insert(name, Value::String(String::from_utf8_lossy(&data).into_owned()));
+            }
+        }
+    }
+    Ok(body)
+}
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            match media_type(&req).as_deref() {
+                None | Some("application/json") => parse_json(&read_limited(&mut payload, JSON_LIMIT).await?),
+                Some(ct) if ct.ends_with("+json") => parse_json(&read_limited(&mut payload, JSON_LIMIT).await?),
+                Some("application/x-www-form-urlencoded") => {
+                    Ok(parse_form(&read_limited(&mut payload, JSON_LIMIT).await?))
+                }
+                Some("multipart/form-data") => parse_multipart(&req, payload, SMALL_UPLOAD_LIMIT).await,
+                Some(other) => Err(unsupported(other)),
+            }
+        })
+    }
+}

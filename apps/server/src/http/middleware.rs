@@ -1,0 +1,157 @@
+//! Cross-cutting middleware: request id + access log, canonical trailing slash, and the
+//! resource helper that answers 405 with `Allow`.
+
+use super::error::ApiError;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{HttpServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode, Uri};
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, Handler, HttpRequest, HttpResponse, Responder, web};
+use std::time::Instant;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Echoes or generates `X-Request-Id` and logs one line per request (no bodies, no tokens).
+pub async fn request_id_and_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
+                .unwrap_or(HeaderValue::from_static("0"))
+        });
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let mut res = next.call(req).await?;
+    let status = res.status().as_u16();
+    tracing::info!(
+        request_id = id.to_str().unwrap_or(""),
+        %method,
+        path,
+        status,
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    res.headers_mut().insert(REQUEST_ID, id);
+    Ok(res)
+}
+
+/// Paths that are canonical without a trailing slash.
+const LEGACY: [&str; 4] = [
+    "/api/v1/whatsapp/messages",
+    "/api/v1/whatsapp/session/start",
+    "/api/v1/whatsapp/session",
+    "/api/v1/whatsapp/session/status",
+];
+
+fn wants_slash(path: &str) -> bool {
+    if path.ends_with('/') || LEGACY.contains(&path) || path.starts_with("/media/") {
+        return false;
+    }
+    // File-like paths (documentation assets) keep their name.
+    !path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+/// GET/HEAD without the trailing slash → 301 to the slashed path; other methods are routed as
+/// if the slash were there.
+pub async fn trailing_slash(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let path = req.path().to_string();
+    if wants_slash(&path) {
+        let query = req.query_string().to_string();
+        let target = if query.is_empty() { format!("{path}/") } else { format!("{path}/?{query}") };
+        if matches!(*req.method(), Method::GET | Method::HEAD) {
+            let resp = HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, target))
+                .finish();
+            return Ok(req.into_response(resp).map_into_right_body());
+        }
+        let mut parts = req.head().uri.clone().into_parts();
+        if let Ok(pq) = target.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = Uri::from_parts(parts) {
+                req.match_info_mut().get_mut().update(&uri);
+                req.head_mut().uri = uri;
+            }
+        }
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
+}
+
+/// Unknown route → JSON 404.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!({"detail": super::error::NOT_FOUND}))
+}
+
+/// A resource that knows its methods, answering others with 405 + `Allow` (after
+/// authentication, as the original does).
+pub struct Res {
+    resource: actix_web::Resource,
+    methods: Vec<&'static str>,
+    auth: bool,
+}
+
+macro_rules! method {
+    ($name:ident, $route:ident, $label:literal) => {
+        pub fn $name<F, Args>(mut self, handler: F) -> Self
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.resource = self.resource.route(web::$route().to(handler));
+            self.methods.push($label);
+            self
+        }
+    };
+}
+
+impl Res {
+    /// `auth`: whether anonymous calls get 401 (also for wrong methods).
+    pub fn new(path: &str, auth: bool) -> Self {
+        Self { resource: web::resource(path), methods: Vec::new(), auth }
+    }
+
+    method!(get, get, "GET");
+    method!(post, post, "POST");
+    method!(put, put, "PUT");
+    method!(patch, patch, "PATCH");
+    method!(delete, delete, "DELETE");
+
+    pub fn build(self) -> impl HttpServiceFactory {
+        let mut allow: Vec<&str> = self.methods.clone();
+        if allow.contains(&"GET") {
+            allow.push("HEAD");
+        }
+        allow.push("OPTIONS");
+        let allow = allow.join(", ");
+        let auth = self.auth;
+        self.resource.default_service(web::to(move |req: HttpRequest| {
+            let allow = allow.clone();
+            async move { method_not_allowed(req, allow, auth).await }
+        }))
+    }
+}
+
+async fn method_not_allowed(req: HttpRequest, allow: String, auth: bool) -> Result<HttpResponse, ApiError> {
+    let mut payload = actix_web::dev::Payload::None;
+    let who = super::auth::MaybeAuth::from_request(&req, &mut payload).await?;
+    if auth && who.0.is_none() {
+        return Err(ApiError::NoCredentials);
+    }
+    if req.method() == Method::OPTIONS {
+        return Ok(HttpResponse::Ok().insert_header((header::ALLOW, allow)).finish());
+    }
+    Ok(HttpResponse::build(StatusCode::METHOD_NOT_ALLOWED)
+        .insert_header((header::ALLOW, allow))
+        .json(serde_json::json!({"detail": format!("Método \"{}\" não é permitido.", req.method())})))
+}

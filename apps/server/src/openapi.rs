@@ -1,0 +1,79 @@
+//! The OpenAPI document, generated from the handlers and DTOs.
+
+use crate::dto::clientes as dc;
+use crate::http::page::Paginated;
+use crate::routes::{auth, authz, clientes, docs};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct JwtScheme;
+
+impl Modify for JwtScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".into());
+        components.add_security_scheme("jwt", SecurityScheme::Http(http));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "DX Connect API", version = "1.0.0",
+         description = "Atendimento via WhatsApp: clientes, contatos, documentos, filas e atendimentos."),
+    modifiers(&JwtScheme),
+    paths(
+        auth::token, auth::refresh, auth::me,
+        clientes::list, clientes::create, clientes::detail, clientes::update, clientes::partial_update,
+        clientes::delete, clientes::search, clientes::by_status, clientes::set_status, clientes::stats,
+        clientes::grupos_list, clientes::grupos_create, clientes::grupos_detail, clientes::grupos_put,
+        clientes::grupos_patch, clientes::grupos_delete,
+        clientes::buscar_contato, clientes::dados_capturados, clientes::cadastro_manual,
+        authz::permissions_list, authz::groups_list, authz::groups_create, authz::groups_detail,
+        authz::groups_put, authz::groups_patch, authz::groups_delete, authz::agent_groups,
+        authz::agent_groups_set, authz::agents_list, authz::agents_create, authz::agents_detail,
+        authz::agents_patch, authz::agents_delete,
+        docs::health,
+    ),
+    components(schemas(
+        auth::TokenRequest, auth::TokenPairOut, auth::RefreshRequest, auth::AccessOut, auth::MeOut,
+        dc::ClienteOut, dc::ClienteListOut, dc::ClienteIn, dc::GrupoOut, dc::GrupoIn, dc::ContatoOut, dc::ContatoIn,
+        Paginated<dc::ClienteListOut>, Paginated<dc::ClienteOut>, Paginated<dc::GrupoOut>,
+        clientes::StatusIn, clientes::StatsOut, clientes::BuscarContatoIn, clientes::BuscarContatoOut,
+        clientes::DadosCapturadosIn, clientes::DadosCapturadosOut, clientes::CadastroOut,
+        authz::PermissionOut, authz::GroupOut, authz::GroupIn, authz::GroupIdsIn, authz::AgentOut, authz::AgentIn,
+        Paginated<authz::AgentOut>, docs::HealthOut,
+    ))
+)]
+pub struct ApiDoc;
+
+/// Adds the documentation pages themselves (served outside utoipa's handlers).
+fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::{ResponseBuilder, Responses};
+    for (path, summary) in [
+        ("/api/schema/", "OpenAPI 3 document (JSON; ?format=yaml for YAML)"),
+        ("/api/docs/", "Swagger UI"),
+        ("/api/redoc/", "ReDoc"),
+    ] {
+        let mut responses = Responses::new();
+        responses.responses.insert("200".into(), ResponseBuilder::new().description("OK").build().into());
+        let op = OperationBuilder::new().summary(Some(summary)).tag("Documentação").responses(responses).build();
+        doc.paths.paths.insert(path.into(), PathItem::new(HttpMethod::Get, op));
+    }
+    doc
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    with_doc_pages(ApiDoc::openapi())
+}
+
+pub fn json() -> serde_json::Value {
+    static DOC: std::sync::LazyLock<serde_json::Value> =
+        std::sync::LazyLock::new(|| serde_json::to_value(document()).unwrap_or_default());
+    DOC.clone()
+}
+
+pub fn yaml() -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(&json())
+}

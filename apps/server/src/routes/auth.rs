@@ -1,0 +1,74 @@
+//! Autenticação: token, refresh, me (contract §4.1).
+
+use crate::http::middleware::Res;
+use crate::http::{ApiResult, Auth, Body, MaybeAuth, ok};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenPairOut {
+    pub refresh: String,
+    pub access: String,
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessOut {
+    pub access: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeOut {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// Obtain a JWT pair.
+#[utoipa::path(post, path = "/api/v1/auth/token/", tag = "Autenticação", request_body = TokenRequest,
+    responses((status = 200, body = TokenPairOut), (status = 400, description = "Missing fields"),
+              (status = 401, description = "Wrong credentials"), (status = 429, description = "Too many failed attempts")))]
+pub async fn token(req: HttpRequest, _who: MaybeAuth, state: web::Data<AppState>, body: Body) -> ApiResult<HttpResponse> {
+    let client = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let pair = state.auth.login(&body.value(), &client).await?;
+    Ok(ok(TokenPairOut { refresh: pair.refresh, access: pair.access }))
+}
+
+/// Refresh an access token.
+#[utoipa::path(post, path = "/api/v1/auth/refresh/", tag = "Autenticação", request_body = RefreshRequest,
+    responses((status = 200, body = AccessOut), (status = 400), (status = 401)))]
+pub async fn refresh(_who: MaybeAuth, state: web::Data<AppState>, body: Body) -> ApiResult<HttpResponse> {
+    let access = state.auth.refresh(&body.value()).await?;
+    Ok(ok(AccessOut { access }))
+}
+
+/// The authenticated user.
+#[utoipa::path(get, path = "/api/v1/me/", tag = "Autenticação", security(("jwt" = [])),
+    responses((status = 200, body = MeOut), (status = 401)))]
+pub async fn me(auth: Auth) -> HttpResponse {
+    ok(MeOut {
+        id: auth.id,
+        username: auth.username.clone(),
+        email: auth.email.clone(),
+        display_name: auth.display_name.clone(),
+    })
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(Res::new("/api/v1/auth/token/", false).post(token).build())
+        .service(Res::new("/api/v1/auth/refresh/", false).post(refresh).build())
+        .service(Res::new("/api/v1/me/", true).get(me).build());
+}

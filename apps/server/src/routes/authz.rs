@@ -1,0 +1,251 @@
+//! Permissões e grupos, and agent management (contract §4.11, §4.13).
+
+use crate::http::auth::{ManageAuth, Perm};
+use crate::http::middleware::Res;
+use crate::http::page::{Paginated, page_request, paginate, query_pairs};
+use crate::http::{ApiResult, Auth, Body, created, no_content, ok, parse_id};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use authz::model::{Agent, Group};
+use authz::permissions::{self, Permission};
+use kernel::clock::format_local;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+type State = web::Data<AppState>;
+type Manager = Perm<ManageAuth>;
+
+#[derive(Serialize, ToSchema)]
+pub struct PermissionOut {
+    pub id: i64,
+    pub app_label: String,
+    pub model: String,
+    pub codename: String,
+    pub name: String,
+}
+
+impl From<&Permission> for PermissionOut {
+    fn from(p: &Permission) -> Self {
+        Self {
+            id: p.id,
+            app_label: p.app_label.into(),
+            model: p.model.into(),
+            codename: p.codename.into(),
+            name: p.name.into(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupOut {
+    pub id: i64,
+    pub name: String,
+    pub permissions: Vec<i64>,
+}
+
+impl From<Group> for GroupOut {
+    fn from(g: Group) -> Self {
+        Self { id: g.id, name: g.name, permissions: g.permissions }
+    }
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct GroupIn {
+    pub name: String,
+    pub permissions: Option<Vec<i64>>,
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct GroupIdsIn {
+    pub group_ids: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentOut {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub phone_number: String,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub groups: Vec<i64>,
+    pub criado_em: String,
+}
+
+impl From<Agent> for AgentOut {
+    fn from(a: Agent) -> Self {
+        Self {
+            id: a.id,
+            username: a.username,
+            email: a.email,
+            display_name: a.display_name,
+            phone_number: a.phone_number,
+            is_active: a.is_active,
+            is_superuser: a.is_superuser,
+            groups: a.groups,
+            criado_em: format_local(a.criado_em),
+        }
+    }
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AgentIn {
+    pub username: String,
+    /// Write-only; at least 8 characters; required on create.
+    pub password: Option<String>,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub phone_number: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_superuser: Option<bool>,
+    pub group_ids: Option<Vec<i64>>,
+}
+
+/// The fixed permission table.
+#[utoipa::path(get, path = "/api/v1/authz/permissions/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    responses((status = 200, body = Vec<PermissionOut>), (status = 401)))]
+pub async fn permissions_list(_auth: Auth) -> HttpResponse {
+    ok(permissions::sorted().into_iter().map(PermissionOut::from).collect::<Vec<_>>())
+}
+
+/// List groups.
+#[utoipa::path(get, path = "/api/v1/authz/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    responses((status = 200, body = Vec<GroupOut>), (status = 401), (status = 403)))]
+pub async fn groups_list(_p: Manager, state: State) -> ApiResult<HttpResponse> {
+    let groups = state.groups.list().await?;
+    Ok(ok(groups.into_iter().map(GroupOut::from).collect::<Vec<_>>()))
+}
+
+/// Create a group.
+#[utoipa::path(post, path = "/api/v1/authz/groups/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
+    responses((status = 201, body = GroupOut), (status = 400), (status = 401), (status = 403)))]
+pub async fn groups_create(_p: Manager, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let g = state.groups.create(body.object()?).await?;
+    Ok(created(GroupOut::from(g)))
+}
+
+/// Group detail.
+#[utoipa::path(get, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 401), (status = 403), (status = 404)))]
+pub async fn groups_detail(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    Ok(ok(GroupOut::from(state.groups.get(parse_id(&id)?).await?)))
+}
+
+/// Replace a group (permissions default to none).
+#[utoipa::path(put, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
+    params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn groups_put(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    let g = state.groups.update(parse_id(&id)?, body.object()?, true).await?;
+    state.auth.invalidate();
+    Ok(ok(GroupOut::from(g)))
+}
+
+/// Partially update a group (permissions replace).
+#[utoipa::path(patch, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
+    params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn groups_patch(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    let g = state.groups.update(parse_id(&id)?, body.object()?, false).await?;
+    state.auth.invalidate();
+    Ok(ok(GroupOut::from(g)))
+}
+
+/// Delete a group.
+#[utoipa::path(delete, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn groups_delete(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    state.groups.delete(parse_id(&id)?).await?;
+    state.auth.invalidate();
+    Ok(no_content())
+}
+
+/// An agent's groups.
+#[utoipa::path(get, path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<GroupOut>), (status = 401), (status = 403), (status = 404)))]
+pub async fn agent_groups(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let groups = state.groups.agent_groups(parse_id(&id)?).await?;
+    Ok(ok(groups.into_iter().map(GroupOut::from).collect::<Vec<_>>()))
+}
+
+/// Replace an agent's group memberships (unknown ids ignored).
+#[utoipa::path(patch, path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    request_body = GroupIdsIn, params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<GroupOut>), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn agent_groups_set(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    let groups = state.groups.set_agent_groups(parse_id(&id)?, body.object()?).await?;
+    state.auth.invalidate();
+    Ok(ok(groups.into_iter().map(GroupOut::from).collect::<Vec<_>>()))
+}
+
+/// List agents.
+#[utoipa::path(get, path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    params(("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
+    responses((status = 200, body = Paginated<AgentOut>), (status = 401), (status = 403)))]
+pub async fn agents_list(req: HttpRequest, _p: Manager, state: State) -> ApiResult<HttpResponse> {
+    let q = query_pairs(&req);
+    let page = state.agents.list(page_request(&q)?).await?;
+    Ok(ok(paginate(&req, &q, page, AgentOut::from)))
+}
+
+/// Create an agent.
+#[utoipa::path(post, path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
+    responses((status = 201, body = AgentOut), (status = 400), (status = 401), (status = 403)))]
+pub async fn agents_create(_p: Manager, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let a = state.agents.create(body.object()?).await?;
+    Ok(created(AgentOut::from(a)))
+}
+
+/// Agent detail.
+#[utoipa::path(get, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = AgentOut), (status = 401), (status = 403), (status = 404)))]
+pub async fn agents_detail(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    Ok(ok(AgentOut::from(state.agents.get(parse_id(&id)?).await?)))
+}
+
+/// Update an agent (password re-hashed when given).
+#[utoipa::path(patch, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
+    params(("id" = i64, Path)), responses((status = 200, body = AgentOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn agents_patch(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    let a = state.agents.update(parse_id(&id)?, body.object()?).await?;
+    state.auth.invalidate();
+    Ok(ok(AgentOut::from(a)))
+}
+
+/// Deactivate an agent (its tokens stop working).
+#[utoipa::path(delete, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn agents_delete(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    state.agents.deactivate(parse_id(&id)?).await?;
+    state.auth.invalidate();
+    Ok(no_content())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(Res::new("/api/v1/authz/permissions/", true).get(permissions_list).build())
+        .service(Res::new("/api/v1/authz/groups/", true).get(groups_list).post(groups_create).build())
+        .service(
+            Res::new("/api/v1/authz/groups/{id}/", true)
+                .get(groups_detail)
+                .put(groups_put)
+                .patch(groups_patch)
+                .delete(groups_delete)
+                .build(),
+        )
+        .service(Res::new("/api/v1/authz/agents/", true).get(agents_list).post(agents_create).build())
+        .service(
+            Res::new("/api/v1/authz/agents/{id}/", true)
+                .get(agents_detail)
+                .patch(agents_patch)
+                .delete(agents_delete)
+                .build(),
+        )
+        .service(
+            Res::new("/api/v1/authz/agents/{id}/groups/", true)
+                .get(agent_groups)
+                .patch(agent_groups_set)
+                .build(),
+        );
+}

@@ -1,0 +1,297 @@
+//! Clientes, grupos de empresa and the chat-intake endpoints (contract §4.2).
+
+use crate::dto::clientes::{ClienteIn, ClienteListOut, ClienteOut, ContatoOut, GrupoIn, GrupoOut};
+use crate::http::middleware::Res;
+use crate::http::page::{Paginated, page_request, paginate, query_pairs};
+use crate::http::{ApiError, ApiResult, Auth, Body, MaybeAuth, created, no_content, ok, parse_id};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use clientes::chat::{Cadastro, NOT_FOUND_MSG};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+type State = web::Data<AppState>;
+
+/// List clientes (paginated, scoped, searchable, filterable).
+#[utoipa::path(get, path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])),
+    params(("page" = Option<String>, Query, description = "1-based page or `last`"),
+           ("page_size" = Option<u32>, Query, description = "1..100"),
+           ("search" = Option<String>, Query, description = "razao_social, nome_fantasia, cnpj, email_principal"),
+           ("ordering" = Option<String>, Query, description = "razao_social, criado_em, atualizado_em, status (prefix - for desc)"),
+           ("status" = Option<String>, Query), ("regime_tributario" = Option<String>, Query), ("estado" = Option<String>, Query),
+           ("cidade" = Option<String>, Query), ("criado_apos" = Option<String>, Query), ("criado_antes" = Option<String>, Query),
+           ("busca_geral" = Option<String>, Query)),
+    responses((status = 200, body = Paginated<ClienteListOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
+pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
+    let q = query_pairs(&req);
+    let page = state.clientes.list(&q, auth.owner_scope(), page_request(&q)?).await?;
+    Ok(ok(paginate(&req, &q, page, ClienteListOut::from)))
+}
+
+/// Create a cliente.
+#[utoipa::path(post, path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
+    responses((status = 201, body = ClienteOut), (status = 400), (status = 401)))]
+pub async fn create(req: HttpRequest, auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let c = state.clientes.create(body.object()?, auth.id).await?;
+    Ok(created(ClienteOut::from(&req, c)))
+}
+
+/// Cliente detail.
+#[utoipa::path(get, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 401), (status = 404)))]
+pub async fn detail(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let c = state.clientes.get(parse_id(&id)?, auth.owner_scope()).await?;
+    Ok(ok(ClienteOut::from(&req, c)))
+}
+
+/// Update a cliente (every field optional, as PATCH).
+#[utoipa::path(put, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
+    params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
+pub async fn update(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let c = state.clientes.update(id, body.object()?, auth.id, auth.owner_scope()).await?;
+    Ok(ok(ClienteOut::from(&req, c)))
+}
+
+/// Partially update a cliente.
+#[utoipa::path(patch, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
+    params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
+pub async fn partial_update(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    update(req, auth, state, id, body).await
+}
+
+/// Delete a cliente (cascades contatos, documentos, filas, atendimentos).
+#[utoipa::path(delete, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
+pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    state.clientes.delete(parse_id(&id)?, auth.owner_scope()).await?;
+    Ok(no_content())
+}
+
+/// Search clientes by `?q=` (plus every list filter); full representation.
+#[utoipa::path(get, path = "/api/v1/clientes/search/", tag = "Clientes", security(("jwt" = [])),
+    params(("q" = Option<String>, Query, description = "razao_social, nome_fantasia, cnpj, email_principal")),
+    responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401)))]
+pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
+    let q = query_pairs(&req);
+    let page = state.clientes.list(&q, auth.owner_scope(), page_request(&q)?).await?;
+    Ok(ok(paginate(&req, &q, page, |c| ClienteOut::from(&req, c))))
+}
+
+/// Clientes with a given status; full representation.
+#[utoipa::path(get, path = "/api/v1/clientes/status/{status}/", tag = "Clientes", security(("jwt" = [])),
+    params(("status" = String, Path, description = "ativo, inativo, suspenso, bloqueado")),
+    responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401)))]
+pub async fn by_status(req: HttpRequest, auth: Auth, state: State, status: web::Path<String>) -> ApiResult<HttpResponse> {
+    let q = query_pairs(&req);
+    let page = state.clientes.list_by_status(&status, &q, auth.owner_scope(), page_request(&q)?).await?;
+    Ok(ok(paginate(&req, &q, page, |c| ClienteOut::from(&req, c))))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct StatusIn {
+    pub status: String,
+}
+
+/// Change a cliente's status.
+#[utoipa::path(patch, path = "/api/v1/clientes/{id}/status/", tag = "Clientes", security(("jwt" = [])), request_body = StatusIn,
+    params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
+pub async fn set_status(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let c = state.clientes.set_status(id, &body.value(), auth.id, auth.owner_scope()).await?;
+    Ok(ok(ClienteOut::from(&req, c)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsOut {
+    pub total: u64,
+    pub por_status: BTreeMap<String, u64>,
+    pub por_regime_tributario: BTreeMap<String, u64>,
+    #[schema(value_type = Object)]
+    pub por_cidade: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub por_estado: Map<String, Value>,
+    pub recentes: u64,
+}
+
+fn ranked(v: Vec<(String, u64)>) -> Map<String, Value> {
+    v.into_iter().map(|(k, n)| (k, Value::from(n))).collect()
+}
+
+/// Statistics over the caller's clientes.
+#[utoipa::path(get, path = "/api/v1/clientes/stats/", tag = "Clientes", security(("jwt" = [])),
+    responses((status = 200, body = StatsOut), (status = 401)))]
+pub async fn stats(auth: Auth, state: State) -> ApiResult<HttpResponse> {
+    let s = state.clientes.stats(auth.owner_scope()).await?;
+    Ok(ok(StatsOut {
+        total: s.total,
+        por_status: s.por_status,
+        por_regime_tributario: s.por_regime_tributario,
+        por_cidade: ranked(s.por_cidade),
+        por_estado: ranked(s.por_estado),
+        recentes: s.recentes,
+    }))
+}
+
+// ----- grupos de empresa -----
+
+/// List grupos de empresa.
+#[utoipa::path(get, path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])),
+    params(("search" = Option<String>, Query), ("ordering" = Option<String>, Query, description = "nome, criado_em"),
+           ("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
+    responses((status = 200, body = Paginated<GrupoOut>), (status = 401)))]
+pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResult<HttpResponse> {
+    let q = query_pairs(&req);
+    let page = state.clientes.list_grupos(&q, page_request(&q)?).await?;
+    Ok(ok(paginate(&req, &q, page, GrupoOut::from)))
+}
+
+/// Create a grupo de empresa.
+#[utoipa::path(post, path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
+    responses((status = 201, body = GrupoOut), (status = 400), (status = 401)))]
+pub async fn grupos_create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    Ok(created(GrupoOut::from(state.clientes.create_grupo(body.object()?).await?)))
+}
+
+/// Grupo de empresa detail.
+#[utoipa::path(get, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 401), (status = 404)))]
+pub async fn grupos_detail(_auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    Ok(ok(GrupoOut::from(state.clientes.get_grupo(parse_id(&id)?).await?)))
+}
+
+/// Replace a grupo de empresa.
+#[utoipa::path(put, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
+    params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 400), (status = 401), (status = 404)))]
+pub async fn grupos_put(_auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    Ok(ok(GrupoOut::from(state.clientes.update_grupo(parse_id(&id)?, body.object()?, true).await?)))
+}
+
+/// Partially update a grupo de empresa.
+#[utoipa::path(patch, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
+    params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 400), (status = 401), (status = 404)))]
+pub async fn grupos_patch(_auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+    Ok(ok(GrupoOut::from(state.clientes.update_grupo(parse_id(&id)?, body.object()?, false).await?)))
+}
+
+/// Delete a grupo de empresa (its clientes lose the group).
+#[utoipa::path(delete, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
+pub async fn grupos_delete(_auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    state.clientes.delete_grupo(parse_id(&id)?).await?;
+    Ok(no_content())
+}
+
+// ----- chat intake -----
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct BuscarContatoIn {
+    pub whatsapp: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BuscarContatoOut {
+    pub encontrado: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contatos: Option<Vec<ContatoOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Look up active contatos by WhatsApp number (public).
+#[utoipa::path(post, path = "/api/v1/clientes/chat/buscar-contato/", tag = "Clientes", request_body = BuscarContatoIn,
+    responses((status = 200, body = BuscarContatoOut), (status = 400)))]
+pub async fn buscar_contato(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let found = state.chat.buscar_contato(body.object()?).await?;
+    Ok(ok(if found.is_empty() {
+        BuscarContatoOut { encontrado: false, contatos: None, message: Some(NOT_FOUND_MSG.into()) }
+    } else {
+        BuscarContatoOut { encontrado: true, contatos: Some(found.into_iter().map(ContatoOut::from).collect()), message: None }
+    }))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct DadosCapturadosIn {
+    pub whatsapp: String,
+    pub nome: String,
+    pub cargo: Option<String>,
+    pub email: Option<String>,
+    pub empresa_nome: Option<String>,
+    pub empresa_cnpj: Option<String>,
+    pub grupo_empresa_id: Option<i64>,
+    /// cadastro-manual only.
+    pub empresa_id: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DadosCapturadosOut {
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub dados_capturados: Map<String, Value>,
+    pub proximo_passo: String,
+}
+
+/// Validate data captured in the chat (persists nothing; public).
+#[utoipa::path(post, path = "/api/v1/clientes/chat/dados-capturados/", tag = "Clientes", request_body = DadosCapturadosIn,
+    responses((status = 200, body = DadosCapturadosOut), (status = 400)))]
+pub async fn dados_capturados(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let d = state.chat.dados_capturados(body.object()?).await?;
+    Ok(ok(DadosCapturadosOut {
+        message: "Dados capturados recebidos".into(),
+        dados_capturados: d.echo,
+        proximo_passo: "Atendente deve editar e salvar os dados".into(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CadastroOut {
+    pub message: String,
+    pub contato: ContatoOut,
+}
+
+/// Register a contato, resolving or creating its company.
+#[utoipa::path(post, path = "/api/v1/clientes/cadastro-manual/", tag = "Clientes", security(("jwt" = [])), request_body = DadosCapturadosIn,
+    responses((status = 201, body = CadastroOut), (status = 400), (status = 401)))]
+pub async fn cadastro_manual(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    match state.chat.cadastro_manual(body.object()?).await? {
+        Cadastro::Created(c) => Ok(created(CadastroOut { message: "Contato cadastrado com sucesso".into(), contato: c.into() })),
+        Cadastro::AlreadyRegistered(c) => Err(ApiError::Status(
+            StatusCode::BAD_REQUEST,
+            json!({"message": "WhatsApp já cadastrado", "contato": ContatoOut::from(c)}),
+        )),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(Res::new("/api/v1/clientes/", true).get(list).post(create).build())
+        .service(Res::new("/api/v1/clientes/search/", true).get(search).build())
+        .service(Res::new("/api/v1/clientes/stats/", true).get(stats).build())
+        .service(Res::new("/api/v1/clientes/status/{status}/", true).get(by_status).build())
+        .service(Res::new("/api/v1/clientes/chat/buscar-contato/", false).post(buscar_contato).build())
+        .service(Res::new("/api/v1/clientes/chat/dados-capturados/", false).post(dados_capturados).build())
+        .service(Res::new("/api/v1/clientes/cadastro-manual/", true).post(cadastro_manual).build())
+        .service(
+            Res::new("/api/v1/clientes/{id}/", true)
+                .get(detail)
+                .put(update)
+                .patch(partial_update)
+                .delete(delete)
+                .build(),
+        )
+        .service(Res::new("/api/v1/clientes/{id}/status/", true).patch(set_status).build())
+        .service(Res::new("/api/v1/grupos-empresa/", true).get(grupos_list).post(grupos_create).build())
+        .service(
+            Res::new("/api/v1/grupos-empresa/{id}/", true)
+                .get(grupos_detail)
+                .put(grupos_put)
+                .patch(grupos_patch)
+                .delete(grupos_delete)
+                .build(),
+        );
+}

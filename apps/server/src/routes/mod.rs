@@ -1,0 +1,16 @@
+//! One module per area; each exposes `configure`.
+
+pub mod auth;
+pub mod authz;
+pub mod clientes;
+pub mod docs;
+
+use actix_web::web;
+
+/// Registers every API route (docs pages first, so the `/api` routes never swallow them).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    docs::configure(cfg);
+    auth::configure(cfg);
+    clientes::configure(cfg);
+    authz::configure(cfg);
+}

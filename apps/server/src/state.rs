@@ -1,0 +1,68 @@
+//! Wiring: adapters → ports → domain services, shared by every handler.
+
+use crate::config::Config;
+use adapter_seaorm as db;
+use adapter_security::{Argon2Hasher, JwtCodec};
+use authz::AuthService;
+use authz::agents::AgentService;
+use authz::auth::AuthConfig;
+use authz::groups::GroupService;
+use clientes::chat::ChatIntakeService;
+use clientes::service::{ClienteService, ContatoService};
+use kernel::{Clock, DomainError, SystemClock};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub auth: AuthService,
+    pub agents: AgentService,
+    pub groups: GroupService,
+    pub clientes: ClienteService,
+    pub contatos: ContatoService,
+    pub chat: ChatIntakeService,
+}
+
+pub const SECRET_KEY_SETTING: &str = "jwt_signing_key";
+
+impl AppState {
+    /// Connects, migrates and builds every service.
+    pub async fn build(config: &Config) -> Result<Arc<Self>, DomainError> {
+        let conn = db::connect(&config.database_url).await.map_err(DomainError::internal)?;
+        db::migrate(&conn).await.map_err(DomainError::internal)?;
+        let settings = db::SeaOrmSettings::new(conn.clone());
+        let secret = match &config.secret_key {
+            Some(k) => k.clone(),
+            None => settings
+                .set_if_absent(SECRET_KEY_SETTING, &adapter_security::random_secret())
+                .await?,
+        };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
+        let groups_repo = Arc::new(db::SeaOrmGroupRepository::new(conn.clone()));
+        let clientes_repo = Arc::new(db::SeaOrmClienteRepository::new(conn.clone()));
+        let grupos_repo = Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone()));
+        let contatos_repo = Arc::new(db::SeaOrmContatoRepository::new(conn.clone()));
+        let hasher = Arc::new(Argon2Hasher);
+        let auth = AuthService::new(
+            agents_repo.clone(),
+            hasher.clone(),
+            Arc::new(JwtCodec::new(secret.as_bytes())),
+            clock.clone(),
+            AuthConfig {
+                access_ttl_secs: config.access_ttl_secs,
+                refresh_ttl_secs: config.refresh_ttl_secs,
+                ..Default::default()
+            },
+        );
+        Ok(Arc::new(Self {
+            db: conn,
+            auth,
+            agents: AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher),
+            groups: GroupService::new(groups_repo, agents_repo),
+            clientes: ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock),
+            contatos: ContatoService::new(contatos_repo.clone(), clientes_repo.clone()),
+            chat: ChatIntakeService::new(contatos_repo, clientes_repo, grupos_repo),
+        }))
+    }
+}

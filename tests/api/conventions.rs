@@ -1,0 +1,181 @@
+use crate::common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn trailing_slash_rules() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/api/v1/clientes?page=2")).bearer_auth(&app.admin_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(r.headers()["location"], "/api/v1/clientes/?page=2");
+    // non-GET methods are handled as the slashed route
+    let (s, v) = read(app.call(Method::POST, "/api/v1/clientes", Some(&app.admin_token), Some(json!({}))).await).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+#[tokio::test]
+async fn json_404_405_and_allow() {
+    let app = spawn_app().await;
+    let (s, v) = app.get("/api/v1/nada/", &app.admin_token).await;
+    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"Não encontrado."})));
+    let (s, v) = app.get("/api/v1/clientes/abc/", &app.admin_token).await;
+    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"Não encontrado."})));
+    let (s, v) = app.get("/api/v1/clientes/999/", &app.admin_token).await;
+    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"No Cliente matches the given query."})));
+
+    let r = app.call(Method::DELETE, "/api/v1/me/", Some(&app.admin_token), None).await;
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET, HEAD, OPTIONS");
+    let (_, v) = read(r).await;
+    assert_eq!(v, json!({"detail":"Método \"DELETE\" não é permitido."}));
+    // anonymous wrong method on an authenticated route: 401 first
+    let r = app.call(Method::DELETE, "/api/v1/me/", None, None).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn request_id_echo_or_generation() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/api/v1/health/")).header("X-Request-Id", "abc-123").send().await.unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = app.client.get(app.url("/api/v1/health/")).send().await.unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 32);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    let (s, v) = read(r).await;
+    assert_eq!((s, v), (StatusCode::OK, json!({"status":"ok"})));
+}
+
+#[tokio::test]
+async fn body_media_types_and_errors() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/clientes/"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "text/plain")
+        .body("oi")
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = read(r).await;
+    assert_eq!((s, v), (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!({"detail":"Tipo de mídia  \"text/plain\" no pedido não é suportado."})));
+
+    let r = app
+        .client
+        .post(app.url("/api/v1/clientes/"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/json")
+        .body("{\"razao_social\": ")
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = read(r).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["detail"].as_str().unwrap().starts_with("JSON parse error - "), "{v}");
+
+    let big = format!("{{\"observacoes\": \"{}\"}}", "x".repeat(1_100_000));
+    let r = app
+        .client
+        .post(app.url("/api/v1/clientes/"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = read(r).await;
+    assert_eq!((s, v), (StatusCode::PAYLOAD_TOO_LARGE, json!({"detail":"Corpo da requisição muito grande."})));
+
+    // non-object JSON
+    let (s, v) = app.post("/api/v1/clientes/", &app.admin_token, json!([1, 2])).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["non_field_errors"][0], "Dados inválidos. Esperado um dicionário, mas recebido list.");
+
+    // form bodies are accepted
+    let r = app
+        .client
+        .post(app.url("/api/v1/clientes/"))
+        .bearer_auth(&app.admin_token)
+        .form(&[("razao_social", "Via Form"), ("cnpj", "11.222.333/0001-81")])
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = read(r).await;
+    assert_eq!((s, v["razao_social"].clone(), v["cnpj"].clone()), (StatusCode::CREATED, json!("Via Form"), json!("11222333000181")));
+
+    // multipart bodies too
+    let form = reqwest::multipart::Form::new().text("razao_social", "Via Multipart").text("status", "inativo");
+    let r = app.client.post(app.url("/api/v1/clientes/")).bearer_auth(&app.admin_token).multipart(form).send().await.unwrap();
+    let (s, v) = read(r).await;
+    assert_eq!((s, v["status"].clone()), (StatusCode::CREATED, json!("inativo")));
+}
+
+#[tokio::test]
+async fn cors_preflight() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/v1/clientes/"))
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header("Access-Control-Request-Headers", "authorization,content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["access-control-allow-origin"], "http://localhost:5173");
+    let methods = r.headers()["access-control-allow-methods"].to_str().unwrap().to_string();
+    for m in ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"] {
+        assert!(methods.contains(m), "{methods}");
+    }
+    let r = app
+        .client
+        .get(app.url("/api/v1/health/"))
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn pagination_envelope() {
+    let app = spawn_app().await;
+    for i in 0..25 {
+        let (s, _) = app.post("/api/v1/clientes/", &app.admin_token, json!({"razao_social": format!("Empresa {i:02}")})).await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let (s, v) = app.get("/api/v1/clientes/?ordering=razao_social&status=ativo", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["count"], 25);
+    assert_eq!(v["results"].as_array().unwrap().len(), 20);
+    assert_eq!(v["results"][0]["razao_social"], "Empresa 00");
+    assert_eq!(v["previous"], json!(null));
+    let next = v["next"].as_str().unwrap();
+    assert!(next.starts_with(&app.base) && next.contains("page=2") && next.contains("ordering=razao_social"), "{next}");
+
+    let (_, v) = app.get("/api/v1/clientes/?ordering=razao_social&page=2", &app.admin_token).await;
+    assert_eq!(v["results"].as_array().unwrap().len(), 5);
+    assert_eq!(v["next"], json!(null));
+    let prev = v["previous"].as_str().unwrap();
+    assert!(!prev.contains("page="), "{prev}");
+
+    let (_, v) = app.get("/api/v1/clientes/?page=last&page_size=10&ordering=-razao_social", &app.admin_token).await;
+    assert_eq!(v["results"].as_array().unwrap().len(), 5);
+    assert_eq!(v["results"][0]["razao_social"], "Empresa 04");
+    assert!(v["previous"].as_str().unwrap().contains("page=2"));
+
+    let (_, v) = app.get("/api/v1/clientes/?page_size=1000", &app.admin_token).await;
+    assert_eq!(v["results"].as_array().unwrap().len(), 25);
+    let (_, v) = app.get("/api/v1/clientes/?page_size=abc", &app.admin_token).await;
+    assert_eq!(v["results"].as_array().unwrap().len(), 20);
+
+    for bad in ["3", "0", "x"] {
+        let (s, v) = app.get(&format!("/api/v1/clientes/?page={bad}"), &app.admin_token).await;
+        assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"Página inválida."})));
+    }
+    // unknown ordering fields are ignored
+    let (s, _) = app.get("/api/v1/clientes/?ordering=senha", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+}

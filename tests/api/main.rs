@@ -1,0 +1,8 @@
+//! Black-box HTTP tests of the DX Connect server (one binary; one server per test).
+
+mod auth;
+mod authz;
+mod clientes;
+mod common;
+mod conventions;
+mod docs;
