@@ -270,7 +270,7 @@ async fn chat_intake_and_cadastro_manual() {
     assert_eq!((c["cnpj"].clone(), c["responsavel_legal_nome"].clone(), c["criado_por"].clone()), (json!("11222333000181"), json!("A ser preenchido"), json!(null)));
 
     // same number again
-    let (s, v) = app.post("/api/v1/clientes/cadastro-manual/", t, json!({"whatsapp":"5511988887777","nome":"Outra","empresa_nome":"Y"})).await;
+    let (s, v) = app.post("/api/v1/clientes/cadastro-manual/", t, json!({"whatsapp":"+55 11 98888 7777","nome":"Outra","empresa_nome":"Y"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["message"], "WhatsApp já cadastrado");
     assert_eq!(v["contato"]["nome"], "Ana");

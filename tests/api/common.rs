@@ -10,7 +10,7 @@ use std::path::PathBuf;
 pub struct TestApp {
     pub base: String,
     pub client: Client,
-    pub dir: tempfile::TempDir,
+    pub _dir: tempfile::TempDir,
     pub admin_token: String,
 }
 
@@ -57,7 +57,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let server = dx_connect_server::start(cfg, listener).await.expect("start");
     tokio::spawn(server);
     let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let mut app = TestApp { base: format!("http://127.0.0.1:{port}"), client, dir, admin_token: String::new() };
+    let mut app = TestApp { base: format!("http://127.0.0.1:{port}"), client, _dir: dir, admin_token: String::new() };
     app.admin_token = app.login("admin", "admin123").await;
     app
 }
