@@ -21,14 +21,29 @@ async fn permissions_table() {
     let (s, perms) = app.get("/api/v1/authz/permissions/", &maria).await;
     assert_eq!(s, StatusCode::OK);
     let list = perms.as_array().unwrap();
-    for code in ["core.manage_config_company", "core.manage_config_chat", "core.manage_config_email",
-                 "core.manage_config_appearance", "core.manage_config_whatsapp", "core.manage_config_documents",
-                 "accounts.manage_auth", "clientes.view_cliente", "accounts.add_agent", "core.view_config"] {
+    for code in [
+        "core.manage_config_company",
+        "core.manage_config_chat",
+        "core.manage_config_email",
+        "core.manage_config_appearance",
+        "core.manage_config_whatsapp",
+        "core.manage_config_documents",
+        "accounts.manage_auth",
+        "clientes.view_cliente",
+        "accounts.add_agent",
+        "core.view_config",
+    ] {
         perm_id(&perms, code);
     }
     let keys: Vec<(String, String, String)> = list
         .iter()
-        .map(|p| (p["app_label"].as_str().unwrap().into(), p["model"].as_str().unwrap().into(), p["codename"].as_str().unwrap().into()))
+        .map(|p| {
+            (
+                p["app_label"].as_str().unwrap().into(),
+                p["model"].as_str().unwrap().into(),
+                p["codename"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
@@ -43,55 +58,141 @@ async fn groups_crud_and_permission_guard() {
     let (maria_id, maria) = app.agent("maria", json!({})).await;
     for (s, _) in [
         app.get("/api/v1/authz/groups/", &maria).await,
-        app.post("/api/v1/authz/groups/", &maria, json!({"name":"X"})).await,
+        app.post("/api/v1/authz/groups/", &maria, json!({"name":"X"}))
+            .await,
         app.get("/api/v1/authz/agents/", &maria).await,
-        app.get(&format!("/api/v1/authz/agents/{maria_id}/groups/"), &maria).await,
+        app.get(&format!("/api/v1/authz/agents/{maria_id}/groups/"), &maria)
+            .await,
     ] {
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
     let (s, v) = app.get("/api/v1/authz/groups/", &maria).await;
-    assert_eq!((s, v), (StatusCode::FORBIDDEN, json!({"detail":"Você não tem permissão para executar essa ação."})));
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::FORBIDDEN,
+            json!({"detail":"Você não tem permissão para executar essa ação."})
+        )
+    );
 
     let (_, perms) = app.get("/api/v1/authz/permissions/", t).await;
     let manage = perm_id(&perms, "accounts.manage_auth");
-    let (s, g) = app.post("/api/v1/authz/groups/", t, json!({"name":"Supervisor","permissions":[manage]})).await;
+    let (s, g) = app
+        .post(
+            "/api/v1/authz/groups/",
+            t,
+            json!({"name":"Supervisor","permissions":[manage]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{g}");
     assert_eq!(g["permissions"], json!([manage]));
     let gid = g["id"].as_i64().unwrap();
-    let (s, v) = app.post("/api/v1/authz/groups/", t, json!({"name":"Supervisor"})).await;
-    assert_eq!((s, v), (StatusCode::BAD_REQUEST, json!({"name":["grupo com este nome já existe."]})));
-    let (s, v) = app.post("/api/v1/authz/groups/", t, json!({"name":"Y","permissions":[99999]})).await;
-    assert_eq!((s, v), (StatusCode::BAD_REQUEST, json!({"permissions":["Pk inválido \"99999\" - objeto não existe."]})));
-    let (_, a) = app.post("/api/v1/authz/groups/", t, json!({"name":"Atendente"})).await;
+    let (s, v) = app
+        .post("/api/v1/authz/groups/", t, json!({"name":"Supervisor"}))
+        .await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"name":["grupo com este nome já existe."]})
+        )
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/authz/groups/",
+            t,
+            json!({"name":"Y","permissions":[99999]}),
+        )
+        .await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"permissions":["Pk inválido \"99999\" - objeto não existe."]})
+        )
+    );
+    let (_, a) = app
+        .post("/api/v1/authz/groups/", t, json!({"name":"Atendente"}))
+        .await;
     let (_, list) = app.get("/api/v1/authz/groups/", t).await;
     assert_eq!(list[0]["name"], "Atendente");
 
     // membership grants the permission
-    let (s, v) = app.patch(&format!("/api/v1/authz/agents/{maria_id}/groups/"), t, json!({"group_ids":[gid, 4242]})).await;
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/authz/agents/{maria_id}/groups/"),
+            t,
+            json!({"group_ids":[gid, 4242]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v.as_array().unwrap().len(), 1);
     let (s, _) = app.get("/api/v1/authz/groups/", &maria).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = app.get(&format!("/api/v1/authz/agents/{maria_id}/groups/"), &maria).await;
-    assert_eq!((s, v[0]["name"].clone()), (StatusCode::OK, json!("Supervisor")));
-    let (s, _) = app.patch(&format!("/api/v1/authz/agents/{maria_id}/groups/"), t, json!({})).await;
+    let (s, v) = app
+        .get(&format!("/api/v1/authz/agents/{maria_id}/groups/"), &maria)
+        .await;
+    assert_eq!(
+        (s, v[0]["name"].clone()),
+        (StatusCode::OK, json!("Supervisor"))
+    );
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/authz/agents/{maria_id}/groups/"),
+            t,
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, v) = app.get("/api/v1/authz/agents/9999/groups/", t).await;
-    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"No Agent matches the given query."})));
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"detail":"No Agent matches the given query."})
+        )
+    );
 
     // PUT replaces permissions; PATCH renames
-    let (s, v) = app.put(&format!("/api/v1/authz/groups/{gid}/"), t, json!({"name":"Supervisores"})).await;
+    let (s, v) = app
+        .put(
+            &format!("/api/v1/authz/groups/{gid}/"),
+            t,
+            json!({"name":"Supervisores"}),
+        )
+        .await;
     assert_eq!((s, v["permissions"].clone()), (StatusCode::OK, json!([])));
     let (s, _) = app.get("/api/v1/authz/groups/", &maria).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "permission removed from the group takes effect");
-    let (s, v) = app.patch(&format!("/api/v1/authz/groups/{}/", a["id"]), t, json!({"name":"Atendentes"})).await;
-    assert_eq!((s, v["name"].clone()), (StatusCode::OK, json!("Atendentes")));
-    let (s, _) = app.put(&format!("/api/v1/authz/groups/{gid}/"), t, json!({})).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "permission removed from the group takes effect"
+    );
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/authz/groups/{}/", a["id"]),
+            t,
+            json!({"name":"Atendentes"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["name"].clone()),
+        (StatusCode::OK, json!("Atendentes"))
+    );
+    let (s, _) = app
+        .put(&format!("/api/v1/authz/groups/{gid}/"), t, json!({}))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = app.delete(&format!("/api/v1/authz/groups/{gid}/"), t).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, v) = app.get(&format!("/api/v1/authz/groups/{gid}/"), t).await;
-    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"No Group matches the given query."})));
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"detail":"No Group matches the given query."})
+        )
+    );
 }
 
 #[tokio::test]
@@ -99,8 +200,20 @@ async fn agents_resource() {
     let app = spawn_app().await;
     let t = &app.admin_token;
     let (s, v) = app.post("/api/v1/authz/agents/", t, json!({})).await;
-    assert_eq!((s, v), (StatusCode::BAD_REQUEST, json!({"username":["Este campo é obrigatório."],"password":["Este campo é obrigatório."]})));
-    let (s, v) = app.post("/api/v1/authz/agents/", t, json!({"username":"joao","password":"curta"})).await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"username":["Este campo é obrigatório."],"password":["Este campo é obrigatório."]})
+        )
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/authz/agents/",
+            t,
+            json!({"username":"joao","password":"curta"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["password"].is_array());
     let (s, a) = app
@@ -108,13 +221,35 @@ async fn agents_resource() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{a}");
     assert!(a.get("password").is_none() && a.get("password_hash").is_none());
-    assert_eq!((a["is_active"].clone(), a["is_superuser"].clone(), a["groups"].clone()), (json!(true), json!(false), json!([])));
-    let (s, v) = app.post("/api/v1/authz/agents/", t, json!({"username":"joao","password":"senha-boa-1"})).await;
+    assert_eq!(
+        (
+            a["is_active"].clone(),
+            a["is_superuser"].clone(),
+            a["groups"].clone()
+        ),
+        (json!(true), json!(false), json!([]))
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/authz/agents/",
+            t,
+            json!({"username":"joao","password":"senha-boa-1"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["username"].is_array());
     let id = a["id"].as_i64().unwrap();
-    let (s, v) = app.patch(&format!("/api/v1/authz/agents/{id}/"), t, json!({"password":"outra-senha-2","display_name":"J."})).await;
-    assert_eq!((s, v["display_name"].clone()), (StatusCode::OK, json!("J.")));
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/authz/agents/{id}/"),
+            t,
+            json!({"password":"outra-senha-2","display_name":"J."}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["display_name"].clone()),
+        (StatusCode::OK, json!("J."))
+    );
     app.login("joao", "outra-senha-2").await;
     let (s, v) = app.get("/api/v1/authz/agents/?page_size=1", t).await;
     assert_eq!((s, v["count"].clone()), (StatusCode::OK, json!(2)));

@@ -15,12 +15,19 @@ pub struct TestApp {
 }
 
 async fn database_url(dir: &tempfile::TempDir) -> String {
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
         Some(url) => {
             use sea_orm::ConnectionTrait;
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let db = sea_orm::Database::connect(&url).await.expect("connect postgres");
-            db.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+            let db = sea_orm::Database::connect(&url)
+                .await
+                .expect("connect postgres");
+            db.execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                .await
+                .expect("create schema");
             db.close().await.ok();
             let sep = if url.contains('?') { '&' } else { '?' };
             format!("{url}{sep}options=-c%20search_path%3D{schema}")
@@ -41,6 +48,7 @@ pub fn config(database_url: String, media_root: PathBuf) -> Config {
         media_root,
         admin_password: None,
         workers: Some(2),
+        cep_provider: Some("offline".into()),
     }
 }
 
@@ -54,10 +62,20 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tweak(&mut cfg);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let server = dx_connect_server::start(cfg, listener).await.expect("start");
+    let server = dx_connect_server::start(cfg, listener)
+        .await
+        .expect("start");
     tokio::spawn(server);
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let mut app = TestApp { base: format!("http://127.0.0.1:{port}"), client, _dir: dir, admin_token: String::new() };
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut app = TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        client,
+        _dir: dir,
+        admin_token: String::new(),
+    };
     app.admin_token = app.login("admin", "admin123").await;
     app
 }
@@ -81,7 +99,13 @@ impl TestApp {
     }
 
     /// Sends a JSON request with an optional bearer token.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
         let mut rb = self.client.request(method, self.url(path));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -105,7 +129,11 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        read(self.call(Method::PATCH, path, Some(token), Some(body)).await).await
+        read(
+            self.call(Method::PATCH, path, Some(token), Some(body))
+                .await,
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -118,15 +146,21 @@ impl TestApp {
 
     /// Creates an agent (as admin) and returns (id, access token).
     pub async fn agent(&self, username: &str, extra: Value) -> (i64, String) {
-        let mut body = json!({"username": username, "password": "senha-forte-1", "display_name": username});
+        let mut body =
+            json!({"username": username, "password": "senha-forte-1", "display_name": username});
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             for (k, v) in e {
                 b.insert(k.clone(), v.clone());
             }
         }
-        let (s, v) = self.post("/api/v1/authz/agents/", &self.admin_token, body).await;
+        let (s, v) = self
+            .post("/api/v1/authz/agents/", &self.admin_token, body)
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        (v["id"].as_i64().expect("id"), self.login(username, "senha-forte-1").await)
+        (
+            v["id"].as_i64().expect("id"),
+            self.login(username, "senha-forte-1").await,
+        )
     }
 }
 

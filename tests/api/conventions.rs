@@ -5,11 +5,26 @@ use serde_json::json;
 #[tokio::test]
 async fn trailing_slash_rules() {
     let app = spawn_app().await;
-    let r = app.client.get(app.url("/api/v1/clientes?page=2")).bearer_auth(&app.admin_token).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/clientes?page=2"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
     assert_eq!(r.headers()["location"], "/api/v1/clientes/?page=2");
     // non-GET methods are handled as the slashed route
-    let (s, v) = read(app.call(Method::POST, "/api/v1/clientes", Some(&app.admin_token), Some(json!({}))).await).await;
+    let (s, v) = read(
+        app.call(
+            Method::POST,
+            "/api/v1/clientes",
+            Some(&app.admin_token),
+            Some(json!({})),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 
@@ -17,13 +32,27 @@ async fn trailing_slash_rules() {
 async fn json_404_405_and_allow() {
     let app = spawn_app().await;
     let (s, v) = app.get("/api/v1/nada/", &app.admin_token).await;
-    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"Não encontrado."})));
+    assert_eq!(
+        (s, v),
+        (StatusCode::NOT_FOUND, json!({"detail":"Não encontrado."}))
+    );
     let (s, v) = app.get("/api/v1/clientes/abc/", &app.admin_token).await;
-    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"Não encontrado."})));
+    assert_eq!(
+        (s, v),
+        (StatusCode::NOT_FOUND, json!({"detail":"Não encontrado."}))
+    );
     let (s, v) = app.get("/api/v1/clientes/999/", &app.admin_token).await;
-    assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"No Cliente matches the given query."})));
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"detail":"No Cliente matches the given query."})
+        )
+    );
 
-    let r = app.call(Method::DELETE, "/api/v1/me/", Some(&app.admin_token), None).await;
+    let r = app
+        .call(Method::DELETE, "/api/v1/me/", Some(&app.admin_token), None)
+        .await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET, HEAD, OPTIONS");
     let (_, v) = read(r).await;
@@ -36,12 +65,26 @@ async fn json_404_405_and_allow() {
 #[tokio::test]
 async fn request_id_echo_or_generation() {
     let app = spawn_app().await;
-    let r = app.client.get(app.url("/api/v1/health/")).header("X-Request-Id", "abc-123").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/health/"))
+        .header("X-Request-Id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "abc-123");
-    let r = app.client.get(app.url("/api/v1/health/")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/health/"))
+        .send()
+        .await
+        .unwrap();
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(id.len(), 32);
-    assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert!(
+        id.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
     let (s, v) = read(r).await;
     assert_eq!((s, v), (StatusCode::OK, json!({"status":"ok"})));
 }
@@ -59,7 +102,13 @@ async fn body_media_types_and_errors() {
         .await
         .unwrap();
     let (s, v) = read(r).await;
-    assert_eq!((s, v), (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!({"detail":"Tipo de mídia  \"text/plain\" no pedido não é suportado."})));
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({"detail":"Tipo de mídia  \"text/plain\" no pedido não é suportado."})
+        )
+    );
 
     let r = app
         .client
@@ -72,7 +121,13 @@ async fn body_media_types_and_errors() {
         .unwrap();
     let (s, v) = read(r).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(v["detail"].as_str().unwrap().starts_with("JSON parse error - "), "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("JSON parse error - "),
+        "{v}"
+    );
 
     let big = format!("{{\"observacoes\": \"{}\"}}", "x".repeat(1_100_000));
     let r = app
@@ -85,12 +140,23 @@ async fn body_media_types_and_errors() {
         .await
         .unwrap();
     let (s, v) = read(r).await;
-    assert_eq!((s, v), (StatusCode::PAYLOAD_TOO_LARGE, json!({"detail":"Corpo da requisição muito grande."})));
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"detail":"Corpo da requisição muito grande."})
+        )
+    );
 
     // non-object JSON
-    let (s, v) = app.post("/api/v1/clientes/", &app.admin_token, json!([1, 2])).await;
+    let (s, v) = app
+        .post("/api/v1/clientes/", &app.admin_token, json!([1, 2]))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(v["non_field_errors"][0], "Dados inválidos. Esperado um dicionário, mas recebido list.");
+    assert_eq!(
+        v["non_field_errors"][0],
+        "Dados inválidos. Esperado um dicionário, mas recebido list."
+    );
 
     // form bodies are accepted
     let r = app
@@ -102,13 +168,32 @@ async fn body_media_types_and_errors() {
         .await
         .unwrap();
     let (s, v) = read(r).await;
-    assert_eq!((s, v["razao_social"].clone(), v["cnpj"].clone()), (StatusCode::CREATED, json!("Via Form"), json!("11222333000181")));
+    assert_eq!(
+        (s, v["razao_social"].clone(), v["cnpj"].clone()),
+        (
+            StatusCode::CREATED,
+            json!("Via Form"),
+            json!("11222333000181")
+        )
+    );
 
     // multipart bodies too
-    let form = reqwest::multipart::Form::new().text("razao_social", "Via Multipart").text("status", "inativo");
-    let r = app.client.post(app.url("/api/v1/clientes/")).bearer_auth(&app.admin_token).multipart(form).send().await.unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("razao_social", "Via Multipart")
+        .text("status", "inativo");
+    let r = app
+        .client
+        .post(app.url("/api/v1/clientes/"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let (s, v) = read(r).await;
-    assert_eq!((s, v["status"].clone()), (StatusCode::CREATED, json!("inativo")));
+    assert_eq!(
+        (s, v["status"].clone()),
+        (StatusCode::CREATED, json!("inativo"))
+    );
 }
 
 #[tokio::test]
@@ -119,13 +204,22 @@ async fn cors_preflight() {
         .request(Method::OPTIONS, app.url("/api/v1/clientes/"))
         .header("Origin", "http://localhost:5173")
         .header("Access-Control-Request-Method", "PATCH")
-        .header("Access-Control-Request-Headers", "authorization,content-type")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type",
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["access-control-allow-origin"], "http://localhost:5173");
-    let methods = r.headers()["access-control-allow-methods"].to_str().unwrap().to_string();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let methods = r.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_string();
     for m in ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"] {
         assert!(methods.contains(m), "{methods}");
     }
@@ -143,39 +237,76 @@ async fn cors_preflight() {
 async fn pagination_envelope() {
     let app = spawn_app().await;
     for i in 0..25 {
-        let (s, _) = app.post("/api/v1/clientes/", &app.admin_token, json!({"razao_social": format!("Empresa {i:02}")})).await;
+        let (s, _) = app
+            .post(
+                "/api/v1/clientes/",
+                &app.admin_token,
+                json!({"razao_social": format!("Empresa {i:02}")}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED);
     }
-    let (s, v) = app.get("/api/v1/clientes/?ordering=razao_social&status=ativo", &app.admin_token).await;
+    let (s, v) = app
+        .get(
+            "/api/v1/clientes/?ordering=razao_social&status=ativo",
+            &app.admin_token,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["count"], 25);
     assert_eq!(v["results"].as_array().unwrap().len(), 20);
     assert_eq!(v["results"][0]["razao_social"], "Empresa 00");
     assert_eq!(v["previous"], json!(null));
     let next = v["next"].as_str().unwrap();
-    assert!(next.starts_with(&app.base) && next.contains("page=2") && next.contains("ordering=razao_social"), "{next}");
+    assert!(
+        next.starts_with(&app.base)
+            && next.contains("page=2")
+            && next.contains("ordering=razao_social"),
+        "{next}"
+    );
 
-    let (_, v) = app.get("/api/v1/clientes/?ordering=razao_social&page=2", &app.admin_token).await;
+    let (_, v) = app
+        .get(
+            "/api/v1/clientes/?ordering=razao_social&page=2",
+            &app.admin_token,
+        )
+        .await;
     assert_eq!(v["results"].as_array().unwrap().len(), 5);
     assert_eq!(v["next"], json!(null));
     let prev = v["previous"].as_str().unwrap();
     assert!(!prev.contains("page="), "{prev}");
 
-    let (_, v) = app.get("/api/v1/clientes/?page=last&page_size=10&ordering=-razao_social", &app.admin_token).await;
+    let (_, v) = app
+        .get(
+            "/api/v1/clientes/?page=last&page_size=10&ordering=-razao_social",
+            &app.admin_token,
+        )
+        .await;
     assert_eq!(v["results"].as_array().unwrap().len(), 5);
     assert_eq!(v["results"][0]["razao_social"], "Empresa 04");
     assert!(v["previous"].as_str().unwrap().contains("page=2"));
 
-    let (_, v) = app.get("/api/v1/clientes/?page_size=1000", &app.admin_token).await;
+    let (_, v) = app
+        .get("/api/v1/clientes/?page_size=1000", &app.admin_token)
+        .await;
     assert_eq!(v["results"].as_array().unwrap().len(), 25);
-    let (_, v) = app.get("/api/v1/clientes/?page_size=abc", &app.admin_token).await;
+    let (_, v) = app
+        .get("/api/v1/clientes/?page_size=abc", &app.admin_token)
+        .await;
     assert_eq!(v["results"].as_array().unwrap().len(), 20);
 
     for bad in ["3", "0", "x"] {
-        let (s, v) = app.get(&format!("/api/v1/clientes/?page={bad}"), &app.admin_token).await;
-        assert_eq!((s, v), (StatusCode::NOT_FOUND, json!({"detail":"Página inválida."})));
+        let (s, v) = app
+            .get(&format!("/api/v1/clientes/?page={bad}"), &app.admin_token)
+            .await;
+        assert_eq!(
+            (s, v),
+            (StatusCode::NOT_FOUND, json!({"detail":"Página inválida."}))
+        );
     }
     // unknown ordering fields are ignored
-    let (s, _) = app.get("/api/v1/clientes/?ordering=senha", &app.admin_token).await;
+    let (s, _) = app
+        .get("/api/v1/clientes/?ordering=senha", &app.admin_token)
+        .await;
     assert_eq!(s, StatusCode::OK);
 }

@@ -4,26 +4,46 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn schema_lists_every_served_endpoint() {
     let app = spawn_app().await;
-    let r = app.client.get(app.url("/api/schema/")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/schema/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let doc: serde_json::Value = r.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let tsv = include_str!("../../../shared/spec/endpoints.tsv");
-    let areas = ["Autenticação", "Clientes", "Permissões e Grupos", "Documentação"];
+    let areas = [
+        "Autenticação",
+        "Clientes",
+        "Permissões e Grupos",
+        "Documentação",
+    ];
     for line in tsv.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if !areas.contains(&cols[3]) {
             continue;
         }
         let op = doc["paths"][cols[1]][cols[0].to_lowercase()].clone();
-        assert!(op.is_object(), "{} {} missing from the OpenAPI document", cols[0], cols[1]);
+        assert!(
+            op.is_object(),
+            "{} {} missing from the OpenAPI document",
+            cols[0],
+            cols[1]
+        );
     }
     for path in ["/api/v1/authz/agents/", "/api/v1/authz/agents/{id}/"] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
     assert!(doc["components"]["schemas"]["ClienteOut"].is_object());
 
-    let r = app.client.get(app.url("/api/schema/?format=yaml")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/schema/?format=yaml"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("openapi:"));
 }
@@ -35,11 +55,24 @@ async fn docs_pages_are_self_contained() {
         let r = app.client.get(app.url(page)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{page}");
         let html = r.text().await.unwrap();
-        assert!(!html.contains("cdn.") && !html.contains("https://"), "{page} loads an external asset");
+        assert!(
+            !html.contains("cdn.") && !html.contains("https://"),
+            "{page} loads an external asset"
+        );
     }
-    let r = app.client.get(app.url("/api/redoc/redoc.standalone.js")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/redoc/redoc.standalone.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().len() > 100_000);
-    let r = app.client.get(app.url("/api/docs/swagger-ui-bundle.js")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }

@@ -4,5 +4,6 @@ mod auth;
 mod authz;
 mod clientes;
 mod common;
+mod contatos;
 mod conventions;
 mod docs;

@@ -9,7 +9,11 @@ use serde_json::{Map, Value};
 use std::net::TcpListener;
 
 #[derive(Parser)]
-#[command(name = "dx-connect", version, about = "DX Connect — WhatsApp atendimento backend")]
+#[command(
+    name = "dx-connect",
+    version,
+    about = "DX Connect — WhatsApp atendimento backend"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -76,12 +80,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let addr = format!("{}:{}", config.bind, config.port);
             let listener = TcpListener::bind(&addr).map_err(|e| format!("bind {addr}: {e}"))?;
             tracing::info!(%addr, "listening");
-            let server = crate::start(config, listener).await.map_err(|e| e.to_string())?;
+            let server = crate::start(config, listener)
+                .await
+                .map_err(|e| e.to_string())?;
             server.await.map_err(|e| e.to_string())
         }
         Command::Migrate => {
-            let db = adapter_seaorm::connect(&config.database_url).await.map_err(|e| e.to_string())?;
-            adapter_seaorm::migrate(&db).await.map_err(|e| e.to_string())?;
+            let db = adapter_seaorm::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            adapter_seaorm::migrate(&db)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("migrations applied");
             Ok(())
         }
@@ -89,25 +99,46 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             if yaml {
                 print!("{}", crate::openapi::yaml().map_err(|e| e.to_string())?);
             } else {
-                println!("{}", serde_json::to_string_pretty(&crate::openapi::json()).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&crate::openapi::json())
+                        .map_err(|e| e.to_string())?
+                );
             }
             Ok(())
         }
         Command::Agent(cmd) => {
             let state = AppState::build(&config).await.map_err(describe)?;
             match cmd {
-                AgentCommand::Create { username, password: p, email, display_name, superuser } => {
+                AgentCommand::Create {
+                    username,
+                    password: p,
+                    email,
+                    display_name,
+                    superuser,
+                } => {
                     let mut m = Map::new();
                     m.insert("username".into(), Value::from(username));
                     m.insert("password".into(), Value::from(password(p)?));
                     m.insert("email".into(), Value::from(email));
                     m.insert("display_name".into(), Value::from(display_name));
                     m.insert("is_superuser".into(), Value::from(superuser));
-                    let a = state.agents.create(&Input::json(m)).await.map_err(describe)?;
+                    let a = state
+                        .agents
+                        .create(&Input::json(m))
+                        .await
+                        .map_err(describe)?;
                     println!("created agent {} (id {})", a.username, a.id);
                 }
-                AgentCommand::Passwd { username, password: p } => {
-                    let a = state.agents.set_password(&username, &password(p)?).await.map_err(describe)?;
+                AgentCommand::Passwd {
+                    username,
+                    password: p,
+                } => {
+                    let a = state
+                        .agents
+                        .set_password(&username, &password(p)?)
+                        .await
+                        .map_err(describe)?;
                     println!("password updated for {}", a.username);
                 }
                 AgentCommand::List => {
@@ -115,7 +146,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     loop {
                         let p = state
                             .agents
-                            .list(PageRequest { page: Some(page), page_size: 100 })
+                            .list(PageRequest {
+                                page: Some(page),
+                                page_size: 100,
+                            })
                             .await
                             .map_err(describe)?;
                         for a in &p.items {

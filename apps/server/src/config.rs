@@ -14,10 +14,14 @@ pub struct Config {
     pub media_root: PathBuf,
     pub admin_password: Option<String>,
     pub workers: Option<usize>,
+    pub cep_provider: Option<String>,
 }
 
 fn env(key: &str) -> Option<String> {
-    std::env::var(key).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(key)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn minutes(key: &str, default_secs: i64) -> i64 {
@@ -50,7 +54,12 @@ impl Config {
             }
         });
         let cors_origins = env("CORS_ALLOWED_ORIGINS")
-            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_else(|| DEFAULT_CORS.iter().map(|s| s.to_string()).collect());
         Self {
             database_url,
@@ -63,6 +72,7 @@ impl Config {
             media_root: env("MEDIA_ROOT").map_or_else(|| PathBuf::from("./media"), PathBuf::from),
             admin_password: env("DX_ADMIN_PASSWORD"),
             workers: env("WORKERS").and_then(|w| w.parse().ok()),
+            cep_provider: env("CEP_PROVIDER"),
         }
     }
 }

@@ -39,7 +39,10 @@ fn cors(config: &Config) -> Cors {
 }
 
 /// Builds the state (connect, migrate, seed) and starts serving on `listener`.
-pub async fn start(config: Config, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+pub async fn start(
+    config: Config,
+    listener: TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
     let state = AppState::build(&config)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -48,18 +51,27 @@ pub async fn start(config: Config, listener: TcpListener) -> std::io::Result<act
 }
 
 async fn seed_admin(state: &AppState, config: &Config) {
-    let password = config.admin_password.clone().unwrap_or_else(|| authz::agents::DEFAULT_ADMIN_PASSWORD.into());
+    let password = config
+        .admin_password
+        .clone()
+        .unwrap_or_else(|| authz::agents::DEFAULT_ADMIN_PASSWORD.into());
     match state.agents.seed_admin(&password).await {
         Ok(true) => tracing::info!("seeded superuser 'admin'"),
         Ok(false) => {}
         Err(e) => tracing::error!(error = %e, "could not seed the admin user"),
     }
     if let Ok(true) = state.agents.admin_has_default_password().await {
-        tracing::warn!("the 'admin' user still has the default password; change it with `dx-connect agent passwd admin`");
+        tracing::warn!(
+            "the 'admin' user still has the default password; change it with `dx-connect agent passwd admin`"
+        );
     }
 }
 
-pub fn serve(state: Arc<AppState>, config: Config, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+pub fn serve(
+    state: Arc<AppState>,
+    config: Config,
+    listener: TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
     let data = web::Data::from(state);
     let workers = config.workers;
     let mut server = HttpServer::new(move || {
@@ -82,8 +94,9 @@ pub fn serve(state: Arc<AppState>, config: Config, listener: TcpListener) -> std
 
 /// Installs the tracing subscriber (`RUST_LOG` overrides the default filter).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,actix_server=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,actix_server=warn")
+    });
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

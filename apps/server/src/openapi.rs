@@ -2,7 +2,7 @@
 
 use crate::dto::clientes as dc;
 use crate::http::page::Paginated;
-use crate::routes::{auth, authz, clientes, docs};
+use crate::routes::{auth, authz, clientes, contatos, docs, integrations};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -33,12 +33,14 @@ impl Modify for JwtScheme {
         authz::groups_put, authz::groups_patch, authz::groups_delete, authz::agent_groups,
         authz::agent_groups_set, authz::agents_list, authz::agents_create, authz::agents_detail,
         authz::agents_patch, authz::agents_delete,
+        contatos::list, contatos::create, contatos::detail, contatos::put, contatos::patch, contatos::delete,
+        integrations::cep,
         docs::health,
     ),
     components(schemas(
         auth::TokenRequest, auth::TokenPairOut, auth::RefreshRequest, auth::AccessOut, auth::MeOut,
         dc::ClienteOut, dc::ClienteListOut, dc::ClienteIn, dc::GrupoOut, dc::GrupoIn, dc::ContatoOut, dc::ContatoIn,
-        Paginated<dc::ClienteListOut>, Paginated<dc::ClienteOut>, Paginated<dc::GrupoOut>,
+        Paginated<dc::ClienteListOut>, Paginated<dc::ClienteOut>, Paginated<dc::GrupoOut>, Paginated<dc::ContatoOut>,
         clientes::StatusIn, clientes::StatsOut, clientes::BuscarContatoIn, clientes::BuscarContatoOut,
         clientes::DadosCapturadosIn, clientes::DadosCapturadosOut, clientes::CadastroOut,
         authz::PermissionOut, authz::GroupOut, authz::GroupIn, authz::GroupIdsIn, authz::AgentOut, authz::AgentIn,
@@ -52,14 +54,26 @@ fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
     use utoipa::openapi::{ResponseBuilder, Responses};
     for (path, summary) in [
-        ("/api/schema/", "OpenAPI 3 document (JSON; ?format=yaml for YAML)"),
+        (
+            "/api/schema/",
+            "OpenAPI 3 document (JSON; ?format=yaml for YAML)",
+        ),
         ("/api/docs/", "Swagger UI"),
         ("/api/redoc/", "ReDoc"),
     ] {
         let mut responses = Responses::new();
-        responses.responses.insert("200".into(), ResponseBuilder::new().description("OK").build().into());
-        let op = OperationBuilder::new().summary(Some(summary)).tag("Documentação").responses(responses).build();
-        doc.paths.paths.insert(path.into(), PathItem::new(HttpMethod::Get, op));
+        responses.responses.insert(
+            "200".into(),
+            ResponseBuilder::new().description("OK").build().into(),
+        );
+        let op = OperationBuilder::new()
+            .summary(Some(summary))
+            .tag("Documentação")
+            .responses(responses)
+            .build();
+        doc.paths
+            .paths
+            .insert(path.into(), PathItem::new(HttpMethod::Get, op));
     }
     doc
 }

@@ -9,6 +9,7 @@ use authz::auth::AuthConfig;
 use authz::groups::GroupService;
 use clientes::chat::ChatIntakeService;
 use clientes::service::{ClienteService, ContatoService};
+use kernel::cep::CepLookup;
 use kernel::{Clock, DomainError, SystemClock};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub struct AppState {
     pub clientes: ClienteService,
     pub contatos: ContatoService,
     pub chat: ChatIntakeService,
+    pub cep: Arc<dyn CepLookup>,
 }
 
 pub const SECRET_KEY_SETTING: &str = "jwt_signing_key";
@@ -28,14 +30,18 @@ pub const SECRET_KEY_SETTING: &str = "jwt_signing_key";
 impl AppState {
     /// Connects, migrates and builds every service.
     pub async fn build(config: &Config) -> Result<Arc<Self>, DomainError> {
-        let conn = db::connect(&config.database_url).await.map_err(DomainError::internal)?;
+        let conn = db::connect(&config.database_url)
+            .await
+            .map_err(DomainError::internal)?;
         db::migrate(&conn).await.map_err(DomainError::internal)?;
         let settings = db::SeaOrmSettings::new(conn.clone());
         let secret = match &config.secret_key {
             Some(k) => k.clone(),
-            None => settings
-                .set_if_absent(SECRET_KEY_SETTING, &adapter_security::random_secret())
-                .await?,
+            None => {
+                settings
+                    .set_if_absent(SECRET_KEY_SETTING, &adapter_security::random_secret())
+                    .await?
+            }
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
@@ -60,6 +66,7 @@ impl AppState {
             auth,
             agents: AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher),
             groups: GroupService::new(groups_repo, agents_repo),
+            cep: adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
             clientes: ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock),
             contatos: ContatoService::new(contatos_repo.clone(), clientes_repo.clone()),
             chat: ChatIntakeService::new(contatos_repo, clientes_repo, grupos_repo),

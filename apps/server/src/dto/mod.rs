@@ -7,5 +7,10 @@ use actix_web::HttpRequest;
 /// Absolute media URL: `http://<host>/media/<path>`.
 pub fn media_url(req: &HttpRequest, path: &str) -> String {
     let info = req.connection_info();
-    format!("{}://{}/media/{}", info.scheme(), info.host(), path.trim_start_matches('/'))
+    format!(
+        "{}://{}/media/{}",
+        info.scheme(),
+        info.host(),
+        path.trim_start_matches('/')
+    )
 }

@@ -37,7 +37,9 @@ pub struct Body {
 impl Body {
     /// The body as a JSON value (form bodies as an object of strings).
     pub fn value(&self) -> Value {
-        self.json.clone().unwrap_or_else(|| Value::Object(self.input.map.clone()))
+        self.json
+            .clone()
+            .unwrap_or_else(|| Value::Object(self.input.map.clone()))
     }
 
     /// Requires the body to be a JSON object (DRF's "expected a dictionary" error otherwise).
@@ -75,14 +77,22 @@ pub fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|s| {
+            s.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|s| !s.is_empty())
 }
 
 async fn read_limited(payload: &mut Payload, limit: usize) -> ApiResult<web::BytesMut> {
     let mut buf = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::detail(StatusCode::BAD_REQUEST, "Corpo da requisição inválido."))?;
+        let chunk = chunk.map_err(|_| {
+            ApiError::detail(StatusCode::BAD_REQUEST, "Corpo da requisição inválido.")
+        })?;
         if buf.len() + chunk.len() > limit {
             return Err(too_large("Corpo da requisição muito grande."));
         }
@@ -102,7 +112,11 @@ fn parse_json(bytes: &[u8]) -> ApiResult<Body> {
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
-    Ok(Body { input: Input { map, form: false }, files: Vec::new(), json: Some(value) })
+    Ok(Body {
+        input: Input { map, form: false },
+        files: Vec::new(),
+        json: Some(value),
+    })
 }
 
 fn parse_form(bytes: &[u8]) -> Body {
@@ -110,20 +124,37 @@ fn parse_form(bytes: &[u8]) -> Body {
     for (k, v) in url::form_urlencoded::parse(bytes) {
         map.insert(k.into_owned(), Value::String(v.into_owned()));
     }
-    Body { input: Input { map, form: true }, files: Vec::new(), json: None }
+    Body {
+        input: Input { map, form: true },
+        files: Vec::new(),
+        json: None,
+    }
 }
 
 /// Reads a multipart body into memory with a total size limit.
 pub async fn parse_multipart(req: &HttpRequest, payload: Payload, limit: usize) -> ApiResult<Body> {
     let mut mp = Multipart::new(req.headers(), payload);
-    let mut body = Body { input: Input { map: Map::new(), form: true }, ..Default::default() };
+    let mut body = Body {
+        input: Input {
+            map: Map::new(),
+            form: true,
+        },
+        ..Default::default()
+    };
     let mut total = 0usize;
     let bad = |_| ApiError::detail(StatusCode::BAD_REQUEST, "Erro de análise multipart.");
     while let Some(field) = mp.next().await {
         let mut field = field.map_err(bad)?;
         let cd = field.content_disposition().cloned();
-        let name = cd.as_ref().and_then(|c| c.get_name()).unwrap_or("").to_string();
-        let filename = cd.as_ref().and_then(|c| c.get_filename()).map(str::to_string);
+        let name = cd
+            .as_ref()
+            .and_then(|c| c.get_name())
+            .unwrap_or("")
+            .to_string();
+        let filename = cd
+            .as_ref()
+            .and_then(|c| c.get_filename())
+            .map(str::to_string);
         let ct = field.content_type().map(|m| m.essence_str().to_string());
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
@@ -135,9 +166,17 @@ pub async fn parse_multipart(req: &HttpRequest, payload: Payload, limit: usize) 
             data.extend_from_slice(&chunk);
         }
         match filename {
-            Some(filename) => body.files.push(UploadedFile { field: name, filename, content_type: ct, data }),
+            Some(filename) => body.files.push(UploadedFile {
+                field: name,
+                filename,
+                content_type: ct,
+                data,
+            }),
             None => {
-                body.input.map.insert(name, Value::String(String::from_utf8_lossy(&data).into_owned()));
+                body.input.map.insert(
+                    name,
+                    Value::String(String::from_utf8_lossy(&data).into_owned()),
+                );
             }
         }
     }
@@ -153,12 +192,18 @@ impl FromRequest for Body {
         let mut payload = payload.take();
         Box::pin(async move {
             match media_type(&req).as_deref() {
-                None | Some("application/json") => parse_json(&read_limited(&mut payload, JSON_LIMIT).await?),
-                Some(ct) if ct.ends_with("+json") => parse_json(&read_limited(&mut payload, JSON_LIMIT).await?),
+                None | Some("application/json") => {
+                    parse_json(&read_limited(&mut payload, JSON_LIMIT).await?)
+                }
+                Some(ct) if ct.ends_with("+json") => {
+                    parse_json(&read_limited(&mut payload, JSON_LIMIT).await?)
+                }
                 Some("application/x-www-form-urlencoded") => {
                     Ok(parse_form(&read_limited(&mut payload, JSON_LIMIT).await?))
                 }
-                Some("multipart/form-data") => parse_multipart(&req, payload, SMALL_UPLOAD_LIMIT).await,
+                Some("multipart/form-data") => {
+                    parse_multipart(&req, payload, SMALL_UPLOAD_LIMIT).await
+                }
                 Some(other) => Err(unsupported(other)),
             }
         })

@@ -60,7 +60,9 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, Value) {
         use DomainError as D;
         match self {
-            ApiError::NoCredentials => (StatusCode::UNAUTHORIZED, json!({"detail": NO_CREDENTIALS})),
+            ApiError::NoCredentials => {
+                (StatusCode::UNAUTHORIZED, json!({"detail": NO_CREDENTIALS}))
+            }
             ApiError::BadAuthHeader => (
                 StatusCode::UNAUTHORIZED,
                 json!({"detail": "Cabeçalho de autorização deve conter dois valores delimitados por espaço",
@@ -71,19 +73,27 @@ impl ApiError {
                 match f {
                     AuthFailure::InvalidToken => token_invalid("O token é inválido ou expirado"),
                     AuthFailure::WrongType => token_invalid("Token tem tipo errado"),
-                    AuthFailure::UserNotFound => json!({"detail": "Usuário não encontrado", "code": "user_not_found"}),
-                    AuthFailure::UserInactive => json!({"detail": "Usuário está inativo", "code": "user_inactive"}),
+                    AuthFailure::UserNotFound => {
+                        json!({"detail": "Usuário não encontrado", "code": "user_not_found"})
+                    }
+                    AuthFailure::UserInactive => {
+                        json!({"detail": "Usuário está inativo", "code": "user_inactive"})
+                    }
                 },
             ),
             ApiError::Status(s, v) => (*s, v.clone()),
             ApiError::Domain(e) => match e {
-                D::NotFound(model) => (StatusCode::NOT_FOUND, json!({"detail": format!("No {model} matches the given query.")})),
+                D::NotFound(model) => (
+                    StatusCode::NOT_FOUND,
+                    json!({"detail": format!("No {model} matches the given query.")}),
+                ),
                 D::NotFoundMsg(m) => (StatusCode::NOT_FOUND, json!({"error": m})),
                 D::Validation(fe) => (StatusCode::BAD_REQUEST, fe.to_json()),
                 D::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": m})),
-                D::Rejected { status, body } => {
-                    (StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST), body.clone())
-                }
+                D::Rejected { status, body } => (
+                    StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+                    body.clone(),
+                ),
                 D::Forbidden(None) => (StatusCode::FORBIDDEN, json!({"detail": FORBIDDEN})),
                 D::Forbidden(Some(m)) => (StatusCode::FORBIDDEN, json!({"error": m})),
                 D::Conflict(m) => (StatusCode::CONFLICT, json!({"detail": m})),
@@ -94,7 +104,10 @@ impl ApiError {
                 D::Unavailable(body) => (StatusCode::SERVICE_UNAVAILABLE, body.clone()),
                 D::Internal(cause) => {
                     tracing::error!(cause = %cause, "internal error");
-                    (StatusCode::INTERNAL_SERVER_ERROR, json!({"detail": INTERNAL}))
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        json!({"detail": INTERNAL}),
+                    )
                 }
             },
         }
@@ -110,7 +123,10 @@ impl ResponseError for ApiError {
         let (status, body) = self.parts();
         let mut resp = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED && !matches!(self, ApiError::Domain(_)) {
-            resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"api\"")));
+            resp.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"api\""),
+            ));
         }
         if let ApiError::Domain(DomainError::Throttled(s)) = self {
             resp.insert_header((header::RETRY_AFTER, s.to_string()));

@@ -56,7 +56,10 @@ fn wants_slash(path: &str) -> bool {
         return false;
     }
     // File-like paths (documentation assets) keep their name.
-    !path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+    !path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
 }
 
 /// GET/HEAD without the trailing slash → 301 to the slashed path; other methods are routed as
@@ -68,7 +71,11 @@ pub async fn trailing_slash(
     let path = req.path().to_string();
     if wants_slash(&path) {
         let query = req.query_string().to_string();
-        let target = if query.is_empty() { format!("{path}/") } else { format!("{path}/?{query}") };
+        let target = if query.is_empty() {
+            format!("{path}/")
+        } else {
+            format!("{path}/?{query}")
+        };
         if matches!(*req.method(), Method::GET | Method::HEAD) {
             let resp = HttpResponse::MovedPermanently()
                 .insert_header((header::LOCATION, target))
@@ -84,7 +91,9 @@ pub async fn trailing_slash(
             }
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Unknown route → JSON 404.
@@ -118,7 +127,11 @@ macro_rules! method {
 impl Res {
     /// `auth`: whether anonymous calls get 401 (also for wrong methods).
     pub fn new(path: &str, auth: bool) -> Self {
-        Self { resource: web::resource(path), methods: Vec::new(), auth }
+        Self {
+            resource: web::resource(path),
+            methods: Vec::new(),
+            auth,
+        }
     }
 
     method!(get, get, "GET");
@@ -135,23 +148,32 @@ impl Res {
         allow.push("OPTIONS");
         let allow = allow.join(", ");
         let auth = self.auth;
-        self.resource.default_service(web::to(move |req: HttpRequest| {
-            let allow = allow.clone();
-            async move { method_not_allowed(req, allow, auth).await }
-        }))
+        self.resource
+            .default_service(web::to(move |req: HttpRequest| {
+                let allow = allow.clone();
+                async move { method_not_allowed(req, allow, auth).await }
+            }))
     }
 }
 
-async fn method_not_allowed(req: HttpRequest, allow: String, auth: bool) -> Result<HttpResponse, ApiError> {
+async fn method_not_allowed(
+    req: HttpRequest,
+    allow: String,
+    auth: bool,
+) -> Result<HttpResponse, ApiError> {
     let mut payload = actix_web::dev::Payload::None;
     let who = super::auth::MaybeAuth::from_request(&req, &mut payload).await?;
     if auth && who.0.is_none() {
         return Err(ApiError::NoCredentials);
     }
     if req.method() == Method::OPTIONS {
-        return Ok(HttpResponse::Ok().insert_header((header::ALLOW, allow)).finish());
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ALLOW, allow))
+            .finish());
     }
     Ok(HttpResponse::build(StatusCode::METHOD_NOT_ALLOWED)
         .insert_header((header::ALLOW, allow))
-        .json(serde_json::json!({"detail": format!("Método \"{}\" não é permitido.", req.method())})))
+        .json(
+            serde_json::json!({"detail": format!("Método \"{}\" não é permitido.", req.method())}),
+        ))
 }

@@ -24,7 +24,10 @@ pub fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
 }
 
 fn get<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    q.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    q.iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 pub fn invalid_page() -> ApiError {
@@ -47,14 +50,28 @@ fn link(req: &HttpRequest, q: &[(String, String)], page: Option<u64>) -> String 
     }
     let qs = ser.finish();
     let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
-    if qs.is_empty() { base } else { format!("{base}?{qs}") }
+    if qs.is_empty() {
+        base
+    } else {
+        format!("{base}?{qs}")
+    }
 }
 
 /// Builds the envelope, mapping each item.
-pub fn paginate<T, U>(req: &HttpRequest, q: &[(String, String)], page: Page<T>, f: impl FnMut(T) -> U) -> Paginated<U> {
+pub fn paginate<T, U>(
+    req: &HttpRequest,
+    q: &[(String, String)],
+    page: Page<T>,
+    f: impl FnMut(T) -> U,
+) -> Paginated<U> {
     let next = page.has_next().then(|| link(req, q, Some(page.page + 1)));
     let previous = page
         .has_previous()
         .then(|| link(req, q, (page.page > 2).then_some(page.page - 1)));
-    Paginated { count: page.count, next, previous, results: page.items.into_iter().map(f).collect() }
+    Paginated {
+        count: page.count,
+        next,
+        previous,
+        results: page.items.into_iter().map(f).collect(),
+    }
 }

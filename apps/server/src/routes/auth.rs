@@ -41,16 +41,31 @@ pub struct MeOut {
 #[utoipa::path(post, path = "/api/v1/auth/token/", tag = "Autenticação", request_body = TokenRequest,
     responses((status = 200, body = TokenPairOut), (status = 400, description = "Missing fields"),
               (status = 401, description = "Wrong credentials"), (status = 429, description = "Too many failed attempts")))]
-pub async fn token(req: HttpRequest, _who: MaybeAuth, state: web::Data<AppState>, body: Body) -> ApiResult<HttpResponse> {
-    let client = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+pub async fn token(
+    req: HttpRequest,
+    _who: MaybeAuth,
+    state: web::Data<AppState>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let pair = state.auth.login(&body.value(), &client).await?;
-    Ok(ok(TokenPairOut { refresh: pair.refresh, access: pair.access }))
+    Ok(ok(TokenPairOut {
+        refresh: pair.refresh,
+        access: pair.access,
+    }))
 }
 
 /// Refresh an access token.
 #[utoipa::path(post, path = "/api/v1/auth/refresh/", tag = "Autenticação", request_body = RefreshRequest,
     responses((status = 200, body = AccessOut), (status = 400), (status = 401)))]
-pub async fn refresh(_who: MaybeAuth, state: web::Data<AppState>, body: Body) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    _who: MaybeAuth,
+    state: web::Data<AppState>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let access = state.auth.refresh(&body.value()).await?;
     Ok(ok(AccessOut { access }))
 }
@@ -69,6 +84,10 @@ pub async fn me(auth: Auth) -> HttpResponse {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new("/api/v1/auth/token/", false).post(token).build())
-        .service(Res::new("/api/v1/auth/refresh/", false).post(refresh).build())
+        .service(
+            Res::new("/api/v1/auth/refresh/", false)
+                .post(refresh)
+                .build(),
+        )
         .service(Res::new("/api/v1/me/", true).get(me).build());
 }

@@ -45,7 +45,11 @@ pub struct GroupOut {
 
 impl From<Group> for GroupOut {
     fn from(g: Group) -> Self {
-        Self { id: g.id, name: g.name, permissions: g.permissions }
+        Self {
+            id: g.id,
+            name: g.name,
+            permissions: g.permissions,
+        }
     }
 }
 
@@ -109,7 +113,10 @@ pub struct AgentIn {
 #[utoipa::path(get, path = "/api/v1/authz/permissions/", tag = "Permissões e Grupos", security(("jwt" = [])),
     responses((status = 200, body = Vec<PermissionOut>), (status = 401)))]
 pub async fn permissions_list(_auth: Auth) -> HttpResponse {
-    ok(permissions::sorted().into_iter().map(PermissionOut::from).collect::<Vec<_>>())
+    ok(permissions::sorted()
+        .into_iter()
+        .map(PermissionOut::from)
+        .collect::<Vec<_>>())
 }
 
 /// List groups.
@@ -117,7 +124,10 @@ pub async fn permissions_list(_auth: Auth) -> HttpResponse {
     responses((status = 200, body = Vec<GroupOut>), (status = 401), (status = 403)))]
 pub async fn groups_list(_p: Manager, state: State) -> ApiResult<HttpResponse> {
     let groups = state.groups.list().await?;
-    Ok(ok(groups.into_iter().map(GroupOut::from).collect::<Vec<_>>()))
+    Ok(ok(groups
+        .into_iter()
+        .map(GroupOut::from)
+        .collect::<Vec<_>>()))
 }
 
 /// Create a group.
@@ -131,15 +141,27 @@ pub async fn groups_create(_p: Manager, state: State, body: Body) -> ApiResult<H
 /// Group detail.
 #[utoipa::path(get, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 401), (status = 403), (status = 404)))]
-pub async fn groups_detail(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn groups_detail(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(GroupOut::from(state.groups.get(parse_id(&id)?).await?)))
 }
 
 /// Replace a group (permissions default to none).
 #[utoipa::path(put, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
     params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
-pub async fn groups_put(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
-    let g = state.groups.update(parse_id(&id)?, body.object()?, true).await?;
+pub async fn groups_put(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    let g = state
+        .groups
+        .update(parse_id(&id)?, body.object()?, true)
+        .await?;
     state.auth.invalidate();
     Ok(ok(GroupOut::from(g)))
 }
@@ -147,8 +169,16 @@ pub async fn groups_put(_p: Manager, state: State, id: web::Path<String>, body: 
 /// Partially update a group (permissions replace).
 #[utoipa::path(patch, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
     params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
-pub async fn groups_patch(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
-    let g = state.groups.update(parse_id(&id)?, body.object()?, false).await?;
+pub async fn groups_patch(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    let g = state
+        .groups
+        .update(parse_id(&id)?, body.object()?, false)
+        .await?;
     state.auth.invalidate();
     Ok(ok(GroupOut::from(g)))
 }
@@ -156,7 +186,11 @@ pub async fn groups_patch(_p: Manager, state: State, id: web::Path<String>, body
 /// Delete a group.
 #[utoipa::path(delete, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
-pub async fn groups_delete(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn groups_delete(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     state.groups.delete(parse_id(&id)?).await?;
     state.auth.invalidate();
     Ok(no_content())
@@ -165,19 +199,37 @@ pub async fn groups_delete(_p: Manager, state: State, id: web::Path<String>) -> 
 /// An agent's groups.
 #[utoipa::path(get, path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Vec<GroupOut>), (status = 401), (status = 403), (status = 404)))]
-pub async fn agent_groups(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn agent_groups(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let groups = state.groups.agent_groups(parse_id(&id)?).await?;
-    Ok(ok(groups.into_iter().map(GroupOut::from).collect::<Vec<_>>()))
+    Ok(ok(groups
+        .into_iter()
+        .map(GroupOut::from)
+        .collect::<Vec<_>>()))
 }
 
 /// Replace an agent's group memberships (unknown ids ignored).
 #[utoipa::path(patch, path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
     request_body = GroupIdsIn, params(("id" = i64, Path)),
     responses((status = 200, body = Vec<GroupOut>), (status = 400), (status = 401), (status = 403), (status = 404)))]
-pub async fn agent_groups_set(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
-    let groups = state.groups.set_agent_groups(parse_id(&id)?, body.object()?).await?;
+pub async fn agent_groups_set(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    let groups = state
+        .groups
+        .set_agent_groups(parse_id(&id)?, body.object()?)
+        .await?;
     state.auth.invalidate();
-    Ok(ok(groups.into_iter().map(GroupOut::from).collect::<Vec<_>>()))
+    Ok(ok(groups
+        .into_iter()
+        .map(GroupOut::from)
+        .collect::<Vec<_>>()))
 }
 
 /// List agents.
@@ -201,14 +253,23 @@ pub async fn agents_create(_p: Manager, state: State, body: Body) -> ApiResult<H
 /// Agent detail.
 #[utoipa::path(get, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AgentOut), (status = 401), (status = 403), (status = 404)))]
-pub async fn agents_detail(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn agents_detail(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(AgentOut::from(state.agents.get(parse_id(&id)?).await?)))
 }
 
 /// Update an agent (password re-hashed when given).
 #[utoipa::path(patch, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
     params(("id" = i64, Path)), responses((status = 200, body = AgentOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
-pub async fn agents_patch(_p: Manager, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+pub async fn agents_patch(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let a = state.agents.update(parse_id(&id)?, body.object()?).await?;
     state.auth.invalidate();
     Ok(ok(AgentOut::from(a)))
@@ -217,35 +278,53 @@ pub async fn agents_patch(_p: Manager, state: State, id: web::Path<String>, body
 /// Deactivate an agent (its tokens stop working).
 #[utoipa::path(delete, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
-pub async fn agents_delete(_p: Manager, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn agents_delete(
+    _p: Manager,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     state.agents.deactivate(parse_id(&id)?).await?;
     state.auth.invalidate();
     Ok(no_content())
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Res::new("/api/v1/authz/permissions/", true).get(permissions_list).build())
-        .service(Res::new("/api/v1/authz/groups/", true).get(groups_list).post(groups_create).build())
-        .service(
-            Res::new("/api/v1/authz/groups/{id}/", true)
-                .get(groups_detail)
-                .put(groups_put)
-                .patch(groups_patch)
-                .delete(groups_delete)
-                .build(),
-        )
-        .service(Res::new("/api/v1/authz/agents/", true).get(agents_list).post(agents_create).build())
-        .service(
-            Res::new("/api/v1/authz/agents/{id}/", true)
-                .get(agents_detail)
-                .patch(agents_patch)
-                .delete(agents_delete)
-                .build(),
-        )
-        .service(
-            Res::new("/api/v1/authz/agents/{id}/groups/", true)
-                .get(agent_groups)
-                .patch(agent_groups_set)
-                .build(),
-        );
+    cfg.service(
+        Res::new("/api/v1/authz/permissions/", true)
+            .get(permissions_list)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/authz/groups/", true)
+            .get(groups_list)
+            .post(groups_create)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/authz/groups/{id}/", true)
+            .get(groups_detail)
+            .put(groups_put)
+            .patch(groups_patch)
+            .delete(groups_delete)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/authz/agents/", true)
+            .get(agents_list)
+            .post(agents_create)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/authz/agents/{id}/", true)
+            .get(agents_detail)
+            .patch(agents_patch)
+            .delete(agents_delete)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/authz/agents/{id}/groups/", true)
+            .get(agent_groups)
+            .patch(agent_groups_set)
+            .build(),
+    );
 }

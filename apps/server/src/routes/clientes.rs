@@ -27,14 +27,22 @@ type State = web::Data<AppState>;
     responses((status = 200, body = Paginated<ClienteListOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
-    let page = state.clientes.list(&q, auth.owner_scope(), page_request(&q)?).await?;
+    let page = state
+        .clientes
+        .list(&q, auth.owner_scope(), page_request(&q)?)
+        .await?;
     Ok(ok(paginate(&req, &q, page, ClienteListOut::from)))
 }
 
 /// Create a cliente.
 #[utoipa::path(post, path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
     responses((status = 201, body = ClienteOut), (status = 400), (status = 401)))]
-pub async fn create(req: HttpRequest, auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+pub async fn create(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let c = state.clientes.create(body.object()?, auth.id).await?;
     Ok(created(ClienteOut::from(&req, c)))
 }
@@ -42,24 +50,47 @@ pub async fn create(req: HttpRequest, auth: Auth, state: State, body: Body) -> A
 /// Cliente detail.
 #[utoipa::path(get, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 401), (status = 404)))]
-pub async fn detail(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let c = state.clientes.get(parse_id(&id)?, auth.owner_scope()).await?;
+pub async fn detail(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let c = state
+        .clientes
+        .get(parse_id(&id)?, auth.owner_scope())
+        .await?;
     Ok(ok(ClienteOut::from(&req, c)))
 }
 
 /// Update a cliente (every field optional, as PATCH).
 #[utoipa::path(put, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
-pub async fn update(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+pub async fn update(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let c = state.clientes.update(id, body.object()?, auth.id, auth.owner_scope()).await?;
+    let c = state
+        .clientes
+        .update(id, body.object()?, auth.id, auth.owner_scope())
+        .await?;
     Ok(ok(ClienteOut::from(&req, c)))
 }
 
 /// Partially update a cliente.
 #[utoipa::path(patch, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
-pub async fn partial_update(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+pub async fn partial_update(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     update(req, auth, state, id, body).await
 }
 
@@ -67,7 +98,10 @@ pub async fn partial_update(req: HttpRequest, auth: Auth, state: State, id: web:
 #[utoipa::path(delete, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    state.clientes.delete(parse_id(&id)?, auth.owner_scope()).await?;
+    state
+        .clientes
+        .delete(parse_id(&id)?, auth.owner_scope())
+        .await?;
     Ok(no_content())
 }
 
@@ -77,7 +111,10 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
     responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401)))]
 pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
-    let page = state.clientes.list(&q, auth.owner_scope(), page_request(&q)?).await?;
+    let page = state
+        .clientes
+        .list(&q, auth.owner_scope(), page_request(&q)?)
+        .await?;
     Ok(ok(paginate(&req, &q, page, |c| ClienteOut::from(&req, c))))
 }
 
@@ -85,9 +122,17 @@ pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<Htt
 #[utoipa::path(get, path = "/api/v1/clientes/status/{status}/", tag = "Clientes", security(("jwt" = [])),
     params(("status" = String, Path, description = "ativo, inativo, suspenso, bloqueado")),
     responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401)))]
-pub async fn by_status(req: HttpRequest, auth: Auth, state: State, status: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn by_status(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    status: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
-    let page = state.clientes.list_by_status(&status, &q, auth.owner_scope(), page_request(&q)?).await?;
+    let page = state
+        .clientes
+        .list_by_status(&status, &q, auth.owner_scope(), page_request(&q)?)
+        .await?;
     Ok(ok(paginate(&req, &q, page, |c| ClienteOut::from(&req, c))))
 }
 
@@ -100,9 +145,18 @@ pub struct StatusIn {
 /// Change a cliente's status.
 #[utoipa::path(patch, path = "/api/v1/clientes/{id}/status/", tag = "Clientes", security(("jwt" = [])), request_body = StatusIn,
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
-pub async fn set_status(req: HttpRequest, auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
+pub async fn set_status(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let c = state.clientes.set_status(id, &body.value(), auth.id, auth.owner_scope()).await?;
+    let c = state
+        .clientes
+        .set_status(id, &body.value(), auth.id, auth.owner_scope())
+        .await?;
     Ok(ok(ClienteOut::from(&req, c)))
 }
 
@@ -154,34 +208,66 @@ pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResu
 #[utoipa::path(post, path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     responses((status = 201, body = GrupoOut), (status = 400), (status = 401)))]
 pub async fn grupos_create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    Ok(created(GrupoOut::from(state.clientes.create_grupo(body.object()?).await?)))
+    Ok(created(GrupoOut::from(
+        state.clientes.create_grupo(body.object()?).await?,
+    )))
 }
 
 /// Grupo de empresa detail.
 #[utoipa::path(get, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 401), (status = 404)))]
-pub async fn grupos_detail(_auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    Ok(ok(GrupoOut::from(state.clientes.get_grupo(parse_id(&id)?).await?)))
+pub async fn grupos_detail(
+    _auth: Auth,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(GrupoOut::from(
+        state.clientes.get_grupo(parse_id(&id)?).await?,
+    )))
 }
 
 /// Replace a grupo de empresa.
 #[utoipa::path(put, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 400), (status = 401), (status = 404)))]
-pub async fn grupos_put(_auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
-    Ok(ok(GrupoOut::from(state.clientes.update_grupo(parse_id(&id)?, body.object()?, true).await?)))
+pub async fn grupos_put(
+    _auth: Auth,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(GrupoOut::from(
+        state
+            .clientes
+            .update_grupo(parse_id(&id)?, body.object()?, true)
+            .await?,
+    )))
 }
 
 /// Partially update a grupo de empresa.
 #[utoipa::path(patch, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 400), (status = 401), (status = 404)))]
-pub async fn grupos_patch(_auth: Auth, state: State, id: web::Path<String>, body: Body) -> ApiResult<HttpResponse> {
-    Ok(ok(GrupoOut::from(state.clientes.update_grupo(parse_id(&id)?, body.object()?, false).await?)))
+pub async fn grupos_patch(
+    _auth: Auth,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(GrupoOut::from(
+        state
+            .clientes
+            .update_grupo(parse_id(&id)?, body.object()?, false)
+            .await?,
+    )))
 }
 
 /// Delete a grupo de empresa (its clientes lose the group).
 #[utoipa::path(delete, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
-pub async fn grupos_delete(_auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn grupos_delete(
+    _auth: Auth,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     state.clientes.delete_grupo(parse_id(&id)?).await?;
     Ok(no_content())
 }
@@ -209,9 +295,17 @@ pub struct BuscarContatoOut {
 pub async fn buscar_contato(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
     let found = state.chat.buscar_contato(body.object()?).await?;
     Ok(ok(if found.is_empty() {
-        BuscarContatoOut { encontrado: false, contatos: None, message: Some(NOT_FOUND_MSG.into()) }
+        BuscarContatoOut {
+            encontrado: false,
+            contatos: None,
+            message: Some(NOT_FOUND_MSG.into()),
+        }
     } else {
-        BuscarContatoOut { encontrado: true, contatos: Some(found.into_iter().map(ContatoOut::from).collect()), message: None }
+        BuscarContatoOut {
+            encontrado: true,
+            contatos: Some(found.into_iter().map(ContatoOut::from).collect()),
+            message: None,
+        }
     }))
 }
 
@@ -240,7 +334,11 @@ pub struct DadosCapturadosOut {
 /// Validate data captured in the chat (persists nothing; public).
 #[utoipa::path(post, path = "/api/v1/clientes/chat/dados-capturados/", tag = "Clientes", request_body = DadosCapturadosIn,
     responses((status = 200, body = DadosCapturadosOut), (status = 400)))]
-pub async fn dados_capturados(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
+pub async fn dados_capturados(
+    _who: MaybeAuth,
+    state: State,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let d = state.chat.dados_capturados(body.object()?).await?;
     Ok(ok(DadosCapturadosOut {
         message: "Dados capturados recebidos".into(),
@@ -260,7 +358,10 @@ pub struct CadastroOut {
     responses((status = 201, body = CadastroOut), (status = 400), (status = 401)))]
 pub async fn cadastro_manual(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
     match state.chat.cadastro_manual(body.object()?).await? {
-        Cadastro::Created(c) => Ok(created(CadastroOut { message: "Contato cadastrado com sucesso".into(), contato: c.into() })),
+        Cadastro::Created(c) => Ok(created(CadastroOut {
+            message: "Contato cadastrado com sucesso".into(),
+            contato: c.into(),
+        })),
         Cadastro::AlreadyRegistered(c) => Err(ApiError::Status(
             StatusCode::BAD_REQUEST,
             json!({"message": "WhatsApp já cadastrado", "contato": ContatoOut::from(c)}),
@@ -269,29 +370,63 @@ pub async fn cadastro_manual(_auth: Auth, state: State, body: Body) -> ApiResult
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Res::new("/api/v1/clientes/", true).get(list).post(create).build())
-        .service(Res::new("/api/v1/clientes/search/", true).get(search).build())
-        .service(Res::new("/api/v1/clientes/stats/", true).get(stats).build())
-        .service(Res::new("/api/v1/clientes/status/{status}/", true).get(by_status).build())
-        .service(Res::new("/api/v1/clientes/chat/buscar-contato/", false).post(buscar_contato).build())
-        .service(Res::new("/api/v1/clientes/chat/dados-capturados/", false).post(dados_capturados).build())
-        .service(Res::new("/api/v1/clientes/cadastro-manual/", true).post(cadastro_manual).build())
-        .service(
-            Res::new("/api/v1/clientes/{id}/", true)
-                .get(detail)
-                .put(update)
-                .patch(partial_update)
-                .delete(delete)
-                .build(),
-        )
-        .service(Res::new("/api/v1/clientes/{id}/status/", true).patch(set_status).build())
-        .service(Res::new("/api/v1/grupos-empresa/", true).get(grupos_list).post(grupos_create).build())
-        .service(
-            Res::new("/api/v1/grupos-empresa/{id}/", true)
-                .get(grupos_detail)
-                .put(grupos_put)
-                .patch(grupos_patch)
-                .delete(grupos_delete)
-                .build(),
-        );
+    cfg.service(
+        Res::new("/api/v1/clientes/", true)
+            .get(list)
+            .post(create)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/clientes/search/", true)
+            .get(search)
+            .build(),
+    )
+    .service(Res::new("/api/v1/clientes/stats/", true).get(stats).build())
+    .service(
+        Res::new("/api/v1/clientes/status/{status}/", true)
+            .get(by_status)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/clientes/chat/buscar-contato/", false)
+            .post(buscar_contato)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/clientes/chat/dados-capturados/", false)
+            .post(dados_capturados)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/clientes/cadastro-manual/", true)
+            .post(cadastro_manual)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/clientes/{id}/", true)
+            .get(detail)
+            .put(update)
+            .patch(partial_update)
+            .delete(delete)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/clientes/{id}/status/", true)
+            .patch(set_status)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/grupos-empresa/", true)
+            .get(grupos_list)
+            .post(grupos_create)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/grupos-empresa/{id}/", true)
+            .get(grupos_detail)
+            .put(grupos_put)
+            .patch(grupos_patch)
+            .delete(grupos_delete)
+            .build(),
+    );
 }

@@ -31,10 +31,13 @@ pub async fn schema(req: HttpRequest) -> HttpResponse {
         .any(|(k, v)| k == "format" && (v == "yaml" || v == "openapi"));
     if wants_yaml {
         match openapi::yaml() {
-            Ok(y) => HttpResponse::Ok().content_type("application/yaml; charset=utf-8").body(y),
+            Ok(y) => HttpResponse::Ok()
+                .content_type("application/yaml; charset=utf-8")
+                .body(y),
             Err(e) => {
                 tracing::error!(error = %e, "openapi yaml");
-                HttpResponse::InternalServerError().json(serde_json::json!({"detail": crate::http::error::INTERNAL}))
+                HttpResponse::InternalServerError()
+                    .json(serde_json::json!({"detail": crate::http::error::INTERNAL}))
             }
         }
     } else {
@@ -45,7 +48,9 @@ pub async fn schema(req: HttpRequest) -> HttpResponse {
 }
 
 pub async fn redoc() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(REDOC_HTML)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(REDOC_HTML)
 }
 
 pub async fn redoc_js() -> HttpResponse {
@@ -64,7 +69,9 @@ pub struct HealthOut {
 #[utoipa::path(get, path = "/api/v1/health/", tag = "Documentação", responses((status = 200, body = HealthOut), (status = 503)))]
 pub async fn health(state: web::Data<crate::state::AppState>) -> HttpResponse {
     match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(HealthOut { status: "ok".into() }),
+        Ok(()) => HttpResponse::Ok().json(HealthOut {
+            status: "ok".into(),
+        }),
         Err(e) => {
             tracing::error!(error = %e, "health: database unreachable");
             HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
@@ -75,7 +82,8 @@ pub async fn health(state: web::Data<crate::state::AppState>) -> HttpResponse {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new("/api/schema/", false).get(schema).build())
         .service(
-            SwaggerUi::new("/api/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/schema/"])),
+            SwaggerUi::new("/api/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::new(["/api/schema/"])),
         )
         .service(Res::new("/api/redoc/", false).get(redoc).build())
         .service(web::resource("/api/redoc/redoc.standalone.js").route(web::get().to(redoc_js)))

@@ -3,7 +3,9 @@
 pub mod auth;
 pub mod authz;
 pub mod clientes;
+pub mod contatos;
 pub mod docs;
+pub mod integrations;
 
 use actix_web::web;
 
@@ -12,5 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     docs::configure(cfg);
     auth::configure(cfg);
     clientes::configure(cfg);
+    contatos::configure(cfg);
+    integrations::configure(cfg);
     authz::configure(cfg);
 }

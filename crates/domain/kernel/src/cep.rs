@@ -1,7 +1,8 @@
 //! CEP lookup: the port every provider adapter implements, and the rule shared by them all.
 
+use crate::DomainError;
 use async_trait::async_trait;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// An address as the provider returned it (ViaCEP field names: `cep`, `logradouro`,
 /// `complemento`, `bairro`, `localidade`, `uf`, `ibge`, `gia`, `ddd`, `siafi`, ...).
@@ -41,9 +42,69 @@ pub fn with_aliases(mut addr: CepAddress) -> CepAddress {
     addr
 }
 
+/// The CEP use case (contract §4.10): normalise, look up, add aliases, and map failures to
+/// the contract's bodies (invalid → 400, unknown → 404, every provider down → 503).
+pub async fn consultar(lookup: &dyn CepLookup, raw: &str) -> Result<CepAddress, DomainError> {
+    let Some(cep) = normalize_cep(raw) else {
+        return Err(DomainError::rejected(
+            400,
+            json!({"error": "CEP inválido", "message": format!("CEP inválido: {raw}")}),
+        ));
+    };
+    match lookup.lookup(&cep).await {
+        Ok(addr) => Ok(with_aliases(addr)),
+        Err(CepError::NotFound) => Err(DomainError::rejected(
+            404,
+            json!({"error": "CEP não encontrado",
+                   "message": "O CEP informado não foi encontrado na base de dados"}),
+        )),
+        Err(CepError::Unavailable(_)) => Err(DomainError::Unavailable(json!({
+            "error": "Erro ao consultar CEP",
+            "message": "Não foi possível consultar o CEP. Tente novamente mais tarde."
+        }))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        futures_executor::block_on(f)
+    }
+
+    #[test]
+    fn consultar_maps_outcomes() {
+        let mut m = MockCepLookup::new();
+        m.expect_lookup().returning(|cep| match cep {
+            "01001000" => {
+                let mut a = Map::new();
+                a.insert("localidade".into(), "São Paulo".into());
+                Ok(a)
+            }
+            "99999999" => Err(CepError::NotFound),
+            _ => Err(CepError::Unavailable("down".into())),
+        });
+        let ok = block_on(consultar(&m, "01001-000")).unwrap();
+        assert_eq!(ok["cidade"], "São Paulo");
+        match block_on(consultar(&m, "123")) {
+            Err(DomainError::Rejected { status: 400, body }) => {
+                assert_eq!(
+                    body,
+                    json!({"error":"CEP inválido","message":"CEP inválido: 123"})
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            block_on(consultar(&m, "99999999")),
+            Err(DomainError::Rejected { status: 404, .. })
+        ));
+        assert!(matches!(
+            block_on(consultar(&m, "11111111")),
+            Err(DomainError::Unavailable(_))
+        ));
+    }
 
     #[test]
     fn normalize() {

@@ -36,7 +36,8 @@ impl FieldErrors {
     /// Stores nested errors under `field` (no-op when `nested` is empty).
     pub fn nest(&mut self, field: &str, nested: FieldErrors) {
         if !nested.is_empty() {
-            self.map.insert(field.to_string(), Value::Object(nested.map));
+            self.map
+                .insert(field.to_string(), Value::Object(nested.map));
         }
     }
 

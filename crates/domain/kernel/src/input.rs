@@ -85,7 +85,13 @@ impl Input {
     }
 
     /// A non-null string (helper over [`Input::string`]).
-    pub fn text(&self, key: &str, max: Option<usize>, blank: bool, errors: &mut FieldErrors) -> Option<String> {
+    pub fn text(
+        &self,
+        key: &str,
+        max: Option<usize>,
+        blank: bool,
+        errors: &mut FieldErrors,
+    ) -> Option<String> {
         self.string(key, max, false, blank, errors).flatten()
     }
 
@@ -107,7 +113,13 @@ impl Input {
     }
 
     /// An integer with inclusive bounds.
-    pub fn int_range(&self, key: &str, min: Option<i64>, max: Option<i64>, errors: &mut FieldErrors) -> Option<i64> {
+    pub fn int_range(
+        &self,
+        key: &str,
+        min: Option<i64>,
+        max: Option<i64>,
+        errors: &mut FieldErrors,
+    ) -> Option<i64> {
         let n = self.int(key, false, errors).flatten()?;
         if let Some(min) = min.filter(|min| n < *min) {
             errors.add(key, m::min_value(min));
@@ -152,7 +164,13 @@ impl Input {
     }
 
     /// A nullable e-mail address.
-    pub fn email(&self, key: &str, nullable: bool, blank: bool, errors: &mut FieldErrors) -> Nullable<String> {
+    pub fn email(
+        &self,
+        key: &str,
+        nullable: bool,
+        blank: bool,
+        errors: &mut FieldErrors,
+    ) -> Nullable<String> {
         let v = self.string(key, Some(254), nullable, blank, errors)?;
         match v {
             Some(s) if !s.is_empty() && !crate::values::is_valid_email(&s) => {
@@ -289,14 +307,23 @@ mod tests {
     fn strings() {
         let i = input(json!({"a":"  x ","b":"","c":null,"d":"toolong","e":5,"f":[1]}));
         let mut e = FieldErrors::new();
-        assert_eq!(i.string("a", Some(5), false, false, &mut e), Some(Some("x".into())));
-        assert_eq!(i.string("b", None, true, true, &mut e), Some(Some("".into())));
+        assert_eq!(
+            i.string("a", Some(5), false, false, &mut e),
+            Some(Some("x".into()))
+        );
+        assert_eq!(
+            i.string("b", None, true, true, &mut e),
+            Some(Some("".into()))
+        );
         assert_eq!(i.string("c", None, true, false, &mut e), Some(None));
         assert_eq!(i.string("zz", None, true, false, &mut e), None);
         assert!(e.is_empty());
         assert_eq!(i.string("b", None, false, false, &mut e), None);
         assert_eq!(i.string("d", Some(3), false, false, &mut e), None);
-        assert_eq!(i.string("e", None, false, false, &mut e), Some(Some("5".into())));
+        assert_eq!(
+            i.string("e", None, false, false, &mut e),
+            Some(Some("5".into()))
+        );
         assert_eq!(i.string("f", None, false, false, &mut e), None);
         assert_eq!(
             e.to_json(),
@@ -312,7 +339,10 @@ mod tests {
         assert_eq!(i.int("b", false, &mut e), None);
         assert_eq!(i.int("c", false, &mut e), None);
         assert_eq!(i.int("d", false, &mut e), None);
-        assert_eq!(e.to_json(), json!({"b":[m::INTEGER],"c":[m::INTEGER],"d":[m::INTEGER]}));
+        assert_eq!(
+            e.to_json(),
+            json!({"b":[m::INTEGER],"c":[m::INTEGER],"d":[m::INTEGER]})
+        );
         let mut form = i.clone();
         form.form = true;
         let mut e = FieldErrors::new();

@@ -146,7 +146,10 @@ mod tests {
 
     #[test]
     fn page_request_parsing() {
-        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest::default());
+        assert_eq!(
+            PageRequest::parse(None, None).unwrap(),
+            PageRequest::default()
+        );
         let p = PageRequest::parse(Some("3"), Some("500")).unwrap();
         assert_eq!((p.page, p.page_size), (Some(3), 100));
         let p = PageRequest::parse(Some("last"), Some("0")).unwrap();
@@ -159,19 +162,43 @@ mod tests {
 
     #[test]
     fn page_resolution() {
-        let p = PageRequest { page: Some(2), page_size: 20 };
+        let p = PageRequest {
+            page: Some(2),
+            page_size: 20,
+        };
         assert_eq!(p.resolve(21), Some(2));
         assert_eq!(p.resolve(20), None);
-        assert_eq!(PageRequest { page: Some(1), page_size: 20 }.resolve(0), Some(1));
-        assert_eq!(PageRequest { page: None, page_size: 20 }.resolve(41), Some(3));
+        assert_eq!(
+            PageRequest {
+                page: Some(1),
+                page_size: 20
+            }
+            .resolve(0),
+            Some(1)
+        );
+        assert_eq!(
+            PageRequest {
+                page: None,
+                page_size: 20
+            }
+            .resolve(41),
+            Some(3)
+        );
         assert_eq!(p.offset(2), 20);
     }
 
     #[test]
     fn ordering_whitelist() {
         let d = [OrderBy::desc("criado_em")];
-        let o = OrderBy::parse(Some("-status,bogus,razao_social"), &["status", "razao_social"], &d);
-        assert_eq!(o, vec![OrderBy::desc("status"), OrderBy::asc("razao_social")]);
+        let o = OrderBy::parse(
+            Some("-status,bogus,razao_social"),
+            &["status", "razao_social"],
+            &d,
+        );
+        assert_eq!(
+            o,
+            vec![OrderBy::desc("status"), OrderBy::asc("razao_social")]
+        );
         assert_eq!(OrderBy::parse(Some("bogus"), &["status"], &d), d.to_vec());
         assert_eq!(OrderBy::parse(None, &["status"], &d), d.to_vec());
     }

@@ -20,9 +20,18 @@ pub trait FileWriter: Send {
 pub trait FileStorage: Send + Sync {
     /// Starts a write into `dir` (relative, e.g. `clientes/documentos`) with a name derived
     /// safely from `original_name`: no path traversal, never overwriting another file.
-    async fn create(&self, dir: &str, original_name: &str) -> Result<Box<dyn FileWriter>, DomainError>;
+    async fn create(
+        &self,
+        dir: &str,
+        original_name: &str,
+    ) -> Result<Box<dyn FileWriter>, DomainError>;
     /// Writes a whole buffer (convenience for generated files).
-    async fn save(&self, dir: &str, original_name: &str, data: &[u8]) -> Result<String, DomainError>;
+    async fn save(
+        &self,
+        dir: &str,
+        original_name: &str,
+        data: &[u8],
+    ) -> Result<String, DomainError>;
     /// Size in bytes, `None` when the file is missing.
     async fn size(&self, path: &str) -> Option<u64>;
     /// Deletes a file; a missing file is not an error.

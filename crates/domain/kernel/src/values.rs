@@ -39,7 +39,10 @@ impl Cnpj {
         if !CNPJ_FORMAT.is_match(&upper) {
             return Err(CNPJ_FORMAT_MSG);
         }
-        let bare: String = upper.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let bare: String = upper
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
         Self::from_bare(&bare)
     }
 
@@ -61,7 +64,9 @@ impl Cnpj {
     pub fn from_bare(bare: &str) -> Result<Self, &'static str> {
         let b = bare.as_bytes();
         if b.len() != 14
-            || !b[..12].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            || !b[..12]
+                .iter()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
             || !b[12..].iter().all(u8::is_ascii_digit)
         {
             return Err(CNPJ_INVALID_MSG);
@@ -109,7 +114,11 @@ impl Cpf {
         if !CPF_FORMAT.is_match(s) {
             return Err(CPF_FORMAT_MSG);
         }
-        let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+        let digits: Vec<u8> = s
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|b| b - b'0')
+            .collect();
         if digits.iter().all(|d| *d == digits[0]) {
             return Err(CPF_INVALID_MSG);
         }
@@ -143,7 +152,9 @@ pub fn is_valid_phone(s: &str) -> bool {
 
 /// Removes every character except digits and `+` (the chat-intake cleaning rule).
 pub fn clean_whatsapp(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+    s.chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect()
 }
 
 /// CEP as accepted on clientes: `12345-678` or `12345678`.
@@ -173,14 +184,44 @@ mod tests {
 
     #[test]
     fn cnpj_numeric_and_alphanumeric() {
-        assert_eq!(Cnpj::parse_formatted("11.222.333/0001-81").unwrap().as_str(), "11222333000181");
-        assert_eq!(Cnpj::parse_formatted("12.ABC.345/01DE-35").unwrap().as_str(), "12ABC34501DE35");
-        assert_eq!(Cnpj::parse_formatted("12.abc.345/01de-35").unwrap().as_str(), "12ABC34501DE35");
-        assert_eq!(Cnpj::parse_formatted("11.222.333/0001-82"), Err(CNPJ_INVALID_MSG));
-        assert_eq!(Cnpj::parse_formatted("11.111.111/1111-11"), Err(CNPJ_INVALID_MSG));
-        assert_eq!(Cnpj::parse_formatted("00.000.000/0000-00"), Err(CNPJ_INVALID_MSG));
-        assert_eq!(Cnpj::parse_formatted("11222333000181"), Err(CNPJ_FORMAT_MSG));
-        assert_eq!(Cnpj::parse_formatted("12.ABC.345/01DE-3X"), Err(CNPJ_FORMAT_MSG));
+        assert_eq!(
+            Cnpj::parse_formatted("11.222.333/0001-81")
+                .unwrap()
+                .as_str(),
+            "11222333000181"
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("12.ABC.345/01DE-35")
+                .unwrap()
+                .as_str(),
+            "12ABC34501DE35"
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("12.abc.345/01de-35")
+                .unwrap()
+                .as_str(),
+            "12ABC34501DE35"
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("11.222.333/0001-82"),
+            Err(CNPJ_INVALID_MSG)
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("11.111.111/1111-11"),
+            Err(CNPJ_INVALID_MSG)
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("00.000.000/0000-00"),
+            Err(CNPJ_INVALID_MSG)
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("11222333000181"),
+            Err(CNPJ_FORMAT_MSG)
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("12.ABC.345/01DE-3X"),
+            Err(CNPJ_FORMAT_MSG)
+        );
     }
 
     #[test]
@@ -193,7 +234,10 @@ mod tests {
 
     #[test]
     fn cpf_rules() {
-        assert_eq!(Cpf::parse_formatted("529.982.247-25").unwrap().as_str(), "52998224725");
+        assert_eq!(
+            Cpf::parse_formatted("529.982.247-25").unwrap().as_str(),
+            "52998224725"
+        );
         assert_eq!(Cpf::parse_formatted("529.982.247-24"), Err(CPF_INVALID_MSG));
         assert_eq!(Cpf::parse_formatted("111.111.111-11"), Err(CPF_INVALID_MSG));
         assert_eq!(Cpf::parse_formatted("52998224725"), Err(CPF_FORMAT_MSG));

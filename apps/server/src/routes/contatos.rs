@@ -1,0 +1,108 @@
+//! Contatos (contract §4.3): active rows only; non-superusers see contatos of active clientes.
+
+use crate::dto::clientes::{ContatoIn, ContatoOut};
+use crate::http::middleware::Res;
+use crate::http::page::{Paginated, page_request, paginate, query_pairs};
+use crate::http::{ApiResult, Auth, Body, created, no_content, ok, parse_id};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+type State = web::Data<AppState>;
+
+/// List contatos.
+#[utoipa::path(get, path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])),
+    params(("search" = Option<String>, Query, description = "nome, whatsapp, email, cliente razão social"),
+           ("ordering" = Option<String>, Query, description = "nome, criado_em, ativo"),
+           ("cliente" = Option<i64>, Query), ("nome" = Option<String>, Query), ("whatsapp" = Option<String>, Query),
+           ("email" = Option<String>, Query), ("cargo" = Option<String>, Query), ("ativo" = Option<bool>, Query),
+           ("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
+    responses((status = 200, body = Paginated<ContatoOut>), (status = 400), (status = 401)))]
+pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
+    let q = query_pairs(&req);
+    let page = state
+        .contatos
+        .list(&q, auth.is_superuser, page_request(&q)?)
+        .await?;
+    Ok(ok(paginate(&req, &q, page, ContatoOut::from)))
+}
+
+/// Create a contato.
+#[utoipa::path(post, path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
+    responses((status = 201, body = ContatoOut), (status = 400), (status = 401)))]
+pub async fn create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    Ok(created(ContatoOut::from(
+        state.contatos.create(body.object()?).await?,
+    )))
+}
+
+/// Contato detail.
+#[utoipa::path(get, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ContatoOut), (status = 401), (status = 404)))]
+pub async fn detail(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    Ok(ok(ContatoOut::from(
+        state
+            .contatos
+            .get(parse_id(&id)?, auth.is_superuser)
+            .await?,
+    )))
+}
+
+/// Replace a contato (`cliente`, `nome`, `whatsapp` required).
+#[utoipa::path(put, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
+    params(("id" = i64, Path)), responses((status = 200, body = ContatoOut), (status = 400), (status = 401), (status = 404)))]
+pub async fn put(
+    auth: Auth,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    let c = state
+        .contatos
+        .update(parse_id(&id)?, body.object()?, true, auth.is_superuser)
+        .await?;
+    Ok(ok(ContatoOut::from(c)))
+}
+
+/// Partially update a contato.
+#[utoipa::path(patch, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
+    params(("id" = i64, Path)), responses((status = 200, body = ContatoOut), (status = 400), (status = 401), (status = 404)))]
+pub async fn patch(
+    auth: Auth,
+    state: State,
+    id: web::Path<String>,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    let c = state
+        .contatos
+        .update(parse_id(&id)?, body.object()?, false, auth.is_superuser)
+        .await?;
+    Ok(ok(ContatoOut::from(c)))
+}
+
+/// Soft-delete a contato (`ativo=false`; later lookups 404).
+#[utoipa::path(delete, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
+pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    state
+        .contatos
+        .delete(parse_id(&id)?, auth.is_superuser)
+        .await?;
+    Ok(no_content())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        Res::new("/api/v1/contatos/", true)
+            .get(list)
+            .post(create)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/contatos/{id}/", true)
+            .get(detail)
+            .put(put)
+            .patch(patch)
+            .delete(delete)
+            .build(),
+    );
+}

@@ -1,0 +1,29 @@
+//! Integrações: CEP lookup (contract §4.10).
+
+use crate::http::middleware::Res;
+use crate::http::{ApiResult, MaybeAuth, ok};
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+
+/// Look up a CEP (ViaCEP with BrasilAPI fallback and a 24 h cache, or the offline table).
+#[utoipa::path(get, path = "/api/v1/integrations/cep/{cep}/", tag = "Integrações",
+    params(("cep" = String, Path, description = "8 digits, punctuation ignored")),
+    responses((status = 200, description = "ViaCEP object plus `cidade` and `estado`", body = Object),
+              (status = 400, description = "CEP inválido"), (status = 404, description = "CEP não encontrado"),
+              (status = 503, description = "Every provider failed")))]
+pub async fn cep(
+    _who: MaybeAuth,
+    state: web::Data<AppState>,
+    cep: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let addr = kernel::cep::consultar(state.cep.as_ref(), &cep).await?;
+    Ok(ok(addr))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        Res::new("/api/v1/integrations/cep/{cep}/", false)
+            .get(cep)
+            .build(),
+    );
+}
