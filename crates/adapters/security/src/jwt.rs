@@ -36,7 +36,13 @@ impl JwtCodec {
 }
 
 impl TokenCodec for JwtCodec {
-    fn issue(&self, user_id: i64, kind: TokenKind, now: DateTime<Utc>, ttl_secs: i64) -> Result<String> {
+    fn issue(
+        &self,
+        user_id: i64,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> Result<String> {
         let iat = now.timestamp();
         let wire = Wire {
             token_type: kind.as_str().to_string(),
@@ -45,7 +51,8 @@ impl TokenCodec for JwtCodec {
             jti: uuid::Uuid::new_v4().simple().to_string(),
             user_id,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, &self.encoding).map_err(DomainError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, &self.encoding)
+            .map_err(DomainError::internal)
     }
 
     fn decode(&self, token: &str, now: DateTime<Utc>) -> std::result::Result<Claims, TokenError> {
@@ -63,7 +70,13 @@ impl TokenCodec for JwtCodec {
             "refresh" => TokenKind::Refresh,
             _ => return Err(TokenError::Invalid),
         };
-        Ok(Claims { user_id: w.user_id, kind, exp: w.exp, iat: w.iat, jti: w.jti })
+        Ok(Claims {
+            user_id: w.user_id,
+            kind,
+            exp: w.exp,
+            iat: w.iat,
+            jti: w.jti,
+        })
     }
 }
 
@@ -80,15 +93,20 @@ mod tests {
         let now = Utc::now();
         let t = c.issue(7, TokenKind::Access, now, 300).unwrap();
         let parts: Vec<&str> = t.split('.').collect();
-        let header: serde_json::Value = serde_json::from_slice(&B64.decode(parts[0]).unwrap()).unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&B64.decode(parts[0]).unwrap()).unwrap();
         assert_eq!(header, serde_json::json!({"alg":"HS256","typ":"JWT"}));
-        let claims: serde_json::Value = serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
         let mut keys: Vec<_> = claims.as_object().unwrap().keys().cloned().collect();
         keys.sort();
         assert_eq!(keys, ["exp", "iat", "jti", "token_type", "user_id"]);
         assert_eq!(claims["jti"].as_str().unwrap().len(), 32);
         let d = c.decode(&t, now).unwrap();
-        assert_eq!((d.user_id, d.kind, d.exp - d.iat), (7, TokenKind::Access, 300));
+        assert_eq!(
+            (d.user_id, d.kind, d.exp - d.iat),
+            (7, TokenKind::Access, 300)
+        );
     }
 
     #[test]
@@ -100,9 +118,15 @@ mod tests {
         assert!(JwtCodec::new(b"other").decode(&t, now).is_err());
         let parts: Vec<&str> = t.split('.').collect();
         let none_header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        assert!(c.decode(&format!("{none_header}.{}.", parts[1]), now).is_err());
+        assert!(
+            c.decode(&format!("{none_header}.{}.", parts[1]), now)
+                .is_err()
+        );
         let hs512 = B64.encode(br#"{"alg":"HS512","typ":"JWT"}"#);
-        assert!(c.decode(&format!("{hs512}.{}.{}", parts[1], parts[2]), now).is_err());
+        assert!(
+            c.decode(&format!("{hs512}.{}.{}", parts[1], parts[2]), now)
+                .is_err()
+        );
         assert!(c.decode("garbage", now).is_err());
     }
 }

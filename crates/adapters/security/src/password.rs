@@ -1,5 +1,5 @@
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use async_trait::async_trait;
 use authz::ports::PasswordHasher;
 use kernel::{DomainError, Result};
@@ -20,7 +20,11 @@ impl Argon2Hasher {
 
     pub fn verify_blocking(password: &str, hash: &str) -> bool {
         PasswordHash::new(hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     }
 }

@@ -9,9 +9,9 @@ use std::sync::{Arc, LazyLock};
 
 static USERNAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w.@+-]+$").expect("regex"));
 pub const USERNAME_TAKEN: &str = "Um usuário com este nome de usuário já existe.";
-pub const USERNAME_INVALID: &str =
-    "Informe um nome de usuário válido. Este valor pode conter apenas letras, números e os seguintes caracteres @/./+/-/_.";
-pub const PASSWORD_SHORT: &str = "Esta senha é muito curta. Ela precisa conter pelo menos 8 caracteres.";
+pub const USERNAME_INVALID: &str = "Informe um nome de usuário válido. Este valor pode conter apenas letras, números e os seguintes caracteres @/./+/-/_.";
+pub const PASSWORD_SHORT: &str =
+    "Esta senha é muito curta. Ela precisa conter pelo menos 8 caracteres.";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
 
 pub struct AgentService {
@@ -21,16 +21,30 @@ pub struct AgentService {
 }
 
 impl AgentService {
-    pub fn new(agents: Arc<dyn AgentRepository>, groups: Arc<dyn GroupRepository>, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { agents, groups, hasher }
+    pub fn new(
+        agents: Arc<dyn AgentRepository>,
+        groups: Arc<dyn GroupRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+    ) -> Self {
+        Self {
+            agents,
+            groups,
+            hasher,
+        }
     }
 
     pub async fn list(&self, page: PageRequest) -> Result<Page<Agent>> {
-        self.agents.list(page).await?.ok_or_else(kernel::page::invalid_page)
+        self.agents
+            .list(page)
+            .await?
+            .ok_or_else(kernel::page::invalid_page)
     }
 
     pub async fn get(&self, id: i64) -> Result<Agent> {
-        self.agents.get(id).await?.ok_or(DomainError::NotFound("Agent"))
+        self.agents
+            .get(id)
+            .await?
+            .ok_or(DomainError::NotFound("Agent"))
     }
 
     pub async fn create(&self, input: &Input) -> Result<Agent> {
@@ -38,7 +52,9 @@ impl AgentService {
         input.require(&["username", "password"], &mut errors);
         let fields = self.validate(input, &mut errors).await?;
         errors.into_result()?;
-        let password = fields.password.ok_or_else(|| DomainError::field("password", m::REQUIRED))?;
+        let password = fields
+            .password
+            .ok_or_else(|| DomainError::field("password", m::REQUIRED))?;
         let agent = NewAgent {
             username: fields.username.unwrap_or_default(),
             email: fields.email.unwrap_or_default(),
@@ -71,14 +87,23 @@ impl AgentService {
             password_hash,
             groups: fields.groups,
         };
-        self.agents.update(id, changes).await.map_err(username_conflict)
+        self.agents
+            .update(id, changes)
+            .await
+            .map_err(username_conflict)
     }
 
     /// Deactivates an agent (its tokens stop working).
     pub async fn deactivate(&self, id: i64) -> Result<()> {
         self.get(id).await?;
         self.agents
-            .update(id, AgentChanges { is_active: Some(false), ..Default::default() })
+            .update(
+                id,
+                AgentChanges {
+                    is_active: Some(false),
+                    ..Default::default()
+                },
+            )
             .await?;
         Ok(())
     }
@@ -88,10 +113,20 @@ impl AgentService {
         if password.chars().count() < 8 {
             return Err(DomainError::field("password", PASSWORD_SHORT));
         }
-        let agent = self.agents.find_by_username(username).await?.ok_or(DomainError::NotFound("Agent"))?;
+        let agent = self
+            .agents
+            .find_by_username(username)
+            .await?
+            .ok_or(DomainError::NotFound("Agent"))?;
         let hash = self.hasher.hash(password).await?;
         self.agents
-            .update(agent.id, AgentChanges { password_hash: Some(hash), ..Default::default() })
+            .update(
+                agent.id,
+                AgentChanges {
+                    password_hash: Some(hash),
+                    ..Default::default()
+                },
+            )
             .await
     }
 
@@ -120,7 +155,13 @@ impl AgentService {
     /// True while `admin` still has the default password.
     pub async fn admin_has_default_password(&self) -> Result<bool> {
         Ok(match self.agents.find_by_username("admin").await? {
-            Some(a) => a.is_active && self.hasher.verify(DEFAULT_ADMIN_PASSWORD, &a.password_hash).await,
+            Some(a) => {
+                a.is_active
+                    && self
+                        .hasher
+                        .verify(DEFAULT_ADMIN_PASSWORD, &a.password_hash)
+                        .await
+            }
             None => false,
         })
     }
@@ -128,9 +169,10 @@ impl AgentService {
     async fn validate(&self, input: &Input, errors: &mut FieldErrors) -> Result<AgentFields> {
         let username = input.text("username", Some(150), false, errors);
         if let Some(u) = &username
-            && !USERNAME.is_match(u) {
-                errors.add("username", USERNAME_INVALID);
-            }
+            && !USERNAME.is_match(u)
+        {
+            errors.add("username", USERNAME_INVALID);
+        }
         let password = match input.raw("password") {
             Some(serde_json::Value::String(p)) if p.chars().count() < 8 => {
                 errors.add("password", PASSWORD_SHORT);
@@ -159,7 +201,16 @@ impl AgentService {
                 errors.add("group_ids", m::invalid_pk(&bad.to_string()));
             }
         }
-        Ok(AgentFields { username, password, email, display_name, phone_number, is_active, is_superuser, groups })
+        Ok(AgentFields {
+            username,
+            password,
+            email,
+            display_name,
+            phone_number,
+            is_active,
+            is_superuser,
+            groups,
+        })
     }
 }
 
@@ -192,7 +243,8 @@ mod tests {
     fn hasher() -> MockPasswordHasher {
         let mut h = MockPasswordHasher::new();
         h.expect_hash().returning(|p| Ok(format!("hashed:{p}")));
-        h.expect_verify().returning(|p, h| h == format!("hashed:{p}"));
+        h.expect_verify()
+            .returning(|p, h| h == format!("hashed:{p}"));
         h
     }
 
@@ -222,11 +274,16 @@ mod tests {
         let mut groups = MockGroupRepository::new();
         groups.expect_existing().returning(|_| Ok(vec![1]));
         let s = AgentService::new(Arc::new(repo), Arc::new(groups), Arc::new(hasher()));
-        let a = block_on(s.create(&input(json!({"username":"ana","password":"12345678","group_ids":[1]})))).unwrap();
+        let a = block_on(s.create(&input(
+            json!({"username":"ana","password":"12345678","group_ids":[1]}),
+        )))
+        .unwrap();
         assert_eq!(a.password_hash, "hashed:12345678");
         assert!(a.is_active && !a.is_superuser);
         assert_eq!(a.groups, vec![1]);
-        let err = block_on(s.create(&input(json!({"username":"a b","password":"123","email":"x","group_ids":[9]}))));
+        let err = block_on(s.create(&input(
+            json!({"username":"a b","password":"123","email":"x","group_ids":[9]}),
+        )));
         match err.unwrap_err() {
             DomainError::Validation(e) => assert_eq!(
                 e.to_json(),
@@ -237,7 +294,10 @@ mod tests {
         }
         match block_on(s.create(&input(json!({})))).unwrap_err() {
             DomainError::Validation(e) => {
-                assert_eq!(e.to_json(), json!({"username":[m::REQUIRED],"password":[m::REQUIRED]}))
+                assert_eq!(
+                    e.to_json(),
+                    json!({"username":[m::REQUIRED],"password":[m::REQUIRED]})
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -246,10 +306,19 @@ mod tests {
     #[test]
     fn duplicate_username_is_a_field_error() {
         let mut repo = MockAgentRepository::new();
-        repo.expect_insert().returning(|_| Err(DomainError::Conflict("username".into())));
-        let s = AgentService::new(Arc::new(repo), Arc::new(MockGroupRepository::new()), Arc::new(hasher()));
-        match block_on(s.create(&input(json!({"username":"ana","password":"12345678"})))).unwrap_err() {
-            DomainError::Validation(e) => assert_eq!(e.to_json(), json!({"username":[USERNAME_TAKEN]})),
+        repo.expect_insert()
+            .returning(|_| Err(DomainError::Conflict("username".into())));
+        let s = AgentService::new(
+            Arc::new(repo),
+            Arc::new(MockGroupRepository::new()),
+            Arc::new(hasher()),
+        );
+        match block_on(s.create(&input(json!({"username":"ana","password":"12345678"}))))
+            .unwrap_err()
+        {
+            DomainError::Validation(e) => {
+                assert_eq!(e.to_json(), json!({"username":[USERNAME_TAKEN]}))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -260,13 +329,23 @@ mod tests {
         repo.expect_any_superuser().times(1).returning(|| Ok(false));
         repo.expect_find_by_username().returning(|_| Ok(None));
         repo.expect_insert()
-            .withf(|a| a.username == "admin" && a.is_superuser && a.password_hash == "hashed:admin123")
+            .withf(|a| {
+                a.username == "admin" && a.is_superuser && a.password_hash == "hashed:admin123"
+            })
             .returning(|a| Ok(saved(a)));
-        let s = AgentService::new(Arc::new(repo), Arc::new(MockGroupRepository::new()), Arc::new(hasher()));
+        let s = AgentService::new(
+            Arc::new(repo),
+            Arc::new(MockGroupRepository::new()),
+            Arc::new(hasher()),
+        );
         assert!(block_on(s.seed_admin(DEFAULT_ADMIN_PASSWORD)).unwrap());
         let mut repo = MockAgentRepository::new();
         repo.expect_any_superuser().returning(|| Ok(true));
-        let s = AgentService::new(Arc::new(repo), Arc::new(MockGroupRepository::new()), Arc::new(hasher()));
+        let s = AgentService::new(
+            Arc::new(repo),
+            Arc::new(MockGroupRepository::new()),
+            Arc::new(hasher()),
+        );
         assert!(!block_on(s.seed_admin("x")).unwrap());
     }
 }

@@ -109,7 +109,10 @@ impl AuthService {
     pub async fn login(&self, body: &Value, client: &str) -> Result<TokenPair> {
         let (username, password) = credentials(body)?;
         let now = self.clock.now().timestamp();
-        let keys = vec![format!("ip:{client}"), format!("user:{}", username.to_lowercase())];
+        let keys = vec![
+            format!("ip:{client}"),
+            format!("user:{}", username.to_lowercase()),
+        ];
         if let Some(wait) = self.throttle.blocked_for(&keys, now) {
             return Err(DomainError::Throttled(wait));
         }
@@ -132,8 +135,18 @@ impl AuthService {
         self.throttle.clear(&keys[1]);
         let now = self.clock.now();
         Ok(TokenPair {
-            refresh: self.tokens.issue(agent.id, TokenKind::Refresh, now, self.config.refresh_ttl_secs)?,
-            access: self.tokens.issue(agent.id, TokenKind::Access, now, self.config.access_ttl_secs)?,
+            refresh: self.tokens.issue(
+                agent.id,
+                TokenKind::Refresh,
+                now,
+                self.config.refresh_ttl_secs,
+            )?,
+            access: self.tokens.issue(
+                agent.id,
+                TokenKind::Access,
+                now,
+                self.config.access_ttl_secs,
+            )?,
         })
     }
 
@@ -149,7 +162,10 @@ impl AuthService {
         let invalid = |msg: &str| {
             DomainError::rejected(
                 401,
-                object([("detail", Value::from(msg)), ("code", Value::from("token_not_valid"))]),
+                object([
+                    ("detail", Value::from(msg)),
+                    ("code", Value::from("token_not_valid")),
+                ]),
             )
         };
         let now = self.clock.now();
@@ -164,23 +180,39 @@ impl AuthService {
             Some(a) if a.is_active => {}
             _ => return Err(invalid("O token é inválido ou expirado")),
         }
-        self.tokens.issue(claims.user_id, TokenKind::Access, now, self.config.access_ttl_secs)
+        self.tokens.issue(
+            claims.user_id,
+            TokenKind::Access,
+            now,
+            self.config.access_ttl_secs,
+        )
     }
 
     /// Validates an access token and loads the caller (served from a short-lived cache that
     /// every agent/group write invalidates).
-    pub async fn authenticate(&self, token: &str) -> std::result::Result<Arc<Principal>, AuthOutcome> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+    ) -> std::result::Result<Arc<Principal>, AuthOutcome> {
         let now = self.clock.now();
-        let claims = self.tokens.decode(token, now).map_err(|_| AuthFailure::InvalidToken)?;
+        let claims = self
+            .tokens
+            .decode(token, now)
+            .map_err(|_| AuthFailure::InvalidToken)?;
         if claims.kind != TokenKind::Access {
             return Err(AuthFailure::WrongType.into());
         }
         let ts = now.timestamp();
         if let Some((p, at)) = self.cache_get(claims.user_id)
-            && ts - at < self.config.cache_ttl_secs {
-                return check_active(p);
-            }
-        let principal = Arc::new(self.load_principal(claims.user_id).await?.ok_or(AuthFailure::UserNotFound)?);
+            && ts - at < self.config.cache_ttl_secs
+        {
+            return check_active(p);
+        }
+        let principal = Arc::new(
+            self.load_principal(claims.user_id)
+                .await?
+                .ok_or(AuthFailure::UserNotFound)?,
+        );
         if let Ok(mut c) = self.cache.write() {
             if c.len() > 50_000 {
                 c.clear();
@@ -208,7 +240,11 @@ impl AuthService {
         let permissions = if a.is_superuser {
             permissions::all().iter().map(|p| p.code()).collect()
         } else {
-            self.agents.permission_codes(id).await?.into_iter().collect()
+            self.agents
+                .permission_codes(id)
+                .await?
+                .into_iter()
+                .collect()
         };
         Ok(Some(Principal {
             id: a.id,
@@ -311,27 +347,44 @@ mod tests {
 
     fn clock() -> Arc<MockClock> {
         let mut c = MockClock::new();
-        c.expect_now().returning(|| Utc.timestamp_opt(1_700_000_000, 0).unwrap());
+        c.expect_now()
+            .returning(|| Utc.timestamp_opt(1_700_000_000, 0).unwrap());
         Arc::new(c)
     }
 
-    fn service(repo: MockAgentRepository, hasher: MockPasswordHasher, tokens: MockTokenCodec) -> AuthService {
-        AuthService::new(Arc::new(repo), Arc::new(hasher), Arc::new(tokens), clock(), AuthConfig::default())
+    fn service(
+        repo: MockAgentRepository,
+        hasher: MockPasswordHasher,
+        tokens: MockTokenCodec,
+    ) -> AuthService {
+        AuthService::new(
+            Arc::new(repo),
+            Arc::new(hasher),
+            Arc::new(tokens),
+            clock(),
+            AuthConfig::default(),
+        )
     }
 
     #[test]
     fn login_issues_pair_and_rejects_bad_password() {
         let mut repo = MockAgentRepository::new();
-        repo.expect_find_by_username().with(eq("maria")).returning(|_| Ok(Some(agent(true))));
+        repo.expect_find_by_username()
+            .with(eq("maria"))
+            .returning(|_| Ok(Some(agent(true))));
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_verify().returning(|p, _| p == "certa");
         let mut tokens = MockTokenCodec::new();
-        tokens.expect_issue().returning(|id, k, _, ttl| Ok(format!("{id}-{}-{ttl}", k.as_str())));
+        tokens
+            .expect_issue()
+            .returning(|id, k, _, ttl| Ok(format!("{id}-{}-{ttl}", k.as_str())));
         let s = service(repo, hasher, tokens);
-        let pair = block_on(s.login(&json!({"username":"maria","password":"certa"}), "1.2.3.4")).unwrap();
+        let pair =
+            block_on(s.login(&json!({"username":"maria","password":"certa"}), "1.2.3.4")).unwrap();
         assert_eq!(pair.access, "7-access-300");
         assert_eq!(pair.refresh, "7-refresh-86400");
-        let err = block_on(s.login(&json!({"username":"maria","password":"x"}), "1.2.3.4")).unwrap_err();
+        let err =
+            block_on(s.login(&json!({"username":"maria","password":"x"}), "1.2.3.4")).unwrap_err();
         assert!(matches!(err, DomainError::Rejected { status: 401, .. }));
     }
 
@@ -344,7 +397,10 @@ mod tests {
         let s = service(repo, hasher, MockTokenCodec::new());
         match block_on(s.login(&json!({}), "ip")).unwrap_err() {
             DomainError::Validation(e) => {
-                assert_eq!(e.to_json(), json!({"username":[m::REQUIRED],"password":[m::REQUIRED]}))
+                assert_eq!(
+                    e.to_json(),
+                    json!({"username":[m::REQUIRED],"password":[m::REQUIRED]})
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -359,9 +415,12 @@ mod tests {
     #[test]
     fn authenticate_checks_type_user_and_activity() {
         let mut repo = MockAgentRepository::new();
-        repo.expect_get().with(eq(7)).returning(|_| Ok(Some(agent(false))));
+        repo.expect_get()
+            .with(eq(7))
+            .returning(|_| Ok(Some(agent(false))));
         repo.expect_get().with(eq(8)).returning(|_| Ok(None));
-        repo.expect_permission_codes().returning(|_| Ok(vec!["core.manage_config_chat".into()]));
+        repo.expect_permission_codes()
+            .returning(|_| Ok(vec!["core.manage_config_chat".into()]));
         let mut tokens = MockTokenCodec::new();
         tokens.expect_decode().returning(|t, _| {
             let (id, kind) = match t {
@@ -370,7 +429,13 @@ mod tests {
                 "r7" => (7, TokenKind::Refresh),
                 _ => return Err(TokenError::Invalid),
             };
-            Ok(Claims { user_id: id, kind, exp: 0, iat: 0, jti: String::new() })
+            Ok(Claims {
+                user_id: id,
+                kind,
+                exp: 0,
+                iat: 0,
+                jti: String::new(),
+            })
         });
         let s = service(repo, MockPasswordHasher::new(), tokens);
         let refused = |t: &str| match block_on(s.authenticate(t)) {
@@ -389,11 +454,25 @@ mod tests {
         repo.expect_get().returning(|_| Ok(Some(agent(true))));
         let mut tokens = MockTokenCodec::new();
         tokens.expect_decode().returning(|t, _| match t {
-            "r" => Ok(Claims { user_id: 7, kind: TokenKind::Refresh, exp: 0, iat: 0, jti: String::new() }),
-            "a" => Ok(Claims { user_id: 7, kind: TokenKind::Access, exp: 0, iat: 0, jti: String::new() }),
+            "r" => Ok(Claims {
+                user_id: 7,
+                kind: TokenKind::Refresh,
+                exp: 0,
+                iat: 0,
+                jti: String::new(),
+            }),
+            "a" => Ok(Claims {
+                user_id: 7,
+                kind: TokenKind::Access,
+                exp: 0,
+                iat: 0,
+                jti: String::new(),
+            }),
             _ => Err(TokenError::Invalid),
         });
-        tokens.expect_issue().returning(|_, _, _, _| Ok("new".into()));
+        tokens
+            .expect_issue()
+            .returning(|_, _, _, _| Ok("new".into()));
         let s = service(repo, MockPasswordHasher::new(), tokens);
         assert_eq!(block_on(s.refresh(&json!({"refresh":"r"}))).unwrap(), "new");
         let body = |v| match block_on(s.refresh(&v)).unwrap_err() {
@@ -402,7 +481,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(body(json!({"refresh":"a"})), "Token tem tipo errado");
-        assert_eq!(body(json!({"refresh":"zz"})), "O token é inválido ou expirado");
+        assert_eq!(
+            body(json!({"refresh":"zz"})),
+            "O token é inválido ou expirado"
+        );
         assert_eq!(body(json!({})), json!({"refresh":[m::REQUIRED]}));
     }
 }

@@ -24,7 +24,10 @@ impl GroupService {
     }
 
     pub async fn get(&self, id: i64) -> Result<Group> {
-        self.groups.get(id).await?.ok_or(DomainError::NotFound("Group"))
+        self.groups
+            .get(id)
+            .await?
+            .ok_or(DomainError::NotFound("Group"))
     }
 
     pub async fn create(&self, input: &Input) -> Result<Group> {
@@ -48,8 +51,15 @@ impl GroupService {
         }
         let (name, perms) = validate(input, &mut errors);
         errors.into_result()?;
-        let perms = if full { Some(perms.unwrap_or_default()) } else { perms };
-        self.groups.update(id, name, perms).await.map_err(name_conflict)
+        let perms = if full {
+            Some(perms.unwrap_or_default())
+        } else {
+            perms
+        };
+        self.groups
+            .update(id, name, perms)
+            .await
+            .map_err(name_conflict)
     }
 
     pub async fn delete(&self, id: i64) -> Result<()> {
@@ -62,7 +72,11 @@ impl GroupService {
 
     /// The agent's groups, sorted by name.
     pub async fn agent_groups(&self, agent_id: i64) -> Result<Vec<Group>> {
-        let agent = self.agents.get(agent_id).await?.ok_or(DomainError::NotFound("Agent"))?;
+        let agent = self
+            .agents
+            .get(agent_id)
+            .await?
+            .ok_or(DomainError::NotFound("Agent"))?;
         let mut all = self.groups.list().await?;
         all.retain(|g| agent.groups.contains(&g.id));
         Ok(all)
@@ -70,14 +84,23 @@ impl GroupService {
 
     /// Replaces memberships with `group_ids` (unknown ids are ignored).
     pub async fn set_agent_groups(&self, agent_id: i64, input: &Input) -> Result<Vec<Group>> {
-        self.agents.get(agent_id).await?.ok_or(DomainError::NotFound("Agent"))?;
+        self.agents
+            .get(agent_id)
+            .await?
+            .ok_or(DomainError::NotFound("Agent"))?;
         let mut errors = FieldErrors::new();
         input.require(&["group_ids"], &mut errors);
         let ids = input.int_list("group_ids", &mut errors);
         errors.into_result()?;
         let existing = self.groups.existing(&ids.unwrap_or_default()).await?;
         self.agents
-            .update(agent_id, AgentChanges { groups: Some(existing), ..Default::default() })
+            .update(
+                agent_id,
+                AgentChanges {
+                    groups: Some(existing),
+                    ..Default::default()
+                },
+            )
             .await?;
         self.agent_groups(agent_id).await
     }
@@ -87,9 +110,10 @@ fn validate(input: &Input, errors: &mut FieldErrors) -> (Option<String>, Option<
     let name = input.text("name", Some(150), false, errors);
     let perms = input.int_list("permissions", errors);
     if let Some(ids) = &perms
-        && let Some(bad) = ids.iter().find(|i| permissions::by_id(**i).is_none()) {
-            errors.add("permissions", m::invalid_pk(&bad.to_string()));
-        }
+        && let Some(bad) = ids.iter().find(|i| permissions::by_id(**i).is_none())
+    {
+        errors.add("permissions", m::invalid_pk(&bad.to_string()));
+    }
     let mut perms = perms;
     if let Some(p) = perms.as_mut() {
         p.sort_unstable();
@@ -122,9 +146,16 @@ mod tests {
     #[test]
     fn create_validates_permissions_and_name() {
         let mut groups = MockGroupRepository::new();
-        groups.expect_insert().returning(|n, p| Ok(Group { id: 1, name: n.into(), permissions: p.to_vec() }));
+        groups.expect_insert().returning(|n, p| {
+            Ok(Group {
+                id: 1,
+                name: n.into(),
+                permissions: p.to_vec(),
+            })
+        });
         let s = GroupService::new(Arc::new(groups), Arc::new(MockAgentRepository::new()));
-        let g = block_on(s.create(&input(json!({"name":"Gerente","permissions":[3,1,1]})))).unwrap();
+        let g =
+            block_on(s.create(&input(json!({"name":"Gerente","permissions":[3,1,1]})))).unwrap();
         assert_eq!(g.permissions, vec![1, 3]);
         match block_on(s.create(&input(json!({"permissions":[9999]})))).unwrap_err() {
             DomainError::Validation(e) => assert_eq!(
@@ -138,10 +169,14 @@ mod tests {
     #[test]
     fn duplicate_name() {
         let mut groups = MockGroupRepository::new();
-        groups.expect_insert().returning(|_, _| Err(DomainError::Conflict("name".into())));
+        groups
+            .expect_insert()
+            .returning(|_, _| Err(DomainError::Conflict("name".into())));
         let s = GroupService::new(Arc::new(groups), Arc::new(MockAgentRepository::new()));
         match block_on(s.create(&input(json!({"name":"X"})))).unwrap_err() {
-            DomainError::Validation(e) => assert_eq!(e.to_json(), json!({"name":[GROUP_NAME_TAKEN]})),
+            DomainError::Validation(e) => {
+                assert_eq!(e.to_json(), json!({"name":[GROUP_NAME_TAKEN]}))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -163,15 +198,21 @@ mod tests {
                 groups: vec![2],
             }))
         });
-        agents.expect_update().withf(|id, c| *id == 5 && c.groups == Some(vec![2])).returning(|_, _| {
-            Err(DomainError::Internal("unused".into()))
-        });
+        agents
+            .expect_update()
+            .withf(|id, c| *id == 5 && c.groups == Some(vec![2]))
+            .returning(|_, _| Err(DomainError::Internal("unused".into())));
         let mut groups = MockGroupRepository::new();
-        groups.expect_existing().returning(|ids| Ok(ids.iter().copied().filter(|i| *i == 2).collect()));
+        groups
+            .expect_existing()
+            .returning(|ids| Ok(ids.iter().copied().filter(|i| *i == 2).collect()));
         let s = GroupService::new(Arc::new(groups), Arc::new(agents));
         // The repository failure surfaces unchanged; the point is the filtered id list above.
         assert!(block_on(s.set_agent_groups(5, &input(json!({"group_ids":[2, 77]})))).is_err());
-        let s2 = GroupService::new(Arc::new(MockGroupRepository::new()), Arc::new(MockAgentRepository::new()));
+        let s2 = GroupService::new(
+            Arc::new(MockGroupRepository::new()),
+            Arc::new(MockAgentRepository::new()),
+        );
         let _ = s2;
     }
 }

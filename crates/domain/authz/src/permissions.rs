@@ -39,14 +39,54 @@ const MODELS: [(&str, &str, &str); 13] = [
 
 /// Custom permissions, appended after the model ones.
 const CUSTOM: [(&str, &str, &str, &str); 8] = [
-    ("accounts", "agent", "manage_auth", "Pode gerenciar usuários, grupos e permissões"),
-    ("core", "config", "manage_config_company", "Pode gerenciar dados da empresa"),
-    ("core", "config", "manage_config_chat", "Pode gerenciar configurações de chat"),
-    ("core", "config", "manage_config_email", "Pode gerenciar configurações de email"),
-    ("core", "config", "manage_config_appearance", "Pode gerenciar aparência"),
-    ("core", "config", "manage_config_whatsapp", "Pode gerenciar configurações do WhatsApp"),
-    ("core", "config", "manage_config_documents", "Pode gerenciar modelos de documentos"),
-    ("atendimento", "atendimento", "distribuir_fila", "Pode distribuir a fila de atendimento"),
+    (
+        "accounts",
+        "agent",
+        "manage_auth",
+        "Pode gerenciar usuários, grupos e permissões",
+    ),
+    (
+        "core",
+        "config",
+        "manage_config_company",
+        "Pode gerenciar dados da empresa",
+    ),
+    (
+        "core",
+        "config",
+        "manage_config_chat",
+        "Pode gerenciar configurações de chat",
+    ),
+    (
+        "core",
+        "config",
+        "manage_config_email",
+        "Pode gerenciar configurações de email",
+    ),
+    (
+        "core",
+        "config",
+        "manage_config_appearance",
+        "Pode gerenciar aparência",
+    ),
+    (
+        "core",
+        "config",
+        "manage_config_whatsapp",
+        "Pode gerenciar configurações do WhatsApp",
+    ),
+    (
+        "core",
+        "config",
+        "manage_config_documents",
+        "Pode gerenciar modelos de documentos",
+    ),
+    (
+        "atendimento",
+        "atendimento",
+        "distribuir_fila",
+        "Pode distribuir a fila de atendimento",
+    ),
 ];
 
 const ACTIONS: [(&str, &str); 4] = [
@@ -130,7 +170,10 @@ mod tests {
         assert_eq!(ids, (1..=all().len() as i64).collect::<Vec<_>>());
         let s = sorted();
         assert_eq!(s[0].app_label, "accounts");
-        assert!(s.windows(2).all(|w| (w[0].app_label, w[0].model, w[0].codename)
-            <= (w[1].app_label, w[1].model, w[1].codename)));
+        assert!(
+            s.windows(2)
+                .all(|w| (w[0].app_label, w[0].model, w[0].codename)
+                    <= (w[1].app_label, w[1].model, w[1].codename))
+        );
     }
 }

@@ -30,7 +30,12 @@ pub trait GroupRepository: Send + Sync {
     /// Taken name → `Conflict`.
     async fn insert(&self, name: &str, permissions: &[i64]) -> Result<Group>;
     /// Replaces name and/or permissions. Taken name → `Conflict`.
-    async fn update(&self, id: i64, name: Option<String>, permissions: Option<Vec<i64>>) -> Result<Group>;
+    async fn update(
+        &self,
+        id: i64,
+        name: Option<String>,
+        permissions: Option<Vec<i64>>,
+    ) -> Result<Group>;
     async fn delete(&self, id: i64) -> Result<bool>;
     /// Existing ids among `ids`.
     async fn existing(&self, ids: &[i64]) -> Result<Vec<i64>>;
@@ -78,7 +83,13 @@ pub enum TokenError {
 /// JWT issuing and verification (HS256).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenCodec: Send + Sync {
-    fn issue(&self, user_id: i64, kind: TokenKind, now: DateTime<Utc>, ttl_secs: i64) -> Result<String>;
+    fn issue(
+        &self,
+        user_id: i64,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> Result<String>;
     /// Verifies signature, algorithm and expiry (against `now`).
     fn decode(&self, token: &str, now: DateTime<Utc>) -> std::result::Result<Claims, TokenError>;
 }

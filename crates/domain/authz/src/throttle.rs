@@ -29,9 +29,10 @@ impl LoginThrottle {
                     q.pop_front();
                 }
                 if q.len() >= self.max
-                    && let Some(oldest) = q.front() {
-                        wait = wait.max(oldest + self.window - now);
-                    }
+                    && let Some(oldest) = q.front()
+                {
+                    wait = wait.max(oldest + self.window - now);
+                }
             }
         }
         (wait > 0).then_some(wait as u64)

@@ -10,9 +10,11 @@ use kernel::{DomainError, FieldErrors, Result};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-pub const NOT_FOUND_MSG: &str = "WhatsApp não encontrado. Dados capturados disponíveis para cadastro.";
+pub const NOT_FOUND_MSG: &str =
+    "WhatsApp não encontrado. Dados capturados disponíveis para cadastro.";
 pub const GRUPO_NOT_FOUND: &str = "Grupo de empresas não encontrado";
-pub const EMPRESA_REQUIRED: &str = "Deve informar empresa_id (empresa existente) ou empresa_nome (nova empresa)";
+pub const EMPRESA_REQUIRED: &str =
+    "Deve informar empresa_id (empresa existente) ou empresa_nome (nova empresa)";
 
 /// Validated captured data.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -47,7 +49,11 @@ impl ChatIntakeService {
         clientes: Arc<dyn ClienteRepository>,
         grupos: Arc<dyn GrupoEmpresaRepository>,
     ) -> Self {
-        Self { contatos, clientes, grupos }
+        Self {
+            contatos,
+            clientes,
+            grupos,
+        }
     }
 
     /// `buscar-contato`: active contatos with exactly this (cleaned) number.
@@ -56,7 +62,9 @@ impl ChatIntakeService {
         input.require(&["whatsapp"], &mut errors);
         let w = whatsapp(input, &mut errors);
         errors.into_result()?;
-        self.contatos.find_active_by_whatsapp(&w.unwrap_or_default()).await
+        self.contatos
+            .find_active_by_whatsapp(&w.unwrap_or_default())
+            .await
     }
 
     /// `dados-capturados`: validates and echoes; persists nothing.
@@ -70,7 +78,13 @@ impl ChatIntakeService {
         if dados.empresa_id.is_none() && dados.empresa_nome.is_none() {
             return Err(DomainError::field("non_field_errors", EMPRESA_REQUIRED));
         }
-        if let Some(existing) = self.contatos.find_active_by_whatsapp(&dados.whatsapp).await?.into_iter().next() {
+        if let Some(existing) = self
+            .contatos
+            .find_active_by_whatsapp(&dados.whatsapp)
+            .await?
+            .into_iter()
+            .next()
+        {
             return Ok(Cadastro::AlreadyRegistered(existing));
         }
         let mut contato = ContatoData {
@@ -115,17 +129,23 @@ impl ChatIntakeService {
                 empresa.cnpj = placeholder_cnpj(self.clientes.max_placeholder_seq().await? + 1);
             }
             match self.save(Some(empresa.clone()), &contato).await {
-                Err(DomainError::Validation(e)) if placeholder && e.has("non_field_errors") => continue,
+                Err(DomainError::Validation(e)) if placeholder && e.has("non_field_errors") => {
+                    continue;
+                }
                 other => return other,
             }
         }
-        Err(DomainError::internal("could not allocate a placeholder CNPJ"))
+        Err(DomainError::internal(
+            "could not allocate a placeholder CNPJ",
+        ))
     }
 
     async fn save(&self, empresa: Option<ClienteData>, contato: &ContatoData) -> Result<Cadastro> {
         match self.contatos.cadastrar(empresa, contato).await {
             Ok(c) => Ok(Cadastro::Created(c)),
-            Err(DomainError::Conflict(_)) => Err(DomainError::field("non_field_errors", UNIQUE_MSG)),
+            Err(DomainError::Conflict(_)) => {
+                Err(DomainError::field("non_field_errors", UNIQUE_MSG))
+            }
             Err(e) => Err(e),
         }
     }
@@ -148,14 +168,16 @@ impl ChatIntakeService {
             d.echo.insert("email".into(), Value::from(e.clone()));
             d.email = Some(e);
         }
-        d.empresa_nome = echo_text(input, "empresa_nome", 255, manual, &mut d.echo, &mut errors).filter(|s| !s.is_empty());
+        d.empresa_nome = echo_text(input, "empresa_nome", 255, manual, &mut d.echo, &mut errors)
+            .filter(|s| !s.is_empty());
         if let Some(raw) = input.text("empresa_cnpj", Some(18), true, &mut errors) {
             if raw.is_empty() {
                 d.echo.insert("empresa_cnpj".into(), Value::from(""));
             } else {
                 match Cnpj::parse_loose(&raw) {
                     Ok(c) => {
-                        d.echo.insert("empresa_cnpj".into(), Value::from(c.as_str()));
+                        d.echo
+                            .insert("empresa_cnpj".into(), Value::from(c.as_str()));
                         d.empresa_cnpj = Some(c.into_string());
                     }
                     Err(msg) => errors.add("empresa_cnpj", msg),
@@ -163,7 +185,10 @@ impl ChatIntakeService {
             }
         }
         if let Some(g) = input.int("grupo_empresa_id", true, &mut errors) {
-            d.echo.insert("grupo_empresa_id".into(), g.map_or(Value::Null, Value::from));
+            d.echo.insert(
+                "grupo_empresa_id".into(),
+                g.map_or(Value::Null, Value::from),
+            );
             if let Some(id) = g {
                 match self.grupos.get(id).await? {
                     Some(grupo) if grupo.ativo => d.grupo_empresa_id = Some(id),
@@ -171,10 +196,9 @@ impl ChatIntakeService {
                 }
             }
         }
-        if manual
-            && let Some(e) = input.int("empresa_id", true, &mut errors) {
-                d.empresa_id = e;
-            }
+        if manual && let Some(e) = input.int("empresa_id", true, &mut errors) {
+            d.empresa_id = e;
+        }
         errors.into_result()?;
         Ok(d)
     }
@@ -191,7 +215,14 @@ fn whatsapp(input: &Input, errors: &mut FieldErrors) -> Option<String> {
     }
 }
 
-fn echo_text(input: &Input, key: &str, max: usize, blank: bool, echo: &mut Map<String, Value>, errors: &mut FieldErrors) -> Option<String> {
+fn echo_text(
+    input: &Input,
+    key: &str,
+    max: usize,
+    blank: bool,
+    echo: &mut Map<String, Value>,
+    errors: &mut FieldErrors,
+) -> Option<String> {
     let v = input.text(key, Some(max), blank, errors)?;
     echo.insert(key.into(), Value::from(v.clone()));
     Some(v)
@@ -213,28 +244,70 @@ mod tests {
     }
 
     fn contato(d: &ContatoData) -> Contato {
-        Contato { id: 10, data: d.clone(), cliente_nome: "X".into(), criado_em: Utc::now(), atualizado_em: Utc::now() }
+        Contato {
+            id: 10,
+            data: d.clone(),
+            cliente_nome: "X".into(),
+            criado_em: Utc::now(),
+            atualizado_em: Utc::now(),
+        }
     }
 
     fn cliente(id: i64) -> Cliente {
-        Cliente { id, data: ClienteData::defaults("c".into()), grupo_empresa_nome: None, criado_em: Utc::now(), atualizado_em: Utc::now(), criado_por: None, atualizado_por: None }
+        Cliente {
+            id,
+            data: ClienteData::defaults("c".into()),
+            grupo_empresa_nome: None,
+            criado_em: Utc::now(),
+            atualizado_em: Utc::now(),
+            criado_por: None,
+            atualizado_por: None,
+        }
     }
 
     #[test]
     fn dados_capturados_cleans_and_validates() {
         let mut grupos = MockGrupoEmpresaRepository::new();
         grupos.expect_get().returning(|id| {
-            Ok(Some(GrupoEmpresa { id, nome: "G".into(), descricao: None, ativo: id == 1, empresas_count: 0, criado_em: Utc::now(), atualizado_em: Utc::now() }))
+            Ok(Some(GrupoEmpresa {
+                id,
+                nome: "G".into(),
+                descricao: None,
+                ativo: id == 1,
+                empresas_count: 0,
+                criado_em: Utc::now(),
+                atualizado_em: Utc::now(),
+            }))
         });
-        let s = ChatIntakeService::new(Arc::new(MockContatoRepository::new()), Arc::new(MockClienteRepository::new()), Arc::new(grupos));
-        let d = block_on(s.dados_capturados(&input(json!({"whatsapp":"+55 (11) 99999-9999","nome":"Ana","empresa_nome":"ACME",
-            "empresa_cnpj":"11.222.333/0001-81","grupo_empresa_id":1,"email":""})))).unwrap();
-        assert_eq!(d.echo, json!({"whatsapp":"+5511999999999","nome":"Ana","empresa_nome":"ACME",
-            "empresa_cnpj":"11222333000181","grupo_empresa_id":1,"email":""}).as_object().cloned().unwrap());
-        match block_on(s.dados_capturados(&input(json!({"whatsapp":"abc","empresa_cnpj":"123","grupo_empresa_id":2})))).unwrap_err() {
-            DomainError::Validation(e) => assert_eq!(e.to_json(), json!({
+        let s = ChatIntakeService::new(
+            Arc::new(MockContatoRepository::new()),
+            Arc::new(MockClienteRepository::new()),
+            Arc::new(grupos),
+        );
+        let d = block_on(s.dados_capturados(&input(
+            json!({"whatsapp":"+55 (11) 99999-9999","nome":"Ana","empresa_nome":"ACME",
+            "empresa_cnpj":"11.222.333/0001-81","grupo_empresa_id":1,"email":""}),
+        )))
+        .unwrap();
+        assert_eq!(
+            d.echo,
+            json!({"whatsapp":"+5511999999999","nome":"Ana","empresa_nome":"ACME",
+            "empresa_cnpj":"11222333000181","grupo_empresa_id":1,"email":""})
+            .as_object()
+            .cloned()
+            .unwrap()
+        );
+        match block_on(s.dados_capturados(&input(
+            json!({"whatsapp":"abc","empresa_cnpj":"123","grupo_empresa_id":2}),
+        )))
+        .unwrap_err()
+        {
+            DomainError::Validation(e) => assert_eq!(
+                e.to_json(),
+                json!({
                 "whatsapp":[values::WHATSAPP_MSG],"nome":[m::REQUIRED],"empresa_nome":[m::REQUIRED],
-                "empresa_cnpj":["CNPJ deve ter 14 dígitos"],"grupo_empresa_id":[GRUPO_NOT_FOUND]})),
+                "empresa_cnpj":["CNPJ deve ter 14 dígitos"],"grupo_empresa_id":[GRUPO_NOT_FOUND]})
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -243,7 +316,18 @@ mod tests {
     fn cadastro_manual_resolution() {
         let mut contatos = MockContatoRepository::new();
         contatos.expect_find_active_by_whatsapp().returning(|w| {
-            Ok(if w == "5511888888888" { vec![contato(&ContatoData { cliente: 1, nome: "Old".into(), cargo: None, whatsapp: w.into(), email: None, ativo: true })] } else { vec![] })
+            Ok(if w == "5511888888888" {
+                vec![contato(&ContatoData {
+                    cliente: 1,
+                    nome: "Old".into(),
+                    cargo: None,
+                    whatsapp: w.into(),
+                    email: None,
+                    ativo: true,
+                })]
+            } else {
+                vec![]
+            })
         });
         contatos.expect_cadastrar().returning(|empresa, c| {
             let mut c = c.clone();
@@ -256,25 +340,51 @@ mod tests {
             Ok(contato(&c))
         });
         let mut clientes = MockClienteRepository::new();
-        clientes.expect_get().returning(|id, _| Ok((id == 5).then(|| cliente(5))));
-        clientes.expect_find_by_nome().returning(|n| Ok((n == "Existente").then(|| cliente(7))));
+        clientes
+            .expect_get()
+            .returning(|id, _| Ok((id == 5).then(|| cliente(5))));
+        clientes
+            .expect_find_by_nome()
+            .returning(|n| Ok((n == "Existente").then(|| cliente(7))));
         clientes.expect_max_placeholder_seq().returning(|| Ok(0));
-        let s = ChatIntakeService::new(Arc::new(contatos), Arc::new(clientes), Arc::new(MockGrupoEmpresaRepository::new()));
+        let s = ChatIntakeService::new(
+            Arc::new(contatos),
+            Arc::new(clientes),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+        );
         let created = |v| match block_on(s.cadastro_manual(&input(v))) {
             Ok(Cadastro::Created(c)) => c.data.cliente,
             Ok(Cadastro::AlreadyRegistered(_)) => -1,
             Err(e) => panic!("{e:?}"),
         };
-        assert_eq!(created(json!({"whatsapp":"5511999999999","nome":"A","empresa_id":5})), 5);
-        assert_eq!(created(json!({"whatsapp":"5511999999999","nome":"A","empresa_nome":"Existente"})), 7);
-        assert_eq!(created(json!({"whatsapp":"5511999999999","nome":"A","empresa_nome":"Nova"})), 99);
-        assert_eq!(created(json!({"whatsapp":"5511888888888","nome":"A","empresa_nome":"Nova"})), -1);
+        assert_eq!(
+            created(json!({"whatsapp":"5511999999999","nome":"A","empresa_id":5})),
+            5
+        );
+        assert_eq!(
+            created(json!({"whatsapp":"5511999999999","nome":"A","empresa_nome":"Existente"})),
+            7
+        );
+        assert_eq!(
+            created(json!({"whatsapp":"5511999999999","nome":"A","empresa_nome":"Nova"})),
+            99
+        );
+        assert_eq!(
+            created(json!({"whatsapp":"5511888888888","nome":"A","empresa_nome":"Nova"})),
+            -1
+        );
         match block_on(s.cadastro_manual(&input(json!({"whatsapp":"5511999999999","nome":"A"})))) {
-            Err(DomainError::Validation(e)) => assert_eq!(e.to_json(), json!({"non_field_errors":[EMPRESA_REQUIRED]})),
+            Err(DomainError::Validation(e)) => {
+                assert_eq!(e.to_json(), json!({"non_field_errors":[EMPRESA_REQUIRED]}))
+            }
             _ => panic!(),
         }
-        match block_on(s.cadastro_manual(&input(json!({"whatsapp":"5511999999999","nome":"A","empresa_id":6})))) {
-            Err(DomainError::Validation(e)) => assert_eq!(e.to_json(), json!({"empresa_id":"Empresa não encontrada"})),
+        match block_on(s.cadastro_manual(&input(
+            json!({"whatsapp":"5511999999999","nome":"A","empresa_id":6}),
+        ))) {
+            Err(DomainError::Validation(e)) => {
+                assert_eq!(e.to_json(), json!({"empresa_id":"Empresa não encontrada"}))
+            }
             _ => panic!(),
         }
     }

@@ -1,13 +1,19 @@
 //! The Cliente entity, its writable data, validation and derived fields.
 
 use chrono::{DateTime, Utc};
+use kernel::FieldErrors;
 use kernel::input::Input;
 use kernel::values::{self, Cnpj, Cpf};
-use kernel::FieldErrors;
 use std::collections::BTreeMap;
 
 pub const STATUS: [&str; 4] = ["ativo", "inativo", "suspenso", "bloqueado"];
-pub const REGIMES: [&str; 5] = ["simples_nacional", "lucro_presumido", "lucro_real", "mei", "outro"];
+pub const REGIMES: [&str; 5] = [
+    "simples_nacional",
+    "lucro_presumido",
+    "lucro_real",
+    "mei",
+    "outro",
+];
 pub const DEFAULT_RAZAO: &str = "Empresa Temporária";
 pub const DEFAULT_RESPONSAVEL: &str = "Responsável Temporário";
 pub const DEFAULT_CPF: &str = "000.000.000-00";
@@ -90,10 +96,20 @@ impl Cliente {
     /// `"Email: …"`, `"Tel: …"`, each only when set.
     pub fn contatos_principais(&self) -> Vec<String> {
         let mut v = Vec::new();
-        if let Some(e) = self.data.email_principal.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(e) = self
+            .data
+            .email_principal
+            .as_deref()
+            .filter(|s| !s.is_empty())
+        {
             v.push(format!("Email: {e}"));
         }
-        if let Some(t) = self.data.telefone_principal.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(t) = self
+            .data
+            .telefone_principal
+            .as_deref()
+            .filter(|s| !s.is_empty())
+        {
             v.push(format!("Tel: {t}"));
         }
         v
@@ -113,7 +129,11 @@ impl Cliente {
                 parts.push(c);
             }
         }
-        parts.extend([set(&d.bairro), set(&d.cidade), set(&d.estado)].into_iter().flatten());
+        parts.extend(
+            [set(&d.bairro), set(&d.cidade), set(&d.estado)]
+                .into_iter()
+                .flatten(),
+        );
         if let Some(c) = set(&d.cep) {
             parts.push(format!("CEP: {c}"));
         }
@@ -157,9 +177,27 @@ pub fn apply_input(input: &Input, data: &mut ClienteData, errors: &mut FieldErro
             Err(msg) => errors.add("cnpj", msg),
         }
     }
-    opt_text(input, "inscricao_estadual", 20, &mut data.inscricao_estadual, errors);
-    opt_text(input, "inscricao_municipal", 20, &mut data.inscricao_municipal, errors);
-    opt_text(input, "ramo_atividade", 255, &mut data.ramo_atividade, errors);
+    opt_text(
+        input,
+        "inscricao_estadual",
+        20,
+        &mut data.inscricao_estadual,
+        errors,
+    );
+    opt_text(
+        input,
+        "inscricao_municipal",
+        20,
+        &mut data.inscricao_municipal,
+        errors,
+    );
+    opt_text(
+        input,
+        "ramo_atividade",
+        255,
+        &mut data.ramo_atividade,
+        errors,
+    );
     if let Some(v) = input.choice("regime_tributario", &REGIMES, errors) {
         data.regime_tributario = v;
     }
@@ -172,13 +210,21 @@ pub fn apply_input(input: &Input, data: &mut ClienteData, errors: &mut FieldErro
             Err(msg) => errors.add("responsavel_legal_cpf", msg),
         }
     }
-    opt_text(input, "responsavel_legal_cargo", 100, &mut data.responsavel_legal_cargo, errors);
+    opt_text(
+        input,
+        "responsavel_legal_cargo",
+        100,
+        &mut data.responsavel_legal_cargo,
+        errors,
+    );
     if let Some(v) = input.email("email_principal", true, true, errors) {
         data.email_principal = v.filter(|s| !s.is_empty());
     }
     if let Some(v) = input.string("telefone_principal", Some(20), true, true, errors) {
         match v.filter(|s| !s.is_empty()) {
-            Some(t) if !values::is_valid_phone(&t) => errors.add("telefone_principal", values::PHONE_MSG),
+            Some(t) if !values::is_valid_phone(&t) => {
+                errors.add("telefone_principal", values::PHONE_MSG)
+            }
             other => data.telefone_principal = other,
         }
     }
@@ -197,7 +243,13 @@ pub fn apply_input(input: &Input, data: &mut ClienteData, errors: &mut FieldErro
     if let Some(v) = input.choice("status", &STATUS, errors) {
         data.status = v;
     }
-    opt_text(input, "observacoes", usize::MAX, &mut data.observacoes, errors);
+    opt_text(
+        input,
+        "observacoes",
+        usize::MAX,
+        &mut data.observacoes,
+        errors,
+    );
     for file_field in ["logo", "assinatura_digital"] {
         if let Some(v) = input.raw(file_field) {
             match v {
@@ -224,7 +276,13 @@ fn set_file(data: &mut ClienteData, field: &str, v: Option<String>) {
 }
 
 /// A nullable, blank-allowed text field (blank stored as given).
-fn opt_text(input: &Input, key: &str, max: usize, slot: &mut Option<String>, errors: &mut FieldErrors) {
+fn opt_text(
+    input: &Input,
+    key: &str,
+    max: usize,
+    slot: &mut Option<String>,
+    errors: &mut FieldErrors,
+) {
     let max = (max != usize::MAX).then_some(max);
     if let Some(v) = input.string(key, max, true, true, errors) {
         *slot = v;
@@ -261,10 +319,16 @@ mod tests {
         d.complemento = Some("".into());
         d.estado = Some("SP".into());
         d.cep = Some("01001-000".into());
-        assert_eq!(cliente(d.clone()).endereco_completo(), "Rua A - nº 10 - São Paulo - SP - CEP: 01001-000");
+        assert_eq!(
+            cliente(d.clone()).endereco_completo(),
+            "Rua A - nº 10 - São Paulo - SP - CEP: 01001-000"
+        );
         d.email_principal = Some("a@b.com".into());
         d.telefone_principal = Some("11999999999".into());
-        assert_eq!(cliente(d.clone()).contatos_principais(), vec!["Email: a@b.com", "Tel: 11999999999"]);
+        assert_eq!(
+            cliente(d.clone()).contatos_principais(),
+            vec!["Email: a@b.com", "Tel: 11999999999"]
+        );
         assert_eq!(cliente(d.clone()).nome_display(), DEFAULT_RAZAO);
         d.nome_fantasia = Some("Fantasia".into());
         assert_eq!(cliente(d).nome_display(), "Fantasia");

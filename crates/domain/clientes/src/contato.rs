@@ -1,9 +1,9 @@
 //! Contato: a person of a cliente reachable on WhatsApp.
 
 use chrono::{DateTime, Utc};
+use kernel::FieldErrors;
 use kernel::input::Input;
 use kernel::values;
-use kernel::FieldErrors;
 
 pub const UNIQUE_MSG: &str = "Os campos cliente, whatsapp devem criar um set único.";
 pub const ORDERING: [&str; 3] = ["nome", "criado_em", "ativo"];
@@ -66,22 +66,31 @@ pub struct ContatoFilter {
 }
 
 impl ContatoFilter {
-    pub fn from_query(query: &[(String, String)], only_active_clientes: bool) -> kernel::Result<Self> {
-        let mut f = ContatoFilter { only_active_clientes, ..Default::default() };
+    pub fn from_query(
+        query: &[(String, String)],
+        only_active_clientes: bool,
+    ) -> kernel::Result<Self> {
+        let mut f = ContatoFilter {
+            only_active_clientes,
+            ..Default::default()
+        };
         let mut errors = FieldErrors::new();
         for (k, v) in query {
             match k.as_str() {
                 "search" => f.search = kernel::page::search_terms(Some(v)),
-                "cliente" if !v.is_empty() => f.cliente = crate::filter::id_param("cliente", v, &mut errors),
+                "cliente" if !v.is_empty() => {
+                    f.cliente = crate::filter::id_param("cliente", v, &mut errors)
+                }
                 "ativo" if !v.is_empty() => match kernel::input::parse_bool_str(v) {
                     Some(b) => f.ativo = Some(b),
                     None => errors.add("ativo", kernel::messages::invalid_filter_choice(v)),
                 },
                 other => {
                     if let Some(col) = ICONTAINS.iter().find(|c| **c == other)
-                        && !v.is_empty() {
-                            f.icontains.push((col, v.to_lowercase()));
-                        }
+                        && !v.is_empty()
+                    {
+                        f.icontains.push((col, v.to_lowercase()));
+                    }
                 }
             }
         }

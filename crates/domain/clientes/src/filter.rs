@@ -43,20 +43,29 @@ pub struct ClienteFilter {
 impl ClienteFilter {
     /// Parses the list's query parameters. Bad choices and datetimes → 400.
     pub fn from_query(query: &[(String, String)], owner: Option<i64>) -> Result<Self> {
-        let mut f = ClienteFilter { owner, ..Default::default() };
+        let mut f = ClienteFilter {
+            owner,
+            ..Default::default()
+        };
         let mut errors = FieldErrors::new();
         for (k, v) in query {
             let k = k.as_str();
             match k {
                 "search" => f.search = search_terms(Some(v)),
                 "q" => f.q = search_terms(Some(v)),
-                "status" if !v.is_empty() => f.status = choice(k, v, &crate::cliente::STATUS, &mut errors),
+                "status" if !v.is_empty() => {
+                    f.status = choice(k, v, &crate::cliente::STATUS, &mut errors)
+                }
                 "regime_tributario" if !v.is_empty() => {
                     f.regime_tributario = choice(k, v, &crate::cliente::REGIMES, &mut errors)
                 }
                 "estado" if !v.is_empty() => f.estado = Some(v.to_lowercase()),
-                "busca_geral" if !v.trim().is_empty() => f.busca_geral = Some(v.trim().to_lowercase()),
-                "criado_apos" | "criado_antes" | "atualizado_apos" | "atualizado_antes" if !v.is_empty() => {
+                "busca_geral" if !v.trim().is_empty() => {
+                    f.busca_geral = Some(v.trim().to_lowercase())
+                }
+                "criado_apos" | "criado_antes" | "atualizado_apos" | "atualizado_antes"
+                    if !v.is_empty() =>
+                {
                     let dt = parse_datetime(v);
                     if dt.is_none() {
                         errors.add(k, DATETIME_MSG);
@@ -70,9 +79,10 @@ impl ClienteFilter {
                 }
                 _ => {
                     if let Some(col) = CLIENTE_ICONTAINS.iter().find(|c| **c == k)
-                        && !v.is_empty() {
-                            f.icontains.push((col, v.to_lowercase()));
-                        }
+                        && !v.is_empty()
+                    {
+                        f.icontains.push((col, v.to_lowercase()));
+                    }
                 }
             }
         }
@@ -83,11 +93,19 @@ impl ClienteFilter {
 
 /// Ordering of the cliente list (default `-criado_em`).
 pub fn cliente_ordering(query: &[(String, String)]) -> Vec<OrderBy> {
-    let raw = query.iter().find(|(k, _)| k == "ordering").map(|(_, v)| v.as_str());
+    let raw = query
+        .iter()
+        .find(|(k, _)| k == "ordering")
+        .map(|(_, v)| v.as_str());
     OrderBy::parse(raw, &CLIENTE_ORDERING, &[OrderBy::desc("criado_em")])
 }
 
-pub(crate) fn choice(key: &str, v: &str, choices: &[&str], errors: &mut FieldErrors) -> Option<String> {
+pub(crate) fn choice(
+    key: &str,
+    v: &str,
+    choices: &[&str],
+    errors: &mut FieldErrors,
+) -> Option<String> {
     if choices.contains(&v) {
         Some(v.to_string())
     } else {
@@ -103,16 +121,25 @@ pub fn parse_datetime(v: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(v) {
         return Some(dt.with_timezone(&Utc));
     }
-    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
-        .or_else(|| {
-            ["%Y-%m-%d", "%d/%m/%Y"]
-                .iter()
-                .find_map(|f| NaiveDate::parse_from_str(v, f).ok())
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })?;
-    TZ.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&Utc))
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%d/%m/%Y %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
+    .or_else(|| {
+        ["%Y-%m-%d", "%d/%m/%Y"]
+            .iter()
+            .find_map(|f| NaiveDate::parse_from_str(v, f).ok())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })?;
+    TZ.from_local_datetime(&naive)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Parses an integer id filter; bad values → `{"<key>":["Um número inteiro válido é exigido."]}`.
@@ -132,14 +159,24 @@ mod tests {
     use serde_json::json;
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn parses_filters() {
         let f = ClienteFilter::from_query(
-            &q(&[("search", "Acme  SA"), ("status", "ativo"), ("estado", "SP"), ("cidade", "Paulo"),
-                 ("criado_apos", "2025-01-01T00:00:00Z"), ("bogus", "1"), ("busca_geral", " X ")]),
+            &q(&[
+                ("search", "Acme  SA"),
+                ("status", "ativo"),
+                ("estado", "SP"),
+                ("cidade", "Paulo"),
+                ("criado_apos", "2025-01-01T00:00:00Z"),
+                ("bogus", "1"),
+                ("busca_geral", " X "),
+            ]),
             Some(3),
         )
         .unwrap();
@@ -154,7 +191,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_values() {
-        match ClienteFilter::from_query(&q(&[("status", "x"), ("criado_antes", "ontem")]), None).unwrap_err() {
+        match ClienteFilter::from_query(&q(&[("status", "x"), ("criado_antes", "ontem")]), None)
+            .unwrap_err()
+        {
             kernel::DomainError::Validation(e) => assert_eq!(
                 e.to_json(),
                 json!({"status":["Faça uma escolha válida. x não é uma das escolhas disponíveis."],
@@ -178,6 +217,9 @@ mod tests {
     #[test]
     fn ordering_default() {
         assert_eq!(cliente_ordering(&[]), vec![OrderBy::desc("criado_em")]);
-        assert_eq!(cliente_ordering(&q(&[("ordering", "razao_social")])), vec![OrderBy::asc("razao_social")]);
+        assert_eq!(
+            cliente_ordering(&q(&[("ordering", "razao_social")])),
+            vec![OrderBy::asc("razao_social")]
+        );
     }
 }

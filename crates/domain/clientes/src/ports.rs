@@ -12,13 +12,23 @@ use kernel::{OrderBy, Page, PageRequest, Result};
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ClienteRepository: Send + Sync {
-    async fn list(&self, filter: &ClienteFilter, order: &[OrderBy], page: PageRequest) -> Result<Option<Page<Cliente>>>;
+    async fn list(
+        &self,
+        filter: &ClienteFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<Cliente>>>;
     /// `owner`: only a cliente created by that agent.
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>>;
     /// A taken CNPJ → `Conflict`.
     async fn insert(&self, data: &ClienteData, criado_por: Option<i64>) -> Result<Cliente>;
     /// A taken CNPJ → `Conflict`.
-    async fn update(&self, id: i64, data: &ClienteData, atualizado_por: Option<i64>) -> Result<Cliente>;
+    async fn update(
+        &self,
+        id: i64,
+        data: &ClienteData,
+        atualizado_por: Option<i64>,
+    ) -> Result<Cliente>;
     /// Hard delete, cascading to contatos, documentos, filas and atendimentos.
     async fn delete(&self, id: i64) -> Result<()>;
     async fn stats(&self, owner: Option<i64>, recent_since: DateTime<Utc>) -> Result<ClienteStats>;
@@ -33,7 +43,12 @@ pub trait ClienteRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait GrupoEmpresaRepository: Send + Sync {
-    async fn list(&self, search: &[String], order: &[OrderBy], page: PageRequest) -> Result<Option<Page<GrupoEmpresa>>>;
+    async fn list(
+        &self,
+        search: &[String],
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<GrupoEmpresa>>>;
     async fn get(&self, id: i64) -> Result<Option<GrupoEmpresa>>;
     async fn insert(&self, data: &GrupoData) -> Result<GrupoEmpresa>;
     async fn update(&self, id: i64, data: &GrupoData) -> Result<GrupoEmpresa>;
@@ -44,7 +59,12 @@ pub trait GrupoEmpresaRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ContatoRepository: Send + Sync {
-    async fn list(&self, filter: &ContatoFilter, order: &[OrderBy], page: PageRequest) -> Result<Option<Page<Contato>>>;
+    async fn list(
+        &self,
+        filter: &ContatoFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<Contato>>>;
     /// Active contatos only; `only_active_clientes` also hides contatos of non-active clientes.
     async fn get(&self, id: i64, only_active_clientes: bool) -> Result<Option<Contato>>;
     /// A taken (cliente, whatsapp) pair → `Conflict`.
@@ -54,5 +74,9 @@ pub trait ContatoRepository: Send + Sync {
     async fn find_active_by_whatsapp(&self, whatsapp: &str) -> Result<Vec<Contato>>;
     /// In one transaction: creates `nova_empresa` when given (its id replaces
     /// `contato.cliente`), then the contato.
-    async fn cadastrar(&self, nova_empresa: Option<ClienteData>, contato: &ContatoData) -> Result<Contato>;
+    async fn cadastrar(
+        &self,
+        nova_empresa: Option<ClienteData>,
+        contato: &ContatoData,
+    ) -> Result<Contato>;
 }

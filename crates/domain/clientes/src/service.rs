@@ -20,7 +20,11 @@ fn page_or_404<T>(p: Option<Page<T>>) -> Result<Page<T>> {
 fn invalid_status() -> DomainError {
     DomainError::BadRequest(format!(
         "Status inválido. Opções: [{}]",
-        STATUS.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+        STATUS
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
 }
 
@@ -36,27 +40,57 @@ pub struct ClienteService {
 }
 
 impl ClienteService {
-    pub fn new(clientes: Arc<dyn ClienteRepository>, grupos: Arc<dyn GrupoEmpresaRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { clientes, grupos, clock }
+    pub fn new(
+        clientes: Arc<dyn ClienteRepository>,
+        grupos: Arc<dyn GrupoEmpresaRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            clientes,
+            grupos,
+            clock,
+        }
     }
 
-    pub async fn list(&self, query: &Query, owner: Option<i64>, page: PageRequest) -> Result<Page<Cliente>> {
+    pub async fn list(
+        &self,
+        query: &Query,
+        owner: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Cliente>> {
         let filter = ClienteFilter::from_query(query, owner)?;
-        page_or_404(self.clientes.list(&filter, &cliente_ordering(query), page).await?)
+        page_or_404(
+            self.clientes
+                .list(&filter, &cliente_ordering(query), page)
+                .await?,
+        )
     }
 
     /// `/clientes/status/{status}/`.
-    pub async fn list_by_status(&self, status: &str, query: &Query, owner: Option<i64>, page: PageRequest) -> Result<Page<Cliente>> {
+    pub async fn list_by_status(
+        &self,
+        status: &str,
+        query: &Query,
+        owner: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Cliente>> {
         if !STATUS.contains(&status) {
             return Err(invalid_status());
         }
         let mut filter = ClienteFilter::from_query(query, owner)?;
         filter.status = Some(status.to_string());
-        page_or_404(self.clientes.list(&filter, &cliente_ordering(query), page).await?)
+        page_or_404(
+            self.clientes
+                .list(&filter, &cliente_ordering(query), page)
+                .await?,
+        )
     }
 
     pub async fn get(&self, id: i64, owner: Option<i64>) -> Result<Cliente> {
-        self.clientes.get(id, owner).await?.ok_or(DomainError::NotFound("Cliente"))
+        self.clientes
+            .get(id, owner)
+            .await?
+            .ok_or(DomainError::NotFound("Cliente"))
     }
 
     pub async fn create(&self, input: &Input, user: i64) -> Result<Cliente> {
@@ -66,7 +100,11 @@ impl ClienteService {
     }
 
     /// Inserts `data`; an empty `cnpj` gets the next placeholder (retried on a race).
-    pub async fn insert_with_placeholder(&self, mut data: ClienteData, user: Option<i64>) -> Result<Cliente> {
+    pub async fn insert_with_placeholder(
+        &self,
+        mut data: ClienteData,
+        user: Option<i64>,
+    ) -> Result<Cliente> {
         let wants_placeholder = data.cnpj.is_empty();
         for _ in 0..5 {
             if wants_placeholder {
@@ -74,15 +112,25 @@ impl ClienteService {
             }
             match self.clientes.insert(&data, user).await {
                 Err(DomainError::Conflict(_)) if wants_placeholder => continue,
-                Err(DomainError::Conflict(_)) => return Err(DomainError::field("cnpj", CNPJ_TAKEN)),
+                Err(DomainError::Conflict(_)) => {
+                    return Err(DomainError::field("cnpj", CNPJ_TAKEN));
+                }
                 other => return other,
             }
         }
-        Err(DomainError::internal("could not allocate a placeholder CNPJ"))
+        Err(DomainError::internal(
+            "could not allocate a placeholder CNPJ",
+        ))
     }
 
     /// PUT and PATCH (every field optional for both, as observed).
-    pub async fn update(&self, id: i64, input: &Input, user: i64, owner: Option<i64>) -> Result<Cliente> {
+    pub async fn update(
+        &self,
+        id: i64,
+        input: &Input,
+        user: i64,
+        owner: Option<i64>,
+    ) -> Result<Cliente> {
         let current = self.get(id, owner).await?;
         let mut data = current.data.clone();
         self.validate(input, &mut data, Some(id)).await?;
@@ -98,11 +146,19 @@ impl ClienteService {
     }
 
     /// `PATCH /clientes/{id}/status/`.
-    pub async fn set_status(&self, id: i64, body: &serde_json::Value, user: i64, owner: Option<i64>) -> Result<Cliente> {
+    pub async fn set_status(
+        &self,
+        id: i64,
+        body: &serde_json::Value,
+        user: i64,
+        owner: Option<i64>,
+    ) -> Result<Cliente> {
         let current = self.get(id, owner).await?;
         let status = match body.get("status") {
             None | Some(serde_json::Value::Null) => {
-                return Err(DomainError::BadRequest("Campo \"status\" é obrigatório".into()));
+                return Err(DomainError::BadRequest(
+                    "Campo \"status\" é obrigatório".into(),
+                ));
             }
             Some(serde_json::Value::String(s)) if STATUS.contains(&s.as_str()) => s.clone(),
             Some(_) => return Err(invalid_status()),
@@ -127,12 +183,17 @@ impl ClienteService {
     async fn validate(&self, input: &Input, data: &mut ClienteData, id: Option<i64>) -> Result<()> {
         let mut errors = FieldErrors::new();
         cliente::apply_input(input, data, &mut errors);
-        if input.has("grupo_empresa") && !errors.has("grupo_empresa")
+        if input.has("grupo_empresa")
+            && !errors.has("grupo_empresa")
             && let Some(g) = data.grupo_empresa
-                && self.grupos.get(g).await?.is_none() {
-                    errors.add("grupo_empresa", m::invalid_pk(&g.to_string()));
-                }
-        if input.has("cnpj") && !errors.has("cnpj") && self.clientes.cnpj_taken(&data.cnpj, id).await? {
+            && self.grupos.get(g).await?.is_none()
+        {
+            errors.add("grupo_empresa", m::invalid_pk(&g.to_string()));
+        }
+        if input.has("cnpj")
+            && !errors.has("cnpj")
+            && self.clientes.cnpj_taken(&data.cnpj, id).await?
+        {
             errors.add("cnpj", CNPJ_TAKEN);
         }
         errors.into_result()
@@ -140,19 +201,38 @@ impl ClienteService {
 
     // ----- grupos de empresa -----
 
-    pub async fn list_grupos(&self, query: &Query, page: PageRequest) -> Result<Page<GrupoEmpresa>> {
-        let search = search_terms(query.iter().find(|(k, _)| k == "search").map(|(_, v)| v.as_str()));
-        let raw = query.iter().find(|(k, _)| k == "ordering").map(|(_, v)| v.as_str());
+    pub async fn list_grupos(
+        &self,
+        query: &Query,
+        page: PageRequest,
+    ) -> Result<Page<GrupoEmpresa>> {
+        let search = search_terms(
+            query
+                .iter()
+                .find(|(k, _)| k == "search")
+                .map(|(_, v)| v.as_str()),
+        );
+        let raw = query
+            .iter()
+            .find(|(k, _)| k == "ordering")
+            .map(|(_, v)| v.as_str());
         let order = OrderBy::parse(raw, &grupo::ORDERING, &[OrderBy::asc("nome")]);
         page_or_404(self.grupos.list(&search, &order, page).await?)
     }
 
     pub async fn get_grupo(&self, id: i64) -> Result<GrupoEmpresa> {
-        self.grupos.get(id).await?.ok_or(DomainError::NotFound("GrupoEmpresa"))
+        self.grupos
+            .get(id)
+            .await?
+            .ok_or(DomainError::NotFound("GrupoEmpresa"))
     }
 
     pub async fn create_grupo(&self, input: &Input) -> Result<GrupoEmpresa> {
-        let mut data = GrupoData { nome: String::new(), descricao: None, ativo: true };
+        let mut data = GrupoData {
+            nome: String::new(),
+            descricao: None,
+            ativo: true,
+        };
         let mut errors = FieldErrors::new();
         input.require(&["nome"], &mut errors);
         apply_grupo(input, &mut data, &mut errors);
@@ -162,7 +242,11 @@ impl ClienteService {
 
     pub async fn update_grupo(&self, id: i64, input: &Input, full: bool) -> Result<GrupoEmpresa> {
         let g = self.get_grupo(id).await?;
-        let mut data = GrupoData { nome: g.nome, descricao: g.descricao, ativo: g.ativo };
+        let mut data = GrupoData {
+            nome: g.nome,
+            descricao: g.descricao,
+            ativo: g.ativo,
+        };
         let mut errors = FieldErrors::new();
         if full {
             input.require(&["nome"], &mut errors);
@@ -204,24 +288,48 @@ impl ContatoService {
         Self { contatos, clientes }
     }
 
-    pub async fn list(&self, query: &Query, superuser: bool, page: PageRequest) -> Result<Page<Contato>> {
+    pub async fn list(
+        &self,
+        query: &Query,
+        superuser: bool,
+        page: PageRequest,
+    ) -> Result<Page<Contato>> {
         let filter = ContatoFilter::from_query(query, !superuser)?;
-        let raw = query.iter().find(|(k, _)| k == "ordering").map(|(_, v)| v.as_str());
+        let raw = query
+            .iter()
+            .find(|(k, _)| k == "ordering")
+            .map(|(_, v)| v.as_str());
         let order = OrderBy::parse(raw, &contato::ORDERING, &[OrderBy::asc("nome")]);
         page_or_404(self.contatos.list(&filter, &order, page).await?)
     }
 
     pub async fn get(&self, id: i64, superuser: bool) -> Result<Contato> {
-        self.contatos.get(id, !superuser).await?.ok_or(DomainError::NotFound("ContatoCliente"))
+        self.contatos
+            .get(id, !superuser)
+            .await?
+            .ok_or(DomainError::NotFound("ContatoCliente"))
     }
 
     pub async fn create(&self, input: &Input) -> Result<Contato> {
-        let mut data = ContatoData { cliente: 0, nome: String::new(), cargo: None, whatsapp: String::new(), email: None, ativo: true };
+        let mut data = ContatoData {
+            cliente: 0,
+            nome: String::new(),
+            cargo: None,
+            whatsapp: String::new(),
+            email: None,
+            ativo: true,
+        };
         self.validate(input, &mut data, true).await?;
         self.contatos.insert(&data).await.map_err(unique_error)
     }
 
-    pub async fn update(&self, id: i64, input: &Input, full: bool, superuser: bool) -> Result<Contato> {
+    pub async fn update(
+        &self,
+        id: i64,
+        input: &Input,
+        full: bool,
+        superuser: bool,
+    ) -> Result<Contato> {
         let current = self.get(id, superuser).await?;
         let mut data = current.data;
         self.validate(input, &mut data, full).await?;
@@ -239,7 +347,10 @@ impl ContatoService {
             input.require(&["cliente", "nome", "whatsapp"], &mut errors);
         }
         contato::apply_input(input, data, &mut errors);
-        if input.has("cliente") && !errors.has("cliente") && self.clientes.get(data.cliente, None).await?.is_none() {
+        if input.has("cliente")
+            && !errors.has("cliente")
+            && self.clientes.get(data.cliente, None).await?.is_none()
+        {
             errors.add("cliente", m::invalid_pk(&data.cliente.to_string()));
         }
         errors.into_result()
@@ -269,7 +380,15 @@ mod tests {
     }
 
     fn stored(data: &ClienteData, by: Option<i64>) -> Cliente {
-        Cliente { id: 1, data: data.clone(), grupo_empresa_nome: None, criado_em: Utc::now(), atualizado_em: Utc::now(), criado_por: by, atualizado_por: None }
+        Cliente {
+            id: 1,
+            data: data.clone(),
+            grupo_empresa_nome: None,
+            criado_em: Utc::now(),
+            atualizado_em: Utc::now(),
+            criado_por: by,
+            atualizado_por: None,
+        }
     }
 
     fn input(v: serde_json::Value) -> Input {
@@ -287,9 +406,17 @@ mod tests {
         let mut calls = 0;
         repo.expect_insert().returning(move |d, by| {
             calls += 1;
-            if calls == 1 { Err(DomainError::Conflict("cnpj".into())) } else { Ok(stored(d, by)) }
+            if calls == 1 {
+                Err(DomainError::Conflict("cnpj".into()))
+            } else {
+                Ok(stored(d, by))
+            }
         });
-        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
+        let s = ClienteService::new(
+            Arc::new(repo),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            clock(),
+        );
         let c = block_on(s.create(&input(json!({"razao_social":"ACME"})), 9)).unwrap();
         assert_eq!(c.data.cnpj, "00.000.000/0007-00");
         assert_eq!(c.criado_por, Some(9));
@@ -303,7 +430,12 @@ mod tests {
         let mut grupos = MockGrupoEmpresaRepository::new();
         grupos.expect_get().returning(|_| Ok(None));
         let s = ClienteService::new(Arc::new(repo), Arc::new(grupos), clock());
-        match block_on(s.create(&input(json!({"cnpj":"11.222.333/0001-81","grupo_empresa":5})), 1)).unwrap_err() {
+        match block_on(s.create(
+            &input(json!({"cnpj":"11.222.333/0001-81","grupo_empresa":5})),
+            1,
+        ))
+        .unwrap_err()
+        {
             DomainError::Validation(e) => assert_eq!(
                 e.to_json(),
                 json!({"cnpj":[CNPJ_TAKEN],"grupo_empresa":["Pk inválido \"5\" - objeto não existe."]})
@@ -315,9 +447,15 @@ mod tests {
     #[test]
     fn status_rules() {
         let mut repo = MockClienteRepository::new();
-        repo.expect_get().returning(|_, _| Ok(Some(stored(&ClienteData::defaults("x".into()), Some(1)))));
-        repo.expect_update().returning(|_, d, _| Ok(stored(d, Some(1))));
-        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
+        repo.expect_get()
+            .returning(|_, _| Ok(Some(stored(&ClienteData::defaults("x".into()), Some(1)))));
+        repo.expect_update()
+            .returning(|_, d, _| Ok(stored(d, Some(1))));
+        let s = ClienteService::new(
+            Arc::new(repo),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            clock(),
+        );
         let c = block_on(s.set_status(1, &json!({"status":"suspenso"}), 1, None)).unwrap();
         assert_eq!(c.data.status, "suspenso");
         match block_on(s.set_status(1, &json!({}), 1, None)).unwrap_err() {
@@ -326,7 +464,10 @@ mod tests {
         }
         match block_on(s.set_status(1, &json!({"status":"x"}), 1, None)).unwrap_err() {
             DomainError::BadRequest(m) => {
-                assert_eq!(m, "Status inválido. Opções: ['ativo', 'inativo', 'suspenso', 'bloqueado']")
+                assert_eq!(
+                    m,
+                    "Status inválido. Opções: ['ativo', 'inativo', 'suspenso', 'bloqueado']"
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -339,16 +480,34 @@ mod tests {
     #[test]
     fn scoped_get_is_404() {
         let mut repo = MockClienteRepository::new();
-        repo.expect_get().withf(|id, owner| *id == 3 && *owner == Some(2)).returning(|_, _| Ok(None));
-        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
-        assert!(matches!(block_on(s.get(3, Some(2))), Err(DomainError::NotFound("Cliente"))));
+        repo.expect_get()
+            .withf(|id, owner| *id == 3 && *owner == Some(2))
+            .returning(|_, _| Ok(None));
+        let s = ClienteService::new(
+            Arc::new(repo),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            clock(),
+        );
+        assert!(matches!(
+            block_on(s.get(3, Some(2))),
+            Err(DomainError::NotFound("Cliente"))
+        ));
     }
 
     #[test]
     fn stats_fill_every_status_and_regime() {
         let mut repo = MockClienteRepository::new();
-        repo.expect_stats().returning(|_, _| Ok(ClienteStats { total: 1, ..Default::default() }));
-        let s = ClienteService::new(Arc::new(repo), Arc::new(MockGrupoEmpresaRepository::new()), clock());
+        repo.expect_stats().returning(|_, _| {
+            Ok(ClienteStats {
+                total: 1,
+                ..Default::default()
+            })
+        });
+        let s = ClienteService::new(
+            Arc::new(repo),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            clock(),
+        );
         let st = block_on(s.stats(None)).unwrap();
         assert_eq!(st.por_status.len(), 4);
         assert_eq!(st.por_regime_tributario.len(), 5);
@@ -357,12 +516,22 @@ mod tests {
     #[test]
     fn contato_rules() {
         let mut contatos = MockContatoRepository::new();
-        contatos.expect_insert().returning(|_| Err(DomainError::Conflict("u".into())));
+        contatos
+            .expect_insert()
+            .returning(|_| Err(DomainError::Conflict("u".into())));
         let mut clientes = MockClienteRepository::new();
-        clientes.expect_get().returning(|id, _| Ok((id == 1).then(|| stored(&ClienteData::defaults("x".into()), None))));
+        clientes.expect_get().returning(|id, _| {
+            Ok((id == 1).then(|| stored(&ClienteData::defaults("x".into()), None)))
+        });
         let s = ContatoService::new(Arc::new(contatos), Arc::new(clientes));
-        match block_on(s.create(&input(json!({"cliente":1,"nome":"Ana","whatsapp":"+5511999999999"})))).unwrap_err() {
-            DomainError::Validation(e) => assert_eq!(e.to_json(), json!({"non_field_errors":[UNIQUE_MSG]})),
+        match block_on(s.create(&input(
+            json!({"cliente":1,"nome":"Ana","whatsapp":"+5511999999999"}),
+        )))
+        .unwrap_err()
+        {
+            DomainError::Validation(e) => {
+                assert_eq!(e.to_json(), json!({"non_field_errors":[UNIQUE_MSG]}))
+            }
             other => panic!("{other:?}"),
         }
         match block_on(s.create(&input(json!({"cliente":2,"whatsapp":"11 9999"})))).unwrap_err() {
