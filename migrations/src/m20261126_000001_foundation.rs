@@ -383,6 +383,7 @@ impl MigrationTrait for Migration {
                 vec![C::CriadoPor, C::CriadoEm, C::Id],
             ),
             ("ix_clientes_status", vec![C::Status, C::CriadoEm, C::Id]),
+            ("ix_clientes_status_id", vec![C::Status, C::Id]),
             ("ix_clientes_razao_social", vec![C::RazaoSocial, C::Id]),
             ("ix_clientes_atualizado_em", vec![C::AtualizadoEm, C::Id]),
             ("ix_clientes_cidade", vec![C::Cidade]),

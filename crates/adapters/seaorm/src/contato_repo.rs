@@ -9,7 +9,7 @@ use clientes::ClienteData;
 use clientes::contato::{Contato, ContatoData, ContatoFilter};
 use clientes::ports::ContatoRepository;
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
@@ -77,8 +77,22 @@ fn with_cliente_nome(
     .into_model::<ContatoRow>()
 }
 
+/// The ordered page query, before LIMIT/OFFSET.
+fn page_query(cond: Condition, order: &[OrderBy]) -> Select<contato::Entity> {
+    ordered(joined().filter(cond), order, order_column, K::Id)
+}
+
+/// `cliente_id IN (ids of active clientes)`: a semi-join, so the planner keeps walking the
+/// contatos ordering index instead of driving the query from clientes and sorting.
 fn active_clientes_only() -> Condition {
-    Condition::all().add(Expr::col((cliente::Entity, cliente::Column::Status)).eq("ativo"))
+    let active = Query::select()
+        .column(cliente::Column::Id)
+        .from(cliente::Entity)
+        .and_where(Expr::col((cliente::Entity, cliente::Column::Status)).eq("ativo"))
+        .to_owned();
+    // Unary `+` (valid on SQLite and PostgreSQL) keeps SQLite from driving the join through
+    // the `cliente_id` index.
+    Condition::all().add(Expr::cust(r#"+"contatos"."cliente_id""#).in_subquery(active))
 }
 
 fn icontains_column(name: &str) -> Option<K> {
@@ -106,7 +120,6 @@ fn condition(f: &ContatoFilter) -> Result<(Condition, bool)> {
     let mut needs_join = false;
     if f.only_active_clientes {
         c = c.add(active_clientes_only());
-        needs_join = true;
     }
     if let Some(id) = f.cliente {
         c = c.add(K::ClienteId.eq(id));
@@ -179,8 +192,7 @@ impl ContatoRepository for SeaOrmContatoRepository {
         let Some(w) = window(page, total) else {
             return Ok(None);
         };
-        let q = ordered(joined().filter(cond), order, order_column, K::Id);
-        let rows = with_cliente_nome(paged(q, &w))
+        let rows = with_cliente_nome(paged(page_query(cond, order), &w))
             .all(&self.db)
             .await
             .map_err(db_err)?;
@@ -262,5 +274,53 @@ impl ContatoRepository for SeaOrmContatoRepository {
         let out = fetch(&tx, m.id).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{DbBackend, QueryTrait, Statement};
+
+    /// SQLite's plan for a list page must walk an index, never sort the whole table.
+    #[tokio::test]
+    async fn list_pages_use_indexes() {
+        let db = crate::connect("sqlite::memory:").await.unwrap();
+        crate::migrate(&db).await.unwrap();
+        let scoped = ContatoFilter {
+            only_active_clientes: true,
+            ..Default::default()
+        };
+        for (filter, order) in [
+            (ContatoFilter::default(), OrderBy::asc("nome")),
+            (scoped, OrderBy::asc("nome")),
+            (ContatoFilter::default(), OrderBy::desc("criado_em")),
+        ] {
+            let (cond, _) = condition(&filter).unwrap();
+            let q = page_query(cond, std::slice::from_ref(&order))
+                .column_as(
+                    Expr::col((cliente::Entity, cliente::Column::RazaoSocial)),
+                    "cliente_nome",
+                )
+                .limit(20)
+                .offset(40)
+                .build(DbBackend::Sqlite);
+            let stmt = Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", q.sql),
+                q.values.map(|v| v.0).unwrap_or_default(),
+            );
+            let plan: Vec<String> = db
+                .query_all(stmt)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String>("", "detail").unwrap())
+                .collect();
+            assert!(
+                !plan.iter().any(|d| d.contains("TEMP B-TREE")),
+                "{order:?}: {plan:?}"
+            );
+        }
     }
 }

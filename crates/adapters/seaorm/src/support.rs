@@ -5,7 +5,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use kernel::{DomainError, OrderBy, PageRequest};
 use sea_orm::sea_query::{Expr, Func, IntoColumnRef, LikeExpr, SimpleExpr};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, Order, QueryOrder, QuerySelect, Select, SqlErr,
+    Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr,
 };
 
 /// Translates a driver error: unique violations become `Conflict`, the rest `Internal`.
@@ -91,6 +91,12 @@ where
         }
     }
     q.order_by(id, if last_desc { Order::Desc } else { Order::Asc })
+}
+
+/// Adds `cond` unless it is empty: sea-query renders an empty condition as `WHERE TRUE`,
+/// which costs SQLite its O(pages) `COUNT(*)` fast path.
+pub(crate) fn filtered<E: EntityTrait>(q: Select<E>, cond: Condition) -> Select<E> {
+    if cond.is_empty() { q } else { q.filter(cond) }
 }
 
 /// `SELECT COUNT(*)` of a filtered select.

@@ -1187,3 +1187,67 @@ async fn concurrent_writers_do_not_fail() {
     let _ = std::fs::remove_file(path.with_extension("db-wal"));
     let _ = std::fs::remove_file(path.with_extension("db-shm"));
 }
+
+// ---------------------------------------------------------------- throughput (manual)
+
+/// `cargo test --release -p adapter-seaorm --test repos -- --ignored --nocapture list_throughput`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn list_throughput() {
+    let path =
+        std::env::temp_dir().join(format!("dx-seaorm-bench-{:016x}.db", rand::random::<u64>()));
+    let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    migrate(&db).await.unwrap();
+    let repo = SeaOrmClienteRepository::new(db.clone());
+    let started = std::time::Instant::now();
+    for i in 0..10_000u32 {
+        let mut d = cliente(&format!("Empresa {i}"), &format!("00.000.000/{i:04}-00"));
+        d.email_principal = Some(format!("contato{i}@empresa.com"));
+        d.cidade = Some(format!("Cidade {}", i % 50));
+        repo.insert(&d, None).await.unwrap();
+    }
+    eprintln!("10k inserts: {:?}", started.elapsed());
+    for (name, filter) in [
+        ("default page", ClienteFilter::default()),
+        (
+            "owner page",
+            ClienteFilter {
+                owner: Some(1),
+                ..Default::default()
+            },
+        ),
+        (
+            "search",
+            ClienteFilter {
+                search: vec!["empresa".into(), "99".into()],
+                ..Default::default()
+            },
+        ),
+    ] {
+        let n = 4000;
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let repo = SeaOrmClienteRepository::new(db.clone());
+            let filter = filter.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..n / 8 {
+                    repo.list(&filter, &[OrderBy::desc("criado_em")], page(3, 20))
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!("{name}: {:.0} lists/s", n as f64 / secs);
+    }
+    db.close().await.unwrap();
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(path.with_extension("db-wal"));
+    let _ = std::fs::remove_file(path.with_extension("db-shm"));
+}

@@ -1,8 +1,9 @@
 //! Mapping between the `clientes` table and the domain's `Cliente`.
 
-use crate::entities::cliente;
+use crate::entities::cliente::{self, Column as C};
 use clientes::{Cliente, ClienteData};
 use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{DbErr, FromQueryResult, QueryResult};
 
 /// Separator between the fields of `search_text`; never part of a search term (terms are
 /// split on whitespace).
@@ -90,5 +91,82 @@ pub(crate) fn to_domain(m: cliente::Model, grupo_empresa_nome: Option<String>) -
         atualizado_em: m.atualizado_em,
         criado_por: m.criado_por,
         atualizado_por: m.atualizado_por,
+    }
+}
+
+/// Columns read for a cliente, in the order [`ClienteRow`] decodes them (`search_text` is
+/// never read back); the group's name follows as the last column.
+pub(crate) const COLUMNS: [C; 29] = [
+    C::Id,
+    C::GrupoEmpresaId,
+    C::RazaoSocial,
+    C::NomeFantasia,
+    C::Cnpj,
+    C::InscricaoEstadual,
+    C::InscricaoMunicipal,
+    C::RamoAtividade,
+    C::RegimeTributario,
+    C::ResponsavelLegalNome,
+    C::ResponsavelLegalCpf,
+    C::ResponsavelLegalCargo,
+    C::EmailPrincipal,
+    C::TelefonePrincipal,
+    C::Endereco,
+    C::Numero,
+    C::Complemento,
+    C::Bairro,
+    C::Cidade,
+    C::Estado,
+    C::Cep,
+    C::Logo,
+    C::AssinaturaDigital,
+    C::Status,
+    C::Observacoes,
+    C::CriadoEm,
+    C::AtualizadoEm,
+    C::CriadoPor,
+    C::AtualizadoPor,
+];
+
+/// A cliente decoded by column position (cheaper than by name on wide rows).
+pub(crate) struct ClienteRow(pub Cliente);
+
+impl FromQueryResult for ClienteRow {
+    fn from_query_result(r: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        let data = ClienteData {
+            grupo_empresa: r.try_get_by_index(1)?,
+            razao_social: r.try_get_by_index(2)?,
+            nome_fantasia: r.try_get_by_index(3)?,
+            cnpj: r.try_get_by_index(4)?,
+            inscricao_estadual: r.try_get_by_index(5)?,
+            inscricao_municipal: r.try_get_by_index(6)?,
+            ramo_atividade: r.try_get_by_index(7)?,
+            regime_tributario: r.try_get_by_index(8)?,
+            responsavel_legal_nome: r.try_get_by_index(9)?,
+            responsavel_legal_cpf: r.try_get_by_index(10)?,
+            responsavel_legal_cargo: r.try_get_by_index(11)?,
+            email_principal: r.try_get_by_index(12)?,
+            telefone_principal: r.try_get_by_index(13)?,
+            endereco: r.try_get_by_index(14)?,
+            numero: r.try_get_by_index(15)?,
+            complemento: r.try_get_by_index(16)?,
+            bairro: r.try_get_by_index(17)?,
+            cidade: r.try_get_by_index(18)?,
+            estado: r.try_get_by_index(19)?,
+            cep: r.try_get_by_index(20)?,
+            logo: r.try_get_by_index(21)?,
+            assinatura_digital: r.try_get_by_index(22)?,
+            status: r.try_get_by_index(23)?,
+            observacoes: r.try_get_by_index(24)?,
+        };
+        Ok(ClienteRow(Cliente {
+            id: r.try_get_by_index(0)?,
+            data,
+            criado_em: r.try_get_by_index(25)?,
+            atualizado_em: r.try_get_by_index(26)?,
+            criado_por: r.try_get_by_index(27)?,
+            atualizado_por: r.try_get_by_index(28)?,
+            grupo_empresa_nome: r.try_get_by_index(COLUMNS.len())?,
+        }))
     }
 }

@@ -5,7 +5,7 @@ mod query;
 mod stats;
 
 use crate::entities::{cliente, grupo_empresa};
-use crate::support::{count, db_err, now, ordered, paged, update_err, window};
+use crate::support::{count, filtered, db_err, now, ordered, paged, update_err, window};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::filter::ClienteFilter;
@@ -14,11 +14,12 @@ use clientes::{Cliente, ClienteData, ClienteStats};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 
 pub(crate) use mapping::active_model;
+use mapping::ClienteRow;
 
 use cliente::Column as C;
 
@@ -36,19 +37,23 @@ impl SeaOrmClienteRepository {
     }
 }
 
-/// One cliente with its group's name (LEFT JOIN).
-pub(crate) async fn fetch<D: ConnectionTrait>(
-    db: &D,
-    id: i64,
-    owner: Option<i64>,
-) -> Result<Option<Cliente>> {
-    let row = cliente::Entity::find_by_id(id)
-        .filter(query::scope(owner))
-        .find_also_related(grupo_empresa::Entity)
-        .one(db)
-        .await
-        .map_err(db_err)?;
-    Ok(row.map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome))))
+/// Clientes LEFT JOINed with their group, selecting [`mapping::COLUMNS`] and the group name.
+fn select() -> Select<cliente::Entity> {
+    cliente::Entity::find()
+        .select_only()
+        .columns(mapping::COLUMNS)
+        .column_as(Expr::col((grupo_empresa::Entity, grupo_empresa::Column::Nome)), "grupo_empresa_nome")
+        .join(JoinType::LeftJoin, cliente::Relation::GrupoEmpresa.def())
+}
+
+async fn first<D: ConnectionTrait>(db: &D, q: Select<cliente::Entity>) -> Result<Option<Cliente>> {
+    let row = q.into_model::<ClienteRow>().one(db).await.map_err(db_err)?;
+    Ok(row.map(|r| r.0))
+}
+
+/// One cliente with its group's name.
+pub(crate) async fn fetch<D: ConnectionTrait>(db: &D, id: i64, owner: Option<i64>) -> Result<Option<Cliente>> {
+    first(db, filtered(select().filter(C::Id.eq(id)), query::scope(owner))).await
 }
 
 /// Inserts a cliente (used by the repository and by `cadastrar`'s transaction).
@@ -77,6 +82,11 @@ async fn grupo_nome<D: ConnectionTrait>(db: &D, grupo: Option<i64>) -> Result<Op
     Ok(g.map(|g| g.nome))
 }
 
+/// The ordered page query, before LIMIT/OFFSET.
+fn page_query(cond: Condition, order: &[OrderBy]) -> Select<cliente::Entity> {
+    ordered(filtered(select(), cond), order, query::order_column, C::Id)
+}
+
 /// NNNN of a placeholder CNPJ.
 fn placeholder_seq(cnpj: &str) -> Option<u32> {
     let n = cnpj
@@ -97,24 +107,16 @@ impl ClienteRepository for SeaOrmClienteRepository {
         page: PageRequest,
     ) -> Result<Option<Page<Cliente>>> {
         let cond = query::condition(filter)?;
-        let total = count(&self.db, cliente::Entity::find().filter(cond.clone())).await?;
+        let total = count(&self.db, filtered(cliente::Entity::find(), cond.clone())).await?;
         let Some(w) = window(page, total) else {
             return Ok(None);
         };
-        let q = ordered(
-            cliente::Entity::find().filter(cond),
-            order,
-            query::order_column,
-            C::Id,
-        );
-        let rows = paged(q.find_also_related(grupo_empresa::Entity), &w)
+        let rows = paged(page_query(cond, order), &w)
+            .into_model::<ClienteRow>()
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        let items = rows
-            .into_iter()
-            .map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome)))
-            .collect();
+        let items = rows.into_iter().map(|r| r.0).collect();
         Ok(Some(Page {
             items,
             count: total,
@@ -195,36 +197,77 @@ impl ClienteRepository for SeaOrmClienteRepository {
     }
 
     async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>> {
-        let row = cliente::Entity::find()
-            .filter(C::Cnpj.eq(cnpj))
-            .find_also_related(grupo_empresa::Entity)
-            .one(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(row.map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome))))
+        first(&self.db, select().filter(C::Cnpj.eq(cnpj))).await
     }
 
     async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>> {
         let needle = || Expr::expr(Func::lower(Expr::val(nome)));
         let lower = |col: C| Expr::expr(Func::lower(Expr::col((cliente::Entity, col))));
-        let row = cliente::Entity::find()
+        let q = select()
             .filter(
-                sea_orm::Condition::any()
+                Condition::any()
                     .add(lower(C::RazaoSocial).eq(needle()))
                     .add(lower(C::NomeFantasia).eq(needle())),
             )
-            .order_by_asc(C::Id)
-            .find_also_related(grupo_empresa::Entity)
-            .one(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(row.map(|(c, g)| mapping::to_domain(c, g.map(|g| g.nome))))
+            .order_by_asc(C::Id);
+        first(&self.db, q).await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::placeholder_seq;
+    use super::*;
+    use sea_orm::{DbBackend, QueryTrait, Statement};
+
+    /// SQLite's plan for a list page must walk an index, never sort the whole table.
+    async fn assert_indexed(db: &DatabaseConnection, filter: &ClienteFilter, order: &[OrderBy]) {
+        let q = page_query(query::condition(filter).unwrap(), order)
+            .limit(20)
+            .offset(40);
+        let built = q.build(DbBackend::Sqlite);
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("EXPLAIN QUERY PLAN {}", built.sql),
+            built.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let plan: Vec<String> = db
+            .query_all(stmt)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "detail").unwrap())
+            .collect();
+        assert!(
+            !plan.iter().any(|d| d.contains("TEMP B-TREE")),
+            "{order:?}: {plan:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn list_pages_use_indexes() {
+        let db = crate::connect("sqlite::memory:").await.unwrap();
+        crate::migrate(&db).await.unwrap();
+        let all = ClienteFilter::default();
+        let mine = ClienteFilter {
+            owner: Some(1),
+            ..Default::default()
+        };
+        let ativos = ClienteFilter {
+            status: Some("ativo".into()),
+            ..Default::default()
+        };
+        for order in [
+            vec![OrderBy::desc("criado_em")],
+            vec![OrderBy::asc("criado_em")],
+            vec![OrderBy::asc("razao_social")],
+            vec![OrderBy::desc("atualizado_em")],
+            vec![OrderBy::desc("status")],
+        ] {
+            assert_indexed(&db, &all, &order).await;
+        }
+        assert_indexed(&db, &mine, &[OrderBy::desc("criado_em")]).await;
+        assert_indexed(&db, &ativos, &[OrderBy::desc("criado_em")]).await;
+    }
 
     #[test]
     fn parses_placeholders() {

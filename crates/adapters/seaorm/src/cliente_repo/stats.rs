@@ -2,7 +2,7 @@
 
 use super::query::scope;
 use crate::entities::cliente::{self, Column as C};
-use crate::support::{count, db_err};
+use crate::support::{count, db_err, filtered};
 use chrono::{DateTime, Utc};
 use clientes::ClienteStats;
 use kernel::Result;
@@ -21,7 +21,7 @@ pub(crate) async fn stats<D: ConnectionTrait>(
     since: DateTime<Utc>,
 ) -> Result<ClienteStats> {
     let base = scope(owner);
-    let total = count(db, cliente::Entity::find().filter(base.clone())).await?;
+    let total = count(db, filtered(cliente::Entity::find(), base.clone())).await?;
     let recentes = count(
         db,
         cliente::Entity::find()
