@@ -46,6 +46,25 @@ pub fn templates_padrao() -> Vec<Template> {
     ]
 }
 
+/// Templates configured in `Config.document_templates` (an object keyed by template name whose
+/// values are `{nome?, tipo, conteudo, variaveis?}`); malformed entries are skipped.
+pub fn templates_configurados(config: &serde_json::Map<String, Value>) -> Vec<Template> {
+    let mut out = Vec::new();
+    for (chave, valor) in config {
+        let mut v = valor.clone();
+        if let Some(obj) = v.as_object_mut() {
+            obj.entry("nome").or_insert_with(|| Value::String(chave.clone()));
+        }
+        if let Ok(mut t) = serde_json::from_value::<Template>(v) {
+            if t.variaveis.is_empty() {
+                t.variaveis = variaveis_de(&t.conteudo);
+            }
+            out.push(t);
+        }
+    }
+    out
+}
+
 /// Finds `nome` among the configured templates when there are any, else among the built-ins.
 /// Unknown → `NotFoundMsg("Template \"<nome>\" não encontrado")`.
 pub fn resolver_template(configurados: &[Template], nome: &str) -> Result<Template, DomainError> {
@@ -155,6 +174,18 @@ pub fn preencher(conteudo: &str, dados: &Map<String, Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configured_templates_are_parsed_by_key() {
+        let cfg = serde_json::json!({
+            "meu_contrato": {"tipo": "contrato", "conteudo": "Olá {{cliente_nome}}"},
+            "quebrado": {"tipo": "nada"}
+        });
+        let t = templates_configurados(cfg.as_object().unwrap());
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].nome, "meu_contrato");
+        assert_eq!(t[0].variaveis, vec!["cliente_nome".to_string()]);
+    }
     use serde_json::json;
 
     #[test]

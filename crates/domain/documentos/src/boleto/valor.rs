@@ -9,11 +9,13 @@ pub const VALOR_CASAS: &str = "Informe no máximo 2 casas decimais.";
 pub const VALOR_MAXIMO: &str = "O valor excede o máximo permitido em um boleto (99.999.999,99).";
 
 /// Parses `valor`: a JSON number or a string using `.` or `,` as decimal separator
-/// (`"150"`, `"150.5"`, `"150,50"`). At most 2 decimals; must be > 0 and fit 10 digits of cents.
+/// (`"150"`, `"150.5"`, `"150,50"`). When both appear (`"3.700,00"`, `"3,700.00"`), the last
+/// one is the decimal separator and the other groups thousands. At most 2 decimals; must be
+/// > 0 and fit 10 digits of cents.
 pub fn parse_valor(v: &Value) -> Result<u64, &'static str> {
     let text = match v {
         Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().replace(',', "."),
+        Value::String(s) => normalizar_separadores(s.trim())?,
         _ => return Err(VALOR_INVALIDO),
     };
     let text = text.strip_prefix('+').unwrap_or(&text);
@@ -54,6 +56,24 @@ pub fn parse_valor(v: &Value) -> Result<u64, &'static str> {
     Ok(total)
 }
 
+/// Rewrites a Brazilian or international amount with `.` as the only decimal separator.
+fn normalizar_separadores(s: &str) -> Result<String, &'static str> {
+    let (Some(ponto), Some(virgula)) = (s.rfind('.'), s.rfind(',')) else {
+        return Ok(s.replace(',', "."));
+    };
+    let (milhar, decimal) = if virgula > ponto { ('.', ',') } else { (',', '.') };
+    let (inteiro, fracao) = s.rsplit_once(decimal).ok_or(VALOR_INVALIDO)?;
+    let grupos: Vec<&str> = inteiro.split(milhar).collect();
+    let bem_agrupado = grupos.len() > 1
+        && !grupos[0].is_empty()
+        && grupos[0].len() <= 3
+        && grupos[1..].iter().all(|g| g.len() == 3);
+    if !bem_agrupado || fracao.contains(milhar) {
+        return Err(VALOR_INVALIDO);
+    }
+    Ok(format!("{}.{}", grupos.concat(), fracao))
+}
+
 /// `R$ 1.234,56`.
 pub fn formatar_reais(centavos: u64) -> String {
     let reais = (centavos / 100).to_string();
@@ -78,6 +98,14 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn thousands_separators() {
+        assert_eq!(parse_valor(&json!("3.700,00")), Ok(370_000));
+        assert_eq!(parse_valor(&json!("1,234,567.89")), Ok(123_456_789));
+        assert_eq!(parse_valor(&json!("12.34,5")), Err(VALOR_INVALIDO));
+        assert_eq!(parse_valor(&json!("3.700")), Ok(370));
+    }
+
+    #[test]
     fn accepted_amounts() {
         assert_eq!(parse_valor(&json!(150)), Ok(15000));
         assert_eq!(parse_valor(&json!(10.1)), Ok(1010));
@@ -95,7 +123,7 @@ mod tests {
         assert_eq!(parse_valor(&json!(0)), Err(VALOR_NAO_POSITIVO));
         assert_eq!(parse_valor(&json!(-5)), Err(VALOR_NAO_POSITIVO));
         assert_eq!(parse_valor(&json!("0,00")), Err(VALOR_NAO_POSITIVO));
-        assert_eq!(parse_valor(&json!("1.234,56")), Err(VALOR_INVALIDO));
+        assert_eq!(parse_valor(&json!("1.234,56")), Ok(123_456));
         assert_eq!(parse_valor(&json!("abc")), Err(VALOR_INVALIDO));
         assert_eq!(parse_valor(&json!("")), Err(VALOR_INVALIDO));
         assert_eq!(parse_valor(&json!(".")), Err(VALOR_INVALIDO));
