@@ -3,8 +3,10 @@
 
 mod agent_repo;
 mod cliente_repo;
+mod config_repo;
 mod connection;
 mod contato_repo;
+mod documento_repo;
 mod entities;
 mod group_repo;
 mod grupo_repo;
@@ -13,8 +15,10 @@ mod support;
 
 pub use agent_repo::SeaOrmAgentRepository;
 pub use cliente_repo::SeaOrmClienteRepository;
+pub use config_repo::SeaOrmConfigRepository;
 pub use connection::{connect, migrate};
 pub use contato_repo::SeaOrmContatoRepository;
+pub use documento_repo::SeaOrmDocumentoRepository;
 pub use group_repo::SeaOrmGroupRepository;
 pub use grupo_repo::SeaOrmGrupoEmpresaRepository;
 pub use sea_orm::{DatabaseConnection, DbErr};

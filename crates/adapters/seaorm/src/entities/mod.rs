@@ -2,9 +2,11 @@
 
 pub mod agent;
 pub mod agent_group;
+pub mod app_config;
 pub mod app_setting;
 pub mod auth_group;
 pub mod cliente;
 pub mod contato;
+pub mod documento;
 pub mod group_permission;
 pub mod grupo_empresa;
