@@ -622,3 +622,67 @@ async fn chat_intake_and_cadastro_manual() {
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn logo_upload_is_an_image_served_by_signed_link() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let png = b"\x89PNG\r\n\x1a\nfake-image-bytes".to_vec();
+    let form = Form::new()
+        .text("razao_social", "Com Logo")
+        .part("logo", Part::bytes(png.clone()).file_name("logo.png"));
+    let (s, c) = read(
+        app.client
+            .post(app.url("/api/v1/clientes/"))
+            .bearer_auth(t)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let logo = c["logo"].as_str().unwrap();
+    assert!(
+        logo.starts_with(&format!("{}/media/clientes/imagens/", app.base)) && logo.contains("sig="),
+        "{logo}"
+    );
+    let r = app.client.get(logo).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), png.as_slice());
+
+    let form = Form::new().part(
+        "logo",
+        Part::bytes(b"not an image".to_vec()).file_name("x.png"),
+    );
+    let (s, v) = read(
+        app.client
+            .post(app.url("/api/v1/clientes/"))
+            .bearer_auth(t)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["logo"].is_array(), "{v}");
+    // a client cannot point the logo at an arbitrary stored path
+    let (s, _) = app
+        .post(
+            "/api/v1/clientes/",
+            t,
+            json!({"logo":"upload:clientes/documentos/x.pdf"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/clientes/{}/", c["id"]),
+            t,
+            json!({"logo":null}),
+        )
+        .await;
+    assert_eq!((s, v["logo"].clone()), (StatusCode::OK, json!(null)));
+}

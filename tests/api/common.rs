@@ -5,7 +5,7 @@ use dx_connect_server::config::Config;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::Path;
 
 pub struct TestApp {
     pub base: String,
@@ -36,7 +36,7 @@ async fn database_url(dir: &tempfile::TempDir) -> String {
     }
 }
 
-pub fn config(database_url: String, media_root: PathBuf) -> Config {
+pub fn config(database_url: String, dir: &Path) -> Config {
     Config {
         database_url,
         bind: "127.0.0.1".into(),
@@ -45,10 +45,12 @@ pub fn config(database_url: String, media_root: PathBuf) -> Config {
         access_ttl_secs: 300,
         refresh_ttl_secs: 86_400,
         cors_origins: vec!["http://localhost:5173".into()],
-        media_root,
+        media_root: dir.join("media"),
         admin_password: None,
         workers: Some(2),
         cep_provider: Some("offline".into()),
+        data_dir: dir.to_path_buf(),
+        config_crypto_key: None,
     }
 }
 
@@ -58,7 +60,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = config(database_url(&dir).await, dir.path().join("media"));
+    let mut cfg = config(database_url(&dir).await, dir.path());
     tweak(&mut cfg);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();

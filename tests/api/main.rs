@@ -4,6 +4,8 @@ mod auth;
 mod authz;
 mod clientes;
 mod common;
+mod config;
 mod contatos;
 mod conventions;
 mod docs;
+mod documentos;

@@ -15,6 +15,9 @@ pub struct Config {
     pub admin_password: Option<String>,
     pub workers: Option<usize>,
     pub cep_provider: Option<String>,
+    /// Directory for server-owned files (the generated config-crypto key).
+    pub data_dir: PathBuf,
+    pub config_crypto_key: Option<String>,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -73,6 +76,8 @@ impl Config {
             admin_password: env("DX_ADMIN_PASSWORD"),
             workers: env("WORKERS").and_then(|w| w.parse().ok()),
             cep_provider: env("CEP_PROVIDER"),
+            data_dir: env("DX_DATA_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
+            config_crypto_key: env("CONFIG_CRYPTO_KEY"),
         }
     }
 }

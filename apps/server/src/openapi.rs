@@ -1,8 +1,9 @@
 //! The OpenAPI document, generated from the handlers and DTOs.
 
 use crate::dto::clientes as dc;
+use crate::dto::documentos as dd;
 use crate::http::page::Paginated;
-use crate::routes::{auth, authz, clientes, contatos, docs, integrations};
+use crate::routes::{auth, authz, clientes, config, contatos, docs, documentos, integrations};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -35,6 +36,12 @@ impl Modify for JwtScheme {
         authz::agents_patch, authz::agents_delete,
         contatos::list, contatos::create, contatos::detail, contatos::put, contatos::patch, contatos::delete,
         integrations::cep,
+        documentos::list, documentos::create, documentos::detail, documentos::put, documentos::patch,
+        documentos::delete, documentos::gerar_contrato, documentos::gerar_boleto,
+        config::get_all, config::put_all, config::company_get, config::company_patch, config::chat_get,
+        config::chat_patch, config::email_get, config::email_patch, config::appearance_get,
+        config::appearance_patch, config::upload, config::upload_delete, config::whatsapp_get,
+        config::whatsapp_patch,
         docs::health,
     ),
     components(schemas(
@@ -45,6 +52,8 @@ impl Modify for JwtScheme {
         clientes::DadosCapturadosIn, clientes::DadosCapturadosOut, clientes::CadastroOut,
         authz::PermissionOut, authz::GroupOut, authz::GroupIn, authz::GroupIdsIn, authz::AgentOut, authz::AgentIn,
         Paginated<authz::AgentOut>, docs::HealthOut,
+        dd::DocumentoOut, dd::DocumentoListOut, dd::DocumentoUpload, dd::GerarContratoIn, dd::GerarBoletoIn,
+        dd::GeradoOut, Paginated<dd::DocumentoListOut>, config::UploadOut,
     ))
 )]
 pub struct ApiDoc;

@@ -1,14 +1,18 @@
 //! Wiring: adapters → ports → domain services, shared by every handler.
 
 use crate::config::Config;
+use adapter_cipher::AesGcmCipher;
 use adapter_seaorm as db;
 use adapter_security::{Argon2Hasher, JwtCodec};
+use adapter_storage::{LocalFileStorage, MediaUrlSigner};
 use authz::AuthService;
 use authz::agents::AgentService;
 use authz::auth::AuthConfig;
 use authz::groups::GroupService;
 use clientes::chat::ChatIntakeService;
 use clientes::service::{ClienteService, ContatoService};
+use configuracoes::ConfigService;
+use documentos::{DocumentoService, GeracaoService};
 use kernel::cep::CepLookup;
 use kernel::{Clock, DomainError, SystemClock};
 use sea_orm::DatabaseConnection;
@@ -23,6 +27,11 @@ pub struct AppState {
     pub contatos: ContatoService,
     pub chat: ChatIntakeService,
     pub cep: Arc<dyn CepLookup>,
+    pub config: ConfigService,
+    pub storage: Arc<LocalFileStorage>,
+    pub signer: MediaUrlSigner,
+    pub documentos: DocumentoService,
+    pub geracao: GeracaoService,
 }
 
 pub const SECRET_KEY_SETTING: &str = "jwt_signing_key";
@@ -50,6 +59,14 @@ impl AppState {
         let grupos_repo = Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone()));
         let contatos_repo = Arc::new(db::SeaOrmContatoRepository::new(conn.clone()));
         let hasher = Arc::new(Argon2Hasher);
+        let storage = Arc::new(LocalFileStorage::new(config.media_root.clone()));
+        storage.ensure_root().await?;
+        let cipher = AesGcmCipher::from_env_or_file(
+            config.config_crypto_key.as_deref(),
+            &config.data_dir.join(adapter_cipher::KEY_FILE_NAME),
+        )
+        .map_err(DomainError::internal)?;
+        let documentos_repo = Arc::new(db::SeaOrmDocumentoRepository::new(conn.clone()));
         let auth = AuthService::new(
             agents_repo.clone(),
             hasher.clone(),
@@ -61,7 +78,26 @@ impl AppState {
                 ..Default::default()
             },
         );
+        let config_service = ConfigService::new(
+            Arc::new(db::SeaOrmConfigRepository::new(conn.clone())),
+            Arc::new(cipher),
+            clock.clone(),
+        );
         Ok(Arc::new(Self {
+            signer: MediaUrlSigner::new(format!("media:{secret}")),
+            documentos: DocumentoService::new(
+                documentos_repo.clone(),
+                storage.clone(),
+                clock.clone(),
+            ),
+            geracao: GeracaoService::new(
+                documentos_repo,
+                storage.clone(),
+                Arc::new(adapter_pdf::PrintPdfRenderer),
+                clock.clone(),
+            ),
+            config: config_service,
+            storage,
             db: conn,
             auth,
             agents: AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher),

@@ -1,6 +1,5 @@
 //! Cliente, GrupoEmpresa and Contato representations.
 
-use actix_web::HttpRequest;
 use clientes::{Cliente, Contato, GrupoEmpresa};
 use kernel::clock::format_local;
 use serde::Serialize;
@@ -46,7 +45,8 @@ pub struct ClienteOut {
 }
 
 impl ClienteOut {
-    pub fn from(req: &HttpRequest, c: Cliente) -> Self {
+    /// `link` turns a stored file path into the URL clients receive.
+    pub fn from(c: Cliente, link: impl Fn(&str) -> String) -> Self {
         let contatos_principais = c.contatos_principais();
         let endereco_completo = c.endereco_completo();
         let nome_display = c.nome_display().to_string();
@@ -74,8 +74,8 @@ impl ClienteOut {
             cidade: d.cidade,
             estado: d.estado,
             cep: d.cep,
-            logo: d.logo.map(|p| super::media_url(req, &p)),
-            assinatura_digital: d.assinatura_digital.map(|p| super::media_url(req, &p)),
+            logo: d.logo.map(|p| link(&p)),
+            assinatura_digital: d.assinatura_digital.map(|p| link(&p)),
             status: d.status,
             observacoes: d.observacoes,
             criado_em: format_local(c.criado_em),

@@ -1,16 +1,25 @@
 //! Wire representations (Portuguese field names exactly as the contract) shared by routes.
 
 pub mod clientes;
+pub mod documentos;
 
+use crate::state::AppState;
 use actix_web::HttpRequest;
 
-/// Absolute media URL: `http://<host>/media/<path>`.
-pub fn media_url(req: &HttpRequest, path: &str) -> String {
-    let info = req.connection_info();
-    format!(
-        "{}://{}/media/{}",
-        info.scheme(),
-        info.host(),
-        path.trim_start_matches('/')
-    )
+/// Lifetime of signed media links.
+pub const LINK_TTL_SECS: i64 = 3600;
+
+/// Link to a stored file: signed and expiring unless the file is public (appearance);
+/// absolute (`http://<host>/media/...`) when `req` is given, else relative (`/media/...`).
+pub fn media_link(state: &AppState, req: Option<&HttpRequest>, path: &str) -> String {
+    let rel = state
+        .signer
+        .media_url(path, LINK_TTL_SECS, chrono::Utc::now().timestamp());
+    match req {
+        Some(req) => {
+            let info = req.connection_info();
+            format!("{}://{}{}", info.scheme(), info.host(), rel)
+        }
+        None => rel,
+    }
 }

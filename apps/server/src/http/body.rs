@@ -183,29 +183,30 @@ pub async fn parse_multipart(req: &HttpRequest, payload: Payload, limit: usize) 
     Ok(body)
 }
 
+/// Reads and parses a write body according to its media type.
+pub async fn read(req: &HttpRequest, mut payload: Payload) -> ApiResult<Body> {
+    match media_type(req).as_deref() {
+        None | Some("application/json") => {
+            parse_json(&read_limited(&mut payload, JSON_LIMIT).await?)
+        }
+        Some(ct) if ct.ends_with("+json") => {
+            parse_json(&read_limited(&mut payload, JSON_LIMIT).await?)
+        }
+        Some("application/x-www-form-urlencoded") => {
+            Ok(parse_form(&read_limited(&mut payload, JSON_LIMIT).await?))
+        }
+        Some("multipart/form-data") => parse_multipart(req, payload, SMALL_UPLOAD_LIMIT).await,
+        Some(other) => Err(unsupported(other)),
+    }
+}
+
 impl FromRequest for Body {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            match media_type(&req).as_deref() {
-                None | Some("application/json") => {
-                    parse_json(&read_limited(&mut payload, JSON_LIMIT).await?)
-                }
-                Some(ct) if ct.ends_with("+json") => {
-                    parse_json(&read_limited(&mut payload, JSON_LIMIT).await?)
-                }
-                Some("application/x-www-form-urlencoded") => {
-                    Ok(parse_form(&read_limited(&mut payload, JSON_LIMIT).await?))
-                }
-                Some("multipart/form-data") => {
-                    parse_multipart(&req, payload, SMALL_UPLOAD_LIMIT).await
-                }
-                Some(other) => Err(unsupported(other)),
-            }
-        })
+        let payload = payload.take();
+        Box::pin(async move { read(&req, payload).await })
     }
 }

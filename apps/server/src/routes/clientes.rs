@@ -1,6 +1,8 @@
 //! Clientes, grupos de empresa and the chat-intake endpoints (contract §4.2).
 
 use crate::dto::clientes::{ClienteIn, ClienteListOut, ClienteOut, ContatoOut, GrupoIn, GrupoOut};
+use crate::dto::media_link;
+use crate::http::body::UploadedFile;
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
 use crate::http::{ApiError, ApiResult, Auth, Body, MaybeAuth, created, no_content, ok, parse_id};
@@ -8,6 +10,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientes::chat::{Cadastro, NOT_FOUND_MSG};
+use kernel::input::Input;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -43,8 +46,56 @@ pub async fn create(
     state: State,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let c = state.clientes.create(body.object()?, auth.id).await?;
-    Ok(created(ClienteOut::from(&req, c)))
+    let input = with_images(&state, &body).await?;
+    let c = state.clientes.create(&input, auth.id).await?;
+    Ok(created(ClienteOut::from(c, |p| {
+        media_link(&state, Some(&req), p)
+    })))
+}
+
+const NOT_AN_IMAGE: &str =
+    "Faça upload de uma imagem válida. O arquivo enviado não é uma imagem ou está corrompido.";
+
+/// Recognises PNG, JPEG, GIF and WebP by their signatures.
+fn is_image(data: &[u8]) -> bool {
+    data.starts_with(b"\x89PNG\r\n\x1a\n")
+        || data.starts_with(&[0xFF, 0xD8, 0xFF])
+        || data.starts_with(b"GIF87a")
+        || data.starts_with(b"GIF89a")
+        || (data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP")
+}
+
+/// The body with `logo`/`assinatura_digital` image parts stored and referenced. A client can
+/// clear an image (null or "") but never name a stored path itself.
+async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
+    let mut input = body.object()?.clone();
+    let mut errors = kernel::FieldErrors::new();
+    for field in ["logo", "assinatura_digital"] {
+        if let Some(Value::String(s)) = input.map.get(field) {
+            if !s.is_empty() {
+                input.map.insert(field.into(), Value::Bool(false));
+            }
+        }
+        let Some(UploadedFile { filename, data, .. }) = body.file(field) else {
+            continue;
+        };
+        if !is_image(data) {
+            errors.add(field, NOT_AN_IMAGE);
+            continue;
+        }
+        let path = kernel::storage::FileStorage::save(
+            state.storage.as_ref(),
+            "clientes/imagens",
+            filename,
+            data,
+        )
+        .await?;
+        input
+            .map
+            .insert(field.into(), Value::String(format!("upload:{path}")));
+    }
+    errors.into_result()?;
+    Ok(input)
 }
 
 /// Cliente detail.
@@ -60,7 +111,9 @@ pub async fn detail(
         .clientes
         .get(parse_id(&id)?, auth.owner_scope())
         .await?;
-    Ok(ok(ClienteOut::from(&req, c)))
+    Ok(ok(ClienteOut::from(c, |p| {
+        media_link(&state, Some(&req), p)
+    })))
 }
 
 /// Update a cliente (every field optional, as PATCH).
@@ -78,7 +131,9 @@ pub async fn update(
         .clientes
         .update(id, body.object()?, auth.id, auth.owner_scope())
         .await?;
-    Ok(ok(ClienteOut::from(&req, c)))
+    Ok(ok(ClienteOut::from(c, |p| {
+        media_link(&state, Some(&req), p)
+    })))
 }
 
 /// Partially update a cliente.
@@ -115,7 +170,9 @@ pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<Htt
         .clientes
         .list(&q, auth.owner_scope(), page_request(&q)?)
         .await?;
-    Ok(ok(paginate(&req, &q, page, |c| ClienteOut::from(&req, c))))
+    Ok(ok(paginate(&req, &q, page, |c| {
+        ClienteOut::from(c, |p| media_link(&state, Some(&req), p))
+    })))
 }
 
 /// Clientes with a given status; full representation.
@@ -133,7 +190,9 @@ pub async fn by_status(
         .clientes
         .list_by_status(&status, &q, auth.owner_scope(), page_request(&q)?)
         .await?;
-    Ok(ok(paginate(&req, &q, page, |c| ClienteOut::from(&req, c))))
+    Ok(ok(paginate(&req, &q, page, |c| {
+        ClienteOut::from(c, |p| media_link(&state, Some(&req), p))
+    })))
 }
 
 #[derive(serde::Deserialize, ToSchema)]
@@ -157,7 +216,9 @@ pub async fn set_status(
         .clientes
         .set_status(id, &body.value(), auth.id, auth.owner_scope())
         .await?;
-    Ok(ok(ClienteOut::from(&req, c)))
+    Ok(ok(ClienteOut::from(c, |p| {
+        media_link(&state, Some(&req), p)
+    })))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -3,9 +3,12 @@
 pub mod auth;
 pub mod authz;
 pub mod clientes;
+pub mod config;
 pub mod contatos;
 pub mod docs;
+pub mod documentos;
 pub mod integrations;
+pub mod media;
 
 use actix_web::web;
 
@@ -16,5 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     clientes::configure(cfg);
     contatos::configure(cfg);
     integrations::configure(cfg);
+    documentos::configure(cfg);
+    config::configure(cfg);
+    media::configure(cfg);
     authz::configure(cfg);
 }

@@ -1,0 +1,245 @@
+//! Configurações (contract §4.9): lazy defaults, per-section permissions, merged validation,
+//! secrets never in clear, appearance file upload/delete.
+
+use crate::http::body::{Body, media_type};
+use crate::http::middleware::Res;
+use crate::http::{ApiError, ApiResult, Auth, no_content, ok};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use configuracoes::service::BodyFormat;
+use configuracoes::{AppearanceFile, Section};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+type State = web::Data<AppState>;
+
+fn format_of(req: &HttpRequest) -> BodyFormat {
+    match media_type(req).as_deref() {
+        Some("application/x-www-form-urlencoded") | Some("multipart/form-data") => BodyFormat::Form,
+        _ => BodyFormat::Json,
+    }
+}
+
+/// Every section except appearance and whatsapp (no `smtp_senha`).
+#[utoipa::path(get, path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])),
+    responses((status = 200, body = Object), (status = 401)))]
+pub async fn get_all(_auth: Auth, state: State) -> ApiResult<HttpResponse> {
+    Ok(ok(state.config.get_all().await?.to_json()))
+}
+
+/// Replace company, chat and email sections at once (full validation; each section needs its permission).
+#[utoipa::path(put, path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])), request_body = Object,
+    responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
+pub async fn put_all(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    for s in [Section::Company, Section::Chat, Section::Email] {
+        auth.require(s.permission())?;
+    }
+    Ok(ok(state
+        .config
+        .put_all_with(body.value(), format_of(&req))
+        .await?
+        .to_json()))
+}
+
+async fn get_section(state: &AppState, section: Section) -> ApiResult<HttpResponse> {
+    Ok(ok(state.config.get_section(section).await?))
+}
+
+async fn patch_section(
+    req: &HttpRequest,
+    auth: &Auth,
+    state: &AppState,
+    section: Section,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    auth.require(section.permission())?;
+    Ok(ok(state
+        .config
+        .patch_section_with(section, body.value(), format_of(req))
+        .await?))
+}
+
+macro_rules! section_routes {
+    ($get:ident, $patch:ident, $section:expr, $path:literal, $what:literal) => {
+        #[doc = concat!("The ", $what, " section.")]
+        #[utoipa::path(get, path = $path, tag = "Configurações", security(("jwt" = [])),
+            responses((status = 200, body = Object), (status = 401)))]
+        pub async fn $get(_auth: Auth, state: State) -> ApiResult<HttpResponse> {
+            get_section(&state, $section).await
+        }
+
+        #[doc = concat!("Update the ", $what, " section (sent keys validated, shallow merge, merged section validated).")]
+        #[utoipa::path(patch, path = $path, tag = "Configurações", security(("jwt" = [])), request_body = Object,
+            responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
+        pub async fn $patch(req: HttpRequest, auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+            patch_section(&req, &auth, &state, $section, body).await
+        }
+    };
+}
+
+section_routes!(
+    company_get,
+    company_patch,
+    Section::Company,
+    "/api/v1/config/company/",
+    "company"
+);
+section_routes!(
+    chat_get,
+    chat_patch,
+    Section::Chat,
+    "/api/v1/config/chat/",
+    "chat"
+);
+section_routes!(
+    email_get,
+    email_patch,
+    Section::Email,
+    "/api/v1/config/email/",
+    "e-mail"
+);
+section_routes!(
+    appearance_get,
+    appearance_patch,
+    Section::Appearance,
+    "/api/v1/config/appearance/",
+    "appearance"
+);
+section_routes!(
+    whatsapp_get,
+    whatsapp_patch,
+    Section::Whatsapp,
+    "/api/v1/config/whatsapp/",
+    "WhatsApp"
+);
+
+#[derive(Serialize, ToSchema)]
+pub struct UploadOut {
+    pub url: String,
+}
+
+const UPLOAD_REQUIRED: &str = "file e kind={logo|favicon} são obrigatórios";
+const KIND_REQUIRED: &str = "kind={logo|favicon} é obrigatório";
+
+/// Keeps a short, safe extension of the original name (e.g. `.png`).
+fn extension(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((_, ext))
+            if !ext.is_empty()
+                && ext.len() <= 8
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            format!(".{}", ext.to_ascii_lowercase())
+        }
+        _ => String::new(),
+    }
+}
+
+/// Upload the login logo or the favicon (multipart `file` + `kind`).
+#[utoipa::path(post, path = "/api/v1/config/appearance/upload/", tag = "Configurações", security(("jwt" = [])),
+    request_body(content = Object, content_type = "multipart/form-data", description = "`file` (image) and `kind` (logo|favicon)"),
+    responses((status = 200, body = UploadOut), (status = 400), (status = 401), (status = 413)))]
+pub async fn upload(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let bad = || ApiError::detail(StatusCode::BAD_REQUEST, UPLOAD_REQUIRED);
+    let kind = body
+        .input
+        .map
+        .get("kind")
+        .and_then(Value::as_str)
+        .and_then(AppearanceFile::parse)
+        .ok_or_else(bad)?;
+    let file = body
+        .file("file")
+        .filter(|f| !f.data.is_empty())
+        .ok_or_else(bad)?;
+    let name = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        extension(&file.filename)
+    );
+    let path =
+        kernel::storage::FileStorage::save(state.storage.as_ref(), "appearance", &name, &file.data)
+            .await?;
+    let url = format!("/media/{path}");
+    if let Some(old) = state.config.set_appearance_file(kind, &url).await? {
+        remove_media(&state, &old).await;
+    }
+    Ok(ok(UploadOut { url }))
+}
+
+/// Remove the logo or favicon (`?kind=logo|favicon`).
+#[utoipa::path(delete, path = "/api/v1/config/appearance/upload/", tag = "Configurações", security(("jwt" = [])),
+    params(("kind" = String, Query, description = "logo | favicon")),
+    responses((status = 204), (status = 400), (status = 401)))]
+pub async fn upload_delete(req: HttpRequest, _auth: Auth, state: State) -> ApiResult<HttpResponse> {
+    let kind = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "kind")
+        .and_then(|(_, v)| AppearanceFile::parse(&v))
+        .ok_or_else(|| {
+            ApiError::Status(StatusCode::BAD_REQUEST, json!({"detail": KIND_REQUIRED}))
+        })?;
+    if let Some(old) = state.config.clear_appearance_file(kind).await? {
+        remove_media(&state, &old).await;
+    }
+    Ok(no_content())
+}
+
+async fn remove_media(state: &AppState, url: &str) {
+    if let Some(path) = url.strip_prefix("/media/") {
+        if let Err(e) = kernel::storage::FileStorage::delete(state.storage.as_ref(), path).await {
+            tracing::warn!(error = %e, path, "could not delete a replaced appearance file");
+        }
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        Res::new("/api/v1/config/", true)
+            .get(get_all)
+            .put(put_all)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/config/company/", true)
+            .get(company_get)
+            .patch(company_patch)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/config/chat/", true)
+            .get(chat_get)
+            .patch(chat_patch)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/config/email/", true)
+            .get(email_get)
+            .patch(email_patch)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/config/appearance/", true)
+            .get(appearance_get)
+            .patch(appearance_patch)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/config/appearance/upload/", true)
+            .post(upload)
+            .delete(upload_delete)
+            .build(),
+    )
+    .service(
+        Res::new("/api/v1/config/whatsapp/", true)
+            .get(whatsapp_get)
+            .patch(whatsapp_patch)
+            .build(),
+    );
+}
