@@ -1,7 +1,7 @@
 //! `GrupoEmpresaRepository` on sea-orm.
 
 use crate::entities::{cliente, grupo_empresa};
-use crate::support::{count, filtered, db_err, icontains, now, ordered, paged, update_err, window};
+use crate::support::{count, db_err, filtered, icontains, now, ordered, paged, update_err, window};
 use async_trait::async_trait;
 use clientes::grupo::{GrupoData, GrupoEmpresa};
 use clientes::ports::GrupoEmpresaRepository;
@@ -94,7 +94,11 @@ impl GrupoEmpresaRepository for SeaOrmGrupoEmpresaRepository {
                     .add(icontains((grupo_empresa::Entity, G::Descricao), term)),
             );
         }
-        let total = count(&self.db, filtered(grupo_empresa::Entity::find(), cond.clone())).await?;
+        let total = count(
+            &self.db,
+            filtered(grupo_empresa::Entity::find(), cond.clone()),
+        )
+        .await?;
         let Some(w) = window(page, total) else {
             return Ok(None);
         };

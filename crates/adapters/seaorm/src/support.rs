@@ -5,7 +5,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use kernel::{DomainError, OrderBy, PageRequest};
 use sea_orm::sea_query::{Expr, Func, IntoColumnRef, LikeExpr, SimpleExpr};
 use sea_orm::{
-    Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr,
+    Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    Select, SqlErr,
 };
 
 /// Translates a driver error: unique violations become `Conflict`, the rest `Internal`.

@@ -53,7 +53,8 @@ pub fn templates_configurados(config: &serde_json::Map<String, Value>) -> Vec<Te
     for (chave, valor) in config {
         let mut v = valor.clone();
         if let Some(obj) = v.as_object_mut() {
-            obj.entry("nome").or_insert_with(|| Value::String(chave.clone()));
+            obj.entry("nome")
+                .or_insert_with(|| Value::String(chave.clone()));
         }
         if let Ok(mut t) = serde_json::from_value::<Template>(v) {
             if t.variaveis.is_empty() {

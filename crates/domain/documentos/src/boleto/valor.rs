@@ -61,7 +61,11 @@ fn normalizar_separadores(s: &str) -> Result<String, &'static str> {
     let (Some(ponto), Some(virgula)) = (s.rfind('.'), s.rfind(',')) else {
         return Ok(s.replace(',', "."));
     };
-    let (milhar, decimal) = if virgula > ponto { ('.', ',') } else { (',', '.') };
+    let (milhar, decimal) = if virgula > ponto {
+        ('.', ',')
+    } else {
+        (',', '.')
+    };
     let (inteiro, fracao) = s.rsplit_once(decimal).ok_or(VALOR_INVALIDO)?;
     let grupos: Vec<&str> = inteiro.split(milhar).collect();
     let bem_agrupado = grupos.len() > 1
