@@ -677,12 +677,19 @@ async fn logo_upload_is_an_image_served_by_signed_link() {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, v) = app
-        .patch(
-            &format!("/api/v1/clientes/{}/", c["id"]),
-            t,
-            json!({"logo":null}),
-        )
+    let path = format!("/api/v1/clientes/{}/", c["id"]);
+    let (s, _) = app
+        .patch(&path, t, json!({"logo":"upload:clientes/documentos/x.pdf"}))
         .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = app.get(&path, t).await;
+    assert_eq!(
+        (
+            s,
+            v["logo"].as_str().map(|l| l.contains("clientes/imagens/"))
+        ),
+        (StatusCode::OK, Some(true))
+    );
+    let (s, v) = app.patch(&path, t, json!({"logo":null})).await;
     assert_eq!((s, v["logo"].clone()), (StatusCode::OK, json!(null)));
 }

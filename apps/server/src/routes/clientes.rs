@@ -127,9 +127,11 @@ pub async fn update(
     body: Body,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
+    state.clientes.get(id, auth.owner_scope()).await?;
+    let input = with_images(&state, &body).await?;
     let c = state
         .clientes
-        .update(id, body.object()?, auth.id, auth.owner_scope())
+        .update(id, &input, auth.id, auth.owner_scope())
         .await?;
     Ok(ok(ClienteOut::from(c, |p| {
         media_link(&state, Some(&req), p)

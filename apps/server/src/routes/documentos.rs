@@ -264,14 +264,13 @@ async fn contexto(state: &AppState, cliente_id: i64) -> ApiResult<GeracaoContext
     request_body = GerarContratoIn,
     responses((status = 201, body = GeradoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn gerar_contrato(auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    let req = GerarRequest::contrato(&body.value())?;
-    let ctx = contexto(&state, req.cliente_id).await?;
-    let d = state.geracao.gerar_contrato(&ctx, &req, auth.id).await?;
-    let documento = out(&state, None, d).await;
-    Ok(created(GeradoOut {
-        message: "Contrato gerado com sucesso".into(),
-        documento,
-    }))
+    gerar(
+        &auth,
+        &state,
+        GerarRequest::contrato(&body.value())?,
+        Tipo::Contrato,
+    )
+    .await
 }
 
 /// Generate a FEBRABAN boleto PDF (barcode, linha digitável, optional PIX QR).
@@ -279,12 +278,40 @@ pub async fn gerar_contrato(auth: Auth, state: State, body: Body) -> ApiResult<H
     request_body = GerarBoletoIn,
     responses((status = 201, body = GeradoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn gerar_boleto(auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    let req = GerarRequest::boleto(&body.value())?;
-    let ctx = contexto(&state, req.cliente_id).await?;
-    let d = state.geracao.gerar_boleto(&ctx, &req, auth.id).await?;
-    let documento = out(&state, None, d).await;
+    gerar(
+        &auth,
+        &state,
+        GerarRequest::boleto(&body.value())?,
+        Tipo::Boleto,
+    )
+    .await
+}
+
+enum Tipo {
+    Contrato,
+    Boleto,
+}
+
+async fn gerar(
+    auth: &Auth,
+    state: &AppState,
+    req: GerarRequest,
+    tipo: Tipo,
+) -> ApiResult<HttpResponse> {
+    let ctx = contexto(state, req.cliente_id).await?;
+    let (d, message) = match tipo {
+        Tipo::Contrato => (
+            state.geracao.gerar_contrato(&ctx, &req, auth.id).await?,
+            "Contrato gerado com sucesso",
+        ),
+        Tipo::Boleto => (
+            state.geracao.gerar_boleto(&ctx, &req, auth.id).await?,
+            "Boleto gerado com sucesso",
+        ),
+    };
+    let documento = out(state, None, d).await;
     Ok(created(GeradoOut {
-        message: "Boleto gerado com sucesso".into(),
+        message: message.into(),
         documento,
     }))
 }
