@@ -3,7 +3,9 @@
 use crate::dto::clientes as dc;
 use crate::dto::documentos as dd;
 use crate::http::page::Paginated;
-use crate::routes::{auth, authz, clientes, config, contatos, docs, documentos, integrations};
+use crate::routes::{
+    auth, authz, clientes, config, contatos, docs, documentos, integrations, media,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -42,6 +44,7 @@ impl Modify for JwtScheme {
         config::chat_patch, config::email_get, config::email_patch, config::appearance_get,
         config::appearance_patch, config::upload, config::upload_delete, config::whatsapp_get,
         config::whatsapp_patch,
+        media::serve,
         docs::health,
     ),
     components(schemas(

@@ -8,6 +8,14 @@ use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionT
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use adapter_storage::{content_type_for, is_public, serve_as_attachment};
 
+/// A stored file. Customer files (`clientes/…`) need a Bearer token or a signed link
+/// (`?exp=…&sig=…`, as returned in `arquivo`/`logo` fields); `appearance/…` files are public.
+#[utoipa::path(get, path = "/media/{path}", tag = "Documentos",
+    params(("path" = String, Path, description = "Path relative to MEDIA_ROOT"),
+           ("exp" = Option<i64>, Query, description = "Signed link expiry (unix seconds)"),
+           ("sig" = Option<String>, Query, description = "Signed link signature")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+              (status = 401), (status = 404)))]
 pub async fn serve(
     req: HttpRequest,
     who: MaybeAuth,
