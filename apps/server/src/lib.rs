@@ -47,7 +47,7 @@ pub async fn start(
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     seed_admin(&state, &config).await;
-    Ok(serve(state, config, listener)?)
+    serve(state, config, listener)
 }
 
 async fn seed_admin(state: &AppState, config: &Config) {

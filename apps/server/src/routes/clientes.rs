@@ -71,10 +71,10 @@ async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
     let mut input = body.object()?.clone();
     let mut errors = kernel::FieldErrors::new();
     for field in ["logo", "assinatura_digital"] {
-        if let Some(Value::String(s)) = input.map.get(field) {
-            if !s.is_empty() {
-                input.map.insert(field.into(), Value::Bool(false));
-            }
+        if let Some(Value::String(s)) = input.map.get(field)
+            && !s.is_empty()
+        {
+            input.map.insert(field.into(), Value::Bool(false));
         }
         let Some(UploadedFile { filename, data, .. }) = body.file(field) else {
             continue;

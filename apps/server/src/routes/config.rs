@@ -192,10 +192,10 @@ pub async fn upload_delete(req: HttpRequest, _auth: Auth, state: State) -> ApiRe
 }
 
 async fn remove_media(state: &AppState, url: &str) {
-    if let Some(path) = url.strip_prefix("/media/") {
-        if let Err(e) = kernel::storage::FileStorage::delete(state.storage.as_ref(), path).await {
-            tracing::warn!(error = %e, path, "could not delete a replaced appearance file");
-        }
+    if let Some(path) = url.strip_prefix("/media/")
+        && let Err(e) = kernel::storage::FileStorage::delete(state.storage.as_ref(), path).await
+    {
+        tracing::warn!(error = %e, path, "could not delete a replaced appearance file");
     }
 }
 
