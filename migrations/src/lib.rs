@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_foundation;
 mod m20261126_000002_documentos_config;
+mod m20261126_000003_cliente_counters_search;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_documentos_config::Migration),
+            Box::new(m20261126_000003_cliente_counters_search::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! Command line: `serve` (default), `migrate`, `openapi`, `agent create|passwd|list`.
+//! Command line: `serve` (default), `migrate`, `openapi`, `agent create|passwd|list`,
+//! `seed clientes N`.
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Manage agents without a database shell.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Insert synthetic data in bulk (benchmarks, demos).
+    #[command(subcommand)]
+    Seed(crate::seed::SeedCommand),
 }
 
 #[derive(Subcommand)]
@@ -107,6 +111,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Seed(cmd) => crate::seed::run(&config, cmd).await,
         Command::Agent(cmd) => {
             let state = AppState::build(&config).await.map_err(describe)?;
             match cmd {

@@ -6,6 +6,7 @@ pub mod dto;
 pub mod http;
 pub mod openapi;
 pub mod routes;
+pub mod seed;
 pub mod state;
 
 use actix_cors::Cors;

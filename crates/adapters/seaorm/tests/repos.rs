@@ -5,12 +5,13 @@ use adapter_seaorm::*;
 use authz::model::{AgentChanges, NewAgent};
 use authz::ports::{AgentRepository, GroupRepository};
 use chrono::{Duration, Utc};
-use clientes::ClienteData;
 use clientes::contato::{ContatoData, ContatoFilter};
 use clientes::filter::ClienteFilter;
 use clientes::grupo::GrupoData;
 use clientes::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use clientes::{ClienteData, ClienteResumo};
 use kernel::{DomainError, OrderBy, PageRequest};
+use migration::{Migrator, MigratorTrait};
 use sea_orm::ConnectionTrait;
 
 // ---------------------------------------------------------------- harness
@@ -23,6 +24,11 @@ struct TestDb {
 
 impl TestDb {
     async fn new() -> Self {
+        Self::migrated(None).await
+    }
+
+    /// A fresh database with the first `steps` migrations applied (all when `None`).
+    async fn migrated(steps: Option<u32>) -> Self {
         match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -39,7 +45,7 @@ impl TestDb {
                 let db = connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
                     .await
                     .expect("connect schema");
-                migrate(&db).await.expect("migrate");
+                Migrator::up(&db, steps).await.expect("migrate");
                 TestDb {
                     db,
                     pg: Some((url, schema)),
@@ -47,7 +53,7 @@ impl TestDb {
             }
             None => {
                 let db = connect("sqlite::memory:").await.expect("connect sqlite");
-                migrate(&db).await.expect("migrate");
+                Migrator::up(&db, steps).await.expect("migrate");
                 TestDb { db, pg: None }
             }
         }
@@ -129,6 +135,21 @@ async fn razoes(
     order: &[OrderBy],
 ) -> Vec<String> {
     let p = repo.list(f, order, page(1, 100)).await.unwrap().unwrap();
+    // The narrow list path returns the same page, field for field.
+    let r = repo
+        .list_resumo(f, order, page(1, 100))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.count, p.count);
+    assert_eq!(
+        r.items,
+        p.items
+            .iter()
+            .cloned()
+            .map(ClienteResumo::from)
+            .collect::<Vec<_>>()
+    );
     p.items.into_iter().map(|c| c.data.razao_social).collect()
 }
 
@@ -639,7 +660,8 @@ async fn cliente_stats_and_placeholders() {
     let t = TestDb::new().await;
     let (agents, repo) = (t.agents(), t.clientes());
     let a1 = agents.insert(agent("a1")).await.unwrap().id;
-    assert_eq!(repo.max_placeholder_seq().await.unwrap(), 0);
+    // A fresh database starts the placeholder counter at 1.
+    assert_eq!(repo.next_placeholder_seq().await.unwrap(), 1);
     let data = [
         (
             "00.000.000/0003-00",
@@ -682,11 +704,12 @@ async fn cliente_stats_and_placeholders() {
         d.estado = uf.map(str::to_string);
         repo.insert(&d, owner).await.unwrap();
     }
-    assert_eq!(repo.max_placeholder_seq().await.unwrap(), 12);
+    // The counter hands out numbers in sequence, whatever rows were inserted meanwhile.
+    assert_eq!(repo.next_placeholder_seq().await.unwrap(), 2);
     repo.insert(&cliente("Y", "00.000.000/10000-00"), None)
         .await
         .unwrap();
-    assert_eq!(repo.max_placeholder_seq().await.unwrap(), 10000);
+    assert_eq!(repo.next_placeholder_seq().await.unwrap(), 3);
 
     let s = repo
         .stats(None, Utc::now() - Duration::days(30))
@@ -1186,6 +1209,269 @@ async fn concurrent_writers_do_not_fail() {
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(path.with_extension("db-wal"));
     let _ = std::fs::remove_file(path.with_extension("db-shm"));
+}
+
+// ---------------------------------------------------------------- placeholders, search index, seeding
+
+/// SQLite on a real file with the production pool (many connections), or a PostgreSQL schema.
+async fn pooled_db(path: &std::path::Path) -> TestDb {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(_) => TestDb::new().await,
+        None => {
+            let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
+                .await
+                .unwrap();
+            migrate(&db).await.unwrap();
+            TestDb { db, pg: None }
+        }
+    }
+}
+
+fn remove_sqlite(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(path.with_extension("db-wal"));
+    let _ = std::fs::remove_file(path.with_extension("db-shm"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creations_get_distinct_placeholders() {
+    use clientes::service::ClienteService;
+    use std::sync::Arc;
+    let path = std::env::temp_dir().join(format!("dx-seaorm-{:016x}.db", rand::random::<u64>()));
+    let t = pooled_db(&path).await;
+    let service = Arc::new(ClienteService::new(
+        Arc::new(t.clientes()),
+        Arc::new(t.grupos()),
+        Arc::new(kernel::SystemClock),
+    ));
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let service = service.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut d = ClienteData::defaults(String::new());
+            d.razao_social = format!("Sem CNPJ {i}");
+            service.insert_with_placeholder(d, None).await
+        }));
+    }
+    let mut cnpjs = Vec::new();
+    for task in tasks {
+        cnpjs.push(task.await.unwrap().unwrap().data.cnpj);
+    }
+    cnpjs.sort();
+    cnpjs.dedup();
+    assert_eq!(cnpjs.len(), 64);
+    assert_eq!(cnpjs[0], "00.000.000/0001-00");
+    assert_eq!(cnpjs[63], "00.000.000/0064-00");
+    t.finish().await;
+    remove_sqlite(&path);
+}
+
+#[tokio::test]
+async fn placeholder_counter_and_search_index_start_from_existing_rows() {
+    // Rows stored before migration 000003 ran.
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261126_000003_cliente_counters_search")
+        .expect("migration registered");
+    let t = TestDb::migrated(Some(before as u32)).await;
+    let repo = t.clientes();
+    for (razao, cnpj) in [
+        ("Antiga Alfa", "00.000.000/0041-00"),
+        ("Antiga Beta", "00.000.000/12345-00"),
+        ("Antiga Gama", "00.000.000/00x1-00"),
+        ("Real", "11222333000181"),
+    ] {
+        repo.insert(&cliente(razao, cnpj), None).await.unwrap();
+    }
+    migrate(&t.db).await.unwrap();
+    assert_eq!(repo.next_placeholder_seq().await.unwrap(), 12346);
+    let search = ClienteFilter {
+        search: vec!["antiga".into(), "beta".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        razoes(&repo, &search, &[OrderBy::asc("razao_social")]).await,
+        ["Antiga Beta"]
+    );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn search_index_follows_writes() {
+    let t = TestDb::new().await;
+    let repo = t.clientes();
+    let asc = [OrderBy::asc("razao_social")];
+    let search = |terms: &[&str]| ClienteFilter {
+        search: terms.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let mut d = cliente("Padaria Pão Quente", "11222333000181");
+    d.email_principal = Some("Vendas@Padaria.com.br".into());
+    let id = repo.insert(&d, None).await.unwrap().id;
+    repo.insert(&cliente("Oficina Roda Viva", "11444777000161"), None)
+        .await
+        .unwrap();
+    // Indexed terms (≥ 3 chars), short terms (LIKE), both, accents, the email, no match.
+    assert_eq!(
+        razoes(&repo, &search(&["pão"]), &asc).await,
+        ["Padaria Pão Quente"]
+    );
+    assert_eq!(
+        razoes(&repo, &search(&["ão"]), &asc).await,
+        ["Padaria Pão Quente"]
+    );
+    assert_eq!(
+        razoes(&repo, &search(&["a", "viva"]), &asc).await,
+        ["Oficina Roda Viva"]
+    );
+    assert_eq!(
+        razoes(&repo, &search(&["vendas@padaria"]), &asc).await,
+        ["Padaria Pão Quente"]
+    );
+    assert_eq!(
+        razoes(&repo, &search(&["222333"]), &asc).await,
+        ["Padaria Pão Quente"]
+    );
+    assert!(
+        razoes(&repo, &search(&["quente\"viva"]), &asc)
+            .await
+            .is_empty()
+    );
+    assert_eq!(razoes(&repo, &search(&["da"]), &asc).await.len(), 2);
+    // An update moves the row in the index; a delete removes it.
+    let mut d2 = d.clone();
+    d2.razao_social = "Confeitaria Doce".into();
+    repo.update(id, &d2, None).await.unwrap();
+    assert!(razoes(&repo, &search(&["quente"]), &asc).await.is_empty());
+    assert_eq!(
+        razoes(&repo, &search(&["doce"]), &asc).await,
+        ["Confeitaria Doce"]
+    );
+    // Updating other columns keeps it findable.
+    let mut d3 = d2.clone();
+    d3.cidade = Some("Campinas".into());
+    repo.update(id, &d3, None).await.unwrap();
+    assert_eq!(
+        razoes(&repo, &search(&["doce"]), &asc).await,
+        ["Confeitaria Doce"]
+    );
+    repo.delete(id).await.unwrap();
+    assert!(razoes(&repo, &search(&["doce"]), &asc).await.is_empty());
+    assert!(razoes(&repo, &search(&["padaria"]), &asc).await.is_empty());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn resumo_pages_and_last_page() {
+    let t = TestDb::new().await;
+    let repo = t.clientes();
+    let g = t
+        .grupos()
+        .insert(&GrupoData {
+            nome: "Grupo X".into(),
+            descricao: None,
+            ativo: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(repo.seed(45).await.unwrap(), 45);
+    let mut d = cliente("Com Grupo", "11222333000181");
+    d.grupo_empresa = Some(g.id);
+    repo.insert(&d, None).await.unwrap();
+    let all = ClienteFilter::default();
+    let def = [OrderBy::desc("criado_em")];
+    for n in [1, 2, 3] {
+        let full = repo.list(&all, &def, page(n, 20)).await.unwrap().unwrap();
+        let r = repo
+            .list_resumo(&all, &def, page(n, 20))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.count, r.page, r.page_size), (46, n, 20));
+        assert_eq!(
+            r.items,
+            full.items
+                .into_iter()
+                .map(ClienteResumo::from)
+                .collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(
+        repo.list_resumo(&all, &def, page(1, 20))
+            .await
+            .unwrap()
+            .unwrap()
+            .items[0]
+            .grupo_empresa_nome
+            .as_deref(),
+        Some("Grupo X")
+    );
+    let last = PageRequest {
+        page: None,
+        page_size: 20,
+    };
+    let r = repo.list_resumo(&all, &def, last).await.unwrap().unwrap();
+    assert_eq!((r.page, r.items.len()), (3, 6));
+    assert!(
+        repo.list_resumo(&all, &def, page(4, 20))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let none = ClienteFilter {
+        search: vec!["nada disso".into()],
+        ..Default::default()
+    };
+    let r = repo
+        .list_resumo(&none, &def, page(1, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.count, r.items.len()), (0, 0));
+    assert!(
+        repo.list_resumo(&none, &def, page(2, 20))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn seeding_inserts_valid_distinct_rows() {
+    let t = TestDb::new().await;
+    let repo = t.clientes();
+    assert_eq!(repo.seed(1_200).await.unwrap(), 1_200);
+    assert_eq!(repo.seed(10).await.unwrap(), 10);
+    let all = ClienteFilter::default();
+    let p = repo
+        .list_resumo(&all, &[], page(1, 5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.count, 1_210);
+    for c in &p.items {
+        assert!(
+            kernel::values::Cnpj::parse_formatted(&c.cnpj).is_ok(),
+            "{}",
+            c.cnpj
+        );
+    }
+    let silva = ClienteFilter {
+        search: vec!["silva".into()],
+        ..Default::default()
+    };
+    let n = repo
+        .list_resumo(&silva, &[], page(1, 5))
+        .await
+        .unwrap()
+        .unwrap()
+        .count;
+    assert!(n > 0 && n < 1_210, "{n}");
+    t.finish().await;
 }
 
 // ---------------------------------------------------------------- throughput (manual)

@@ -3,7 +3,7 @@
 use crate::cliente::ClienteData;
 use crate::contato::{Contato, ContatoData, UNIQUE_MSG};
 use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
-use crate::service::placeholder_cnpj;
+use crate::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
 use kernel::input::Input;
 use kernel::values::{self, Cnpj};
 use kernel::{DomainError, FieldErrors, Result};
@@ -124,12 +124,15 @@ impl ChatIntakeService {
         empresa.grupo_empresa = dados.grupo_empresa_id;
         empresa.responsavel_legal_nome = "A ser preenchido".into();
         let placeholder = empresa.cnpj.is_empty();
-        for _ in 0..5 {
-            if placeholder {
-                empresa.cnpj = placeholder_cnpj(self.clientes.max_placeholder_seq().await? + 1);
-            }
+        if !placeholder {
+            return self.save(Some(empresa), &contato).await;
+        }
+        // Allocation is atomic; a conflict here (the company is new, so its contato cannot
+        // collide) is a placeholder-shaped CNPJ stored by hand: take the next number.
+        for _ in 0..PLACEHOLDER_ATTEMPTS {
+            empresa.cnpj = placeholder_cnpj(self.clientes.next_placeholder_seq().await?);
             match self.save(Some(empresa.clone()), &contato).await {
-                Err(DomainError::Validation(e)) if placeholder && e.has("non_field_errors") => {
+                Err(DomainError::Validation(e)) if e.has("non_field_errors") => {
                     continue;
                 }
                 other => return other,
@@ -346,7 +349,7 @@ mod tests {
         clientes
             .expect_find_by_nome()
             .returning(|n| Ok((n == "Existente").then(|| cliente(7))));
-        clientes.expect_max_placeholder_seq().returning(|| Ok(0));
+        clientes.expect_next_placeholder_seq().returning(|| Ok(1));
         let s = ChatIntakeService::new(
             Arc::new(contatos),
             Arc::new(clientes),

@@ -95,24 +95,10 @@ pub struct Cliente {
 impl Cliente {
     /// `"Email: …"`, `"Tel: …"`, each only when set.
     pub fn contatos_principais(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if let Some(e) = self
-            .data
-            .email_principal
-            .as_deref()
-            .filter(|s| !s.is_empty())
-        {
-            v.push(format!("Email: {e}"));
-        }
-        if let Some(t) = self
-            .data
-            .telefone_principal
-            .as_deref()
-            .filter(|s| !s.is_empty())
-        {
-            v.push(format!("Tel: {t}"));
-        }
-        v
+        contatos_principais(
+            self.data.email_principal.as_deref(),
+            self.data.telefone_principal.as_deref(),
+        )
     }
 
     /// `" - "`-joined address parts, skipping empties.
@@ -147,6 +133,55 @@ impl Cliente {
             .filter(|s| !s.is_empty())
             .unwrap_or(&self.data.razao_social)
     }
+}
+
+/// The columns of a cliente that its list representation shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClienteResumo {
+    pub id: i64,
+    pub razao_social: String,
+    pub nome_fantasia: Option<String>,
+    pub cnpj: String,
+    pub status: String,
+    pub grupo_empresa_nome: Option<String>,
+    pub email_principal: Option<String>,
+    pub telefone_principal: Option<String>,
+}
+
+impl ClienteResumo {
+    /// `"Email: …"`, `"Tel: …"`, each only when set (as [`Cliente::contatos_principais`]).
+    pub fn contatos_principais(&self) -> Vec<String> {
+        contatos_principais(
+            self.email_principal.as_deref(),
+            self.telefone_principal.as_deref(),
+        )
+    }
+}
+
+impl From<Cliente> for ClienteResumo {
+    fn from(c: Cliente) -> Self {
+        Self {
+            id: c.id,
+            razao_social: c.data.razao_social,
+            nome_fantasia: c.data.nome_fantasia,
+            cnpj: c.data.cnpj,
+            status: c.data.status,
+            grupo_empresa_nome: c.grupo_empresa_nome,
+            email_principal: c.data.email_principal,
+            telefone_principal: c.data.telefone_principal,
+        }
+    }
+}
+
+fn contatos_principais(email: Option<&str>, telefone: Option<&str>) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(e) = email.filter(|s| !s.is_empty()) {
+        v.push(format!("Email: {e}"));
+    }
+    if let Some(t) = telefone.filter(|s| !s.is_empty()) {
+        v.push(format!("Tel: {t}"));
+    }
+    v
 }
 
 /// Aggregates for `/clientes/stats/`.

@@ -9,6 +9,6 @@ pub mod grupo;
 pub mod ports;
 pub mod service;
 
-pub use cliente::{Cliente, ClienteData, ClienteStats};
+pub use cliente::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 pub use contato::{Contato, ContatoData};
 pub use grupo::GrupoEmpresa;

@@ -1,6 +1,6 @@
 //! Ports of the clientes domain.
 
-use crate::cliente::{Cliente, ClienteData, ClienteStats};
+use crate::cliente::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 use crate::contato::{Contato, ContatoData, ContatoFilter};
 use crate::filter::ClienteFilter;
 use crate::grupo::{GrupoData, GrupoEmpresa};
@@ -18,6 +18,14 @@ pub trait ClienteRepository: Send + Sync {
         order: &[OrderBy],
         page: PageRequest,
     ) -> Result<Option<Page<Cliente>>>;
+    /// The same page as [`ClienteRepository::list`], reading only the list representation's
+    /// columns.
+    async fn list_resumo(
+        &self,
+        filter: &ClienteFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<ClienteResumo>>>;
     /// `owner`: only a cliente created by that agent.
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>>;
     /// A taken CNPJ → `Conflict`.
@@ -33,8 +41,10 @@ pub trait ClienteRepository: Send + Sync {
     async fn delete(&self, id: i64) -> Result<()>;
     async fn stats(&self, owner: Option<i64>, recent_since: DateTime<Utc>) -> Result<ClienteStats>;
     async fn cnpj_taken(&self, cnpj: &str, except: Option<i64>) -> Result<bool>;
-    /// The highest NNNN among placeholder CNPJs `00.000.000/NNNN-00` (0 when none).
-    async fn max_placeholder_seq(&self) -> Result<u32>;
+    /// Allocates the next NNNN for a placeholder CNPJ `00.000.000/NNNN-00`, atomically: no two
+    /// calls (concurrent or not, from any process sharing the database) ever get the same
+    /// number. Numbers start above every placeholder stored before the counter existed.
+    async fn next_placeholder_seq(&self) -> Result<u32>;
     async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>>;
     /// A cliente whose razão social or nome fantasia equals `nome`, case-insensitively.
     async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>>;

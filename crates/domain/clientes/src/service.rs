@@ -1,6 +1,6 @@
 //! Use cases of clientes, grupos de empresa and contatos.
 
-use crate::cliente::{self, CNPJ_TAKEN, Cliente, ClienteData, ClienteStats, STATUS};
+use crate::cliente::{self, CNPJ_TAKEN, Cliente, ClienteData, ClienteResumo, ClienteStats, STATUS};
 use crate::contato::{self, Contato, ContatoData, ContatoFilter, UNIQUE_MSG};
 use crate::filter::{ClienteFilter, cliente_ordering};
 use crate::grupo::{self, GrupoData, GrupoEmpresa};
@@ -27,6 +27,10 @@ fn invalid_status() -> DomainError {
             .join(", ")
     ))
 }
+
+/// How many placeholder numbers a creation tries before giving up (only numbers already taken
+/// by hand-entered placeholder-shaped CNPJs are skipped).
+pub(crate) const PLACEHOLDER_ATTEMPTS: usize = 16;
 
 /// `00.000.000/NNNN-00`: a CNPJ placeholder that can never collide with a real one.
 pub fn placeholder_cnpj(seq: u32) -> String {
@@ -66,6 +70,21 @@ impl ClienteService {
         )
     }
 
+    /// The list page in its list representation (reads only the columns it shows).
+    pub async fn list_resumo(
+        &self,
+        query: &Query,
+        owner: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<ClienteResumo>> {
+        let filter = ClienteFilter::from_query(query, owner)?;
+        page_or_404(
+            self.clientes
+                .list_resumo(&filter, &cliente_ordering(query), page)
+                .await?,
+        )
+    }
+
     /// `/clientes/status/{status}/`.
     pub async fn list_by_status(
         &self,
@@ -99,22 +118,26 @@ impl ClienteService {
         self.insert_with_placeholder(data, Some(user)).await
     }
 
-    /// Inserts `data`; an empty `cnpj` gets the next placeholder (retried on a race).
+    /// Inserts `data`; an empty `cnpj` gets a freshly allocated placeholder.
+    ///
+    /// Allocation is atomic in the repository, so concurrent creations never race for a
+    /// number; a conflict can only come from a placeholder-shaped CNPJ stored by hand, and is
+    /// skipped by allocating the next number.
     pub async fn insert_with_placeholder(
         &self,
         mut data: ClienteData,
         user: Option<i64>,
     ) -> Result<Cliente> {
-        let wants_placeholder = data.cnpj.is_empty();
-        for _ in 0..5 {
-            if wants_placeholder {
-                data.cnpj = placeholder_cnpj(self.clientes.max_placeholder_seq().await? + 1);
-            }
+        if !data.cnpj.is_empty() {
+            return match self.clientes.insert(&data, user).await {
+                Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
+                other => other,
+            };
+        }
+        for _ in 0..PLACEHOLDER_ATTEMPTS {
+            data.cnpj = placeholder_cnpj(self.clientes.next_placeholder_seq().await?);
             match self.clientes.insert(&data, user).await {
-                Err(DomainError::Conflict(_)) if wants_placeholder => continue,
-                Err(DomainError::Conflict(_)) => {
-                    return Err(DomainError::field("cnpj", CNPJ_TAKEN));
-                }
+                Err(DomainError::Conflict(_)) => continue,
                 other => return other,
             }
         }
@@ -396,17 +419,37 @@ mod tests {
     }
 
     #[test]
-    fn create_without_cnpj_gets_next_placeholder_and_retries_races() {
+    fn create_without_cnpj_gets_an_allocated_placeholder() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_next_placeholder_seq()
+            .times(1)
+            .returning(|| Ok(7));
+        repo.expect_insert()
+            .times(1)
+            .returning(|d, by| Ok(stored(d, by)));
+        let s = ClienteService::new(
+            Arc::new(repo),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            clock(),
+        );
+        let c = block_on(s.create(&input(json!({"razao_social":"ACME"})), 9)).unwrap();
+        assert_eq!(c.data.cnpj, "00.000.000/0007-00");
+        assert_eq!(c.criado_por, Some(9));
+        assert_eq!(c.data.responsavel_legal_cpf, "000.000.000-00");
+    }
+
+    #[test]
+    fn placeholder_taken_by_hand_is_skipped() {
         let mut repo = MockClienteRepository::new();
         let mut seq = 4;
-        repo.expect_max_placeholder_seq().returning(move || {
-            seq += 1;
-            Ok(seq)
-        });
-        let mut calls = 0;
-        repo.expect_insert().returning(move |d, by| {
-            calls += 1;
-            if calls == 1 {
+        repo.expect_next_placeholder_seq()
+            .times(2)
+            .returning(move || {
+                seq += 1;
+                Ok(seq)
+            });
+        repo.expect_insert().times(2).returning(|d, by| {
+            if d.cnpj == "00.000.000/0005-00" {
                 Err(DomainError::Conflict("cnpj".into()))
             } else {
                 Ok(stored(d, by))
@@ -417,10 +460,51 @@ mod tests {
             Arc::new(MockGrupoEmpresaRepository::new()),
             clock(),
         );
-        let c = block_on(s.create(&input(json!({"razao_social":"ACME"})), 9)).unwrap();
-        assert_eq!(c.data.cnpj, "00.000.000/0007-00");
-        assert_eq!(c.criado_por, Some(9));
-        assert_eq!(c.data.responsavel_legal_cpf, "000.000.000-00");
+        let c = block_on(s.insert_with_placeholder(ClienteData::defaults(String::new()), None))
+            .unwrap();
+        assert_eq!(c.data.cnpj, "00.000.000/0006-00");
+    }
+
+    #[test]
+    fn placeholder_allocation_gives_up_after_bounded_attempts() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_next_placeholder_seq()
+            .times(PLACEHOLDER_ATTEMPTS)
+            .returning(|| Ok(1));
+        repo.expect_insert()
+            .times(PLACEHOLDER_ATTEMPTS)
+            .returning(|_, _| Err(DomainError::Conflict("cnpj".into())));
+        let s = ClienteService::new(
+            Arc::new(repo),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            clock(),
+        );
+        assert!(matches!(
+            block_on(s.insert_with_placeholder(ClienteData::defaults(String::new()), None)),
+            Err(DomainError::Internal(_))
+        ));
+    }
+
+    #[test]
+    fn real_cnpj_conflict_is_a_field_error_without_allocation() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_next_placeholder_seq().never();
+        repo.expect_insert()
+            .times(1)
+            .returning(|_, _| Err(DomainError::Conflict("cnpj".into())));
+        let s = ClienteService::new(
+            Arc::new(repo),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            clock(),
+        );
+        match block_on(
+            s.insert_with_placeholder(ClienteData::defaults("11.222.333/0001-81".into()), None),
+        )
+        .unwrap_err()
+        {
+            DomainError::Validation(e) => assert_eq!(e.to_json(), json!({"cnpj":[CNPJ_TAKEN]})),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

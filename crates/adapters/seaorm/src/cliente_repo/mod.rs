@@ -2,30 +2,32 @@
 
 mod mapping;
 mod query;
+mod resumo;
+mod seed;
 mod stats;
 
 use crate::entities::{cliente, grupo_empresa};
-use crate::support::{count, filtered, db_err, now, ordered, paged, update_err, window};
+use crate::support::{count, db_err, filtered, now, ordered, paged, update_err, window};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::filter::ClienteFilter;
 use clientes::ports::ClienteRepository;
-use clientes::{Cliente, ClienteData, ClienteStats};
+use clientes::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
-use sea_orm::sea_query::{Alias, Expr, Func};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    DatabaseConnection, DbBackend, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Select, Statement,
 };
 
-pub(crate) use mapping::active_model;
 use mapping::ClienteRow;
+pub(crate) use mapping::active_model;
 
 use cliente::Column as C;
 
-/// Prefix and suffix of placeholder CNPJs `00.000.000/NNNN-00`.
-const PLACEHOLDER_PREFIX: &str = "00.000.000/";
-const PLACEHOLDER_SUFFIX: &str = "-00";
+/// The `placeholder_counters` row of placeholder CNPJs (initialised by migration 000003).
+const PLACEHOLDER_COUNTER: &str = "cliente_cnpj";
 
 pub struct SeaOrmClienteRepository {
     db: DatabaseConnection,
@@ -35,6 +37,11 @@ impl SeaOrmClienteRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+
+    /// Whether `?search=` can use the SQLite trigram index (`clientes_fts`).
+    fn fts(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Sqlite
+    }
 }
 
 /// Clientes LEFT JOINed with their group, selecting [`mapping::COLUMNS`] and the group name.
@@ -42,7 +49,10 @@ fn select() -> Select<cliente::Entity> {
     cliente::Entity::find()
         .select_only()
         .columns(mapping::COLUMNS)
-        .column_as(Expr::col((grupo_empresa::Entity, grupo_empresa::Column::Nome)), "grupo_empresa_nome")
+        .column_as(
+            Expr::col((grupo_empresa::Entity, grupo_empresa::Column::Nome)),
+            "grupo_empresa_nome",
+        )
         .join(JoinType::LeftJoin, cliente::Relation::GrupoEmpresa.def())
 }
 
@@ -52,8 +62,16 @@ async fn first<D: ConnectionTrait>(db: &D, q: Select<cliente::Entity>) -> Result
 }
 
 /// One cliente with its group's name.
-pub(crate) async fn fetch<D: ConnectionTrait>(db: &D, id: i64, owner: Option<i64>) -> Result<Option<Cliente>> {
-    first(db, filtered(select().filter(C::Id.eq(id)), query::scope(owner))).await
+pub(crate) async fn fetch<D: ConnectionTrait>(
+    db: &D,
+    id: i64,
+    owner: Option<i64>,
+) -> Result<Option<Cliente>> {
+    first(
+        db,
+        filtered(select().filter(C::Id.eq(id)), query::scope(owner)),
+    )
+    .await
 }
 
 /// Inserts a cliente (used by the repository and by `cadastrar`'s transaction).
@@ -87,17 +105,6 @@ fn page_query(cond: Condition, order: &[OrderBy]) -> Select<cliente::Entity> {
     ordered(filtered(select(), cond), order, query::order_column, C::Id)
 }
 
-/// NNNN of a placeholder CNPJ.
-fn placeholder_seq(cnpj: &str) -> Option<u32> {
-    let n = cnpj
-        .strip_prefix(PLACEHOLDER_PREFIX)?
-        .strip_suffix(PLACEHOLDER_SUFFIX)?;
-    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    n.parse().ok()
-}
-
 #[async_trait]
 impl ClienteRepository for SeaOrmClienteRepository {
     async fn list(
@@ -106,7 +113,7 @@ impl ClienteRepository for SeaOrmClienteRepository {
         order: &[OrderBy],
         page: PageRequest,
     ) -> Result<Option<Page<Cliente>>> {
-        let cond = query::condition(filter)?;
+        let cond = query::condition(filter, self.fts())?;
         let total = count(&self.db, filtered(cliente::Entity::find(), cond.clone())).await?;
         let Some(w) = window(page, total) else {
             return Ok(None);
@@ -123,6 +130,15 @@ impl ClienteRepository for SeaOrmClienteRepository {
             page: w.page,
             page_size: w.limit,
         }))
+    }
+
+    async fn list_resumo(
+        &self,
+        filter: &ClienteFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<ClienteResumo>>> {
+        resumo::list(&self.db, query::condition(filter, self.fts())?, order, page).await
     }
 
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>> {
@@ -174,26 +190,28 @@ impl ClienteRepository for SeaOrmClienteRepository {
         Ok(count(&self.db, q).await? > 0)
     }
 
-    async fn max_placeholder_seq(&self) -> Result<u32> {
-        // NNNN may outgrow four digits, so the longest value first, then the greatest.
-        let top: Vec<String> = cliente::Entity::find()
-            .select_only()
-            .column(C::Cnpj)
-            .filter(C::Cnpj.like(format!("{PLACEHOLDER_PREFIX}%{PLACEHOLDER_SUFFIX}")))
-            .order_by_desc(Expr::expr(
-                Func::cust(Alias::new("LENGTH")).arg(Expr::col((cliente::Entity, C::Cnpj))),
+    async fn next_placeholder_seq(&self) -> Result<u32> {
+        // One statement: the row lock (PostgreSQL) or the write lock (SQLite) makes the
+        // increment and the read one step, so every caller gets its own number.
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "UPDATE placeholder_counters SET value = value + 1 WHERE name = $1 RETURNING value"
+            }
+            _ => "UPDATE placeholder_counters SET value = value + 1 WHERE name = ? RETURNING value",
+        };
+        let row = self
+            .db
+            .query_one(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [PLACEHOLDER_COUNTER.into()],
             ))
-            .order_by_desc(C::Cnpj)
-            .limit(16)
-            .into_tuple()
-            .all(&self.db)
             .await
-            .map_err(db_err)?;
-        Ok(top
-            .iter()
-            .filter_map(|c| placeholder_seq(c))
-            .max()
-            .unwrap_or(0))
+            .map_err(db_err)?
+            .ok_or_else(|| DomainError::internal("placeholder counter row missing"))?;
+        let n: i64 = row.try_get_by_index(0).map_err(db_err)?;
+        u32::try_from(n).map_err(|_| DomainError::internal("placeholder counter out of range"))
     }
 
     async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>> {
@@ -221,7 +239,7 @@ mod tests {
 
     /// SQLite's plan for a list page must walk an index, never sort the whole table.
     async fn assert_indexed(db: &DatabaseConnection, filter: &ClienteFilter, order: &[OrderBy]) {
-        let q = page_query(query::condition(filter).unwrap(), order)
+        let q = page_query(query::condition(filter, true).unwrap(), order)
             .limit(20)
             .offset(40);
         let built = q.build(DbBackend::Sqlite);
@@ -267,13 +285,5 @@ mod tests {
         }
         assert_indexed(&db, &mine, &[OrderBy::desc("criado_em")]).await;
         assert_indexed(&db, &ativos, &[OrderBy::desc("criado_em")]).await;
-    }
-
-    #[test]
-    fn parses_placeholders() {
-        assert_eq!(placeholder_seq("00.000.000/0042-00"), Some(42));
-        assert_eq!(placeholder_seq("00.000.000/12345-00"), Some(12345));
-        assert_eq!(placeholder_seq("00.000.000/00a1-00"), None);
-        assert_eq!(placeholder_seq("11222333000181"), None);
     }
 }

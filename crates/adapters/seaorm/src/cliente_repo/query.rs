@@ -52,12 +52,42 @@ pub(crate) fn scope(owner: Option<i64>) -> Condition {
     c
 }
 
-/// Every filter of the cliente list as one condition.
-pub(crate) fn condition(f: &ClienteFilter) -> Result<Condition> {
-    let mut c = scope(f.owner);
-    for term in f.search.iter().chain(f.q.iter()) {
+/// Shortest term the trigram index can answer (shorter ones are matched with `LIKE`).
+const TRIGRAM: usize = 3;
+
+/// `term` as an FTS5 string literal (a phrase: its trigrams contiguous, i.e. a substring).
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// The `?search=`/`?q=` terms: every term must occur in `search_text`. With `fts` (SQLite),
+/// terms of three or more characters go through the `clientes_fts` trigram index in one
+/// `MATCH` (implicit AND of phrases); the rest, and every term on PostgreSQL, use `LIKE`.
+fn search(mut c: Condition, terms: &[&String], fts: bool) -> Condition {
+    let (indexed, scanned): (Vec<&String>, Vec<&String>) = terms
+        .iter()
+        .partition(|t| fts && t.chars().count() >= TRIGRAM);
+    if !indexed.is_empty() {
+        let query = indexed
+            .iter()
+            .map(|t| fts_phrase(t))
+            .collect::<Vec<_>>()
+            .join(" ");
+        c = c.add(Expr::cust_with_values(
+            "\"clientes\".\"id\" IN (SELECT rowid FROM clientes_fts WHERE clientes_fts MATCH ?)",
+            [query],
+        ));
+    }
+    for term in scanned {
         c = c.add(contains((Entity, C::SearchText), term));
     }
+    c
+}
+
+/// Every filter of the cliente list as one condition; `fts`: the SQLite trigram index exists.
+pub(crate) fn condition(f: &ClienteFilter, fts: bool) -> Result<Condition> {
+    let terms: Vec<&String> = f.search.iter().chain(f.q.iter()).collect();
+    let mut c = search(scope(f.owner), &terms, fts);
     if let Some(s) = &f.status {
         c = c.add(C::Status.eq(s.as_str()));
     }
@@ -92,4 +122,15 @@ pub(crate) fn condition(f: &ClienteFilter) -> Result<Condition> {
         c = c.add(any);
     }
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_phrase;
+
+    #[test]
+    fn phrases_are_quoted() {
+        assert_eq!(fts_phrase("acme"), "\"acme\"");
+        assert_eq!(fts_phrase("a\"b"), "\"a\"\"b\"");
+    }
 }
