@@ -12,8 +12,8 @@ use clientes::ClienteResumo;
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, JoinType,
-    QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
+    Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic,
+    JoinType, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
 };
 use serde_json::Value as Json;
 
@@ -101,7 +101,31 @@ pub(crate) async fn list<D: ConnectionTrait>(
     }))
 }
 
+/// `ORDER BY` of the aggregated page rows (alias `c`): the same keys as [`ordered`].
+fn order_sql(order: &[OrderBy]) -> String {
+    let mut keys = Vec::new();
+    let mut last_desc = false;
+    for o in order {
+        if let Some(col) = order_column(o.field) {
+            keys.push(format!(
+                "c.\"{}\" {}",
+                col.as_str(),
+                if o.desc { "DESC" } else { "ASC" }
+            ));
+            last_desc = o.desc;
+        }
+    }
+    keys.push(format!(
+        "c.\"id\" {}",
+        if last_desc { "DESC" } else { "ASC" }
+    ));
+    keys.join(", ")
+}
+
 /// `(count, page)` in one SQLite statement.
+///
+/// The window is cut on ids alone (a covering index walk: skipped rows are never read), and
+/// only its rows are joined to their full row and group, then aggregated in page order.
 async fn sqlite_page<D: ConnectionTrait>(
     db: &D,
     cond: Condition,
@@ -113,17 +137,26 @@ async fn sqlite_page<D: ConnectionTrait>(
         .select_only()
         .column_as(Expr::cust("COUNT(*)"), "n")
         .build(DbBackend::Sqlite);
-    let page = page_query(cond, order)
-        .offset(offset)
-        .limit(limit)
-        .build(DbBackend::Sqlite);
+    let ids = ordered(
+        filtered(cliente::Entity::find().select_only().column(C::Id), cond),
+        order,
+        order_column,
+        C::Id,
+    )
+    .offset(offset)
+    .limit(limit)
+    .build(DbBackend::Sqlite);
     let sql = format!(
-        "SELECT ({}), (SELECT json_group_array(json_array(id, razao_social, nome_fantasia, \
-         cnpj, status, email_principal, telefone_principal, grupo_empresa_nome)) FROM ({}))",
-        counted.sql, page.sql
+        "SELECT ({}), (SELECT json_group_array(json_array(c.id, c.razao_social, \
+         c.nome_fantasia, c.cnpj, c.status, c.email_principal, c.telefone_principal, g.nome) \
+         ORDER BY {}) FROM ({}) AS p JOIN clientes AS c ON c.id = p.id \
+         LEFT JOIN grupos_empresa AS g ON g.id = c.grupo_empresa_id)",
+        counted.sql,
+        order_sql(order),
+        ids.sql
     );
     let mut values: Vec<Value> = counted.values.map(|v| v.0).unwrap_or_default();
-    values.extend(page.values.map(|v| v.0).unwrap_or_default());
+    values.extend(ids.values.map(|v| v.0).unwrap_or_default());
     let row = db
         .query_one(Statement::from_sql_and_values(
             DbBackend::Sqlite,
