@@ -1,6 +1,6 @@
 //! Cliente, GrupoEmpresa and Contato representations.
 
-use clientes::{Cliente, Contato, GrupoEmpresa};
+use clientes::{Cliente, ClienteResumo, Contato, GrupoEmpresa};
 use kernel::clock::format_local;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -102,15 +102,15 @@ pub struct ClienteListOut {
     pub contatos_principais: Vec<String>,
 }
 
-impl From<Cliente> for ClienteListOut {
-    fn from(c: Cliente) -> Self {
+impl From<ClienteResumo> for ClienteListOut {
+    fn from(c: ClienteResumo) -> Self {
         let contatos_principais = c.contatos_principais();
         Self {
             id: c.id,
-            razao_social: c.data.razao_social,
-            nome_fantasia: c.data.nome_fantasia,
-            cnpj: c.data.cnpj,
-            status: c.data.status,
+            razao_social: c.razao_social,
+            nome_fantasia: c.nome_fantasia,
+            cnpj: c.cnpj,
+            status: c.status,
             grupo_empresa_nome: c.grupo_empresa_nome,
             contatos_principais,
         }

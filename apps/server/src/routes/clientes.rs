@@ -32,7 +32,7 @@ pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpR
     let q = query_pairs(&req);
     let page = state
         .clientes
-        .list(&q, auth.owner_scope(), page_request(&q)?)
+        .list_resumo(&q, auth.owner_scope(), page_request(&q)?)
         .await?;
     Ok(ok(paginate(&req, &q, page, ClienteListOut::from)))
 }
