@@ -80,3 +80,45 @@ async fn docs_pages_are_self_contained() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn every_endpoint_refuses_anonymous_calls_or_serves_the_public() {
+    let app = spawn_app().await;
+    let tsv = include_str!("../fixtures/endpoints.tsv");
+    let areas = [
+        "Autenticação",
+        "Clientes",
+        "Permissões e Grupos",
+        "Documentação",
+        "Contatos",
+        "Documentos",
+        "Configurações",
+        "Integrações",
+    ];
+    for line in tsv.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if !areas.contains(&cols[3]) || cols[0] == "WS" {
+            continue;
+        }
+        let path = cols[1]
+            .replace("{id}", "1")
+            .replace("{status}", "ativo")
+            .replace("{cep}", "01001000");
+        let method = reqwest::Method::from_bytes(cols[0].as_bytes()).unwrap();
+        let body = matches!(cols[0], "POST" | "PUT" | "PATCH").then(|| serde_json::json!({}));
+        let r = app.call(method, &path, None, body).await;
+        let status = r.status();
+        if cols[2] == "yes" {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {}", cols[0], cols[1]);
+        } else {
+            assert!(
+                !status.is_server_error()
+                    && status != StatusCode::METHOD_NOT_ALLOWED
+                    && status != StatusCode::NOT_FOUND,
+                "{} {} answered {status}",
+                cols[0],
+                cols[1]
+            );
+        }
+    }
+}
