@@ -126,7 +126,7 @@ echo "== wrk: $(wrk --version 2>&1 | head -1)"
 echo "== seeding $ROWS clientes"
 seed main "$ROWS"
 start_server main
-CLIENTE_ID=$(curl -fs "$BASE/api/v1/clientes/?page_size=1" -H "Authorization: Bearer $TOKEN" |
+CLIENTE_ID=$(curl -fs "$BASE/api/v1/clientes/?status=ativo&page_size=1" -H "Authorization: Bearer $TOKEN" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')
 
 python3 - "$WORK" "$CLIENTE_ID" <<'PY'

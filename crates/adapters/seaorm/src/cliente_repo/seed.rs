@@ -113,7 +113,12 @@ fn synthetic(n: u64) -> ClienteData {
     d.cidade = Some(cidade.into());
     d.estado = Some(uf.into());
     d.regime_tributario = REGIMES[(n % REGIMES.len() as u64) as usize].into();
-    d.status = if n % 10 == 0 { "inativo" } else { "ativo" }.into();
+    d.status = if n.is_multiple_of(10) {
+        "inativo"
+    } else {
+        "ativo"
+    }
+    .into();
     d.responsavel_legal_nome = format!("Responsável {nome}");
     d
 }
