@@ -1537,3 +1537,173 @@ async fn list_throughput() {
     let _ = std::fs::remove_file(path.with_extension("db-wal"));
     let _ = std::fs::remove_file(path.with_extension("db-shm"));
 }
+
+// ---------------------------------------------------------------- group commit of inserts
+
+/// A file-based SQLite database (or a PostgreSQL schema) with its path to remove.
+async fn file_db(tag: &str) -> (TestDb, std::path::PathBuf) {
+    let path =
+        std::env::temp_dir().join(format!("dx-seaorm-{tag}-{:016x}.db", rand::random::<u64>()));
+    (pooled_db(&path).await, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_inserts_get_distinct_ids_and_placeholders() {
+    use std::sync::Arc;
+    let (t, path) = file_db("group").await;
+    let a1 = t.agents().insert(agent("a1")).await.unwrap().id;
+    let g = t
+        .grupos()
+        .insert(&GrupoData {
+            nome: "Holding".into(),
+            descricao: None,
+            ativo: true,
+        })
+        .await
+        .unwrap();
+    let repo = Arc::new(t.clientes());
+    let mut tasks = Vec::new();
+    for i in 0..200u32 {
+        let repo = repo.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut d = cliente(&format!("Lote {i}"), "");
+            d.grupo_empresa = i.is_multiple_of(3).then_some(g.id);
+            if i.is_multiple_of(2) {
+                repo.insert_with_placeholder(&d, Some(a1)).await
+            } else {
+                d.cnpj = format!("11.111.111/{i:04}-00");
+                repo.insert(&d, None).await
+            }
+        }));
+    }
+    let mut stored = Vec::new();
+    for task in tasks {
+        stored.push(task.await.unwrap().unwrap());
+    }
+    let mut ids: Vec<i64> = stored.iter().map(|c| c.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200);
+    let mut placeholders: Vec<&str> = stored
+        .iter()
+        .filter(|c| c.data.cnpj.starts_with("00.000.000/"))
+        .map(|c| c.data.cnpj.as_str())
+        .collect();
+    placeholders.sort();
+    placeholders.dedup();
+    assert_eq!(placeholders.len(), 100);
+    assert_eq!(placeholders[0], "00.000.000/0001-00");
+    assert_eq!(placeholders[99], "00.000.000/0100-00");
+    // Every answer is the row as stored, with its group's name and its author.
+    for c in &stored {
+        assert_eq!(repo.get(c.id, None).await.unwrap().as_ref(), Some(c));
+        let n: u32 = c.data.razao_social[5..].parse().unwrap();
+        assert_eq!(c.criado_por, n.is_multiple_of(2).then_some(a1));
+        let grupo = n.is_multiple_of(3).then(|| "Holding".to_string());
+        assert_eq!(c.grupo_empresa_nome, grupo);
+    }
+    assert_eq!(repo.next_placeholder_seq().await.unwrap(), 101);
+    drop(repo);
+    t.finish().await;
+    remove_sqlite(&path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
+    use std::sync::Arc;
+    use std::time::Duration as StdDuration;
+    use tokio::time::sleep;
+    let (t, path) = file_db("conflict").await;
+    let repo = Arc::new(t.clientes());
+    repo.insert(&cliente("Existente", "11.222.333/0001-81"), None)
+        .await
+        .unwrap();
+    // Hold the write lock (SQLite) so the inserts below queue up and commit as one batch.
+    let blocker = sea_orm::TransactionTrait::begin(&t.db).await.unwrap();
+    blocker
+        .execute_unprepared(
+            "INSERT INTO grupos_empresa (nome, ativo, criado_em, atualizado_em) \
+             VALUES ('bloqueio', true, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .await
+        .ok();
+    let spawn = |d: ClienteData| {
+        let repo = repo.clone();
+        tokio::spawn(async move { repo.insert(&d, None).await })
+    };
+    let primer = spawn(cliente("Primeiro", "33.444.555/0001-00"));
+    sleep(StdDuration::from_millis(100)).await;
+    let mut tasks = Vec::new();
+    for i in 0..30u32 {
+        let cnpj = match i {
+            10 => "11.222.333/0001-81".to_string(),
+            20 | 21 => "22.333.444/0001-05".to_string(),
+            _ => format!("44.555.666/{i:04}-00"),
+        };
+        tasks.push(spawn(cliente(&format!("Item {i}"), &cnpj)));
+    }
+    sleep(StdDuration::from_millis(200)).await;
+    blocker.rollback().await.unwrap();
+    assert!(primer.await.unwrap().is_ok());
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    assert!(conflict(results.remove(10)));
+    // Of the two items sharing a new CNPJ, exactly one is stored.
+    let (a, b) = (results.remove(19), results.remove(19));
+    assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+    assert!(conflict(if a.is_ok() { b } else { a }));
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    // 1 existing + primer + 27 distinct + one of the pair.
+    let all = repo
+        .list(&ClienteFilter::default(), &[], page(1, 100))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(all.count, 30);
+    let existente = repo
+        .find_by_cnpj("11.222.333/0001-81")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(existente.data.razao_social, "Existente");
+    drop(repo);
+    t.finish().await;
+    remove_sqlite(&path);
+}
+
+#[tokio::test]
+async fn placeholders_taken_by_hand_are_skipped_then_given_up() {
+    let t = TestDb::new().await;
+    let repo = t.clientes();
+    for n in [1, 2] {
+        repo.insert(&cliente("À mão", &format!("00.000.000/{n:04}-00")), None)
+            .await
+            .unwrap();
+    }
+    let c = repo
+        .insert_with_placeholder(&cliente("Nova", ""), None)
+        .await
+        .unwrap();
+    assert_eq!(c.data.cnpj, "00.000.000/0003-00");
+    assert_eq!(repo.get(c.id, None).await.unwrap(), Some(c));
+    // A real CNPJ goes in as given; taken → Conflict.
+    assert!(conflict(
+        repo.insert_with_placeholder(&cliente("Dup", "00.000.000/0003-00"), None)
+            .await
+    ));
+    for n in 4..4 + 16 {
+        repo.insert(&cliente("À mão", &format!("00.000.000/{n:04}-00")), None)
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        repo.insert_with_placeholder(&cliente("Sem número", ""), None)
+            .await,
+        Err(DomainError::Internal(_))
+    ));
+    t.finish().await;
+}

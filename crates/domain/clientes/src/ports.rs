@@ -45,6 +45,17 @@ pub trait ClienteRepository: Send + Sync {
     /// calls (concurrent or not, from any process sharing the database) ever get the same
     /// number. Numbers start above every placeholder stored before the counter existed.
     async fn next_placeholder_seq(&self) -> Result<u32>;
+    /// Inserts `data` as [`ClienteRepository::insert`] does; an empty `cnpj` first gets a
+    /// placeholder (`00.000.000/NNNN-00`, NNNN from [`ClienteRepository::next_placeholder_seq`]),
+    /// allocated and inserted together. A number whose placeholder is already stored (typed by
+    /// hand) is skipped for the next one, up to
+    /// [`PLACEHOLDER_ATTEMPTS`](crate::service::PLACEHOLDER_ATTEMPTS) numbers, then `Internal`.
+    /// A taken non-empty CNPJ → `Conflict`.
+    async fn insert_with_placeholder(
+        &self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+    ) -> Result<Cliente>;
     async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>>;
     /// A cliente whose razão social or nome fantasia equals `nome`, case-insensitively.
     async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>>;

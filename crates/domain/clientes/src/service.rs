@@ -30,7 +30,7 @@ fn invalid_status() -> DomainError {
 
 /// How many placeholder numbers a creation tries before giving up (only numbers already taken
 /// by hand-entered placeholder-shaped CNPJs are skipped).
-pub(crate) const PLACEHOLDER_ATTEMPTS: usize = 16;
+pub const PLACEHOLDER_ATTEMPTS: usize = 16;
 
 /// `00.000.000/NNNN-00`: a CNPJ placeholder that can never collide with a real one.
 pub fn placeholder_cnpj(seq: u32) -> String {
@@ -120,30 +120,20 @@ impl ClienteService {
 
     /// Inserts `data`; an empty `cnpj` gets a freshly allocated placeholder.
     ///
-    /// Allocation is atomic in the repository, so concurrent creations never race for a
-    /// number; a conflict can only come from a placeholder-shaped CNPJ stored by hand, and is
-    /// skipped by allocating the next number.
+    /// The repository allocates the number and inserts in one step (atomically, skipping
+    /// numbers taken by hand-entered placeholder-shaped CNPJs), so concurrent creations never
+    /// race for a number; a taken real CNPJ is a field error.
     pub async fn insert_with_placeholder(
         &self,
-        mut data: ClienteData,
+        data: ClienteData,
         user: Option<i64>,
     ) -> Result<Cliente> {
-        if !data.cnpj.is_empty() {
-            return match self.clientes.insert(&data, user).await {
-                Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
-                other => other,
-            };
-        }
-        for _ in 0..PLACEHOLDER_ATTEMPTS {
-            data.cnpj = placeholder_cnpj(self.clientes.next_placeholder_seq().await?);
-            match self.clientes.insert(&data, user).await {
-                Err(DomainError::Conflict(_)) => continue,
-                other => return other,
+        match self.clientes.insert_with_placeholder(&data, user).await {
+            Err(DomainError::Conflict(_)) if !data.cnpj.is_empty() => {
+                Err(DomainError::field("cnpj", CNPJ_TAKEN))
             }
+            other => other,
         }
-        Err(DomainError::internal(
-            "could not allocate a placeholder CNPJ",
-        ))
     }
 
     /// PUT and PATCH (every field optional for both, as observed).
@@ -418,20 +408,35 @@ mod tests {
         Input::json(v.as_object().cloned().unwrap())
     }
 
-    #[test]
-    fn create_without_cnpj_gets_an_allocated_placeholder() {
+    /// The service hands allocation and insertion to the repository in one call.
+    fn allocating_repo(
+        result: impl Fn(&ClienteData, Option<i64>) -> Result<Cliente> + Send + 'static,
+    ) -> MockClienteRepository {
         let mut repo = MockClienteRepository::new();
-        repo.expect_next_placeholder_seq()
+        repo.expect_next_placeholder_seq().never();
+        repo.expect_insert().never();
+        repo.expect_insert_with_placeholder()
             .times(1)
-            .returning(|| Ok(7));
-        repo.expect_insert()
-            .times(1)
-            .returning(|d, by| Ok(stored(d, by)));
-        let s = ClienteService::new(
+            .returning(move |d, by| result(d, by));
+        repo
+    }
+
+    fn service(repo: MockClienteRepository) -> ClienteService {
+        ClienteService::new(
             Arc::new(repo),
             Arc::new(MockGrupoEmpresaRepository::new()),
             clock(),
-        );
+        )
+    }
+
+    #[test]
+    fn create_without_cnpj_gets_an_allocated_placeholder() {
+        let s = service(allocating_repo(|d, by| {
+            assert_eq!(d.cnpj, "");
+            let mut d = d.clone();
+            d.cnpj = placeholder_cnpj(7);
+            Ok(stored(&d, by))
+        }));
         let c = block_on(s.create(&input(json!({"razao_social":"ACME"})), 9)).unwrap();
         assert_eq!(c.data.cnpj, "00.000.000/0007-00");
         assert_eq!(c.criado_por, Some(9));
@@ -439,46 +444,12 @@ mod tests {
     }
 
     #[test]
-    fn placeholder_taken_by_hand_is_skipped() {
-        let mut repo = MockClienteRepository::new();
-        let mut seq = 4;
-        repo.expect_next_placeholder_seq()
-            .times(2)
-            .returning(move || {
-                seq += 1;
-                Ok(seq)
-            });
-        repo.expect_insert().times(2).returning(|d, by| {
-            if d.cnpj == "00.000.000/0005-00" {
-                Err(DomainError::Conflict("cnpj".into()))
-            } else {
-                Ok(stored(d, by))
-            }
-        });
-        let s = ClienteService::new(
-            Arc::new(repo),
-            Arc::new(MockGrupoEmpresaRepository::new()),
-            clock(),
-        );
-        let c = block_on(s.insert_with_placeholder(ClienteData::defaults(String::new()), None))
-            .unwrap();
-        assert_eq!(c.data.cnpj, "00.000.000/0006-00");
-    }
-
-    #[test]
-    fn placeholder_allocation_gives_up_after_bounded_attempts() {
-        let mut repo = MockClienteRepository::new();
-        repo.expect_next_placeholder_seq()
-            .times(PLACEHOLDER_ATTEMPTS)
-            .returning(|| Ok(1));
-        repo.expect_insert()
-            .times(PLACEHOLDER_ATTEMPTS)
-            .returning(|_, _| Err(DomainError::Conflict("cnpj".into())));
-        let s = ClienteService::new(
-            Arc::new(repo),
-            Arc::new(MockGrupoEmpresaRepository::new()),
-            clock(),
-        );
+    fn placeholder_exhaustion_stays_internal() {
+        let s = service(allocating_repo(|_, _| {
+            Err(DomainError::internal(
+                "could not allocate a placeholder CNPJ",
+            ))
+        }));
         assert!(matches!(
             block_on(s.insert_with_placeholder(ClienteData::defaults(String::new()), None)),
             Err(DomainError::Internal(_))
@@ -487,16 +458,10 @@ mod tests {
 
     #[test]
     fn real_cnpj_conflict_is_a_field_error_without_allocation() {
-        let mut repo = MockClienteRepository::new();
-        repo.expect_next_placeholder_seq().never();
-        repo.expect_insert()
-            .times(1)
-            .returning(|_, _| Err(DomainError::Conflict("cnpj".into())));
-        let s = ClienteService::new(
-            Arc::new(repo),
-            Arc::new(MockGrupoEmpresaRepository::new()),
-            clock(),
-        );
+        let s = service(allocating_repo(|d, _| {
+            assert_eq!(d.cnpj, "11.222.333/0001-81");
+            Err(DomainError::Conflict("cnpj".into()))
+        }));
         match block_on(
             s.insert_with_placeholder(ClienteData::defaults("11.222.333/0001-81".into()), None),
         )

@@ -5,6 +5,7 @@ mod query;
 mod resumo;
 mod seed;
 mod stats;
+mod writer;
 
 use crate::entities::{cliente, grupo_empresa};
 use crate::support::{count, db_err, filtered, now, ordered, paged, update_err, window};
@@ -12,14 +13,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::filter::ClienteFilter;
 use clientes::ports::ClienteRepository;
+use clientes::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
 use clientes::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait, Select, Statement,
+    DatabaseConnection, DbBackend, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select, SqlErr, Statement,
 };
+use std::sync::OnceLock;
 
 use mapping::ClienteRow;
 pub(crate) use mapping::active_model;
@@ -31,11 +34,56 @@ const PLACEHOLDER_COUNTER: &str = "cliente_cnpj";
 
 pub struct SeaOrmClienteRepository {
     db: DatabaseConnection,
+    /// SQLite: the group-commit writer of inserts, started by the first insert (`None` inside
+    /// when its thread could not be started: inserts then go straight to the pool).
+    writer: OnceLock<Option<writer::Writer>>,
 }
 
 impl SeaOrmClienteRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            writer: OnceLock::new(),
+        }
+    }
+
+    /// The group-commit writer (SQLite only; PostgreSQL inserts go straight to the pool, its
+    /// commits are cheap and concurrent).
+    fn writer(&self) -> Option<&writer::Writer> {
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            return None;
+        }
+        self.writer
+            .get_or_init(|| writer::Writer::start(self.db.clone()).ok())
+            .as_ref()
+    }
+
+    /// Inserts directly on the pool (each statement its own transaction).
+    async fn insert_direct(
+        &self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+        allocate: bool,
+    ) -> Result<Cliente> {
+        let m = if allocate && data.cnpj.is_empty() {
+            insert_allocating(&self.db, data, criado_por).await
+        } else {
+            insert_model(&self.db, data, criado_por).await
+        }
+        .map_err(db_err)?;
+        with_grupo_nome(&self.db, m).await.map_err(db_err)
+    }
+
+    async fn insert_any(
+        &self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+        allocate: bool,
+    ) -> Result<Cliente> {
+        match self.writer() {
+            Some(w) => w.submit(data, criado_por, allocate).await,
+            None => self.insert_direct(data, criado_por, allocate).await,
+        }
     }
 
     /// Whether `?search=` can use the SQLite trigram index (`clientes_fts`).
@@ -80,13 +128,86 @@ pub(crate) async fn insert_cliente<D: ConnectionTrait>(
     data: &ClienteData,
     criado_por: Option<i64>,
 ) -> Result<cliente::Model> {
+    insert_model(db, data, criado_por).await.map_err(db_err)
+}
+
+/// [`insert_cliente`] keeping the driver's error (the group-commit writer sorts errors by it).
+async fn insert_model<D: ConnectionTrait>(
+    db: &D,
+    data: &ClienteData,
+    criado_por: Option<i64>,
+) -> std::result::Result<cliente::Model, DbErr> {
     let t = now();
     let mut am = active_model(data);
     am.criado_em = Set(t);
     am.atualizado_em = Set(t);
     am.criado_por = Set(criado_por);
     am.atualizado_por = Set(None);
-    am.insert(db).await.map_err(db_err)
+    am.insert(db).await
+}
+
+/// Allocates the next placeholder number (one statement: the row lock on PostgreSQL, the
+/// write lock on SQLite make the increment and the read one step).
+async fn next_seq<D: ConnectionTrait>(db: &D) -> std::result::Result<u32, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE placeholder_counters SET value = value + 1 WHERE name = $1 RETURNING value"
+        }
+        _ => "UPDATE placeholder_counters SET value = value + 1 WHERE name = ? RETURNING value",
+    };
+    let row = db
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [PLACEHOLDER_COUNTER.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("placeholder counter row missing".into()))?;
+    let n: i64 = row.try_get_by_index(0)?;
+    u32::try_from(n).map_err(|_| DbErr::Custom("placeholder counter out of range".into()))
+}
+
+/// Inserts `data` under a freshly allocated placeholder CNPJ; a number whose placeholder is
+/// already stored (typed by hand) is skipped, up to [`PLACEHOLDER_ATTEMPTS`] numbers.
+///
+/// Each statement is atomic on its own (a failed INSERT leaves the allocation and the
+/// enclosing transaction intact on SQLite), so this runs on the pool or inside the SQLite
+/// group-commit transaction; never inside a PostgreSQL transaction, which a failed statement
+/// aborts.
+async fn insert_allocating<D: ConnectionTrait>(
+    db: &D,
+    data: &ClienteData,
+    criado_por: Option<i64>,
+) -> std::result::Result<cliente::Model, DbErr> {
+    let mut data = data.clone();
+    for _ in 0..PLACEHOLDER_ATTEMPTS {
+        data.cnpj = placeholder_cnpj(next_seq(db).await?);
+        match insert_model(db, &data, criado_por).await {
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                continue;
+            }
+            other => return other,
+        }
+    }
+    Err(DbErr::Custom(
+        "could not allocate a placeholder CNPJ".into(),
+    ))
+}
+
+/// The inserted row as the domain's cliente, with its group's name.
+async fn with_grupo_nome<D: ConnectionTrait>(
+    db: &D,
+    m: cliente::Model,
+) -> std::result::Result<Cliente, DbErr> {
+    let nome = match m.grupo_empresa_id {
+        Some(id) => grupo_empresa::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|g| g.nome),
+        None => None,
+    };
+    Ok(mapping::to_domain(m, nome))
 }
 
 async fn grupo_nome<D: ConnectionTrait>(db: &D, grupo: Option<i64>) -> Result<Option<String>> {
@@ -146,9 +267,15 @@ impl ClienteRepository for SeaOrmClienteRepository {
     }
 
     async fn insert(&self, data: &ClienteData, criado_por: Option<i64>) -> Result<Cliente> {
-        let m = insert_cliente(&self.db, data, criado_por).await?;
-        let nome = grupo_nome(&self.db, m.grupo_empresa_id).await?;
-        Ok(mapping::to_domain(m, nome))
+        self.insert_any(data, criado_por, false).await
+    }
+
+    async fn insert_with_placeholder(
+        &self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+    ) -> Result<Cliente> {
+        self.insert_any(data, criado_por, true).await
     }
 
     async fn update(
@@ -191,27 +318,7 @@ impl ClienteRepository for SeaOrmClienteRepository {
     }
 
     async fn next_placeholder_seq(&self) -> Result<u32> {
-        // One statement: the row lock (PostgreSQL) or the write lock (SQLite) makes the
-        // increment and the read one step, so every caller gets its own number.
-        let backend = self.db.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => {
-                "UPDATE placeholder_counters SET value = value + 1 WHERE name = $1 RETURNING value"
-            }
-            _ => "UPDATE placeholder_counters SET value = value + 1 WHERE name = ? RETURNING value",
-        };
-        let row = self
-            .db
-            .query_one(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [PLACEHOLDER_COUNTER.into()],
-            ))
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| DomainError::internal("placeholder counter row missing"))?;
-        let n: i64 = row.try_get_by_index(0).map_err(db_err)?;
-        u32::try_from(n).map_err(|_| DomainError::internal("placeholder counter out of range"))
+        next_seq(&self.db).await.map_err(db_err)
     }
 
     async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>> {

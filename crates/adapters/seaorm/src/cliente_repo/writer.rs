@@ -1,0 +1,203 @@
+//! Group commit of cliente inserts on SQLite.
+//!
+//! Every insert is its own write transaction in autocommit mode, and on SQLite the commit (WAL
+//! append, index pages, periodic checkpoint) costs several times the insert itself. The
+//! [`Writer`] queues concurrent inserts to one thread that drains up to [`MAX_BATCH`] of them
+//! and runs them in ONE transaction, each inside its own `SAVEPOINT`: an item that fails on a
+//! constraint (a taken CNPJ, an unknown group) rolls back only its savepoint and gets its own
+//! error, the others commit together. Each caller gets its answer through a oneshot channel,
+//! after the commit.
+//!
+//! Never a lost request, never a hang: if the transaction cannot start, an item fails in a way
+//! that is not about its own data, or the commit fails, every caller of the batch gets the
+//! error; if the thread is gone, the channels are dropped and callers get `Internal`.
+
+use super::{insert_allocating, insert_model, with_grupo_nome};
+use clientes::{Cliente, ClienteData};
+use kernel::{DomainError, Result};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait,
+};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most inserts committed by one transaction.
+pub(super) const MAX_BATCH: usize = 256;
+/// Inserts waiting for the writer before `submit` waits for room.
+const QUEUE: usize = 4096;
+/// SQLite's primary result code of a constraint violation (`SQLITE_CONSTRAINT`).
+const SQLITE_CONSTRAINT: i64 = 19;
+/// SQLite's primary result code of a lock held by another connection (`SQLITE_BUSY`).
+const SQLITE_BUSY: i64 = 5;
+/// How long a batch that found the database locked is retried (nothing of it was committed),
+/// like the connections' busy timeout.
+const BUSY_RETRY: Duration = Duration::from_secs(5);
+
+struct Job {
+    data: ClienteData,
+    criado_por: Option<i64>,
+    /// An empty `cnpj` gets a placeholder allocated in the same transaction.
+    allocate: bool,
+    reply: oneshot::Sender<Result<Cliente>>,
+}
+
+/// The queue of the writer thread of one repository.
+pub(super) struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+fn stopped() -> DomainError {
+    DomainError::internal("the cliente writer has stopped")
+}
+
+impl Writer {
+    /// Starts the writer thread (a current-thread tokio runtime of its own, so it depends on
+    /// no caller's runtime). The thread ends when the `Writer` is dropped and the queue is
+    /// drained.
+    pub(super) fn start(db: DatabaseConnection) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("cliente-writer".into())
+            .spawn(move || rt.block_on(run(db, rx)))?;
+        Ok(Self { tx })
+    }
+
+    /// Queues one insert and waits for its committed result.
+    pub(super) async fn submit(
+        &self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+        allocate: bool,
+    ) -> Result<Cliente> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            data: data.clone(),
+            criado_por,
+            allocate,
+            reply,
+        };
+        self.tx.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let results = match commit_retrying(&db, &jobs).await {
+            Ok(results) => results,
+            Err(e) => {
+                let msg = e.to_string();
+                jobs.iter()
+                    .map(|_| Err(DomainError::Internal(msg.clone())))
+                    .collect()
+            }
+        };
+        for (job, result) in jobs.drain(..).zip(results) {
+            // A caller that went away (its request was cancelled) no longer needs the answer.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// [`commit_batch`], retried while SQLite answers `SQLITE_BUSY` without waiting (a write
+/// transaction can be refused at once instead of through the busy handler).
+async fn commit_retrying(
+    db: &DatabaseConnection,
+    jobs: &[Job],
+) -> std::result::Result<Vec<Result<Cliente>>, DbErr> {
+    let started = Instant::now();
+    let mut pause = Duration::from_micros(200);
+    loop {
+        match commit_batch(db, jobs).await {
+            Err(e) if sqlite_code(&e) == Some(SQLITE_BUSY) && started.elapsed() < BUSY_RETRY => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Runs `jobs` in one transaction: `Ok` with each job's result once committed, `Err` when
+/// the batch as a whole failed (nothing committed).
+async fn commit_batch(
+    db: &DatabaseConnection,
+    jobs: &[Job],
+) -> std::result::Result<Vec<Result<Cliente>>, DbErr> {
+    let txn = db.begin().await?;
+    match items(&txn, jobs).await {
+        Ok(results) => {
+            txn.commit().await?;
+            Ok(results)
+        }
+        Err(e) => {
+            // The error that aborts the batch is the one reported; a failed rollback only
+            // means the connection is gone, and the pool discards it.
+            let _ = txn.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn items(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+) -> std::result::Result<Vec<Result<Cliente>>, DbErr> {
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        txn.execute_unprepared("SAVEPOINT cliente_item").await?;
+        match item(txn, job).await {
+            Ok(c) => {
+                txn.execute_unprepared("RELEASE cliente_item").await?;
+                results.push(Ok(c));
+            }
+            Err(e) if own_fault(&e) => {
+                txn.execute_unprepared("ROLLBACK TO cliente_item").await?;
+                txn.execute_unprepared("RELEASE cliente_item").await?;
+                results.push(Err(crate::support::db_err(e)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(results)
+}
+
+async fn item(txn: &DatabaseTransaction, job: &Job) -> std::result::Result<Cliente, DbErr> {
+    let m = if job.allocate && job.data.cnpj.is_empty() {
+        insert_allocating(txn, &job.data, job.criado_por).await?
+    } else {
+        insert_model(txn, &job.data, job.criado_por).await?
+    };
+    with_grupo_nome(txn, m).await
+}
+
+/// Whether an item's error is about that item's data (a constraint, or a value sea-orm could
+/// not convert), so the rest of the batch can go on; errors of the database itself (busy,
+/// I/O, a lost connection) fail the batch.
+fn own_fault(e: &DbErr) -> bool {
+    if e.sql_err().is_some() {
+        return true;
+    }
+    match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => false,
+        DbErr::Exec(_) | DbErr::Query(_) => sqlite_code(e) == Some(SQLITE_CONSTRAINT),
+        _ => true,
+    }
+}
+
+/// The primary SQLite result code of a database error.
+fn sqlite_code(e: &DbErr) -> Option<i64> {
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d)))
+        | DbErr::Query(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d)))
+        | DbErr::Conn(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d))) => d
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .map(|c| c & 0xff),
+        _ => None,
+    }
+}
