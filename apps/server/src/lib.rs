@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod dto;
 pub mod http;
+pub mod list_cache;
 pub mod openapi;
 pub mod routes;
 pub mod seed;

@@ -1,6 +1,9 @@
 //! Wiring: adapters → ports → domain services, shared by every handler.
 
 use crate::config::Config;
+use crate::list_cache::{
+    CachedClienteRepository, CachedContatoRepository, CachedGrupoRepository, ListCache,
+};
 use adapter_cipher::AesGcmCipher;
 use adapter_seaorm as db;
 use adapter_security::{Argon2Hasher, JwtCodec};
@@ -55,9 +58,19 @@ impl AppState {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
         let groups_repo = Arc::new(db::SeaOrmGroupRepository::new(conn.clone()));
-        let clientes_repo = Arc::new(db::SeaOrmClienteRepository::new(conn.clone()));
-        let grupos_repo = Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone()));
-        let contatos_repo = Arc::new(db::SeaOrmContatoRepository::new(conn.clone()));
+        let list_cache = Arc::new(ListCache::default());
+        let clientes_repo = Arc::new(CachedClienteRepository::new(
+            Arc::new(db::SeaOrmClienteRepository::new(conn.clone())),
+            list_cache.clone(),
+        ));
+        let grupos_repo = Arc::new(CachedGrupoRepository::new(
+            Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone())),
+            list_cache.clone(),
+        ));
+        let contatos_repo = Arc::new(CachedContatoRepository::new(
+            Arc::new(db::SeaOrmContatoRepository::new(conn.clone())),
+            list_cache,
+        ));
         let hasher = Arc::new(Argon2Hasher);
         let storage = Arc::new(LocalFileStorage::new(config.media_root.clone()));
         storage.ensure_root().await?;

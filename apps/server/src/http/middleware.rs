@@ -12,33 +12,37 @@ use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// A fresh request id: a uuid4 as 32 lowercase hex characters (thread-local RNG, no syscall).
+fn new_request_id() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    HeaderValue::from_str(id.simple().encode_lower(&mut uuid::Uuid::encode_buffer()))
+        .unwrap_or(HeaderValue::from_static("0"))
+}
+
 /// Echoes or generates `X-Request-Id` and logs one line per request (no bodies, no tokens).
 pub async fn request_id_and_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
     let id = req
         .headers()
         .get(&REQUEST_ID)
         .filter(|v| !v.is_empty() && v.len() <= 200)
         .cloned()
-        .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
-                .unwrap_or(HeaderValue::from_static("0"))
-        });
-    let method = req.method().clone();
-    let path = req.path().to_string();
+        .unwrap_or_else(new_request_id);
+    let log = tracing::enabled!(tracing::Level::INFO);
+    let started = log.then(|| (Instant::now(), req.method().clone(), req.path().to_string()));
     let mut res = next.call(req).await?;
-    let status = res.status().as_u16();
-    tracing::info!(
-        request_id = id.to_str().unwrap_or(""),
-        %method,
-        path,
-        status,
-        latency_us = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    if let Some((at, method, path)) = started {
+        tracing::info!(
+            request_id = id.to_str().unwrap_or(""),
+            %method,
+            path,
+            status = res.status().as_u16(),
+            latency_us = at.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
     res.headers_mut().insert(REQUEST_ID, id);
     Ok(res)
 }

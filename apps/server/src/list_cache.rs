@@ -1,0 +1,332 @@
+//! A read-through cache of cliente list pages (the hottest read of the product).
+//!
+//! Correctness rule: every write that can change a list page goes through one of the
+//! decorators below, which bump a generation counter *after* the write; a cached page is only
+//! served while its generation is current, so a write is visible to the very next list request
+//! on this instance. Writes made by another process or instance sharing the database are picked
+//! up within [`MAX_AGE`] at most.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clientes::cliente::{Cliente, ClienteData, ClienteResumo, ClienteStats};
+use clientes::contato::{Contato, ContatoData, ContatoFilter};
+use clientes::filter::ClienteFilter;
+use clientes::grupo::{GrupoData, GrupoEmpresa};
+use clientes::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use kernel::{OrderBy, Page, PageRequest, Result};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Upper bound on staleness for writes made outside this process.
+pub const MAX_AGE: Duration = Duration::from_secs(2);
+const MAX_ENTRIES: usize = 4096;
+
+type Entry = (u64, Instant, Arc<Option<Page<ClienteResumo>>>);
+
+#[derive(Default)]
+pub struct ListCache {
+    generation: AtomicU64,
+    pages: Mutex<HashMap<String, Entry>>,
+}
+
+impl ListCache {
+    fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Option<Page<ClienteResumo>>>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let pages = self.pages.lock().ok()?;
+        let (g, at, page) = pages.get(key)?;
+        (*g == generation && at.elapsed() < MAX_AGE).then(|| page.clone())
+    }
+
+    fn put(&self, key: String, generation: u64, page: Arc<Option<Page<ClienteResumo>>>) {
+        if let Ok(mut pages) = self.pages.lock() {
+            if pages.len() >= MAX_ENTRIES {
+                pages.clear();
+            }
+            pages.insert(key, (generation, Instant::now(), page));
+        }
+    }
+}
+
+/// Bumps the generation once the wrapped write has finished (successfully or not: a failed
+/// write may still have changed rows before failing).
+async fn writing<T>(
+    cache: &ListCache,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let r = fut.await;
+    cache.invalidate();
+    r
+}
+
+pub struct CachedClienteRepository {
+    inner: Arc<dyn ClienteRepository>,
+    cache: Arc<ListCache>,
+}
+
+impl CachedClienteRepository {
+    pub fn new(inner: Arc<dyn ClienteRepository>, cache: Arc<ListCache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl ClienteRepository for CachedClienteRepository {
+    async fn list(
+        &self,
+        filter: &ClienteFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<Cliente>>> {
+        self.inner.list(filter, order, page).await
+    }
+
+    async fn list_resumo(
+        &self,
+        filter: &ClienteFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<ClienteResumo>>> {
+        let key = format!("{filter:?}|{order:?}|{page:?}");
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok((*hit).clone());
+        }
+        let generation = self.cache.generation.load(Ordering::SeqCst);
+        let fresh = self.inner.list_resumo(filter, order, page).await?;
+        self.cache.put(key, generation, Arc::new(fresh.clone()));
+        Ok(fresh)
+    }
+
+    async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>> {
+        self.inner.get(id, owner).await
+    }
+
+    async fn insert(&self, data: &ClienteData, criado_por: Option<i64>) -> Result<Cliente> {
+        writing(&self.cache, self.inner.insert(data, criado_por)).await
+    }
+
+    async fn insert_with_placeholder(
+        &self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+    ) -> Result<Cliente> {
+        writing(
+            &self.cache,
+            self.inner.insert_with_placeholder(data, criado_por),
+        )
+        .await
+    }
+
+    async fn update(
+        &self,
+        id: i64,
+        data: &ClienteData,
+        atualizado_por: Option<i64>,
+    ) -> Result<Cliente> {
+        writing(&self.cache, self.inner.update(id, data, atualizado_por)).await
+    }
+
+    async fn delete(&self, id: i64) -> Result<()> {
+        writing(&self.cache, self.inner.delete(id)).await
+    }
+
+    async fn stats(&self, owner: Option<i64>, recent_since: DateTime<Utc>) -> Result<ClienteStats> {
+        self.inner.stats(owner, recent_since).await
+    }
+
+    async fn cnpj_taken(&self, cnpj: &str, except: Option<i64>) -> Result<bool> {
+        self.inner.cnpj_taken(cnpj, except).await
+    }
+
+    async fn next_placeholder_seq(&self) -> Result<u32> {
+        self.inner.next_placeholder_seq().await
+    }
+
+    async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>> {
+        self.inner.find_by_cnpj(cnpj).await
+    }
+
+    async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>> {
+        self.inner.find_by_nome(nome).await
+    }
+}
+
+/// Group renames and deletions change `grupo_empresa_nome` on list pages.
+pub struct CachedGrupoRepository {
+    inner: Arc<dyn GrupoEmpresaRepository>,
+    cache: Arc<ListCache>,
+}
+
+impl CachedGrupoRepository {
+    pub fn new(inner: Arc<dyn GrupoEmpresaRepository>, cache: Arc<ListCache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl GrupoEmpresaRepository for CachedGrupoRepository {
+    async fn list(
+        &self,
+        search: &[String],
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<GrupoEmpresa>>> {
+        self.inner.list(search, order, page).await
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<GrupoEmpresa>> {
+        self.inner.get(id).await
+    }
+
+    async fn insert(&self, data: &GrupoData) -> Result<GrupoEmpresa> {
+        self.inner.insert(data).await
+    }
+
+    async fn update(&self, id: i64, data: &GrupoData) -> Result<GrupoEmpresa> {
+        writing(&self.cache, self.inner.update(id, data)).await
+    }
+
+    async fn delete(&self, id: i64) -> Result<bool> {
+        writing(&self.cache, self.inner.delete(id)).await
+    }
+}
+
+/// `cadastrar` may create a cliente.
+pub struct CachedContatoRepository {
+    inner: Arc<dyn ContatoRepository>,
+    cache: Arc<ListCache>,
+}
+
+impl CachedContatoRepository {
+    pub fn new(inner: Arc<dyn ContatoRepository>, cache: Arc<ListCache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl ContatoRepository for CachedContatoRepository {
+    async fn list(
+        &self,
+        filter: &ContatoFilter,
+        order: &[OrderBy],
+        page: PageRequest,
+    ) -> Result<Option<Page<Contato>>> {
+        self.inner.list(filter, order, page).await
+    }
+
+    async fn get(&self, id: i64, only_active_clientes: bool) -> Result<Option<Contato>> {
+        self.inner.get(id, only_active_clientes).await
+    }
+
+    async fn insert(&self, data: &ContatoData) -> Result<Contato> {
+        self.inner.insert(data).await
+    }
+
+    async fn update(&self, id: i64, data: &ContatoData) -> Result<Contato> {
+        self.inner.update(id, data).await
+    }
+
+    async fn deactivate(&self, id: i64) -> Result<()> {
+        self.inner.deactivate(id).await
+    }
+
+    async fn find_active_by_whatsapp(&self, whatsapp: &str) -> Result<Vec<Contato>> {
+        self.inner.find_active_by_whatsapp(whatsapp).await
+    }
+
+    async fn cadastrar(
+        &self,
+        nova_empresa: Option<ClienteData>,
+        contato: &ContatoData,
+    ) -> Result<Contato> {
+        let creates = nova_empresa.is_some();
+        let r = self.inner.cadastrar(nova_empresa, contato).await;
+        if creates {
+            self.cache.invalidate();
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientes::ports::MockClienteRepository;
+
+    fn page(n: u64) -> Option<Page<ClienteResumo>> {
+        Some(Page {
+            items: vec![],
+            count: n,
+            page: 1,
+            page_size: 20,
+        })
+    }
+
+    #[tokio::test]
+    async fn serves_hits_until_a_write() {
+        let mut inner = MockClienteRepository::new();
+        let mut calls = 0;
+        inner
+            .expect_list_resumo()
+            .times(2)
+            .returning(move |_, _, _| {
+                calls += 1;
+                Ok(page(calls))
+            });
+        inner.expect_delete().returning(|_| Ok(()));
+        let repo = CachedClienteRepository::new(Arc::new(inner), Arc::new(ListCache::default()));
+        let f = ClienteFilter::default();
+        let p = PageRequest::default();
+        assert_eq!(
+            repo.list_resumo(&f, &[], p).await.unwrap().unwrap().count,
+            1
+        );
+        assert_eq!(
+            repo.list_resumo(&f, &[], p).await.unwrap().unwrap().count,
+            1,
+            "served from cache"
+        );
+        repo.delete(1).await.unwrap();
+        assert_eq!(
+            repo.list_resumo(&f, &[], p).await.unwrap().unwrap().count,
+            2,
+            "write invalidates"
+        );
+    }
+
+    #[tokio::test]
+    async fn keys_include_scope_and_page() {
+        let mut inner = MockClienteRepository::new();
+        inner
+            .expect_list_resumo()
+            .times(2)
+            .returning(|f, _, _| Ok(page(f.owner.unwrap_or(0) as u64)));
+        let repo = CachedClienteRepository::new(Arc::new(inner), Arc::new(ListCache::default()));
+        let p = PageRequest::default();
+        let mine = ClienteFilter {
+            owner: Some(7),
+            ..Default::default()
+        };
+        assert_eq!(
+            repo.list_resumo(&mine, &[], p)
+                .await
+                .unwrap()
+                .unwrap()
+                .count,
+            7
+        );
+        assert_eq!(
+            repo.list_resumo(&ClienteFilter::default(), &[], p)
+                .await
+                .unwrap()
+                .unwrap()
+                .count,
+            0
+        );
+    }
+}
