@@ -1640,7 +1640,12 @@ async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
             20 | 21 => "22.333.444/0001-05".to_string(),
             _ => format!("44.555.666/{i:04}-00"),
         };
-        tasks.push(spawn(cliente(&format!("Item {i}"), &cnpj)));
+        let mut d = cliente(&format!("Item {i}"), &cnpj);
+        if i == 5 {
+            // An unknown group: a foreign-key violation, also this item's own.
+            d.grupo_empresa = Some(999_999);
+        }
+        tasks.push(spawn(d));
     }
     sleep(StdDuration::from_millis(200)).await;
     blocker.rollback().await.unwrap();
@@ -1650,20 +1655,21 @@ async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
         results.push(task.await.unwrap());
     }
     assert!(conflict(results.remove(10)));
+    assert!(matches!(results.remove(5), Err(DomainError::Internal(_))));
     // Of the two items sharing a new CNPJ, exactly one is stored.
-    let (a, b) = (results.remove(19), results.remove(19));
+    let (a, b) = (results.remove(18), results.remove(18));
     assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
     assert!(conflict(if a.is_ok() { b } else { a }));
     for r in &results {
         assert!(r.is_ok(), "{r:?}");
     }
-    // 1 existing + primer + 27 distinct + one of the pair.
+    // 1 existing + primer + 26 distinct + one of the pair.
     let all = repo
         .list(&ClienteFilter::default(), &[], page(1, 100))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(all.count, 30);
+    assert_eq!(all.count, 29);
     let existente = repo
         .find_by_cnpj("11.222.333/0001-81")
         .await
@@ -1706,4 +1712,39 @@ async fn placeholders_taken_by_hand_are_skipped_then_given_up() {
         Err(DomainError::Internal(_))
     ));
     t.finish().await;
+}
+
+/// `cargo test -p adapter-seaorm --test repos insert_throughput -- --ignored --nocapture`:
+/// concurrent inserts through the repository (the group-commit path on SQLite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn insert_throughput() {
+    use std::sync::Arc;
+    let (t, path) = file_db("insert-bench").await;
+    let repo = Arc::new(t.clientes());
+    let (tasks_n, per_task) = (64u32, 200u32);
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..tasks_n {
+        let repo = repo.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_task {
+                let mut d = cliente(&format!("Bench {k} {i}"), "");
+                d.email_principal = Some("bench@example.com".into());
+                repo.insert_with_placeholder(&d, None).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} inserts: {:.0} inserts/s",
+        tasks_n * per_task,
+        f64::from(tasks_n * per_task) / secs
+    );
+    drop(repo);
+    t.finish().await;
+    remove_sqlite(&path);
 }

@@ -149,18 +149,23 @@ async fn insert_model<D: ConnectionTrait>(
 /// Allocates the next placeholder number (one statement: the row lock on PostgreSQL, the
 /// write lock on SQLite make the increment and the read one step).
 async fn next_seq<D: ConnectionTrait>(db: &D) -> std::result::Result<u32, DbErr> {
+    next_seqs(db, 1).await
+}
+
+/// Allocates `n` consecutive placeholder numbers at once; returns the last of them.
+async fn next_seqs<D: ConnectionTrait>(db: &D, n: u32) -> std::result::Result<u32, DbErr> {
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
-            "UPDATE placeholder_counters SET value = value + 1 WHERE name = $1 RETURNING value"
+            "UPDATE placeholder_counters SET value = value + $1 WHERE name = $2 RETURNING value"
         }
-        _ => "UPDATE placeholder_counters SET value = value + 1 WHERE name = ? RETURNING value",
+        _ => "UPDATE placeholder_counters SET value = value + ? WHERE name = ? RETURNING value",
     };
     let row = db
         .query_one(Statement::from_sql_and_values(
             backend,
             sql,
-            [PLACEHOLDER_COUNTER.into()],
+            [i64::from(n).into(), PLACEHOLDER_COUNTER.into()],
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("placeholder counter row missing".into()))?;
