@@ -74,12 +74,14 @@ seed() {
   env $(server_env "$db") "$BIN" seed clientes "$n"
 }
 
+# start_server DB [VAR=value ...]: extra variables go to the server's environment.
 start_server() {
   local db=$1
+  shift
   PORT=$(free_port)
   BASE="http://127.0.0.1:$PORT"
   # shellcheck disable=SC2046
-  env $(server_env "$db") BIND=127.0.0.1 PORT="$PORT" "$BIN" serve >"$WORK/server-$db.log" 2>&1 &
+  env $(server_env "$db") "$@" BIND=127.0.0.1 PORT="$PORT" "$BIN" serve >"$WORK/server-$db.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 150); do
     if curl -fs "$BASE/api/v1/health/" >/dev/null 2>&1; then
@@ -163,6 +165,11 @@ run "POST /api/v1/documentos/ (1 MiB multipart)" "/api/v1/documentos/" POST "$WO
 run "POST /api/v1/documentos/gerar-boleto/" "/api/v1/documentos/gerar-boleto/" POST "$WORK/boleto.json" "application/json"
 stop_server
 rm -rf "$WORK/main-media"
+# The database path alone: the same list requests with the list-page cache turned off.
+start_server main DX_LIST_CACHE=off
+run "GET /api/v1/clientes/?page=37 (no cache)" "/api/v1/clientes/?page=37"
+run "GET /api/v1/clientes/?search=$SEARCH (no cache)" "/api/v1/clientes/?search=$SEARCH"
+stop_server
 
 # ---------------------------------------------------------------- 1M rows
 if [[ "$BIG_ROWS" -gt 0 ]]; then
@@ -172,6 +179,9 @@ if [[ "$BIG_ROWS" -gt 0 ]]; then
   echo "== $BIG_ROWS clientes"
   run "GET /api/v1/clientes/?page=37 ($BIG_ROWS rows)" "/api/v1/clientes/?page=37"
   run "GET /api/v1/clientes/?search=$SEARCH ($BIG_ROWS rows)" "/api/v1/clientes/?search=$SEARCH"
+  stop_server
+  start_server big DX_LIST_CACHE=off
+  run "GET /api/v1/clientes/?page=37 ($BIG_ROWS rows, no cache)" "/api/v1/clientes/?page=37"
   stop_server
 fi
 

@@ -51,6 +51,7 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         cep_provider: Some("offline".into()),
         data_dir: dir.to_path_buf(),
         config_crypto_key: None,
+        list_cache: true,
     }
 }
 

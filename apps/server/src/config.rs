@@ -18,6 +18,9 @@ pub struct Config {
     /// Directory for server-owned files (the generated config-crypto key).
     pub data_dir: PathBuf,
     pub config_crypto_key: Option<String>,
+    /// The cliente list-page cache (`DX_LIST_CACHE=off` turns it off, e.g. to measure the
+    /// database path alone).
+    pub list_cache: bool,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -78,6 +81,7 @@ impl Config {
             cep_provider: env("CEP_PROVIDER"),
             data_dir: env("DX_DATA_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
             config_crypto_key: env("CONFIG_CRYPTO_KEY"),
+            list_cache: !matches!(env("DX_LIST_CACHE").as_deref(), Some("off" | "0" | "false")),
         }
     }
 }

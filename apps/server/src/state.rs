@@ -13,6 +13,7 @@ use authz::agents::AgentService;
 use authz::auth::AuthConfig;
 use authz::groups::GroupService;
 use clientes::chat::ChatIntakeService;
+use clientes::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
 use clientes::service::{ClienteService, ContatoService};
 use configuracoes::ConfigService;
 use documentos::{DocumentoService, GeracaoService};
@@ -58,19 +59,25 @@ impl AppState {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
         let groups_repo = Arc::new(db::SeaOrmGroupRepository::new(conn.clone()));
-        let list_cache = Arc::new(ListCache::default());
-        let clientes_repo = Arc::new(CachedClienteRepository::new(
-            Arc::new(db::SeaOrmClienteRepository::new(conn.clone())),
-            list_cache.clone(),
-        ));
-        let grupos_repo = Arc::new(CachedGrupoRepository::new(
-            Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone())),
-            list_cache.clone(),
-        ));
-        let contatos_repo = Arc::new(CachedContatoRepository::new(
-            Arc::new(db::SeaOrmContatoRepository::new(conn.clone())),
-            list_cache,
-        ));
+        let raw_clientes: Arc<dyn ClienteRepository> =
+            Arc::new(db::SeaOrmClienteRepository::new(conn.clone()));
+        let raw_grupos: Arc<dyn GrupoEmpresaRepository> =
+            Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone()));
+        let raw_contatos: Arc<dyn ContatoRepository> =
+            Arc::new(db::SeaOrmContatoRepository::new(conn.clone()));
+        let (clientes_repo, grupos_repo, contatos_repo) = if config.list_cache {
+            let cache = Arc::new(ListCache::default());
+            (
+                Arc::new(CachedClienteRepository::new(raw_clientes, cache.clone()))
+                    as Arc<dyn ClienteRepository>,
+                Arc::new(CachedGrupoRepository::new(raw_grupos, cache.clone()))
+                    as Arc<dyn GrupoEmpresaRepository>,
+                Arc::new(CachedContatoRepository::new(raw_contatos, cache))
+                    as Arc<dyn ContatoRepository>,
+            )
+        } else {
+            (raw_clientes, raw_grupos, raw_contatos)
+        };
         let hasher = Arc::new(Argon2Hasher);
         let storage = Arc::new(LocalFileStorage::new(config.media_root.clone()));
         storage.ensure_root().await?;

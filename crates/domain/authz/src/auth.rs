@@ -82,6 +82,9 @@ pub struct AuthService {
     throttle: LoginThrottle,
     config: AuthConfig,
     cache: RwLock<HashMap<i64, (Arc<Principal>, i64)>>,
+    /// Access tokens whose signature was already verified: token → (user id, exp). Saves the
+    /// signature check on every request; expiry is still checked against the clock each time.
+    verified: RwLock<HashMap<String, (i64, i64)>>,
 }
 
 const BAD_CREDENTIALS: &str = "Usuário e/ou senha incorreto(s)";
@@ -102,6 +105,7 @@ impl AuthService {
             throttle: LoginThrottle::new(10, 300),
             config,
             cache: RwLock::new(HashMap::new()),
+            verified: RwLock::new(HashMap::new()),
         }
     }
 
@@ -195,14 +199,35 @@ impl AuthService {
         token: &str,
     ) -> std::result::Result<Arc<Principal>, AuthOutcome> {
         let now = self.clock.now();
-        let claims = self
-            .tokens
-            .decode(token, now)
-            .map_err(|_| AuthFailure::InvalidToken)?;
-        if claims.kind != TokenKind::Access {
-            return Err(AuthFailure::WrongType.into());
-        }
         let ts = now.timestamp();
+        let known = self
+            .verified
+            .read()
+            .ok()
+            .and_then(|v| v.get(token).copied());
+        let user_id = match known {
+            Some((user_id, exp)) if exp > ts => user_id,
+            _ => {
+                let claims = self
+                    .tokens
+                    .decode(token, now)
+                    .map_err(|_| AuthFailure::InvalidToken)?;
+                if claims.kind != TokenKind::Access {
+                    return Err(AuthFailure::WrongType.into());
+                }
+                if let Ok(mut v) = self.verified.write() {
+                    if v.len() >= 100_000 {
+                        v.retain(|_, (_, exp)| *exp > ts);
+                        if v.len() >= 100_000 {
+                            v.clear();
+                        }
+                    }
+                    v.insert(token.to_string(), (claims.user_id, claims.exp));
+                }
+                claims.user_id
+            }
+        };
+        let claims = TokenUser { user_id };
         if let Some((p, at)) = self.cache_get(claims.user_id)
             && ts - at < self.config.cache_ttl_secs
         {
@@ -256,6 +281,11 @@ impl AuthService {
             permissions,
         }))
     }
+}
+
+/// The part of verified claims authentication needs.
+struct TokenUser {
+    user_id: i64,
 }
 
 /// Result of a failed authentication: a token problem or an infrastructure error.
@@ -446,6 +476,27 @@ mod tests {
         assert_eq!(refused("r7"), AuthFailure::WrongType);
         assert_eq!(refused("a8"), AuthFailure::UserNotFound);
         assert_eq!(refused("a7"), AuthFailure::UserInactive);
+    }
+
+    #[test]
+    fn verified_tokens_skip_the_signature_check_until_they_expire() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_get().returning(|_| Ok(Some(agent(true))));
+        repo.expect_permission_codes().returning(|_| Ok(vec![]));
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_decode().times(1).returning(|_, _| {
+            Ok(Claims {
+                user_id: 7,
+                kind: TokenKind::Access,
+                exp: 1_700_000_300,
+                iat: 0,
+                jti: String::new(),
+            })
+        });
+        let s = service(repo, MockPasswordHasher::new(), tokens);
+        for _ in 0..3 {
+            assert_eq!(block_on(s.authenticate("tok")).unwrap().id, 7);
+        }
     }
 
     #[test]
