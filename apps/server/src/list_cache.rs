@@ -29,6 +29,9 @@ type Entry = (u64, Instant, Arc<Option<Page<ClienteResumo>>>);
 pub struct ListCache {
     generation: AtomicU64,
     pages: Mutex<HashMap<String, Entry>>,
+    /// One fill at a time per key: concurrent misses of the same page wait for the first
+    /// one instead of all querying the database (no stampede on a cold cache).
+    filling: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ListCache {
@@ -96,10 +99,29 @@ impl ClienteRepository for CachedClienteRepository {
         if let Some(hit) = self.cache.get(&key) {
             return Ok((*hit).clone());
         }
+        let gate = self
+            .cache
+            .filling
+            .lock()
+            .map(|mut f| f.entry(key.clone()).or_default().clone())
+            .ok();
+        let _turn = match &gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok((*hit).clone());
+        }
         let generation = self.cache.generation.load(Ordering::SeqCst);
-        let fresh = self.inner.list_resumo(filter, order, page).await?;
-        self.cache.put(key, generation, Arc::new(fresh.clone()));
-        Ok(fresh)
+        let fresh = self.inner.list_resumo(filter, order, page).await;
+        if let Ok(fresh) = &fresh {
+            self.cache
+                .put(key.clone(), generation, Arc::new(fresh.clone()));
+        }
+        if let Ok(mut f) = self.cache.filling.lock() {
+            f.remove(&key);
+        }
+        fresh
     }
 
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>> {
@@ -297,6 +319,33 @@ mod tests {
             2,
             "write invalidates"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_misses_fill_once() {
+        let mut inner = MockClienteRepository::new();
+        inner.expect_list_resumo().times(1).returning(|_, _, _| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Ok(page(1))
+        });
+        let repo = Arc::new(CachedClienteRepository::new(
+            Arc::new(inner),
+            Arc::new(ListCache::default()),
+        ));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let repo = repo.clone();
+            tasks.push(tokio::spawn(async move {
+                repo.list_resumo(&ClienteFilter::default(), &[], PageRequest::default())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .count
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 1);
+        }
     }
 
     #[tokio::test]
