@@ -103,6 +103,7 @@ impl AppState {
             Arc::new(cipher),
             clock.clone(),
         );
+        let principals = auth.principal_cache();
         Ok(Arc::new(Self {
             signer: MediaUrlSigner::new(format!("media:{secret}")),
             documentos: DocumentoService::new(
@@ -120,8 +121,10 @@ impl AppState {
             storage,
             db: conn,
             auth,
-            agents: AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher),
-            groups: GroupService::new(groups_repo, agents_repo),
+            agents: AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher)
+                .with_principal_cache(principals.clone()),
+            groups: GroupService::new(groups_repo, agents_repo)
+                .with_principal_cache(principals.clone()),
             cep: adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
             clientes: ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock),
             contatos: ContatoService::new(contatos_repo.clone(), clientes_repo.clone()),

@@ -162,7 +162,6 @@ pub async fn groups_put(
         .groups
         .update(parse_id(&id)?, body.object()?, true)
         .await?;
-    state.auth.invalidate();
     Ok(ok(GroupOut::from(g)))
 }
 
@@ -179,7 +178,6 @@ pub async fn groups_patch(
         .groups
         .update(parse_id(&id)?, body.object()?, false)
         .await?;
-    state.auth.invalidate();
     Ok(ok(GroupOut::from(g)))
 }
 
@@ -192,7 +190,6 @@ pub async fn groups_delete(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     state.groups.delete(parse_id(&id)?).await?;
-    state.auth.invalidate();
     Ok(no_content())
 }
 
@@ -225,7 +222,6 @@ pub async fn agent_groups_set(
         .groups
         .set_agent_groups(parse_id(&id)?, body.object()?)
         .await?;
-    state.auth.invalidate();
     Ok(ok(groups
         .into_iter()
         .map(GroupOut::from)
@@ -271,7 +267,6 @@ pub async fn agents_patch(
     body: Body,
 ) -> ApiResult<HttpResponse> {
     let a = state.agents.update(parse_id(&id)?, body.object()?).await?;
-    state.auth.invalidate();
     Ok(ok(AgentOut::from(a)))
 }
 
@@ -284,7 +279,6 @@ pub async fn agents_delete(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     state.agents.deactivate(parse_id(&id)?).await?;
-    state.auth.invalidate();
     Ok(no_content())
 }
 

@@ -1,5 +1,6 @@
 //! Agent management (CLI and `/authz/agents/`), and the first-start admin seed.
 
+use crate::auth::PrincipalCache;
 use crate::model::{Agent, AgentChanges, NewAgent};
 use crate::ports::{AgentRepository, GroupRepository, PasswordHasher};
 use kernel::input::Input;
@@ -18,6 +19,7 @@ pub struct AgentService {
     agents: Arc<dyn AgentRepository>,
     groups: Arc<dyn GroupRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    principals: Arc<PrincipalCache>,
 }
 
 impl AgentService {
@@ -30,7 +32,21 @@ impl AgentService {
             agents,
             groups,
             hasher,
+            principals: Arc::default(),
         }
+    }
+
+    /// Clears `cache` after every agent change, so it applies to the very next request.
+    pub fn with_principal_cache(mut self, cache: Arc<PrincipalCache>) -> Self {
+        self.principals = cache;
+        self
+    }
+
+    /// Every agent update goes through here.
+    async fn update_agent(&self, id: i64, changes: AgentChanges) -> Result<Agent> {
+        let r = self.agents.update(id, changes).await;
+        self.principals.invalidate();
+        r
     }
 
     pub async fn list(&self, page: PageRequest) -> Result<Page<Agent>> {
@@ -87,8 +103,7 @@ impl AgentService {
             password_hash,
             groups: fields.groups,
         };
-        self.agents
-            .update(id, changes)
+        self.update_agent(id, changes)
             .await
             .map_err(username_conflict)
     }
@@ -96,15 +111,14 @@ impl AgentService {
     /// Deactivates an agent (its tokens stop working).
     pub async fn deactivate(&self, id: i64) -> Result<()> {
         self.get(id).await?;
-        self.agents
-            .update(
-                id,
-                AgentChanges {
-                    is_active: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await?;
+        self.update_agent(
+            id,
+            AgentChanges {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -119,15 +133,14 @@ impl AgentService {
             .await?
             .ok_or(DomainError::NotFound("Agent"))?;
         let hash = self.hasher.hash(password).await?;
-        self.agents
-            .update(
-                agent.id,
-                AgentChanges {
-                    password_hash: Some(hash),
-                    ..Default::default()
-                },
-            )
-            .await
+        self.update_agent(
+            agent.id,
+            AgentChanges {
+                password_hash: Some(hash),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// Creates the `admin` superuser when no superuser exists. Returns true if it was created.

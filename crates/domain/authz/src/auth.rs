@@ -42,6 +42,36 @@ impl Principal {
     }
 }
 
+/// Authenticated agents by id, with the time they were loaded. Agent and group writes clear it
+/// (through [`crate::agents::AgentService`] and [`crate::groups::GroupService`]), so a
+/// deactivation or a permission change applies to the very next request.
+#[derive(Default)]
+pub struct PrincipalCache {
+    map: RwLock<HashMap<i64, (Arc<Principal>, i64)>>,
+}
+
+impl PrincipalCache {
+    fn get(&self, id: i64) -> Option<(Arc<Principal>, i64)> {
+        self.map.read().ok()?.get(&id).cloned()
+    }
+
+    fn put(&self, id: i64, p: Arc<Principal>, at: i64) {
+        if let Ok(mut c) = self.map.write() {
+            if c.len() > 50_000 {
+                c.clear();
+            }
+            c.insert(id, (p, at));
+        }
+    }
+
+    /// Forgets every cached principal.
+    pub fn invalidate(&self) {
+        if let Ok(mut c) = self.map.write() {
+            c.clear();
+        }
+    }
+}
+
 /// Why a token was refused (each has its own contract body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
@@ -81,7 +111,7 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     throttle: LoginThrottle,
     config: AuthConfig,
-    cache: RwLock<HashMap<i64, (Arc<Principal>, i64)>>,
+    cache: Arc<PrincipalCache>,
     /// Access tokens whose signature was already verified: token → (user id, exp). Saves the
     /// signature check on every request; expiry is still checked against the clock each time.
     verified: RwLock<HashMap<String, (i64, i64)>>,
@@ -104,7 +134,7 @@ impl AuthService {
             clock,
             throttle: LoginThrottle::new(10, 300),
             config,
-            cache: RwLock::new(HashMap::new()),
+            cache: Arc::new(PrincipalCache::default()),
             verified: RwLock::new(HashMap::new()),
         }
     }
@@ -227,35 +257,23 @@ impl AuthService {
                 claims.user_id
             }
         };
-        let claims = TokenUser { user_id };
-        if let Some((p, at)) = self.cache_get(claims.user_id)
+        if let Some((p, at)) = self.cache.get(user_id)
             && ts - at < self.config.cache_ttl_secs
         {
             return check_active(p);
         }
         let principal = Arc::new(
-            self.load_principal(claims.user_id)
+            self.load_principal(user_id)
                 .await?
                 .ok_or(AuthFailure::UserNotFound)?,
         );
-        if let Ok(mut c) = self.cache.write() {
-            if c.len() > 50_000 {
-                c.clear();
-            }
-            c.insert(claims.user_id, (principal.clone(), ts));
-        }
+        self.cache.put(user_id, principal.clone(), ts);
         check_active(principal)
     }
 
-    fn cache_get(&self, id: i64) -> Option<(Arc<Principal>, i64)> {
-        self.cache.read().ok()?.get(&id).cloned()
-    }
-
-    /// Forgets every cached principal (called after agent or group changes).
-    pub fn invalidate(&self) {
-        if let Ok(mut c) = self.cache.write() {
-            c.clear();
-        }
+    /// The principal cache, to hand to the services whose writes must clear it.
+    pub fn principal_cache(&self) -> Arc<PrincipalCache> {
+        self.cache.clone()
     }
 
     async fn load_principal(&self, id: i64) -> Result<Option<Principal>> {
@@ -281,11 +299,6 @@ impl AuthService {
             permissions,
         }))
     }
-}
-
-/// The part of verified claims authentication needs.
-struct TokenUser {
-    user_id: i64,
 }
 
 /// Result of a failed authentication: a token problem or an infrastructure error.
@@ -497,6 +510,50 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(block_on(s.authenticate("tok")).unwrap().id, 7);
         }
+    }
+
+    #[test]
+    fn agent_writes_clear_cached_principals() {
+        use crate::agents::AgentService;
+        use crate::ports::MockGroupRepository;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let active = Arc::new(AtomicBool::new(true));
+        let mut repo = MockAgentRepository::new();
+        let flag = active.clone();
+        repo.expect_get()
+            .returning(move |_| Ok(Some(agent(flag.load(Ordering::SeqCst)))));
+        repo.expect_permission_codes().returning(|_| Ok(vec![]));
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_decode().returning(|_, _| {
+            Ok(Claims {
+                user_id: 7,
+                kind: TokenKind::Access,
+                exp: 1_700_000_300,
+                iat: 0,
+                jti: String::new(),
+            })
+        });
+        let auth = service(repo, MockPasswordHasher::new(), tokens);
+        assert!(block_on(auth.authenticate("tok")).is_ok());
+
+        let mut writes = MockAgentRepository::new();
+        writes.expect_get().returning(|_| Ok(Some(agent(true))));
+        let flag = active.clone();
+        writes.expect_update().returning(move |_, _| {
+            flag.store(false, Ordering::SeqCst);
+            Ok(agent(false))
+        });
+        let agents = AgentService::new(
+            Arc::new(writes),
+            Arc::new(MockGroupRepository::new()),
+            Arc::new(MockPasswordHasher::new()),
+        )
+        .with_principal_cache(auth.principal_cache());
+        block_on(agents.deactivate(7)).unwrap();
+        assert!(matches!(
+            block_on(auth.authenticate("tok")),
+            Err(AuthOutcome::Refused(AuthFailure::UserInactive))
+        ));
     }
 
     #[test]

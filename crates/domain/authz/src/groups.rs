@@ -1,5 +1,6 @@
 //! Permission groups and agent memberships (`/authz/groups/`, `/authz/agents/{id}/groups/`).
 
+use crate::auth::PrincipalCache;
 use crate::model::{AgentChanges, Group};
 use crate::permissions;
 use crate::ports::{AgentRepository, GroupRepository};
@@ -12,11 +13,27 @@ pub const GROUP_NAME_TAKEN: &str = "grupo com este nome já existe.";
 pub struct GroupService {
     groups: Arc<dyn GroupRepository>,
     agents: Arc<dyn AgentRepository>,
+    principals: Arc<PrincipalCache>,
 }
 
 impl GroupService {
     pub fn new(groups: Arc<dyn GroupRepository>, agents: Arc<dyn AgentRepository>) -> Self {
-        Self { groups, agents }
+        Self {
+            groups,
+            agents,
+            principals: Arc::default(),
+        }
+    }
+
+    /// Clears `cache` after every group or membership change (permissions move with them).
+    pub fn with_principal_cache(mut self, cache: Arc<PrincipalCache>) -> Self {
+        self.principals = cache;
+        self
+    }
+
+    fn changed<T>(&self, r: Result<T>) -> Result<T> {
+        self.principals.invalidate();
+        r
     }
 
     pub async fn list(&self) -> Result<Vec<Group>> {
@@ -56,14 +73,13 @@ impl GroupService {
         } else {
             perms
         };
-        self.groups
-            .update(id, name, perms)
-            .await
-            .map_err(name_conflict)
+        let r = self.groups.update(id, name, perms).await;
+        self.changed(r).map_err(name_conflict)
     }
 
     pub async fn delete(&self, id: i64) -> Result<()> {
-        if self.groups.delete(id).await? {
+        let r = self.groups.delete(id).await;
+        if self.changed(r)? {
             Ok(())
         } else {
             Err(DomainError::NotFound("Group"))
@@ -93,7 +109,8 @@ impl GroupService {
         let ids = input.int_list("group_ids", &mut errors);
         errors.into_result()?;
         let existing = self.groups.existing(&ids.unwrap_or_default()).await?;
-        self.agents
+        let r = self
+            .agents
             .update(
                 agent_id,
                 AgentChanges {
@@ -101,7 +118,8 @@ impl GroupService {
                     ..Default::default()
                 },
             )
-            .await?;
+            .await;
+        self.changed(r)?;
         self.agent_groups(agent_id).await
     }
 }
