@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_documentos_config;
 mod m20261126_000003_cliente_counters_search;
+mod m20261126_000004_cliente_write_path;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_documentos_config::Migration),
             Box::new(m20261126_000003_cliente_counters_search::Migration),
+            Box::new(m20261126_000004_cliente_write_path::Migration),
         ]
     }
 }

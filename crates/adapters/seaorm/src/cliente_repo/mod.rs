@@ -1,5 +1,6 @@
 //! `ClienteRepository` on sea-orm.
 
+mod checkpoint;
 mod mapping;
 mod query;
 mod resumo;
@@ -54,7 +55,7 @@ impl SeaOrmClienteRepository {
             return None;
         }
         self.writer
-            .get_or_init(|| writer::Writer::start(self.db.clone()).ok())
+            .get_or_init(|| writer::Writer::start(&self.db).ok())
             .as_ref()
     }
 
