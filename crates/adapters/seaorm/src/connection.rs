@@ -19,7 +19,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Opens a connection pool for `url` (`sqlite:…` or `postgres://…`).
 ///
 /// SQLite connections are configured one by one (WAL, `synchronous=NORMAL`, `foreign_keys=ON`,
-/// a 5 s busy timeout), so every pooled connection enforces cascades and lets concurrent
+/// a 5 s busy timeout, the `REGEXP` function), so every pooled connection enforces cascades and lets concurrent
 /// writers queue instead of failing. An in-memory SQLite database lives in one connection, so
 /// its pool holds exactly one that is never recycled.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -44,7 +44,9 @@ async fn connect_sqlite(url: &str) -> Result<DatabaseConnection, DbErr> {
         .busy_timeout(BUSY_TIMEOUT)
         .synchronous(SqliteSynchronous::Normal)
         .pragma("temp_store", "memory")
-        .pragma("cache_size", "-8000");
+        .pragma("cache_size", "-8000")
+        // `REGEXP`, for case-insensitive matches beyond ASCII (see `support::icontains`).
+        .with_regexp();
     if !memory {
         opts = opts.journal_mode(SqliteJournalMode::Wal);
     }

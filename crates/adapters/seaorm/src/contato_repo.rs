@@ -12,7 +12,7 @@ use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, Select, TransactionTrait,
 };
 
@@ -115,7 +115,7 @@ fn order_column(field: &str) -> Option<K> {
 }
 
 /// The list filter as a condition; the second value tells whether it needs the cliente join.
-fn condition(f: &ContatoFilter) -> Result<(Condition, bool)> {
+fn condition(f: &ContatoFilter, backend: DbBackend) -> Result<(Condition, bool)> {
     let mut c = Condition::all().add(K::Ativo.eq(f.ativo.unwrap_or(true)));
     let mut needs_join = false;
     if f.only_active_clientes {
@@ -128,18 +128,19 @@ fn condition(f: &ContatoFilter) -> Result<(Condition, bool)> {
         let col = icontains_column(name).ok_or_else(|| {
             DomainError::Internal(format!("unknown contato filter column {name}"))
         })?;
-        c = c.add(icontains((contato::Entity, col), needle));
+        c = c.add(icontains((contato::Entity, col), needle, backend));
     }
     for term in &f.search {
         needs_join = true;
         c = c.add(
             Condition::any()
-                .add(icontains((contato::Entity, K::Nome), term))
-                .add(icontains((contato::Entity, K::Whatsapp), term))
-                .add(icontains((contato::Entity, K::Email), term))
+                .add(icontains((contato::Entity, K::Nome), term, backend))
+                .add(icontains((contato::Entity, K::Whatsapp), term, backend))
+                .add(icontains((contato::Entity, K::Email), term, backend))
                 .add(icontains(
                     (cliente::Entity, cliente::Column::RazaoSocial),
                     term,
+                    backend,
                 )),
         );
     }
@@ -182,7 +183,7 @@ impl ContatoRepository for SeaOrmContatoRepository {
         order: &[OrderBy],
         page: PageRequest,
     ) -> Result<Option<Page<Contato>>> {
-        let (cond, needs_join) = condition(filter)?;
+        let (cond, needs_join) = condition(filter, self.db.get_database_backend())?;
         let base = if needs_join {
             joined()
         } else {
@@ -296,7 +297,7 @@ mod tests {
             (scoped, OrderBy::asc("nome")),
             (ContatoFilter::default(), OrderBy::desc("criado_em")),
         ] {
-            let (cond, _) = condition(&filter).unwrap();
+            let (cond, _) = condition(&filter, DbBackend::Sqlite).unwrap();
             let q = page_query(cond, std::slice::from_ref(&order))
                 .column_as(
                     Expr::col((cliente::Entity, cliente::Column::RazaoSocial)),

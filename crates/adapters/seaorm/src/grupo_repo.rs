@@ -8,8 +8,8 @@ use clientes::ports::GrupoEmpresaRepository;
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 use std::collections::HashMap;
 
@@ -86,12 +86,17 @@ impl GrupoEmpresaRepository for SeaOrmGrupoEmpresaRepository {
         order: &[OrderBy],
         page: PageRequest,
     ) -> Result<Option<Page<GrupoEmpresa>>> {
+        let backend = self.db.get_database_backend();
         let mut cond = Condition::all();
         for term in search {
             cond = cond.add(
                 Condition::any()
-                    .add(icontains((grupo_empresa::Entity, G::Nome), term))
-                    .add(icontains((grupo_empresa::Entity, G::Descricao), term)),
+                    .add(icontains((grupo_empresa::Entity, G::Nome), term, backend))
+                    .add(icontains(
+                        (grupo_empresa::Entity, G::Descricao),
+                        term,
+                        backend,
+                    )),
             );
         }
         let total = count(

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use kernel::{DomainError, OrderBy, PageRequest};
-use sea_orm::sea_query::{Expr, Func, IntoColumnRef, LikeExpr, SimpleExpr};
+use sea_orm::sea_query::{BinOper, Expr, Func, IntoColumnRef, LikeExpr, SimpleExpr};
 use sea_orm::{
-    Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    Select, SqlErr,
+    Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select, SqlErr,
 };
 
 /// Translates a driver error: unique violations become `Conflict`, the rest `Internal`.
@@ -49,9 +49,19 @@ pub(crate) fn contains<C: IntoColumnRef>(col: C, needle: &str) -> SimpleExpr {
     Expr::col(col).like(like_pattern(needle))
 }
 
-/// `LOWER(col) LIKE %needle%` (`needle` already lowercase).
-pub(crate) fn icontains<C: IntoColumnRef>(col: C, needle: &str) -> SimpleExpr {
-    Expr::expr(Func::lower(Expr::col(col))).like(like_pattern(needle))
+/// `col` contains `needle`, ignoring case (Django's `icontains`; `needle` already lowercase).
+///
+/// PostgreSQL: `LOWER(col) LIKE %needle%`. SQLite's `LOWER` and `LIKE` fold ASCII letters
+/// only, so `JOÃO` would not contain `joão`: there it is `col REGEXP '(?i)needle'` (the
+/// driver's Rust `regex` function, compiled once per statement), which folds every letter.
+pub(crate) fn icontains<C: IntoColumnRef>(col: C, needle: &str, backend: DbBackend) -> SimpleExpr {
+    match backend {
+        DbBackend::Sqlite => Expr::col(col).binary(
+            BinOper::Custom("REGEXP"),
+            Expr::val(format!("(?i){}", regex::escape(needle))),
+        ),
+        _ => Expr::expr(Func::lower(Expr::col(col))).like(like_pattern(needle)),
+    }
 }
 
 /// A resolved page: its number, the row offset and the page size.

@@ -1768,9 +1768,8 @@ async fn the_writer_keeps_the_search_index_merged() {
             .await
             .unwrap();
     }
-    let segments: i64 = t
-        .db
-        .query_one(sea_orm::Statement::from_string(
+    let segments: i64 =
+        t.db.query_one(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,
             "SELECT count(DISTINCT segid) FROM clientes_fts_idx",
         ))
@@ -1797,4 +1796,81 @@ async fn the_writer_keeps_the_search_index_merged() {
     drop(repo);
     drop(t);
     remove_sqlite(&path);
+}
+
+/// `icontains` filters and searches ignore the case of every letter, not only ASCII: Brazilian
+/// records are often in capitals (`SÃO PAULO`, `JOÃO`), and users type in lowercase.
+#[tokio::test]
+async fn case_insensitive_matches_fold_accented_capitals() {
+    let t = TestDb::new().await;
+    let (repo, contatos, grupos) = (t.clientes(), t.contatos(), t.grupos());
+    let mut d = cliente("PADARIA CORAÇÃO LTDA", "11222333000181");
+    d.cidade = Some("SÃO PAULO".into());
+    let padaria = repo.insert(&d, None).await.unwrap();
+    let mut d = cliente("Oficina Roda Viva", "11444777000161");
+    d.cidade = Some("Santos".into());
+    repo.insert(&d, None).await.unwrap();
+    let asc = [OrderBy::asc("razao_social")];
+    let by = |col: &'static str, needle: &str| ClienteFilter {
+        icontains: vec![(col, needle.to_string())],
+        ..Default::default()
+    };
+    assert_eq!(
+        razoes(&repo, &by("cidade", "são paulo"), &asc).await,
+        ["PADARIA CORAÇÃO LTDA"]
+    );
+    assert_eq!(
+        razoes(&repo, &by("razao_social", "coração"), &asc).await,
+        ["PADARIA CORAÇÃO LTDA"]
+    );
+    // Still a substring match of the text as typed: no accent folding, wildcards are literal.
+    assert!(razoes(&repo, &by("cidade", "sao"), &asc).await.is_empty());
+    assert!(razoes(&repo, &by("cidade", "s_o"), &asc).await.is_empty());
+    assert!(razoes(&repo, &by("cidade", "s.o"), &asc).await.is_empty());
+
+    contatos
+        .insert(&contato(padaria.id, "JOÃO DA SILVA", "+5511999990001"))
+        .await
+        .unwrap();
+    contatos
+        .insert(&contato(padaria.id, "Maria", "+5511999990002"))
+        .await
+        .unwrap();
+    let by_nome = [OrderBy::asc("nome")];
+    for f in [
+        ContatoFilter {
+            search: vec!["joão".into()],
+            ..Default::default()
+        },
+        ContatoFilter {
+            icontains: vec![("nome", "joão da".into())],
+            ..Default::default()
+        },
+    ] {
+        let found = contatos.list(&f, &by_nome, page(1, 20)).await.unwrap();
+        let nomes: Vec<String> = found
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.data.nome)
+            .collect();
+        assert_eq!(nomes, ["JOÃO DA SILVA"]);
+    }
+
+    grupos
+        .insert(&GrupoData {
+            nome: "CONSTRUÇÃO PESADA".into(),
+            descricao: None,
+            ativo: true,
+        })
+        .await
+        .unwrap();
+    let found = grupos
+        .list(&["construção".to_string()], &[], page(1, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].nome, "CONSTRUÇÃO PESADA");
+    t.finish().await;
 }

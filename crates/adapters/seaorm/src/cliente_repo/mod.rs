@@ -86,11 +86,6 @@ impl SeaOrmClienteRepository {
             None => self.insert_direct(data, criado_por, allocate).await,
         }
     }
-
-    /// Whether `?search=` can use the SQLite trigram index (`clientes_fts`).
-    fn fts(&self) -> bool {
-        self.db.get_database_backend() == DbBackend::Sqlite
-    }
 }
 
 /// Clientes LEFT JOINed with their group, selecting [`mapping::COLUMNS`] and the group name.
@@ -240,7 +235,7 @@ impl ClienteRepository for SeaOrmClienteRepository {
         order: &[OrderBy],
         page: PageRequest,
     ) -> Result<Option<Page<Cliente>>> {
-        let cond = query::condition(filter, self.fts())?;
+        let cond = query::condition(filter, self.db.get_database_backend())?;
         let total = count(&self.db, filtered(cliente::Entity::find(), cond.clone())).await?;
         let Some(w) = window(page, total) else {
             return Ok(None);
@@ -265,7 +260,13 @@ impl ClienteRepository for SeaOrmClienteRepository {
         order: &[OrderBy],
         page: PageRequest,
     ) -> Result<Option<Page<ClienteResumo>>> {
-        resumo::list(&self.db, query::condition(filter, self.fts())?, order, page).await
+        resumo::list(
+            &self.db,
+            query::condition(filter, self.db.get_database_backend())?,
+            order,
+            page,
+        )
+        .await
     }
 
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>> {
@@ -352,7 +353,7 @@ mod tests {
 
     /// SQLite's plan for a list page must walk an index, never sort the whole table.
     async fn assert_indexed(db: &DatabaseConnection, filter: &ClienteFilter, order: &[OrderBy]) {
-        let q = page_query(query::condition(filter, true).unwrap(), order)
+        let q = page_query(query::condition(filter, DbBackend::Sqlite).unwrap(), order)
             .limit(20)
             .offset(40);
         let built = q.build(DbBackend::Sqlite);

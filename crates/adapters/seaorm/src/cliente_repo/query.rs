@@ -5,7 +5,7 @@ use crate::support::{contains, icontains};
 use clientes::filter::ClienteFilter;
 use kernel::{DomainError, Result};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, DbBackend};
 
 /// Columns searched by `busca_geral`.
 const BUSCA_GERAL: [C; 7] = [
@@ -84,10 +84,11 @@ fn search(mut c: Condition, terms: &[&String], fts: bool) -> Condition {
     c
 }
 
-/// Every filter of the cliente list as one condition; `fts`: the SQLite trigram index exists.
-pub(crate) fn condition(f: &ClienteFilter, fts: bool) -> Result<Condition> {
+/// Every filter of the cliente list as one condition (on SQLite the search uses the
+/// `clientes_fts` trigram index).
+pub(crate) fn condition(f: &ClienteFilter, backend: DbBackend) -> Result<Condition> {
     let terms: Vec<&String> = f.search.iter().chain(f.q.iter()).collect();
-    let mut c = search(scope(f.owner), &terms, fts);
+    let mut c = search(scope(f.owner), &terms, backend == DbBackend::Sqlite);
     if let Some(s) = &f.status {
         c = c.add(C::Status.eq(s.as_str()));
     }
@@ -101,7 +102,7 @@ pub(crate) fn condition(f: &ClienteFilter, fts: bool) -> Result<Condition> {
         let col = icontains_column(name).ok_or_else(|| {
             DomainError::Internal(format!("unknown cliente filter column {name}"))
         })?;
-        c = c.add(icontains((Entity, col), needle));
+        c = c.add(icontains((Entity, col), needle, backend));
     }
     if let Some(t) = f.criado_apos {
         c = c.add(C::CriadoEm.gte(t));
@@ -117,7 +118,7 @@ pub(crate) fn condition(f: &ClienteFilter, fts: bool) -> Result<Condition> {
     }
     if let Some(needle) = &f.busca_geral {
         let any = BUSCA_GERAL.iter().fold(Condition::any(), |any, col| {
-            any.add(icontains((Entity, *col), needle))
+            any.add(icontains((Entity, *col), needle, backend))
         });
         c = c.add(any);
     }
