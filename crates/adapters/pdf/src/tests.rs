@@ -82,7 +82,7 @@ fn paginas(pdf: &[u8]) -> lopdf::Document {
 
 #[test]
 fn short_contract_is_one_page_with_footer() {
-    let pdf = PrintPdfRenderer.render_contrato(&contrato(3)).unwrap();
+    let pdf = PrintPdfRenderer.contrato_now(&contrato(3)).unwrap();
     let doc = paginas(&pdf);
     assert_eq!(doc.get_pages().len(), 1);
     let c = conteudo(&doc, 1);
@@ -95,7 +95,7 @@ fn short_contract_is_one_page_with_footer() {
 
 #[test]
 fn long_contract_spans_pages() {
-    let pdf = PrintPdfRenderer.render_contrato(&contrato(60)).unwrap();
+    let pdf = PrintPdfRenderer.contrato_now(&contrato(60)).unwrap();
     let doc = paginas(&pdf);
     let n = doc.get_pages().len();
     assert!(n >= 3, "{n} pages");
@@ -112,14 +112,14 @@ fn builtin_contract_template_renders() {
     let mut c = contrato(0);
     c.paragrafos =
         documentos::render::paragrafos(&documentos::template::templates_padrao()[0].conteudo);
-    let pdf = PrintPdfRenderer.render_contrato(&c).unwrap();
+    let pdf = PrintPdfRenderer.contrato_now(&c).unwrap();
     assert!(!paginas(&pdf).get_pages().is_empty());
 }
 
 #[test]
 fn boleto_is_one_page_with_and_without_pix() {
     for pix in [false, true] {
-        let pdf = PrintPdfRenderer.render_boleto(&boleto(pix)).unwrap();
+        let pdf = PrintPdfRenderer.boleto_now(&boleto(pix)).unwrap();
         let doc = paginas(&pdf);
         assert_eq!(doc.get_pages().len(), 1);
         let c = conteudo(&doc, 1);
@@ -127,8 +127,8 @@ fn boleto_is_one_page_with_and_without_pix() {
         assert!(contem(&c, b"00190.50095 40144.816069"));
         assert!(contem(&c, b"Benefici\xE1rio"));
     }
-    let sem = PrintPdfRenderer.render_boleto(&boleto(false)).unwrap();
-    let com = PrintPdfRenderer.render_boleto(&boleto(true)).unwrap();
+    let sem = PrintPdfRenderer.boleto_now(&boleto(false)).unwrap();
+    let com = PrintPdfRenderer.boleto_now(&boleto(true)).unwrap();
     assert!(com.len() > sem.len(), "QR code adds drawing operations");
 }
 
@@ -136,7 +136,7 @@ fn boleto_is_one_page_with_and_without_pix() {
 fn invalid_barcode_is_an_error() {
     let mut b = boleto(false);
     b.codigo_barras = "123".into();
-    assert!(PrintPdfRenderer.render_boleto(&b).is_err());
+    assert!(PrintPdfRenderer.boleto_now(&b).is_err());
 }
 
 /// Writes sample PDFs for eyeballing when `DX_PDF_OUT` names a directory.
@@ -150,12 +150,24 @@ fn write_samples_when_asked() {
         documentos::render::paragrafos(&documentos::template::templates_padrao()[0].conteudo);
     std::fs::write(
         format!("{dir}/contrato.pdf"),
-        PrintPdfRenderer.render_contrato(&c).unwrap(),
+        PrintPdfRenderer.contrato_now(&c).unwrap(),
     )
     .unwrap();
     std::fs::write(
         format!("{dir}/boleto.pdf"),
-        PrintPdfRenderer.render_boleto(&boleto(true)).unwrap(),
+        PrintPdfRenderer.boleto_now(&boleto(true)).unwrap(),
     )
     .unwrap();
+}
+
+#[tokio::test]
+async fn the_renderer_port_renders_both_documents() {
+    let renderer: &dyn DocumentRenderer = &PrintPdfRenderer;
+    let pdf = renderer.render_boleto(&boleto(true)).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let pdf = renderer.render_contrato(&contrato(3)).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let mut b = boleto(false);
+    b.codigo_barras = "123".into();
+    assert!(renderer.render_boleto(&b).await.is_err());
 }

@@ -219,7 +219,7 @@ impl GeracaoService {
             ],
             rodape: format!("Gerado em {}", agora.format("%d/%m/%Y %H:%M")),
         };
-        let bytes = self.renderer.render_contrato(&pdf)?;
+        let bytes = self.renderer.render_contrato(&pdf).await?;
         let vencimento = data_vencimento_extra(&req.dados);
         self.salvar(
             ctx,
@@ -301,7 +301,7 @@ impl GeracaoService {
             instrucoes: paragrafos(&texto),
             pix_payload: pix,
         };
-        let bytes = self.renderer.render_boleto(&pdf)?;
+        let bytes = self.renderer.render_boleto(&pdf).await?;
         self.salvar(
             ctx,
             "boleto",

@@ -31,10 +31,12 @@ pub trait DocumentoRepository: Send + Sync {
     async fn cliente_existe(&self, cliente_id: i64) -> Result<bool>;
 }
 
-/// Renders generated documents to PDF bytes. Rendering is CPU work without I/O, hence sync;
-/// callers on an async runtime may move it to a blocking thread for very large documents.
+/// Renders generated documents to PDF bytes. Rendering is CPU work of a few milliseconds
+/// without I/O; it is async so that an adapter can do it away from the threads that serve
+/// requests.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
 pub trait DocumentRenderer: Send + Sync {
-    fn render_contrato(&self, contrato: &ContratoPdf) -> Result<Vec<u8>>;
-    fn render_boleto(&self, boleto: &BoletoPdf) -> Result<Vec<u8>>;
+    async fn render_contrato(&self, contrato: &ContratoPdf) -> Result<Vec<u8>>;
+    async fn render_boleto(&self, boleto: &BoletoPdf) -> Result<Vec<u8>>;
 }
