@@ -263,3 +263,47 @@ async fn agents_resource() {
     let (_, v) = app.get(&format!("/api/v1/authz/agents/{id}/"), t).await;
     assert_eq!(v["is_active"], false);
 }
+
+/// The instance never loses its last active superuser through the API: deactivating or
+/// demoting it is a 400, and becomes possible once another active superuser exists.
+#[tokio::test]
+async fn the_last_active_superuser_stays() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let (_, me) = app.get("/api/v1/me/", t).await;
+    let admin = me["id"].as_i64().unwrap();
+    let path = format!("/api/v1/authz/agents/{admin}/");
+    let msg = "Não é possível desativar nem rebaixar o último superusuário ativo.";
+    let (s, v) = app.delete(&path, t).await;
+    assert_eq!((s, v), (StatusCode::BAD_REQUEST, json!({ "detail": msg })));
+    let (s, v) = app.patch(&path, t, json!({"is_active": false})).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::BAD_REQUEST, json!({ "is_active": [msg] }))
+    );
+    let (s, v) = app.patch(&path, t, json!({"is_superuser": false})).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::BAD_REQUEST, json!({ "is_superuser": [msg] }))
+    );
+    // Nothing was changed, and the admin still works.
+    let (s, v) = app.get(&path, t).await;
+    assert_eq!(
+        (s, v["is_active"].clone(), v["is_superuser"].clone()),
+        (StatusCode::OK, json!(true), json!(true))
+    );
+    // With a second active superuser, the first one can go.
+    let (s, _) = app
+        .post(
+            "/api/v1/authz/agents/",
+            t,
+            json!({"username":"chefe","password":"senha-boa-1","is_superuser":true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let chefe = app.login("chefe", "senha-boa-1").await;
+    let (s, _) = app.delete(&path, &chefe).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app.get("/api/v1/me/", t).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

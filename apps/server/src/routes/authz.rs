@@ -270,9 +270,10 @@ pub async fn agents_patch(
     Ok(ok(AgentOut::from(a)))
 }
 
-/// Deactivate an agent (its tokens stop working).
+/// Deactivate an agent (its tokens stop working). The last active superuser cannot be
+/// deactivated (400 `{"detail": …}`), nor demoted or deactivated through `PATCH`.
 #[utoipa::path(delete, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
-    params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+    params(("id" = i64, Path)), responses((status = 204), (status = 400, description = "the last active superuser"), (status = 401), (status = 403), (status = 404)))]
 pub async fn agents_delete(
     _p: Manager,
     state: State,

@@ -247,4 +247,14 @@ impl AgentRepository for SeaOrmAgentRepository {
         .await?;
         Ok(n > 0)
     }
+
+    async fn active_superusers(&self) -> Result<u64> {
+        count(
+            &self.db,
+            agent::Entity::find()
+                .filter(agent::Column::IsSuperuser.eq(true))
+                .filter(agent::Column::IsActive.eq(true)),
+        )
+        .await
+    }
 }

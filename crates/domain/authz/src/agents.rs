@@ -14,6 +14,8 @@ pub const USERNAME_INVALID: &str = "Informe um nome de usuário válido. Este va
 pub const PASSWORD_SHORT: &str =
     "Esta senha é muito curta. Ela precisa conter pelo menos 8 caracteres.";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
+pub const LAST_SUPERUSER: &str =
+    "Não é possível desativar nem rebaixar o último superusuário ativo.";
 
 pub struct AgentService {
     agents: Arc<dyn AgentRepository>,
@@ -85,10 +87,21 @@ impl AgentService {
     }
 
     pub async fn update(&self, id: i64, input: &Input) -> Result<Agent> {
-        self.get(id).await?;
+        let current = self.get(id).await?;
         let mut errors = FieldErrors::new();
         let fields = self.validate(input, &mut errors).await?;
         errors.into_result()?;
+        if self
+            .removes_last_superuser(&current, fields.is_active, fields.is_superuser)
+            .await?
+        {
+            let field = if fields.is_active == Some(false) {
+                "is_active"
+            } else {
+                "is_superuser"
+            };
+            return Err(DomainError::field(field, LAST_SUPERUSER));
+        }
         let password_hash = match fields.password {
             Some(p) => Some(self.hasher.hash(&p).await?),
             None => None,
@@ -110,7 +123,16 @@ impl AgentService {
 
     /// Deactivates an agent (its tokens stop working).
     pub async fn deactivate(&self, id: i64) -> Result<()> {
-        self.get(id).await?;
+        let current = self.get(id).await?;
+        if self
+            .removes_last_superuser(&current, Some(false), None)
+            .await?
+        {
+            return Err(DomainError::rejected(
+                400,
+                serde_json::json!({ "detail": LAST_SUPERUSER }),
+            ));
+        }
         self.update_agent(
             id,
             AgentChanges {
@@ -120,6 +142,21 @@ impl AgentService {
         )
         .await?;
         Ok(())
+    }
+
+    /// Whether giving `agent` these flags would leave no active superuser: nobody could manage
+    /// agents any more, and the first-start seed only runs when there is no superuser at all.
+    /// (Two concurrent demotions of the last two can still both pass; the CLI recovers.)
+    async fn removes_last_superuser(
+        &self,
+        agent: &Agent,
+        is_active: Option<bool>,
+        is_superuser: Option<bool>,
+    ) -> Result<bool> {
+        let was = agent.is_active && agent.is_superuser;
+        let stays =
+            is_active.unwrap_or(agent.is_active) && is_superuser.unwrap_or(agent.is_superuser);
+        Ok(was && !stays && self.agents.active_superusers().await? <= 1)
     }
 
     /// Sets a password (CLI `agent passwd`).
@@ -360,5 +397,92 @@ mod tests {
             Arc::new(hasher()),
         );
         assert!(!block_on(s.seed_admin("x")).unwrap());
+    }
+
+    fn agent(id: i64, is_active: bool, is_superuser: bool) -> Agent {
+        Agent {
+            id,
+            username: format!("agent{id}"),
+            email: String::new(),
+            display_name: String::new(),
+            phone_number: String::new(),
+            is_active,
+            is_superuser,
+            password_hash: String::new(),
+            criado_em: Utc::now(),
+            groups: vec![],
+        }
+    }
+
+    /// A service over agent `current`, with `active` active superusers in all.
+    fn service_with(current: Agent, active: Option<u64>, updates: usize) -> AgentService {
+        let mut repo = MockAgentRepository::new();
+        let stored = current.clone();
+        repo.expect_get()
+            .returning(move |_| Ok(Some(stored.clone())));
+        match active {
+            Some(n) => {
+                repo.expect_active_superusers()
+                    .times(1)
+                    .returning(move || Ok(n));
+            }
+            None => {
+                repo.expect_active_superusers().never();
+            }
+        }
+        repo.expect_update()
+            .times(updates)
+            .returning(move |_, _| Ok(current.clone()));
+        AgentService::new(
+            Arc::new(repo),
+            Arc::new(MockGroupRepository::new()),
+            Arc::new(hasher()),
+        )
+    }
+
+    #[test]
+    fn the_last_active_superuser_cannot_be_deactivated_nor_demoted() {
+        let s = service_with(agent(1, true, true), Some(1), 0);
+        match block_on(s.deactivate(1)).unwrap_err() {
+            DomainError::Rejected { status, body } => {
+                assert_eq!((status, body), (400, json!({"detail": LAST_SUPERUSER})))
+            }
+            other => panic!("{other:?}"),
+        }
+        for (patch, field) in [
+            (json!({"is_active": false}), "is_active"),
+            (json!({"is_superuser": false}), "is_superuser"),
+            (
+                json!({"is_active": false, "is_superuser": false}),
+                "is_active",
+            ),
+        ] {
+            let s = service_with(agent(1, true, true), Some(1), 0);
+            match block_on(s.update(1, &input(patch))).unwrap_err() {
+                DomainError::Validation(e) => {
+                    assert_eq!(e.to_json(), json!({ field: [LAST_SUPERUSER] }))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn other_superusers_and_agents_can_be_deactivated_and_demoted() {
+        // Another active superuser remains.
+        block_on(service_with(agent(1, true, true), Some(2), 1).deactivate(1)).unwrap();
+        block_on(
+            service_with(agent(1, true, true), Some(2), 1)
+                .update(1, &input(json!({"is_superuser": false}))),
+        )
+        .unwrap();
+        // Nothing to count: a plain agent, an inactive superuser, a change that keeps both flags.
+        block_on(service_with(agent(2, true, false), None, 1).deactivate(2)).unwrap();
+        block_on(service_with(agent(3, false, true), None, 1).deactivate(3)).unwrap();
+        block_on(service_with(agent(1, true, true), None, 1).update(
+            1,
+            &input(json!({"display_name": "Chefe", "is_active": true})),
+        ))
+        .unwrap();
     }
 }

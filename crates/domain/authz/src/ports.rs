@@ -19,6 +19,8 @@ pub trait AgentRepository: Send + Sync {
     /// Permission codes (`app.codename`) the agent holds through its groups.
     async fn permission_codes(&self, id: i64) -> Result<Vec<String>>;
     async fn any_superuser(&self) -> Result<bool>;
+    /// How many agents are both active and superusers.
+    async fn active_superusers(&self) -> Result<u64>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
