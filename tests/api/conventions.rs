@@ -310,3 +310,50 @@ async fn pagination_envelope() {
         .await;
     assert_eq!(s, StatusCode::OK);
 }
+
+/// U+0000 anywhere in a request is a 4xx or simply matches nothing, never a 500: PostgreSQL
+/// refuses it in parameters and FTS5 in queries. Body fields answer DRF's message; `?search=`
+/// drops it, as DRF's `SearchFilter` does.
+#[tokio::test]
+async fn null_characters_never_reach_the_database() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    for path in [
+        "/api/v1/clientes/?search=ab%00cd",
+        "/api/v1/clientes/?q=%00",
+        "/api/v1/clientes/?estado=s%00p",
+        "/api/v1/clientes/?cidade=s%00p",
+        "/api/v1/clientes/?busca_geral=a%00b",
+        "/api/v1/clientes/search/?q=a%00b%25",
+        "/api/v1/contatos/?nome=a%00b",
+        "/api/v1/contatos/?search=a%00b",
+        "/api/v1/documentos/?search=a%00b",
+        "/api/v1/documentos/?nome=a%00b",
+        "/api/v1/grupos-empresa/?search=a%00b",
+    ] {
+        let (s, v) = app.get(path, t).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+    }
+    let msg = "Caracteres nulos não são permitidos.";
+    let (s, v) = app
+        .post(
+            "/api/v1/clientes/",
+            t,
+            json!({"razao_social": "Padaria\u{0}Central"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::BAD_REQUEST, json!({"razao_social": [msg]}))
+    );
+    let (s, v) = app
+        .anon_post(
+            "/api/v1/auth/token/",
+            json!({"username": "ad\u{0}min", "password": "admin123"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::BAD_REQUEST, json!({"username": [msg]}))
+    );
+}

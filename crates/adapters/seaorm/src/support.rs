@@ -44,8 +44,17 @@ pub(crate) fn like_pattern(needle: &str) -> LikeExpr {
     LikeExpr::new(p).escape('\\')
 }
 
+/// A condition no row meets: for a needle holding U+0000, which no stored text contains
+/// (input validation refuses it) and PostgreSQL refuses as a parameter.
+pub(crate) fn never() -> SimpleExpr {
+    Expr::cust("1 = 0")
+}
+
 /// `col LIKE %needle%` (the column is expected to be stored lowercase).
 pub(crate) fn contains<C: IntoColumnRef>(col: C, needle: &str) -> SimpleExpr {
+    if needle.contains('\0') {
+        return never();
+    }
     Expr::col(col).like(like_pattern(needle))
 }
 
@@ -55,6 +64,9 @@ pub(crate) fn contains<C: IntoColumnRef>(col: C, needle: &str) -> SimpleExpr {
 /// only, so `JOÃO` would not contain `joão`: there it is `col REGEXP '(?i)needle'` (the
 /// driver's Rust `regex` function, compiled once per statement), which folds every letter.
 pub(crate) fn icontains<C: IntoColumnRef>(col: C, needle: &str, backend: DbBackend) -> SimpleExpr {
+    if needle.contains('\0') {
+        return never();
+    }
     match backend {
         DbBackend::Sqlite => Expr::col(col).binary(
             BinOper::Custom("REGEXP"),

@@ -334,6 +334,10 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 fn credentials(body: &Value) -> Result<(String, String)> {
     let mut errors = FieldErrors::new();
     let mut get = |k: &str| match body.get(k) {
+        Some(Value::String(s)) if s.contains('\0') => {
+            errors.add(k, m::NULL_CHARACTERS);
+            None
+        }
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::String(_)) => {
             errors.add(k, m::BLANK);

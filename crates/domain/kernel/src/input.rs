@@ -67,6 +67,11 @@ impl Input {
                 return None;
             }
         };
+        // PostgreSQL cannot store U+0000 in text, and no field has a use for it.
+        if s.contains('\0') {
+            errors.add(key, m::NULL_CHARACTERS);
+            return None;
+        }
         if s.is_empty() {
             if blank {
                 return Some(Some(s));
@@ -301,6 +306,18 @@ mod tests {
 
     fn input(v: Value) -> Input {
         Input::json(v.as_object().cloned().unwrap())
+    }
+
+    #[test]
+    fn null_characters_are_refused() {
+        let i = input(json!({"a":"ab\u{0}cd","b":"\u{0}"}));
+        let mut e = FieldErrors::new();
+        assert_eq!(i.string("a", None, true, true, &mut e), None);
+        assert_eq!(i.text("b", None, true, &mut e), None);
+        assert_eq!(
+            e.to_json(),
+            json!({"a":[m::NULL_CHARACTERS],"b":[m::NULL_CHARACTERS]})
+        );
     }
 
     #[test]

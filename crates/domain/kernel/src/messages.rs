@@ -7,6 +7,8 @@ pub const EMAIL: &str = "Insira um endereço de email válido.";
 pub const INTEGER: &str = "Um número inteiro válido é exigido.";
 pub const BOOLEAN: &str = "Must be a valid boolean.";
 pub const NOT_A_STRING: &str = "Not a valid string.";
+/// Django's `ProhibitNullCharactersValidator` (every DRF `CharField`).
+pub const NULL_CHARACTERS: &str = "Caracteres nulos não são permitidos.";
 pub const PATTERN: &str = "Este valor não corresponde ao padrão exigido.";
 pub const DATE: &str = "Formato inválido para data. Use um dos formatos a seguir: YYYY-MM-DD.";
 pub const TIME: &str =

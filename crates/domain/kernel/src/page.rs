@@ -134,10 +134,17 @@ pub fn invalid_page() -> crate::DomainError {
     crate::DomainError::rejected(404, serde_json::json!({"detail": "Página inválida."}))
 }
 
-/// Splits a `?search=` value into lowercase terms (all must match).
+/// Splits a `?search=` value into lowercase terms (all must match). NUL characters are
+/// dropped first, as DRF's `SearchFilter` does: no stored text holds one, and neither
+/// PostgreSQL parameters nor FTS5 queries accept them.
 pub fn search_terms(raw: Option<&str>) -> Vec<String> {
-    raw.map(|s| s.split_whitespace().map(|t| t.to_lowercase()).collect())
-        .unwrap_or_default()
+    raw.map(|s| {
+        s.replace('\0', "")
+            .split_whitespace()
+            .map(|t| t.to_lowercase())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -206,6 +213,7 @@ mod tests {
     #[test]
     fn search_terms_split() {
         assert_eq!(search_terms(Some(" Foo  bAr ")), vec!["foo", "bar"]);
+        assert_eq!(search_terms(Some("ab\0cd \0")), vec!["abcd"]);
         assert!(search_terms(None).is_empty());
     }
 }

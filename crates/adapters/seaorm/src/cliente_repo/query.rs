@@ -1,7 +1,7 @@
 //! `ClienteFilter` and ordering translated to SQL conditions on the `clientes` table.
 
 use crate::entities::cliente::{Column as C, Entity};
-use crate::support::{contains, icontains};
+use crate::support::{contains, icontains, never};
 use clientes::filter::ClienteFilter;
 use kernel::{DomainError, Result};
 use sea_orm::sea_query::{Expr, Func};
@@ -96,7 +96,11 @@ pub(crate) fn condition(f: &ClienteFilter, backend: DbBackend) -> Result<Conditi
         c = c.add(C::RegimeTributario.eq(r.as_str()));
     }
     if let Some(e) = &f.estado {
-        c = c.add(Expr::expr(Func::lower(Expr::col((Entity, C::Estado)))).eq(e.to_lowercase()));
+        c = c.add(if e.contains('\0') {
+            never()
+        } else {
+            Expr::expr(Func::lower(Expr::col((Entity, C::Estado)))).eq(e.to_lowercase())
+        });
     }
     for (name, needle) in &f.icontains {
         let col = icontains_column(name).ok_or_else(|| {
