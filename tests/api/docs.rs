@@ -79,6 +79,12 @@ async fn docs_pages_are_self_contained() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // Other methods: the JSON 405 with `Allow`, like every other resource.
+    for path in ["/api/docs/", "/api/docs/swagger-ui-bundle.js"] {
+        let r = app.client.post(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(r.headers()["allow"], "GET, HEAD, OPTIONS");
+    }
 }
 
 #[tokio::test]

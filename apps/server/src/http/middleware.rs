@@ -144,6 +144,13 @@ impl Res {
     method!(patch, patch, "PATCH");
     method!(delete, delete, "DELETE");
 
+    /// A method answered by a service registered before this resource (Swagger UI's GET, say):
+    /// it is only listed in `Allow`.
+    pub fn served_elsewhere(mut self, label: &'static str) -> Self {
+        self.methods.push(label);
+        self
+    }
+
     pub fn build(self) -> impl HttpServiceFactory {
         let mut allow: Vec<&str> = self.methods.clone();
         if allow.contains(&"GET") {

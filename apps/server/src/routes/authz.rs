@@ -231,7 +231,7 @@ pub async fn agent_groups_set(
 /// List agents.
 #[utoipa::path(get, path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
-    responses((status = 200, body = Paginated<AgentOut>), (status = 401), (status = 403)))]
+    responses((status = 200, body = Paginated<AgentOut>), (status = 401), (status = 403), (status = 404, description = "Página inválida")))]
 pub async fn agents_list(req: HttpRequest, _p: Manager, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let page = state.agents.list(page_request(&q)?).await?;

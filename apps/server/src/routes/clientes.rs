@@ -165,7 +165,7 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
 /// Search clientes by `?q=` (plus every list filter); full representation.
 #[utoipa::path(get, path = "/api/v1/clientes/search/", tag = "Clientes", security(("jwt" = [])),
     params(("q" = Option<String>, Query, description = "razao_social, nome_fantasia, cnpj, email_principal")),
-    responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401)))]
+    responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let page = state
@@ -180,7 +180,7 @@ pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<Htt
 /// Clientes with a given status; full representation.
 #[utoipa::path(get, path = "/api/v1/clientes/status/{status}/", tag = "Clientes", security(("jwt" = [])),
     params(("status" = String, Path, description = "ativo, inativo, suspenso, bloqueado")),
-    responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401)))]
+    responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn by_status(
     req: HttpRequest,
     auth: Auth,
@@ -260,7 +260,7 @@ pub async fn stats(auth: Auth, state: State) -> ApiResult<HttpResponse> {
 #[utoipa::path(get, path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])),
     params(("search" = Option<String>, Query), ("ordering" = Option<String>, Query, description = "nome, criado_em"),
            ("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
-    responses((status = 200, body = Paginated<GrupoOut>), (status = 401)))]
+    responses((status = 200, body = Paginated<GrupoOut>), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let page = state.clientes.list_grupos(&q, page_request(&q)?).await?;

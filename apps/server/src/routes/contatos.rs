@@ -16,7 +16,7 @@ type State = web::Data<AppState>;
            ("cliente" = Option<i64>, Query), ("nome" = Option<String>, Query), ("whatsapp" = Option<String>, Query),
            ("email" = Option<String>, Query), ("cargo" = Option<String>, Query), ("ativo" = Option<bool>, Query),
            ("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
-    responses((status = 200, body = Paginated<ContatoOut>), (status = 400), (status = 401)))]
+    responses((status = 200, body = Paginated<ContatoOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let page = state

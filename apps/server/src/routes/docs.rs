@@ -85,6 +85,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             SwaggerUi::new("/api/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::new(["/api/schema/"])),
         )
+        // Swagger UI only answers GET: other methods get the JSON 405 with `Allow`.
+        .service(
+            Res::new("/api/docs/{_:.*}", false)
+                .served_elsewhere("GET")
+                .build(),
+        )
         .service(Res::new("/api/redoc/", false).get(redoc).build())
         .service(web::resource("/api/redoc/redoc.standalone.js").route(web::get().to(redoc_js)))
         .service(Res::new("/api/v1/health/", false).get(health).build());

@@ -131,7 +131,7 @@ async fn read_upload(
            ("data_vencimento_apos" = Option<String>, Query), ("data_vencimento_antes" = Option<String>, Query),
            ("search" = Option<String>, Query), ("ordering" = Option<String>, Query, description = "nome, data_upload, data_vencimento, status"),
            ("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
-    responses((status = 200, body = Paginated<DocumentoListOut>), (status = 400), (status = 401)))]
+    responses((status = 200, body = Paginated<DocumentoListOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let filter =
