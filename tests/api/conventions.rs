@@ -357,3 +357,33 @@ async fn null_characters_never_reach_the_database() {
         (StatusCode::BAD_REQUEST, json!({"username": [msg]}))
     );
 }
+
+/// As DRF's `CharField`: numbers are taken as text, booleans and composites are not.
+#[tokio::test]
+async fn booleans_are_not_strings() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let not_a_string = json!(["Not a valid string."]);
+    let (s, v) = app
+        .post("/api/v1/grupos-empresa/", t, json!({"nome": false}))
+        .await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::BAD_REQUEST, json!({"nome": not_a_string}))
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/authz/groups/",
+            t,
+            json!({"name": true, "permissions": []}),
+        )
+        .await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::BAD_REQUEST, json!({"name": not_a_string}))
+    );
+    let (s, v) = app
+        .post("/api/v1/grupos-empresa/", t, json!({"nome": 2026}))
+        .await;
+    assert_eq!((s, v["nome"].clone()), (StatusCode::CREATED, json!("2026")));
+}

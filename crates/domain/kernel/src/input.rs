@@ -60,8 +60,9 @@ impl Input {
                 return None;
             }
             Value::String(s) => s.trim().to_string(),
+            // DRF's CharField coerces numbers but refuses booleans ("unclear if booleans
+            // should represent as `true` or `True`") and composites.
             Value::Number(n) => n.to_string(),
-            Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
             _ => {
                 errors.add(key, m::NOT_A_STRING);
                 return None;
@@ -322,7 +323,7 @@ mod tests {
 
     #[test]
     fn strings() {
-        let i = input(json!({"a":"  x ","b":"","c":null,"d":"toolong","e":5,"f":[1]}));
+        let i = input(json!({"a":"  x ","b":"","c":null,"d":"toolong","e":5,"f":[1],"g":false}));
         let mut e = FieldErrors::new();
         assert_eq!(
             i.string("a", Some(5), false, false, &mut e),
@@ -342,9 +343,10 @@ mod tests {
             Some(Some("5".into()))
         );
         assert_eq!(i.string("f", None, false, false, &mut e), None);
+        assert_eq!(i.string("g", None, false, false, &mut e), None);
         assert_eq!(
             e.to_json(),
-            json!({"b":[m::BLANK],"d":[m::max_length(3)],"f":[m::NOT_A_STRING]})
+            json!({"b":[m::BLANK],"d":[m::max_length(3)],"f":[m::NOT_A_STRING],"g":[m::NOT_A_STRING]})
         );
     }
 
