@@ -222,20 +222,22 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// The integer of a one-row, one-column statement.
+    async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+        db.query_one(Statement::from_string(DbBackend::Sqlite, sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_writer_commits_without_checkpoints_and_the_wal_stays_short() {
         let (file, opts) = temp_db();
         let checkpointer = Checkpointer::start_with(&opts, 64).unwrap();
         let writer = single(Checkpointer::writer_options(&opts));
-        let row = writer
-            .query_one(Statement::from_string(
-                DbBackend::Sqlite,
-                "PRAGMA wal_autocheckpoint",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 0);
+        assert_eq!(scalar(&writer, "PRAGMA wal_autocheckpoint").await, 0);
         writer
             .execute_unprepared("CREATE TABLE t (x BLOB)")
             .await
@@ -244,15 +246,7 @@ mod tests {
         // 300 transactions of 4+ pages back to back: some 1,500 frames, 6 MiB of WAL if it
         // never restarted.
         write(&writer, 300, || checkpointer.catch_up(&writer)).await;
-        let count = writer
-            .query_one(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT count(*) FROM t",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(count.try_get_by_index::<i64>(0).unwrap(), 1200);
+        assert_eq!(scalar(&writer, "SELECT count(*) FROM t").await, 1200);
         let len = wal_len(&file);
         assert!(len < 2 << 20, "the WAL grew to {len} bytes");
         // The checkpointer did copy the WAL: at most what was written since its last pass is
