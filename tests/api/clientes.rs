@@ -693,3 +693,81 @@ async fn logo_upload_is_an_image_served_by_signed_link() {
     let (s, v) = app.patch(&path, t, json!({"logo":null})).await;
     assert_eq!((s, v["logo"].clone()), (StatusCode::OK, json!(null)));
 }
+
+/// Stored files follow the database: images stored for a refused write are removed, an image
+/// replaced or cleared is removed, and deleting a cliente removes its images and the files of
+/// its documentos (which the database deletes with it).
+#[tokio::test]
+async fn stored_files_follow_the_cliente() {
+    use reqwest::Method;
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let png = || Part::bytes(b"\x89PNG\r\n\x1a\nfake-image-bytes".to_vec()).file_name("logo.png");
+    let send = |method: reqwest::Method, path: &str, form: Form| {
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(t)
+            .multipart(form)
+            .send()
+    };
+    let images = || app.media_files("clientes/imagens");
+
+    // A refused create leaves no file behind.
+    let form = Form::new()
+        .text("cnpj", "11.222.333/0001-00")
+        .part("logo", png());
+    let (s, v) = read(send(Method::POST, "/api/v1/clientes/", form).await.unwrap()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(images().is_empty(), "{:?}", images());
+
+    let form = Form::new()
+        .text("razao_social", "Com Logo")
+        .part("logo", png());
+    let (s, c) = read(send(Method::POST, "/api/v1/clientes/", form).await.unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let first = images();
+    assert_eq!(first.len(), 1);
+    let path = format!("/api/v1/clientes/{}/", c["id"]);
+
+    // Replacing the logo (and adding a signature) removes the old logo only.
+    let form = Form::new()
+        .part("logo", png())
+        .part("assinatura_digital", png());
+    let (s, v) = read(send(Method::PATCH, &path, form).await.unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let second = images();
+    assert_eq!(second.len(), 2);
+    assert!(!second.contains(&first[0]));
+    // A refused update keeps the stored images and leaves no new one.
+    let form = Form::new().text("email_principal", "x").part("logo", png());
+    let (s, _) = read(send(Method::PATCH, &path, form).await.unwrap()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(images(), second);
+    // Clearing the logo removes its file.
+    let (s, _) = app.patch(&path, t, json!({"logo": null})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(images().len(), 1);
+
+    let form = Form::new()
+        .text("cliente", c["id"].to_string())
+        .text("nome", "Contrato")
+        .text("tipo_documento", "contrato")
+        .part(
+            "arquivo",
+            Part::bytes(b"%PDF-1.4 bytes".to_vec()).file_name("contrato.pdf"),
+        );
+    let (s, d) = read(
+        send(Method::POST, "/api/v1/documentos/", form)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert_eq!(app.media_files("clientes/documentos").len(), 1);
+
+    let (s, _) = app.delete(&path, t).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(images().is_empty(), "{:?}", images());
+    assert!(app.media_files("clientes/documentos").is_empty());
+}

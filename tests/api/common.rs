@@ -88,6 +88,20 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Names of the files stored under `MEDIA_ROOT/dir`, sorted.
+    pub fn media_files(&self, dir: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self._dir.path().join("media").join(dir))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
         let r = self
             .client

@@ -29,6 +29,8 @@ pub trait DocumentoRepository: Send + Sync {
     async fn soft_delete(&self, id: i64) -> Result<()>;
     /// Whether a cliente with this id exists (any status) — the `cliente` FK check.
     async fn cliente_existe(&self, cliente_id: i64) -> Result<bool>;
+    /// The stored file of every documento of a cliente, active or not (whatever the scope).
+    async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>>;
 }
 
 /// Renders generated documents to PDF bytes. Rendering is CPU work of a few milliseconds

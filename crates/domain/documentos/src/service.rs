@@ -165,8 +165,19 @@ impl DocumentoService {
     }
 
     async fn descartar(&self, arquivo: Option<&str>) {
-        if let Some(path) = arquivo {
-            // Best effort: a leftover file is harmless, the refused write is what matters.
+        self.descartar_arquivos(arquivo.into_iter()).await;
+    }
+
+    /// The files of every documento of a cliente (active or not), read before the cliente is
+    /// deleted: its documentos go with it (database cascade) and their files should too.
+    pub async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>> {
+        self.repo.arquivos_do_cliente(cliente_id).await
+    }
+
+    /// Removes stored files. Best effort: each is tried, a leftover file is harmless and the
+    /// database write it followed is what matters.
+    pub async fn descartar_arquivos<'a>(&self, paths: impl Iterator<Item = &'a str>) {
+        for path in paths {
             let _ = self.storage.delete(path).await;
         }
     }
@@ -300,5 +311,24 @@ mod tests {
         let s = service(MockDocumentoRepository::new(), storage);
         assert_eq!(block_on(s.tamanho_arquivo(&documento(1))), "13.0 B");
         assert_eq!(s.hoje(), NaiveDate::from_ymd_opt(2025, 10, 12).unwrap());
+    }
+
+    #[test]
+    fn descartar_arquivos_tries_every_file() {
+        let mut storage = MockFileStorage::new();
+        storage
+            .expect_delete()
+            .with(eq("clientes/documentos/a.pdf"))
+            .times(1)
+            .returning(|_| Err(kernel::DomainError::internal("disk")));
+        storage
+            .expect_delete()
+            .with(eq("clientes/documentos/b.pdf"))
+            .times(1)
+            .returning(|_| Ok(()));
+        let s = service(MockDocumentoRepository::new(), storage);
+        block_on(s.descartar_arquivos(
+            ["clientes/documentos/a.pdf", "clientes/documentos/b.pdf"].into_iter(),
+        ));
     }
 }

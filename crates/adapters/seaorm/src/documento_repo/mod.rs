@@ -306,6 +306,17 @@ impl DocumentoRepository for SeaOrmDocumentoRepository {
     async fn cliente_existe(&self, cliente_id: i64) -> Result<bool> {
         cliente_existe(&self.db, cliente_id).await
     }
+
+    async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>> {
+        documento::Entity::find()
+            .select_only()
+            .column(D::Arquivo)
+            .filter(D::ClienteId.eq(cliente_id))
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await
+            .map_err(db_err)
+    }
 }
 
 #[cfg(test)]
