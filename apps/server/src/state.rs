@@ -102,7 +102,8 @@ impl AppState {
             Arc::new(db::SeaOrmConfigRepository::new(conn.clone())),
             Arc::new(cipher),
             clock.clone(),
-        );
+        )
+        .with_storage(storage.clone());
         let principals = auth.principal_cache();
         Ok(Arc::new(Self {
             signer: MediaUrlSigner::new(format!("media:{secret}")),

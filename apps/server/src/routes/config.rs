@@ -128,20 +128,6 @@ pub struct UploadOut {
 const UPLOAD_REQUIRED: &str = "file e kind={logo|favicon} são obrigatórios";
 const KIND_REQUIRED: &str = "kind={logo|favicon} é obrigatório";
 
-/// Keeps a short, safe extension of the original name (e.g. `.png`).
-fn extension(name: &str) -> String {
-    match name.rsplit_once('.') {
-        Some((_, ext))
-            if !ext.is_empty()
-                && ext.len() <= 8
-                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
-        {
-            format!(".{}", ext.to_ascii_lowercase())
-        }
-        _ => String::new(),
-    }
-}
-
 /// Upload the login logo or the favicon (multipart `file` + `kind`).
 #[utoipa::path(post, path = "/api/v1/config/appearance/upload/", tag = "Configurações", security(("jwt" = [])),
     request_body(content = Object, content_type = "multipart/form-data", description = "`file` (image) and `kind` (logo|favicon)"),
@@ -159,18 +145,10 @@ pub async fn upload(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResp
         .file("file")
         .filter(|f| !f.data.is_empty())
         .ok_or_else(bad)?;
-    let name = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        extension(&file.filename)
-    );
-    let path =
-        kernel::storage::FileStorage::save(state.storage.as_ref(), "appearance", &name, &file.data)
-            .await?;
-    let url = format!("/media/{path}");
-    if let Some(old) = state.config.set_appearance_file(kind, &url).await? {
-        remove_media(&state, &old).await;
-    }
+    let url = state
+        .config
+        .upload_appearance_file(kind, &file.filename, &file.data)
+        .await?;
     Ok(ok(UploadOut { url }))
 }
 
@@ -185,18 +163,8 @@ pub async fn upload_delete(req: HttpRequest, _auth: Auth, state: State) -> ApiRe
         .ok_or_else(|| {
             ApiError::Status(StatusCode::BAD_REQUEST, json!({"detail": KIND_REQUIRED}))
         })?;
-    if let Some(old) = state.config.clear_appearance_file(kind).await? {
-        remove_media(&state, &old).await;
-    }
+    state.config.remove_appearance_file(kind).await?;
     Ok(no_content())
-}
-
-async fn remove_media(state: &AppState, url: &str) {
-    if let Some(path) = url.strip_prefix("/media/")
-        && let Err(e) = kernel::storage::FileStorage::delete(state.storage.as_ref(), path).await
-    {
-        tracing::warn!(error = %e, path, "could not delete a replaced appearance file");
-    }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

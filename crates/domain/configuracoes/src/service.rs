@@ -6,6 +6,7 @@ use crate::model::{AppearanceFile, CompanySummary, Section, StoredConfig};
 use crate::ports::{ConfigRepository, SecretCipher};
 use crate::rules;
 use chrono::{DateTime, Utc};
+use kernel::storage::FileStorage;
 use kernel::{Clock, DomainError, FieldErrors, Result, messages as m};
 use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex};
@@ -69,7 +70,12 @@ pub struct ConfigService {
     repo: Arc<dyn ConfigRepository>,
     cipher: Arc<dyn SecretCipher>,
     clock: Arc<dyn Clock>,
+    /// Where the logo and favicon are stored (see [`ConfigService::with_storage`]).
+    storage: Option<Arc<dyn FileStorage>>,
 }
+
+/// Folder of the appearance files in the storage, served publicly under `/media/`.
+pub const APPEARANCE_DIR: &str = "appearance";
 
 impl ConfigService {
     pub fn new(
@@ -81,7 +87,20 @@ impl ConfigService {
             repo,
             cipher,
             clock,
+            storage: None,
         }
+    }
+
+    /// The storage of the appearance files (logo, favicon), public under `/media/`.
+    pub fn with_storage(mut self, storage: Arc<dyn FileStorage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    fn storage(&self) -> Result<&Arc<dyn FileStorage>> {
+        self.storage
+            .as_ref()
+            .ok_or_else(|| DomainError::internal("no storage for appearance files"))
     }
 
     /// The stored row; created with the defaults on first access.
@@ -209,19 +228,51 @@ impl ConfigService {
         Ok(overview(&stored))
     }
 
-    /// Points the logo or favicon URL at a newly stored file; returns the previous URL (if
-    /// any) so the caller can delete the old file.
-    pub async fn set_appearance_file(
+    /// Stores an uploaded logo or favicon as `appearance/<32 hex><ext>` (a fresh name each
+    /// time, so no browser keeps showing a cached old one), records its URL
+    /// (`/media/appearance/…`) and removes the file it replaces. Returns the URL. When the URL
+    /// cannot be recorded, the new file is removed again.
+    pub async fn upload_appearance_file(
         &self,
         kind: AppearanceFile,
-        url: &str,
-    ) -> Result<Option<String>> {
-        self.replace_appearance_url(kind, url).await
+        original_name: &str,
+        data: &[u8],
+    ) -> Result<String> {
+        let storage = self.storage()?;
+        let name = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            safe_extension(original_name)
+        );
+        let path = storage.save(APPEARANCE_DIR, &name, data).await?;
+        let url = format!("/media/{path}");
+        match self.replace_appearance_url(kind, &url).await {
+            Ok(old) => {
+                self.remove_appearance_media(old.as_deref()).await;
+                Ok(url)
+            }
+            Err(e) => {
+                let _ = storage.delete(&path).await;
+                Err(e)
+            }
+        }
     }
 
-    /// Blanks the logo or favicon URL; returns the previous URL (if any).
-    pub async fn clear_appearance_file(&self, kind: AppearanceFile) -> Result<Option<String>> {
-        self.replace_appearance_url(kind, "").await
+    /// Blanks the logo or favicon URL and removes its file.
+    pub async fn remove_appearance_file(&self, kind: AppearanceFile) -> Result<()> {
+        let old = self.replace_appearance_url(kind, "").await?;
+        self.remove_appearance_media(old.as_deref()).await;
+        Ok(())
+    }
+
+    /// Removes the stored file behind a `/media/…` URL. Best effort: the recorded URL is
+    /// what matters, and a leftover file is harmless.
+    async fn remove_appearance_media(&self, url: Option<&str>) {
+        if let (Some(storage), Some(path)) =
+            (&self.storage, url.and_then(|u| u.strip_prefix("/media/")))
+        {
+            let _ = storage.delete(path).await;
+        }
     }
 
     async fn replace_appearance_url(
@@ -396,6 +447,20 @@ fn text_of(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         other => other.to_string(),
+    }
+}
+
+/// A short, safe extension of an uploaded file's name (`.png`), or nothing.
+fn safe_extension(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((_, ext))
+            if !ext.is_empty()
+                && ext.len() <= 8
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            format!(".{}", ext.to_ascii_lowercase())
+        }
+        _ => String::new(),
     }
 }
 

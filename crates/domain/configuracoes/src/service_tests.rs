@@ -410,21 +410,80 @@ fn encryption_failure_aborts_the_patch() {
 
 #[test]
 fn appearance_patch_and_files() {
+    use kernel::storage::MockFileStorage;
+    use mockall::Sequence;
     let state = seeded();
-    let svc = service(&state, 4);
+    let mut storage = MockFileStorage::new();
+    let mut order = Sequence::new();
+    let saved = |name: &str| name.len() == 32 + 4 && name.ends_with(".png");
+    storage
+        .expect_save()
+        .withf(move |dir, name, data| dir == "appearance" && saved(name) && data == b"a")
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _| Ok("appearance/a.png".into()));
+    storage
+        .expect_save()
+        .withf(move |dir, name, data| dir == "appearance" && saved(name) && data == b"b")
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _| Ok("appearance/b.png".into()));
+    // The replaced file goes once the new URL is recorded; clearing removes the last one.
+    storage
+        .expect_delete()
+        .with(mockall::predicate::eq("appearance/a.png"))
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Ok(()));
+    storage
+        .expect_delete()
+        .with(mockall::predicate::eq("appearance/b.png"))
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Ok(()));
+    let svc = service(&state, 4).with_storage(Arc::new(storage));
     let out = block_on(svc.patch_section(Section::Appearance, json!({"primary_color": "red"})))
         .expect("patch");
     assert_eq!(out["primary_color"], json!("red"));
-    let prev = block_on(svc.set_appearance_file(AppearanceFile::Logo, "/media/appearance/a.png"))
-        .expect("set");
-    assert_eq!(prev, None);
-    let prev = block_on(svc.set_appearance_file(AppearanceFile::Logo, "/media/appearance/b.png"))
-        .expect("set again");
-    assert_eq!(prev.as_deref(), Some("/media/appearance/a.png"));
-    let prev = block_on(svc.clear_appearance_file(AppearanceFile::Logo)).expect("clear");
-    assert_eq!(prev.as_deref(), Some("/media/appearance/b.png"));
+    let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "Logo.PNG", b"a"))
+        .expect("upload");
+    assert_eq!(url, "/media/appearance/a.png");
+    assert_eq!(
+        stored(&state).appearance["login_logo_url"],
+        json!("/media/appearance/a.png")
+    );
+    let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "novo.png", b"b"))
+        .expect("upload again");
+    assert_eq!(url, "/media/appearance/b.png");
+    block_on(svc.remove_appearance_file(AppearanceFile::Logo)).expect("clear");
     assert_eq!(stored(&state).appearance["login_logo_url"], json!(""));
     assert_eq!(stored(&state).appearance["favicon_url"], json!(""));
+}
+
+#[test]
+fn an_upload_that_cannot_be_recorded_leaves_no_file() {
+    use kernel::storage::MockFileStorage;
+    let state = seeded();
+    let mut storage = MockFileStorage::new();
+    storage
+        .expect_save()
+        .returning(|_, _, _| Ok("appearance/x.png".into()));
+    storage
+        .expect_delete()
+        .with(mockall::predicate::eq("appearance/x.png"))
+        .times(1)
+        .returning(|_| Ok(()));
+    // The repository fails the write.
+    let mut repo = MockConfigRepository::new();
+    let st = state.clone();
+    repo.expect_load()
+        .returning(move || Ok(st.lock().expect("lock").clone()));
+    repo.expect_update()
+        .times(1)
+        .returning(|_| Err(DomainError::internal("database down")));
+    let svc = ConfigService::new(Arc::new(repo), Arc::new(cipher()), Arc::new(clock(t1())))
+        .with_storage(Arc::new(storage));
+    assert!(block_on(svc.upload_appearance_file(AppearanceFile::Favicon, "f.ico", b"x")).is_err());
 }
 
 #[test]
