@@ -1,5 +1,5 @@
-//! Command line: `serve` (default), `migrate`, `openapi`, `agent create|passwd|list`,
-//! `seed clientes N`.
+//! Command line: `serve` (default), `migrate`, `openapi`, `backup FILE`,
+//! `agent create|passwd|list`, `seed clientes N`.
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -30,6 +30,11 @@ pub enum Command {
     Openapi {
         #[arg(long)]
         yaml: bool,
+    },
+    /// Write a consistent copy of the SQLite database to FILE (safe while the server runs).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: std::path::PathBuf,
     },
     /// Manage agents without a database shell.
     #[command(subcommand)]
@@ -109,6 +114,16 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                         .map_err(|e| e.to_string())?
                 );
             }
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = adapter_seaorm::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let bytes = adapter_seaorm::backup(&db, &file)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("backup written to {} ({bytes} bytes)", file.display());
             Ok(())
         }
         Command::Seed(cmd) => crate::seed::run(&config, cmd).await,

@@ -71,6 +71,34 @@ fn conn_err(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Conn(RuntimeErr::SqlxError(e))
 }
 
+/// Writes a consistent copy of a SQLite database to `dest` (`VACUUM INTO`): safe while the
+/// server runs (it reads one snapshot, writers go on), compacted, and a complete database on
+/// its own (no WAL beside it). `dest` must not exist yet. PostgreSQL has its own tools
+/// (`pg_dump`), so it is refused there.
+pub async fn backup(db: &DatabaseConnection, dest: &std::path::Path) -> Result<u64, DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Err(DbErr::Custom(
+            "backup copies SQLite databases; use pg_dump for PostgreSQL".into(),
+        ));
+    }
+    if dest.exists() {
+        return Err(DbErr::Custom(format!("{} already exists", dest.display())));
+    }
+    let path = dest
+        .to_str()
+        .ok_or_else(|| DbErr::Custom(format!("not a UTF-8 path: {}", dest.display())))?;
+    db.execute(Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        "VACUUM INTO ?",
+        [path.into()],
+    ))
+    .await?;
+    std::fs::metadata(dest)
+        .map(|m| m.len())
+        .map_err(|e| DbErr::Custom(format!("{}: {e}", dest.display())))
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

@@ -1874,3 +1874,69 @@ async fn case_insensitive_matches_fold_accented_capitals() {
     assert_eq!(found.items[0].nome, "CONSTRUÇÃO PESADA");
     t.finish().await;
 }
+
+/// `dx-connect backup`: a consistent, self-contained copy of a SQLite database, taken while a
+/// connection pool is open; never over an existing file; refused on PostgreSQL.
+#[tokio::test]
+async fn backup_copies_a_sqlite_database() {
+    let dir = std::env::temp_dir().join(format!("dx-backup-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = connect(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("live.db").display()
+    ))
+    .await
+    .unwrap();
+    migrate(&db).await.unwrap();
+    let t = TestDb { db, pg: None };
+    t.clientes()
+        .insert(&cliente("Padaria Pão Quente", "11222333000181"), None)
+        .await
+        .unwrap();
+    let dest = dir.join("copy.db");
+    let bytes = backup(&t.db, &dest).await.unwrap();
+    assert!(bytes > 0);
+    assert!(
+        backup(&t.db, &dest).await.is_err(),
+        "never over an existing file"
+    );
+
+    let copy = connect(&format!("sqlite://{}", dest.display()))
+        .await
+        .unwrap();
+    let one = |sql: &'static str| {
+        let copy = copy.clone();
+        async move {
+            copy.query_one(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                sql,
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    let ok: String = one("PRAGMA integrity_check")
+        .await
+        .try_get_by_index(0)
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let razao: String = one("SELECT razao_social FROM clientes")
+        .await
+        .try_get_by_index(0)
+        .unwrap();
+    assert_eq!(razao, "Padaria Pão Quente");
+    drop(copy);
+    drop(t);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        let pg = TestDb::new().await;
+        assert!(
+            backup(&pg.db, &std::env::temp_dir().join("never.db"))
+                .await
+                .is_err()
+        );
+        pg.finish().await;
+    }
+}
