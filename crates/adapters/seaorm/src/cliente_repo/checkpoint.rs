@@ -111,8 +111,8 @@ impl Checkpointer {
     }
 
     /// Called by the writer after each batch: wakes the checkpointer, and completes a
-    /// checkpoint itself when the WAL is long, so that the next batch restarts it. A busy checkpointer or a reader still on old frames
-    /// only postpones it to the next batch.
+    /// checkpoint itself when the WAL is long, so that the next batch restarts it. A busy
+    /// checkpointer or a reader still on old frames only postpones that to a later batch.
     pub(super) async fn catch_up(&self, db: &DatabaseConnection) {
         // The checkpointer is already awake when the queue holds a kick.
         let _ = self.kick.try_send(());
