@@ -82,6 +82,24 @@ fn describe(e: DomainError) -> String {
     }
 }
 
+/// After a graceful shutdown: leaves every committed write in the SQLite database file itself,
+/// so that copying that one file (the usual backup of a stopped server) loses nothing.
+async fn flush_on_exit(database_url: &str) {
+    let flushed = match adapter_seaorm::connect(database_url).await {
+        Ok(db) => {
+            let r = adapter_seaorm::flush_wal(&db).await;
+            db.close().await.ok();
+            r
+        }
+        Err(e) => Err(e),
+    };
+    match flushed {
+        Ok(true) => tracing::info!("database flushed; bye"),
+        Ok(false) => tracing::warn!("the WAL could not be emptied at shutdown (still in use)"),
+        Err(e) => tracing::warn!(error = %e, "could not flush the database at shutdown"),
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::from_env();
     match cli.command.unwrap_or(Command::Serve) {
@@ -89,10 +107,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let addr = format!("{}:{}", config.bind, config.port);
             let listener = TcpListener::bind(&addr).map_err(|e| format!("bind {addr}: {e}"))?;
             tracing::info!(%addr, "listening");
+            let database_url = config.database_url.clone();
             let server = crate::start(config, listener)
                 .await
                 .map_err(|e| e.to_string())?;
-            server.await.map_err(|e| e.to_string())
+            let served = server.await.map_err(|e| e.to_string());
+            flush_on_exit(&database_url).await;
+            served
         }
         Command::Migrate => {
             let db = adapter_seaorm::connect(&config.database_url)

@@ -99,6 +99,36 @@ pub async fn backup(db: &DatabaseConnection, dest: &std::path::Path) -> Result<u
         .map_err(|e| DbErr::Custom(format!("{}: {e}", dest.display())))
 }
 
+/// SQLite: copies the whole WAL into the database file and empties it
+/// (`wal_checkpoint(TRUNCATE)`), so that the database file alone holds every committed write.
+/// Called after the server has stopped: a plain copy of the file is then a complete backup.
+/// Returns whether the WAL could be emptied (a connection still reading keeps it); a no-op on
+/// PostgreSQL.
+pub async fn flush_wal(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(true);
+    }
+    // Another checkpoint (the cliente writer's checkpointer) may hold the checkpoint lock for
+    // a moment: try again for up to a second.
+    for attempt in 0..10 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let row = db
+            .query_one(Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom("wal_checkpoint returned no row".into()))?;
+        if row.try_get_by_index::<i64>(0)? == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

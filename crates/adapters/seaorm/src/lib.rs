@@ -16,7 +16,7 @@ mod support;
 pub use agent_repo::SeaOrmAgentRepository;
 pub use cliente_repo::SeaOrmClienteRepository;
 pub use config_repo::SeaOrmConfigRepository;
-pub use connection::{backup, connect, migrate};
+pub use connection::{backup, connect, flush_wal, migrate};
 pub use contato_repo::SeaOrmContatoRepository;
 pub use documento_repo::SeaOrmDocumentoRepository;
 pub use group_repo::SeaOrmGroupRepository;

@@ -1940,3 +1940,49 @@ async fn backup_copies_a_sqlite_database() {
         pg.finish().await;
     }
 }
+
+/// After `flush_wal` (run at shutdown) the database file alone holds every committed write:
+/// a copy of just that file, without its WAL, has them all.
+#[tokio::test]
+async fn flush_wal_leaves_everything_in_the_database_file() {
+    let dir = std::env::temp_dir().join(format!("dx-flush-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let live = dir.join("live.db");
+    let db = connect(&format!("sqlite://{}?mode=rwc", live.display()))
+        .await
+        .unwrap();
+    migrate(&db).await.unwrap();
+    // Keep the pool's own automatic checkpoints out of the way: the writes stay in the WAL.
+    db.execute_unprepared("PRAGMA wal_autocheckpoint = 0")
+        .await
+        .unwrap();
+    let t = TestDb { db, pg: None };
+    for (i, cnpj) in ["11222333000181", "11444777000161"].into_iter().enumerate() {
+        t.clientes()
+            .insert(&cliente(&format!("Loja {i}"), cnpj), None)
+            .await
+            .unwrap();
+    }
+    assert!(flush_wal(&t.db).await.unwrap());
+    let wal = std::fs::metadata(live.with_extension("db-wal")).map(|m| m.len());
+    assert_eq!(wal.unwrap_or(0), 0, "the WAL is emptied");
+    let copy = dir.join("copy.db");
+    std::fs::copy(&live, &copy).unwrap();
+    let c = connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .unwrap();
+    let n: i64 = c
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT count(*) FROM clientes",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    assert_eq!(n, 2);
+    drop(c);
+    drop(t);
+    let _ = std::fs::remove_dir_all(&dir);
+}
