@@ -188,9 +188,9 @@ mod tests {
 
     fn temp_db() -> (TempDb, SqliteConnectOptions) {
         let path = std::env::temp_dir().join(format!(
-            "dx-checkpoint-{}-{:?}.db",
+            "dx-checkpoint-{}-{:016x}.db",
             std::process::id(),
-            std::time::SystemTime::now()
+            rand::random::<u64>()
         ));
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .unwrap()
