@@ -121,28 +121,46 @@ impl From<ClienteResumo> for ClienteListOut {
 #[derive(serde::Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ClienteIn {
+    #[schema(minimum = 1)]
     pub grupo_empresa: Option<i64>,
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     pub razao_social: Option<String>,
+    #[schema(max_length = 255)]
     pub nome_fantasia: Option<String>,
     /// `12.345.678/0001-90` or alphanumeric `12.ABC.345/01DE-35`.
     pub cnpj: Option<String>,
+    #[schema(max_length = 20)]
     pub inscricao_estadual: Option<String>,
+    #[schema(max_length = 20)]
     pub inscricao_municipal: Option<String>,
+    #[schema(max_length = 255)]
     pub ramo_atividade: Option<String>,
+    #[schema(pattern = "^(simples_nacional|lucro_presumido|lucro_real|mei|outro)$")]
     pub regime_tributario: Option<String>,
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     pub responsavel_legal_nome: Option<String>,
     /// `123.456.789-09`.
     pub responsavel_legal_cpf: Option<String>,
+    #[schema(max_length = 100)]
     pub responsavel_legal_cargo: Option<String>,
+    #[schema(format = Email)]
     pub email_principal: Option<String>,
+    #[schema(max_length = 20)]
     pub telefone_principal: Option<String>,
     pub endereco: Option<String>,
+    #[schema(max_length = 10)]
     pub numero: Option<String>,
+    #[schema(max_length = 100)]
     pub complemento: Option<String>,
+    #[schema(max_length = 100)]
     pub bairro: Option<String>,
+    #[schema(max_length = 100)]
     pub cidade: Option<String>,
+    #[schema(max_length = 2)]
     pub estado: Option<String>,
+    #[schema(max_length = 9)]
     pub cep: Option<String>,
+    #[schema(pattern = "^(ativo|inativo|suspenso|bloqueado)$")]
     pub status: Option<String>,
     pub observacoes: Option<String>,
 }
@@ -175,6 +193,7 @@ impl From<GrupoEmpresa> for GrupoOut {
 #[derive(serde::Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct GrupoIn {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub nome: String,
     pub descricao: Option<String>,
     pub ativo: Option<bool>,
@@ -214,10 +233,15 @@ impl From<Contato> for ContatoOut {
 #[derive(serde::Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ContatoIn {
+    #[schema(minimum = 1)]
     pub cliente: i64,
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     pub nome: String,
+    #[schema(max_length = 100)]
     pub cargo: Option<String>,
+    #[schema(min_length = 1, max_length = 20, pattern = r"\S")]
     pub whatsapp: String,
+    #[schema(format = Email)]
     pub email: Option<String>,
     pub ativo: Option<bool>,
 }

@@ -56,6 +56,7 @@ impl From<Group> for GroupOut {
 #[derive(serde::Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct GroupIn {
+    #[schema(min_length = 1, max_length = 150, pattern = r"\S")]
     pub name: String,
     pub permissions: Option<Vec<i64>>,
 }
@@ -98,11 +99,16 @@ impl From<Agent> for AgentOut {
 #[derive(serde::Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct AgentIn {
+    #[schema(min_length = 1, max_length = 150, pattern = r"^[\w.@+-]+$")]
     pub username: String,
     /// Write-only; at least 8 characters; required on create.
+    #[schema(min_length = 8)]
     pub password: Option<String>,
+    #[schema(format = Email)]
     pub email: Option<String>,
+    #[schema(max_length = 150)]
     pub display_name: Option<String>,
+    #[schema(max_length = 30)]
     pub phone_number: Option<String>,
     pub is_active: Option<bool>,
     pub is_superuser: Option<bool>,
