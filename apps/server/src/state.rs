@@ -119,7 +119,7 @@ impl AppState {
                 clock.clone(),
             ),
             config: config_service,
-            storage,
+            storage: storage.clone(),
             db: conn,
             auth,
             agents: AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher)
@@ -127,7 +127,8 @@ impl AppState {
             groups: GroupService::new(groups_repo, agents_repo)
                 .with_principal_cache(principals.clone()),
             cep: adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
-            clientes: ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock),
+            clientes: ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock)
+                .with_storage(storage.clone()),
             contatos: ContatoService::new(contatos_repo.clone(), clientes_repo.clone()),
             chat: ChatIntakeService::new(contatos_repo, clientes_repo, grupos_repo),
         }))

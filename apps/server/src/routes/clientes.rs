@@ -10,6 +10,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientes::chat::{Cadastro, NOT_FOUND_MSG};
+use clientes::cliente::{IMAGE_FIELDS, UPLOAD};
 use kernel::input::Input;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -46,13 +47,8 @@ pub async fn create(
     state: State,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let (input, stored) = with_images(&state, &body).await?;
-    let c = discard_on_error(
-        &state,
-        &stored,
-        state.clientes.create(&input, auth.id).await,
-    )
-    .await?;
+    let input = with_images(&state, &body).await?;
+    let c = state.clientes.create(&input, auth.id).await?;
     Ok(created(ClienteOut::from(c, |p| {
         media_link(&state, Some(&req), p)
     })))
@@ -70,13 +66,14 @@ fn is_image(data: &[u8]) -> bool {
         || (data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP")
 }
 
-/// The body with `logo`/`assinatura_digital` image parts stored and referenced, and the paths
-/// stored. A client can clear an image (null or "") but never name a stored path itself.
-async fn with_images(state: &AppState, body: &Body) -> ApiResult<(Input, Vec<String>)> {
+/// The body with `logo`/`assinatura_digital` image parts stored and referenced (`upload:…`;
+/// the service removes them again if the write is refused). A client can clear an image
+/// (null or "") but never name a stored path itself.
+async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
     let mut input = body.object()?.clone();
     let mut errors = kernel::FieldErrors::new();
     let mut stored = Vec::new();
-    for field in ["logo", "assinatura_digital"] {
+    for field in IMAGE_FIELDS {
         if let Some(Value::String(s)) = input.map.get(field)
             && !s.is_empty()
         {
@@ -98,38 +95,17 @@ async fn with_images(state: &AppState, body: &Body) -> ApiResult<(Input, Vec<Str
         .await?;
         input
             .map
-            .insert(field.into(), Value::String(format!("upload:{path}")));
+            .insert(field.into(), Value::String(format!("{UPLOAD}{path}")));
         stored.push(path);
     }
     if let Err(e) = errors.into_result() {
-        discard(state, stored.iter().map(String::as_str)).await;
+        state
+            .documentos
+            .descartar_arquivos(stored.iter().map(String::as_str))
+            .await;
         return Err(e.into());
     }
-    Ok((input, stored))
-}
-
-/// The cliente's stored images.
-fn images(c: &clientes::Cliente) -> impl Iterator<Item = &str> {
-    [&c.data.logo, &c.data.assinatura_digital]
-        .into_iter()
-        .filter_map(|p| p.as_deref())
-}
-
-/// Removes stored files, best effort (a leftover file is harmless; the database is what counts).
-async fn discard<'a>(state: &AppState, paths: impl Iterator<Item = &'a str>) {
-    state.documentos.descartar_arquivos(paths).await;
-}
-
-/// When the write failed, the images stored for it are removed.
-async fn discard_on_error<T>(
-    state: &AppState,
-    stored: &[String],
-    result: kernel::Result<T>,
-) -> kernel::Result<T> {
-    if result.is_err() {
-        discard(state, stored.iter().map(String::as_str)).await;
-    }
-    result
+    Ok(input)
 }
 
 /// Cliente detail.
@@ -161,16 +137,12 @@ pub async fn update(
     body: Body,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let before = state.clientes.get(id, auth.owner_scope()).await?;
-    let (input, stored) = with_images(&state, &body).await?;
-    let result = state
+    state.clientes.get(id, auth.owner_scope()).await?;
+    let input = with_images(&state, &body).await?;
+    let c = state
         .clientes
         .update(id, &input, auth.id, auth.owner_scope())
-        .await;
-    let c = discard_on_error(&state, &stored, result).await?;
-    // Images replaced or cleared by this update are no longer referenced by anything.
-    let kept: Vec<&str> = images(&c).collect();
-    discard(&state, images(&before).filter(|p| !kept.contains(p))).await;
+        .await?;
     Ok(ok(ClienteOut::from(c, |p| {
         media_link(&state, Some(&req), p)
     })))
@@ -194,15 +166,14 @@ pub async fn partial_update(
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let cliente = state.clientes.get(id, auth.owner_scope()).await?;
-    // Its documentos go with it (database cascade); their files, and its images, go after.
+    // Its documentos go with it (database cascade): their files are removed after it (the
+    // service removes its images).
     let files = state.documentos.arquivos_do_cliente(id).await?;
     state.clientes.delete(id, auth.owner_scope()).await?;
-    discard(
-        &state,
-        images(&cliente).chain(files.iter().map(String::as_str)),
-    )
-    .await;
+    state
+        .documentos
+        .descartar_arquivos(files.iter().map(String::as_str))
+        .await;
     Ok(no_content())
 }
 

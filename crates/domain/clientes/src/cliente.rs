@@ -285,13 +285,13 @@ pub fn apply_input(input: &Input, data: &mut ClienteData, errors: &mut FieldErro
         &mut data.observacoes,
         errors,
     );
-    for file_field in ["logo", "assinatura_digital"] {
+    for file_field in IMAGE_FIELDS {
         if let Some(v) = input.raw(file_field) {
             match v {
                 serde_json::Value::Null => set_file(data, file_field, None),
                 serde_json::Value::String(s) if s.is_empty() => set_file(data, file_field, None),
-                serde_json::Value::String(s) if s.starts_with("upload:") => {
-                    set_file(data, file_field, Some(s["upload:".len()..].to_string()))
+                serde_json::Value::String(s) if s.starts_with(UPLOAD) => {
+                    set_file(data, file_field, Some(s[UPLOAD.len()..].to_string()))
                 }
                 _ => errors.add(
                     file_field,
@@ -300,6 +300,29 @@ pub fn apply_input(input: &Input, data: &mut ClienteData, errors: &mut FieldErro
             }
         }
     }
+}
+
+/// The cliente's image fields.
+pub const IMAGE_FIELDS: [&str; 2] = ["logo", "assinatura_digital"];
+/// Prefix of an image field's value that names a file the server has just stored for this
+/// request (`upload:<path>`); a client can never send one that is accepted as is.
+pub const UPLOAD: &str = "upload:";
+
+/// The stored images of a cliente.
+pub fn images(data: &ClienteData) -> impl Iterator<Item = &str> {
+    [&data.logo, &data.assinatura_digital]
+        .into_iter()
+        .filter_map(|p| p.as_deref())
+}
+
+/// The files stored for this request, named in the input's image fields.
+pub fn uploaded(input: &Input) -> impl Iterator<Item = &str> {
+    IMAGE_FIELDS.into_iter().filter_map(|f| {
+        input
+            .raw(f)
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.strip_prefix(UPLOAD))
+    })
 }
 
 fn set_file(data: &mut ClienteData, field: &str, v: Option<String>) {

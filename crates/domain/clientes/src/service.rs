@@ -8,6 +8,7 @@ use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository}
 use chrono::Duration;
 use kernel::input::Input;
 use kernel::page::search_terms;
+use kernel::storage::FileStorage;
 use kernel::{Clock, DomainError, FieldErrors, OrderBy, Page, PageRequest, Result, messages as m};
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub struct ClienteService {
     pub(crate) clientes: Arc<dyn ClienteRepository>,
     grupos: Arc<dyn GrupoEmpresaRepository>,
     clock: Arc<dyn Clock>,
+    /// Where the clientes' images are stored (see [`ClienteService::with_storage`]).
+    storage: Option<Arc<dyn FileStorage>>,
 }
 
 impl ClienteService {
@@ -53,7 +56,33 @@ impl ClienteService {
             clientes,
             grupos,
             clock,
+            storage: None,
         }
+    }
+
+    /// The storage of the clientes' images: stored files then follow the database. An image
+    /// uploaded for a refused write, replaced, cleared, or of a deleted cliente is removed.
+    pub fn with_storage(mut self, storage: Arc<dyn FileStorage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Removes stored files. Best effort: the database write is what matters, and a leftover
+    /// file is harmless.
+    async fn discard<'a>(&self, paths: impl Iterator<Item = &'a str>) {
+        if let Some(storage) = &self.storage {
+            for path in paths {
+                let _ = storage.delete(path).await;
+            }
+        }
+    }
+
+    /// `result` as is; when it is an error, the files uploaded for `input` are removed.
+    async fn discard_uploads_on_error<T>(&self, input: &Input, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            self.discard(cliente::uploaded(input)).await;
+        }
+        result
     }
 
     pub async fn list(
@@ -113,9 +142,13 @@ impl ClienteService {
     }
 
     pub async fn create(&self, input: &Input, user: i64) -> Result<Cliente> {
-        let mut data = ClienteData::defaults(String::new());
-        self.validate(input, &mut data, None).await?;
-        self.insert_with_placeholder(data, Some(user)).await
+        let result = async {
+            let mut data = ClienteData::defaults(String::new());
+            self.validate(input, &mut data, None).await?;
+            self.insert_with_placeholder(data, Some(user)).await
+        }
+        .await;
+        self.discard_uploads_on_error(input, result).await
     }
 
     /// Inserts `data`; an empty `cnpj` gets a freshly allocated placeholder.
@@ -144,18 +177,31 @@ impl ClienteService {
         user: i64,
         owner: Option<i64>,
     ) -> Result<Cliente> {
-        let current = self.get(id, owner).await?;
-        let mut data = current.data.clone();
-        self.validate(input, &mut data, Some(id)).await?;
-        match self.clientes.update(id, &data, Some(user)).await {
-            Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
-            other => other,
+        let result = async {
+            let current = self.get(id, owner).await?;
+            let mut data = current.data.clone();
+            self.validate(input, &mut data, Some(id)).await?;
+            match self.clientes.update(id, &data, Some(user)).await {
+                Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
+                other => other.map(|updated| (current, updated)),
+            }
         }
+        .await;
+        let (before, updated) = self.discard_uploads_on_error(input, result).await?;
+        // Images replaced or cleared by this update are no longer referenced by anything.
+        let kept: Vec<&str> = cliente::images(&updated.data).collect();
+        self.discard(cliente::images(&before.data).filter(|p| !kept.contains(p)))
+            .await;
+        Ok(updated)
     }
 
+    /// Deletes a cliente (its contatos and documentos go with it in the database) and its
+    /// images.
     pub async fn delete(&self, id: i64, owner: Option<i64>) -> Result<()> {
-        self.get(id, owner).await?;
-        self.clientes.delete(id).await
+        let current = self.get(id, owner).await?;
+        self.clientes.delete(id).await?;
+        self.discard(cliente::images(&current.data)).await;
+        Ok(())
     }
 
     /// `PATCH /clientes/{id}/status/`.
@@ -427,6 +473,95 @@ mod tests {
             Arc::new(MockGrupoEmpresaRepository::new()),
             clock(),
         )
+    }
+
+    /// A storage that expects exactly these deletions.
+    fn storage_deleting(paths: &[&'static str]) -> Arc<kernel::storage::MockFileStorage> {
+        let mut storage = kernel::storage::MockFileStorage::new();
+        for p in paths {
+            storage
+                .expect_delete()
+                .with(mockall::predicate::eq(*p))
+                .times(1)
+                .returning(|_| Ok(()));
+        }
+        Arc::new(storage)
+    }
+
+    fn with_logo(logo: Option<&str>) -> ClienteData {
+        let mut d = ClienteData::defaults("11.222.333/0001-81".into());
+        d.logo = logo.map(str::to_string);
+        d.assinatura_digital = Some("clientes/imagens/assinatura.png".into());
+        d
+    }
+
+    #[test]
+    fn an_update_removes_the_images_it_replaced_or_cleared() {
+        for (patch, gone) in [
+            (
+                json!({"logo": "upload:clientes/imagens/novo.png"}),
+                "clientes/imagens/velho.png",
+            ),
+            (json!({"logo": null}), "clientes/imagens/velho.png"),
+        ] {
+            let mut repo = MockClienteRepository::new();
+            repo.expect_get().returning(|_, _| {
+                Ok(Some(stored(
+                    &with_logo(Some("clientes/imagens/velho.png")),
+                    None,
+                )))
+            });
+            repo.expect_update().returning(|_, d, by| Ok(stored(d, by)));
+            let s = service(repo).with_storage(storage_deleting(&[gone]));
+            block_on(s.update(1, &input(patch), 7, None)).unwrap();
+        }
+        // An update that keeps the images removes nothing.
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get().returning(|_, _| {
+            Ok(Some(stored(
+                &with_logo(Some("clientes/imagens/velho.png")),
+                None,
+            )))
+        });
+        repo.expect_update().returning(|_, d, by| Ok(stored(d, by)));
+        let s = service(repo).with_storage(storage_deleting(&[]));
+        block_on(s.update(1, &input(json!({"nome_fantasia": "Padaria"})), 7, None)).unwrap();
+    }
+
+    #[test]
+    fn a_refused_write_removes_the_images_uploaded_for_it() {
+        let upload = json!({"logo": "upload:clientes/imagens/novo.png", "email_principal": "x"});
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get().returning(|_, _| {
+            Ok(Some(stored(
+                &with_logo(Some("clientes/imagens/velho.png")),
+                None,
+            )))
+        });
+        repo.expect_update().never();
+        let s = service(repo).with_storage(storage_deleting(&["clientes/imagens/novo.png"]));
+        assert!(block_on(s.update(1, &input(upload.clone()), 7, None)).is_err());
+        let mut repo = MockClienteRepository::new();
+        repo.expect_insert_with_placeholder().never();
+        let s = service(repo).with_storage(storage_deleting(&["clientes/imagens/novo.png"]));
+        assert!(block_on(s.create(&input(upload), 7)).is_err());
+    }
+
+    #[test]
+    fn deleting_a_cliente_removes_its_images() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get().returning(|_, _| {
+            Ok(Some(stored(
+                &with_logo(Some("clientes/imagens/velho.png")),
+                None,
+            )))
+        });
+        repo.expect_delete().times(1).returning(|_| Ok(()));
+        let s = service(repo).with_storage(storage_deleting(&[
+            "clientes/imagens/velho.png",
+            "clientes/imagens/assinatura.png",
+        ]));
+        block_on(s.delete(1, None)).unwrap();
     }
 
     #[test]
