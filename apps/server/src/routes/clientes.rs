@@ -72,20 +72,22 @@ fn is_image(data: &[u8]) -> bool {
 async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
     let mut input = body.object()?.clone();
     let mut errors = kernel::FieldErrors::new();
-    let mut stored = Vec::new();
     for field in IMAGE_FIELDS {
         if let Some(Value::String(s)) = input.map.get(field)
             && !s.is_empty()
         {
             input.map.insert(field.into(), Value::Bool(false));
         }
+        if body.file(field).is_some_and(|f| !is_image(&f.data)) {
+            errors.add(field, NOT_AN_IMAGE);
+        }
+    }
+    // Every part is checked before any is stored: a refused body leaves no file behind.
+    errors.into_result()?;
+    for field in IMAGE_FIELDS {
         let Some(UploadedFile { filename, data, .. }) = body.file(field) else {
             continue;
         };
-        if !is_image(data) {
-            errors.add(field, NOT_AN_IMAGE);
-            continue;
-        }
         let path = kernel::storage::FileStorage::save(
             state.storage.as_ref(),
             "clientes/imagens",
@@ -96,14 +98,6 @@ async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
         input
             .map
             .insert(field.into(), Value::String(format!("{UPLOAD}{path}")));
-        stored.push(path);
-    }
-    if let Err(e) = errors.into_result() {
-        state
-            .documentos
-            .descartar_arquivos(stored.iter().map(String::as_str))
-            .await;
-        return Err(e.into());
     }
     Ok(input)
 }
