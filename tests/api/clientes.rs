@@ -720,6 +720,14 @@ async fn stored_files_follow_the_cliente() {
     let (s, v) = read(send(Method::POST, "/api/v1/clientes/", form).await.unwrap()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(images().is_empty(), "{:?}", images());
+    // Nor does a body with one good image and one that is not an image.
+    let form = Form::new().part("logo", png()).part(
+        "assinatura_digital",
+        Part::bytes(b"not an image".to_vec()).file_name("a.png"),
+    );
+    let (s, v) = read(send(Method::POST, "/api/v1/clientes/", form).await.unwrap()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(images().is_empty(), "{:?}", images());
 
     let form = Form::new()
         .text("razao_social", "Com Logo")
