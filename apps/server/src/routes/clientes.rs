@@ -57,13 +57,9 @@ pub async fn create(
 const NOT_AN_IMAGE: &str =
     "Faça upload de uma imagem válida. O arquivo enviado não é uma imagem ou está corrompido.";
 
-/// Recognises PNG, JPEG, GIF and WebP by their signatures.
+/// PNG, JPEG, GIF and WebP, recognised by their signatures.
 fn is_image(data: &[u8]) -> bool {
-    data.starts_with(b"\x89PNG\r\n\x1a\n")
-        || data.starts_with(&[0xFF, 0xD8, 0xFF])
-        || data.starts_with(b"GIF87a")
-        || data.starts_with(b"GIF89a")
-        || (data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP")
+    kernel::image::ImageKind::sniff(data).is_some_and(|k| k != kernel::image::ImageKind::Ico)
 }
 
 /// The body with `logo`/`assinatura_digital` image parts stored and referenced (`upload:…`;

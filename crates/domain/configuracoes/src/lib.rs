@@ -20,4 +20,6 @@ pub use ports::{ApplyFn, ConfigRepository, SecretCipher};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{MockConfigRepository, MockSecretCipher};
 pub use rules::UF_INVALID_MSG;
-pub use service::{BodyFormat, ConfigOverview, ConfigService, MASK};
+pub use service::{
+    BodyFormat, ConfigOverview, ConfigService, MASK, NOT_AN_IMAGE, is_stored_appearance_file,
+};

@@ -6,6 +6,7 @@ use crate::model::{AppearanceFile, CompanySummary, Section, StoredConfig};
 use crate::ports::{ConfigRepository, SecretCipher};
 use crate::rules;
 use chrono::{DateTime, Utc};
+use kernel::image::ImageKind;
 use kernel::storage::FileStorage;
 use kernel::{Clock, DomainError, FieldErrors, Result, messages as m};
 use serde_json::{Map, Value};
@@ -239,11 +240,13 @@ impl ConfigService {
         data: &[u8],
     ) -> Result<String> {
         let storage = self.storage()?;
-        let name = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            safe_extension(original_name)
-        );
+        // The content decides: an HTML page or an SVG named `logo.png` is refused, and the
+        // stored name gets the extension of what the file really is.
+        let _ = original_name;
+        let image = ImageKind::sniff(data).ok_or_else(|| {
+            DomainError::rejected(400, kernel::error::object([("detail", NOT_AN_IMAGE.into())]))
+        })?;
+        let name = format!("{}{}", uuid::Uuid::new_v4().simple(), image.extension());
         let path = storage.save(APPEARANCE_DIR, &name, data).await?;
         let url = format!("/media/{path}");
         match self.replace_appearance_url(kind, &url).await {
@@ -265,12 +268,16 @@ impl ConfigService {
         Ok(())
     }
 
-    /// Removes the stored file behind a `/media/…` URL. Best effort: the recorded URL is
-    /// what matters, and a leftover file is harmless.
+    /// Removes the stored file behind a `/media/…` URL, but only a file this service stored
+    /// itself (`appearance/<32 hex><ext>`): a URL set by `PATCH` may name any file, and a
+    /// customer's document must never be deleted through the appearance settings. Best
+    /// effort: the recorded URL is what matters, and a leftover file is harmless.
     async fn remove_appearance_media(&self, url: Option<&str>) {
-        if let (Some(storage), Some(path)) =
-            (&self.storage, url.and_then(|u| u.strip_prefix("/media/")))
-        {
+        if let (Some(storage), Some(path)) = (
+            &self.storage,
+            url.and_then(|u| u.strip_prefix("/media/"))
+                .filter(|p| is_stored_appearance_file(p)),
+        ) {
             let _ = storage.delete(path).await;
         }
     }
@@ -450,18 +457,27 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-/// A short, safe extension of an uploaded file's name (`.png`), or nothing.
-fn safe_extension(name: &str) -> String {
-    match name.rsplit_once('.') {
-        Some((_, ext))
-            if !ext.is_empty()
-                && ext.len() <= 8
-                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
-        {
-            format!(".{}", ext.to_ascii_lowercase())
-        }
-        _ => String::new(),
-    }
+/// 400 body of an appearance upload that is not a png, jpeg, gif, webp or ico image.
+pub const NOT_AN_IMAGE: &str = "Envie uma imagem válida (png, jpeg, gif, webp ou ico). O arquivo enviado não é uma imagem ou está corrompido.";
+
+/// True for a path [`ConfigService::upload_appearance_file`] produces (or produced before the
+/// extension came from the content): `appearance/` + 32 lowercase hex digits + an optional
+/// short lowercase extension. Nothing else under the storage root matches.
+pub fn is_stored_appearance_file(path: &str) -> bool {
+    let Some(name) = path
+        .strip_prefix(APPEARANCE_DIR)
+        .and_then(|p| p.strip_prefix('/'))
+    else {
+        return false;
+    };
+    let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
+    stem.len() == 32
+        && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && ext.len() <= 8
+        && ext
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && (ext.is_empty() == !name.contains('.'))
 }
 
 #[cfg(test)]

@@ -418,26 +418,26 @@ fn appearance_patch_and_files() {
     let saved = |name: &str| name.len() == 32 + 4 && name.ends_with(".png");
     storage
         .expect_save()
-        .withf(move |dir, name, data| dir == "appearance" && saved(name) && data == b"a")
+        .withf(move |dir, name, data| dir == "appearance" && saved(name) && data == PNG_A)
         .times(1)
         .in_sequence(&mut order)
-        .returning(|_, _, _| Ok("appearance/a.png".into()));
+        .returning(|_, _, _| Ok("appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png".into()));
     storage
         .expect_save()
-        .withf(move |dir, name, data| dir == "appearance" && saved(name) && data == b"b")
+        .withf(move |dir, name, data| dir == "appearance" && saved(name) && data == PNG_B)
         .times(1)
         .in_sequence(&mut order)
-        .returning(|_, _, _| Ok("appearance/b.png".into()));
+        .returning(|_, _, _| Ok("appearance/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png".into()));
     // The replaced file goes once the new URL is recorded; clearing removes the last one.
     storage
         .expect_delete()
-        .with(mockall::predicate::eq("appearance/a.png"))
+        .with(mockall::predicate::eq("appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png"))
         .times(1)
         .in_sequence(&mut order)
         .returning(|_| Ok(()));
     storage
         .expect_delete()
-        .with(mockall::predicate::eq("appearance/b.png"))
+        .with(mockall::predicate::eq("appearance/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png"))
         .times(1)
         .in_sequence(&mut order)
         .returning(|_| Ok(()));
@@ -445,16 +445,16 @@ fn appearance_patch_and_files() {
     let out = block_on(svc.patch_section(Section::Appearance, json!({"primary_color": "red"})))
         .expect("patch");
     assert_eq!(out["primary_color"], json!("red"));
-    let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "Logo.PNG", b"a"))
+    let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "Logo.gif", PNG_A))
         .expect("upload");
-    assert_eq!(url, "/media/appearance/a.png");
+    assert_eq!(url, "/media/appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png");
     assert_eq!(
         stored(&state).appearance["login_logo_url"],
-        json!("/media/appearance/a.png")
+        json!("/media/appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png")
     );
-    let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "novo.png", b"b"))
+    let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "novo.png", PNG_B))
         .expect("upload again");
-    assert_eq!(url, "/media/appearance/b.png");
+    assert_eq!(url, "/media/appearance/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png");
     block_on(svc.remove_appearance_file(AppearanceFile::Logo)).expect("clear");
     assert_eq!(stored(&state).appearance["login_logo_url"], json!(""));
     assert_eq!(stored(&state).appearance["favicon_url"], json!(""));
@@ -483,7 +483,102 @@ fn an_upload_that_cannot_be_recorded_leaves_no_file() {
         .returning(|_| Err(DomainError::internal("database down")));
     let svc = ConfigService::new(Arc::new(repo), Arc::new(cipher()), Arc::new(clock(t1())))
         .with_storage(Arc::new(storage));
-    assert!(block_on(svc.upload_appearance_file(AppearanceFile::Favicon, "f.ico", b"x")).is_err());
+    assert!(
+        block_on(svc.upload_appearance_file(AppearanceFile::Favicon, "f.ico", ICO)).is_err()
+    );
+}
+
+const PNG_A: &[u8] = b"\x89PNG\r\n\x1a\na";
+const PNG_B: &[u8] = b"\x89PNG\r\n\x1a\nb";
+const ICO: &[u8] = &[0, 0, 1, 0, 1, 0, 16, 16];
+
+#[test]
+fn only_images_are_stored_as_appearance_files() {
+    use kernel::storage::MockFileStorage;
+    let state = seeded();
+    let mut storage = MockFileStorage::new();
+    storage.expect_save().times(0);
+    let svc = service(&state, 0).with_storage(Arc::new(storage));
+    for data in [
+        &b"<html><script>alert(1)</script></html>"[..],
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>",
+        b"",
+    ] {
+        match block_on(svc.upload_appearance_file(AppearanceFile::Logo, "logo.png", data)) {
+            Err(DomainError::Rejected { status: 400, body }) => {
+                assert_eq!(body, json!({"detail": NOT_AN_IMAGE}))
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_stored_name_takes_the_extension_of_the_content() {
+    use kernel::storage::MockFileStorage;
+    let state = seeded();
+    let mut storage = MockFileStorage::new();
+    storage
+        .expect_save()
+        .withf(|dir, name, _| dir == "appearance" && name.len() == 36 && name.ends_with(".ico"))
+        .times(1)
+        .returning(|_, name, _| Ok(format!("appearance/{name}")));
+    let svc = service(&state, 1).with_storage(Arc::new(storage));
+    let url = block_on(svc.upload_appearance_file(AppearanceFile::Favicon, "favicon.png", ICO))
+        .expect("upload");
+    assert!(url.starts_with("/media/appearance/") && url.ends_with(".ico"));
+}
+
+#[test]
+fn urls_set_by_patch_never_delete_other_files() {
+    use kernel::storage::MockFileStorage;
+    let state = seeded();
+    let mut storage = MockFileStorage::new();
+    // Only the file the service stored itself may go.
+    storage.expect_delete().times(0);
+    storage
+        .expect_save()
+        .returning(|_, name, _| Ok(format!("appearance/{name}")));
+    let svc = service(&state, 40).with_storage(Arc::new(storage));
+    for url in [
+        "/media/clientes/documentos/x.pdf",
+        "/media/appearance/../clientes/documentos/x.pdf",
+        "/media/appearance/logo.png",
+        "/media/appearance/0123456789abcdef0123456789abcdef/../../x",
+        "/media/appearance/sub/0123456789abcdef0123456789abcdef.png",
+        "https://example.com/logo.png",
+    ] {
+        block_on(svc.patch_section(Section::Appearance, json!({"login_logo_url": url})))
+            .expect("patch");
+        block_on(svc.remove_appearance_file(AppearanceFile::Logo)).expect("clear");
+        block_on(svc.patch_section(Section::Appearance, json!({"favicon_url": url})))
+            .expect("patch");
+        block_on(svc.upload_appearance_file(AppearanceFile::Favicon, "f.ico", ICO))
+            .expect("upload");
+        block_on(svc.patch_section(Section::Appearance, json!({"favicon_url": ""})))
+            .expect("patch");
+    }
+}
+
+#[test]
+fn stored_appearance_file_names() {
+    assert!(is_stored_appearance_file(
+        "appearance/0123456789abcdef0123456789abcdef.png"
+    ));
+    assert!(is_stored_appearance_file(
+        "appearance/0123456789abcdef0123456789abcdef"
+    ));
+    for p in [
+        "appearance/0123456789abcdef0123456789abcdef.",
+        "appearance/0123456789ABCDEF0123456789abcdef.png",
+        "appearance/0123456789abcdef0123456789abcdef.p/ng",
+        "appearance/0123456789abcdef0123456789abcde.png",
+        "clientes/documentos/0123456789abcdef0123456789abcdef.pdf",
+        "appearance/../0123456789abcdef0123456789abcdef.png",
+        "appearance/0123456789abcdef0123456789abcdef.tar.gz",
+    ] {
+        assert!(!is_stored_appearance_file(p), "{p}");
+    }
 }
 
 #[test]

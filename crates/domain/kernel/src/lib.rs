@@ -4,6 +4,7 @@
 pub mod cep;
 pub mod clock;
 pub mod error;
+pub mod image;
 pub mod input;
 pub mod messages;
 pub mod page;
