@@ -176,6 +176,10 @@ impl ClienteRepository for CachedClienteRepository {
     async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>> {
         self.inner.find_by_nome(nome).await
     }
+
+    async fn imagem_visivel(&self, path: &str, owner: Option<i64>) -> Result<bool> {
+        self.inner.imagem_visivel(path, owner).await
+    }
 }
 
 /// Group renames and deletions change `grupo_empresa_nome` on list pages.

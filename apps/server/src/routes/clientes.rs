@@ -86,7 +86,7 @@ async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
         };
         let path = kernel::storage::FileStorage::save(
             state.storage.as_ref(),
-            "clientes/imagens",
+            clientes::cliente::IMAGES_DIR,
             filename,
             data,
         )

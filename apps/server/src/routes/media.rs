@@ -7,9 +7,12 @@ use actix_files::NamedFile;
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use adapter_storage::{content_type_for, is_public, serve_as_attachment};
+use documentos::DocumentoScope;
 
 /// A stored file. Customer files (`clientes/…`) need a Bearer token or a signed link
-/// (`?exp=…&sig=…`, as returned in `arquivo`/`logo` fields); `appearance/…` files are public.
+/// (`?exp=…&sig=…`, as returned in `arquivo`/`logo` fields), and are served only while the
+/// documento or cliente they belong to is within the caller's scope (a signed link: while it
+/// exists and is active), else 404; `appearance/…` files are public.
 #[utoipa::path(get, path = "/media/{path}", tag = "Documentos",
     params(("path" = String, Path, description = "Path relative to MEDIA_ROOT"),
            ("exp" = Option<i64>, Query, description = "Signed link expiry (unix seconds)"),
@@ -23,12 +26,22 @@ pub async fn serve(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let path = path.into_inner();
-    let now = chrono::Utc::now().timestamp();
-    let allowed = is_public(&path)
-        || who.0.is_some()
-        || state.signer.verify_query(&path, req.query_string(), now);
-    if !allowed {
-        return Err(ApiError::NoCredentials);
+    if !is_public(&path) {
+        let now = chrono::Utc::now().timestamp();
+        // A signed link was issued with the row it belongs to, to someone who could see it: it
+        // stands for that row's scope, but the row must still exist (and be active).
+        let signed = state.signer.verify_query(&path, req.query_string(), now);
+        let caller = match (&who.0, signed) {
+            (_, true) => Caller::Signed,
+            (Some(p), false) => Caller::Agent {
+                id: p.id,
+                superuser: p.is_superuser,
+            },
+            (None, false) => return Err(ApiError::NoCredentials),
+        };
+        if !may_serve(&state, &path, caller).await? {
+            return Err(ApiError::not_found_route());
+        }
     }
     let file = state
         .storage
@@ -63,6 +76,34 @@ pub async fn serve(
         );
     }
     Ok(resp)
+}
+
+/// Who asks for a customer file.
+#[derive(Clone, Copy)]
+enum Caller {
+    /// A valid signed link: any caller, the file's row decides.
+    Signed,
+    Agent { id: i64, superuser: bool },
+}
+
+/// Customer files are served under the rules of the row they belong to: a documento's file
+/// with the documento's scope and `ativo` rule, a cliente's image with the cliente's scope.
+/// A file that belongs to no such row (replaced, deleted, or never recorded) is not served.
+async fn may_serve(state: &AppState, path: &str, caller: Caller) -> Result<bool, ApiError> {
+    let (scope, owner) = match caller {
+        Caller::Signed => (DocumentoScope::Superuser, None),
+        Caller::Agent { id, superuser } => (
+            DocumentoScope::for_user(id, superuser),
+            (!superuser).then_some(id),
+        ),
+    };
+    if path.starts_with(documentos::STORAGE_DIR) {
+        return Ok(state.documentos.arquivo_acessivel(path, &scope).await?);
+    }
+    if path.starts_with(clientes::cliente::IMAGES_DIR) {
+        return Ok(state.clientes.imagem_acessivel(path, owner).await?);
+    }
+    Ok(false)
 }
 
 fn mime_octet() -> actix_web::mime::Mime {

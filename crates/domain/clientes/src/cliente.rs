@@ -304,6 +304,8 @@ pub fn apply_input(input: &Input, data: &mut ClienteData, errors: &mut FieldErro
 
 /// The cliente's image fields.
 pub const IMAGE_FIELDS: [&str; 2] = ["logo", "assinatura_digital"];
+/// Storage folder of the clientes' images.
+pub const IMAGES_DIR: &str = "clientes/imagens";
 /// Prefix of an image field's value that names a file the server has just stored for this
 /// request (`upload:<path>`); a client can never send one that is accepted as is.
 pub const UPLOAD: &str = "upload:";

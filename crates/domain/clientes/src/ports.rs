@@ -57,6 +57,9 @@ pub trait ClienteRepository: Send + Sync {
         criado_por: Option<i64>,
     ) -> Result<Cliente>;
     async fn find_by_cnpj(&self, cnpj: &str) -> Result<Option<Cliente>>;
+    /// Whether `path` (a stored path such as `clientes/imagens/logo.png`) is the `logo` or
+    /// `assinatura_digital` of a cliente; `owner`: only of a cliente created by that agent.
+    async fn imagem_visivel(&self, path: &str, owner: Option<i64>) -> Result<bool>;
     /// A cliente whose razão social or nome fantasia equals `nome`, case-insensitively.
     async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>>;
 }

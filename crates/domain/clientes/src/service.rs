@@ -141,6 +141,19 @@ impl ClienteService {
             .ok_or(DomainError::NotFound("Cliente"))
     }
 
+    /// Whether the stored image `path` (`/media/…`) may be served to a caller who sees the
+    /// clientes of `owner` (`None`: every cliente, as for superusers and signed links): it
+    /// must be the current `logo` or `assinatura_digital` of such a cliente.
+    pub async fn imagem_acessivel(&self, path: &str, owner: Option<i64>) -> Result<bool> {
+        if !path
+            .strip_prefix(cliente::IMAGES_DIR)
+            .is_some_and(|rest| rest.starts_with('/'))
+        {
+            return Ok(false);
+        }
+        self.clientes.imagem_visivel(path, owner).await
+    }
+
     pub async fn create(&self, input: &Input, user: i64) -> Result<Cliente> {
         let result = async {
             let mut data = ClienteData::defaults(String::new());
@@ -465,6 +478,25 @@ mod tests {
             .times(1)
             .returning(move |d, by| result(d, by));
         repo
+    }
+
+    #[test]
+    fn imagem_acessivel_asks_the_owner_and_only_for_image_files() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_imagem_visivel()
+            .withf(|p, owner| p == "clientes/imagens/l.png" && *owner == Some(3))
+            .times(1)
+            .returning(|_, _| Ok(false));
+        repo.expect_imagem_visivel()
+            .withf(|p, owner| p == "clientes/imagens/l.png" && owner.is_none())
+            .times(1)
+            .returning(|_, _| Ok(true));
+        let s = service(repo);
+        assert!(!block_on(s.imagem_acessivel("clientes/imagens/l.png", Some(3))).unwrap());
+        assert!(block_on(s.imagem_acessivel("clientes/imagens/l.png", None)).unwrap());
+        for other in ["clientes/documentos/a.pdf", "clientes/imagensx/l.png", "l.png"] {
+            assert!(!block_on(s.imagem_acessivel(other, None)).unwrap());
+        }
     }
 
     fn service(repo: MockClienteRepository) -> ClienteService {

@@ -29,6 +29,9 @@ pub trait DocumentoRepository: Send + Sync {
     async fn soft_delete(&self, id: i64) -> Result<()>;
     /// Whether a cliente with this id exists (any status) — the `cliente` FK check.
     async fn cliente_existe(&self, cliente_id: i64) -> Result<bool>;
+    /// Whether `arquivo` (a stored path such as `clientes/documentos/a.pdf`) is the file of an
+    /// active documento within `scope`: the rule for serving it under `/media/`.
+    async fn arquivo_visivel(&self, arquivo: &str, scope: &DocumentoScope) -> Result<bool>;
     /// The stored file of every documento of a cliente, active or not (whatever the scope).
     async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>>;
 }

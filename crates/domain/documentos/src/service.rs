@@ -54,6 +54,21 @@ impl DocumentoService {
             .ok_or(DomainError::NotFound(MODEL_NAME))
     }
 
+    /// Whether the stored file `path` may be served (`/media/…`) to a caller whose documentos
+    /// are `scope`: it must be the current file of an active documento within that scope. A
+    /// soft-deleted documento's file, a file a later upload replaced, and any other file under
+    /// [`STORAGE_DIR`] are never served. A signed link (issued with a documento) is checked
+    /// with [`DocumentoScope::Superuser`]: the documento must still be active.
+    pub async fn arquivo_acessivel(&self, path: &str, scope: &DocumentoScope) -> Result<bool> {
+        if !path
+            .strip_prefix(crate::STORAGE_DIR)
+            .is_some_and(|rest| rest.starts_with('/'))
+        {
+            return Ok(false);
+        }
+        self.repo.arquivo_visivel(path, scope).await
+    }
+
     /// `tamanho_arquivo` of a document (`"Arquivo não encontrado"` when the file is gone).
     pub async fn tamanho_arquivo(&self, documento: &Documento) -> String {
         formatar_tamanho(self.storage.size(&documento.arquivo).await)
@@ -302,6 +317,28 @@ mod tests {
             Err(DomainError::NotFound("DocumentoCliente"))
         ));
         assert!(block_on(s.remover(1, &DocumentoScope::Superuser)).is_ok());
+    }
+
+    #[test]
+    fn arquivo_acessivel_asks_the_scope_and_only_for_documento_files() {
+        let mut repo = MockDocumentoRepository::new();
+        repo.expect_arquivo_visivel()
+            .with(eq("clientes/documentos/a.pdf"), eq(DocumentoScope::Owner(2)))
+            .times(1)
+            .returning(|_, _| Ok(false));
+        repo.expect_arquivo_visivel()
+            .with(eq("clientes/documentos/a.pdf"), eq(DocumentoScope::Superuser))
+            .times(1)
+            .returning(|_, _| Ok(true));
+        let s = service(repo, MockFileStorage::new());
+        let owner = DocumentoScope::Owner(2);
+        assert!(!block_on(s.arquivo_acessivel("clientes/documentos/a.pdf", &owner)).unwrap());
+        let all = DocumentoScope::Superuser;
+        assert!(block_on(s.arquivo_acessivel("clientes/documentos/a.pdf", &all)).unwrap());
+        // Other folders never reach the repository (its mock would refuse the call).
+        for other in ["clientes/imagens/a.png", "clientes/documentosx/a.pdf", "a.pdf"] {
+            assert!(!block_on(s.arquivo_acessivel(other, &all)).unwrap());
+        }
     }
 
     #[test]

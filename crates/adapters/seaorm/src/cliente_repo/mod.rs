@@ -332,6 +332,23 @@ impl ClienteRepository for SeaOrmClienteRepository {
         first(&self.db, select().filter(C::Cnpj.eq(cnpj))).await
     }
 
+    async fn imagem_visivel(&self, path: &str, owner: Option<i64>) -> Result<bool> {
+        let mut q = cliente::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(Condition::any().add(C::Logo.eq(path)).add(C::AssinaturaDigital.eq(path)));
+        if let Some(user) = owner {
+            q = q.filter(C::CriadoPor.eq(user));
+        }
+        let hit = q
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(hit.is_some())
+    }
+
     async fn find_by_nome(&self, nome: &str) -> Result<Option<Cliente>> {
         let needle = || Expr::expr(Func::lower(Expr::val(nome)));
         let lower = |col: C| Expr::expr(Func::lower(Expr::col((cliente::Entity, col))));

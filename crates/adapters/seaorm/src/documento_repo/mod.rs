@@ -307,6 +307,20 @@ impl DocumentoRepository for SeaOrmDocumentoRepository {
         cliente_existe(&self.db, cliente_id).await
     }
 
+    async fn arquivo_visivel(&self, arquivo: &str, scope: &DocumentoScope) -> Result<bool> {
+        let hit = documento::Entity::find()
+            .select_only()
+            .column(D::Id)
+            .filter(D::Arquivo.eq(arquivo))
+            .filter(query::scope(scope))
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(hit.is_some())
+    }
+
     async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>> {
         documento::Entity::find()
             .select_only()
