@@ -9,3 +9,4 @@ mod contatos;
 mod conventions;
 mod docs;
 mod documentos;
+mod lists;
