@@ -2,9 +2,7 @@
 
 use crate::cliente_repo::insert_cliente;
 use crate::entities::{cliente, contato};
-use crate::support::{
-    count, db_err, icontains, never, now, ordered, paged, update_err, window,
-};
+use crate::support::{count, db_err, icontains, never, now, ordered, paged, update_err, window};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::ClienteData;

@@ -95,11 +95,8 @@ impl ContatoFilter {
                 }
             }
         }
-        f.search = kernel::page::search_terms(
-            "search",
-            crate::filter::last(query, "search"),
-            &mut errors,
-        );
+        f.search =
+            kernel::page::search_terms("search", crate::filter::last(query, "search"), &mut errors);
         errors.into_result()?;
         Ok(f)
     }

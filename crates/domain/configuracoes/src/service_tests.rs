@@ -371,10 +371,9 @@ fn email_patch_keeps_a_blank_email_from() {
     .expect("smtp_port and smtp_senha");
     assert_eq!(stored(&state).email_settings["smtp_port"], json!(465));
     assert_eq!(
-        errors(block_on(svc.patch_section(
-            Section::Email,
-            json!({"email_from": "nope"})
-        ))),
+        errors(block_on(
+            svc.patch_section(Section::Email, json!({"email_from": "nope"}))
+        )),
         json!({"email_from": [m::EMAIL]})
     );
     block_on(svc.patch_section(Section::Email, json!({"email_from": "a@b.com"}))).expect("set");

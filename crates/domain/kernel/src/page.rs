@@ -294,7 +294,11 @@ mod tests {
     fn terms(raw: Option<&str>) -> Result<Vec<String>, serde_json::Value> {
         let mut e = crate::FieldErrors::new();
         let t = search_terms("search", raw, &mut e);
-        if e.is_empty() { Ok(t) } else { Err(e.into_json()) }
+        if e.is_empty() {
+            Ok(t)
+        } else {
+            Err(e.into_json())
+        }
     }
 
     #[test]
