@@ -10,3 +10,4 @@ mod conventions;
 mod docs;
 mod documentos;
 mod lists;
+mod reliability;
