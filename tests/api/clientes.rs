@@ -779,3 +779,70 @@ async fn stored_files_follow_the_cliente() {
     assert!(images().is_empty(), "{:?}", images());
     assert!(app.media_files("clientes/documentos").is_empty());
 }
+
+/// Full-width (U+FF10…) and Arabic-Indic (U+0660…) digits are not digits: every digit field
+/// refuses them with its usual message (nothing stored as sent). A CPF with look-alike check
+/// digits used to panic the worker.
+#[tokio::test]
+async fn look_alike_digits_are_refused() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let phone = "Formato de telefone inválido. Use: +5511999999999";
+    let cases = [
+        (
+            json!({"telefone_principal":"+５５１１９９９９９９９９９"}),
+            "telefone_principal",
+            phone,
+        ),
+        (
+            json!({"telefone_principal":"+٥٥١١٩٩٩٩٩٩٩٩٩"}),
+            "telefone_principal",
+            phone,
+        ),
+        (
+            json!({"telefone_principal":"+55119999999٩٩"}),
+            "telefone_principal",
+            phone,
+        ),
+        (
+            json!({"cep":"０１００１-０００"}),
+            "cep",
+            "CEP deve ter 8 dígitos. Use: 12345-678 ou 12345678",
+        ),
+        (
+            json!({"responsavel_legal_cpf":"529.982.247-٢٥"}),
+            "responsavel_legal_cpf",
+            "CPF deve estar no formato: 123.456.789-00",
+        ),
+        (
+            json!({"responsavel_legal_cpf":"５29.982.247-25"}),
+            "responsavel_legal_cpf",
+            "CPF deve estar no formato: 123.456.789-00",
+        ),
+        (
+            json!({"cnpj":"11.222.333/0001-８１"}),
+            "cnpj",
+            "CNPJ deve estar no formato: 12.345.678/0001-90",
+        ),
+    ];
+    for (body, field, msg) in cases {
+        let (s, v) = app.post("/api/v1/clientes/", t, body.clone()).await;
+        assert_eq!(
+            (s, v),
+            (StatusCode::BAD_REQUEST, json!({field: [msg]})),
+            "{body}"
+        );
+    }
+    let (_, c) = app.post("/api/v1/clientes/", t, json!({})).await;
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/clientes/{}/", c["id"]),
+            t,
+            json!({"telefone_principal":"１１９９９９９９９９９"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (_, v) = app.get("/api/v1/clientes/", t).await;
+    assert_eq!(v["count"], 1, "{v}");
+    assert_eq!(v["results"][0]["telefone_principal"], json!(null), "{v}");
+}

@@ -14,7 +14,7 @@ pub struct TestApp {
     pub admin_token: String,
 }
 
-async fn database_url(dir: &tempfile::TempDir) -> String {
+pub async fn database_url(dir: &tempfile::TempDir) -> String {
     match std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|s| !s.is_empty())

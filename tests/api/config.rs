@@ -217,3 +217,62 @@ async fn appearance_upload_and_delete() {
         (StatusCode::OK, json!("#000000"))
     );
 }
+
+/// On a fresh install `email_from` is blank, and blank is valid: PATCHing only `smtp_host`
+/// (or `smtp_port` and `smtp_senha`) works. A non-blank `email_from` must be an address.
+#[tokio::test]
+async fn email_patch_on_a_fresh_install() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let (s, v) = app
+        .patch(
+            "/api/v1/config/email/",
+            t,
+            json!({"smtp_host":"smtp.dx.com"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["smtp_host"].clone(), v["email_from"].clone()),
+        (json!("smtp.dx.com"), json!(""))
+    );
+    let (s, v) = app
+        .patch(
+            "/api/v1/config/email/",
+            t,
+            json!({"smtp_port":465,"smtp_senha":"segredo"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["smtp_port"], 465);
+    let (s, v) = app
+        .patch("/api/v1/config/email/", t, json!({"email_from":"nope"}))
+        .await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"email_from":["Insira um endereço de email válido."]})
+        )
+    );
+    let (s, v) = app
+        .patch(
+            "/api/v1/config/email/",
+            t,
+            json!({"email_from":"no-reply@dx.com"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["email_from"].clone()),
+        (StatusCode::OK, json!("no-reply@dx.com"))
+    );
+    let (s, v) = app
+        .patch("/api/v1/config/email/", t, json!({"email_from":""}))
+        .await;
+    assert_eq!((s, v["email_from"].clone()), (StatusCode::OK, json!("")));
+    let (_, v) = app.get("/api/v1/config/email/", t).await;
+    assert_eq!(
+        (v["smtp_host"].clone(), v["smtp_port"].clone()),
+        (json!("smtp.dx.com"), json!(465))
+    );
+}

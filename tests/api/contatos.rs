@@ -202,3 +202,99 @@ async fn cep_lookup_offline() {
         )
     );
 }
+
+/// A contato's `whatsapp` takes ASCII digits only: look-alike digits are refused, not stored.
+#[tokio::test]
+async fn whatsapp_look_alike_digits_are_refused() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let (_, c) = app
+        .post("/api/v1/clientes/", t, json!({"razao_social":"ACME"}))
+        .await;
+    let msg = json!({"whatsapp":["Formato de WhatsApp inválido. Use: +5511999999999"]});
+    for w in [
+        "+５５１１９９９９９９９９９",
+        "+٥٥١١٩٩٩٩٩٩٩٩٩",
+        "5511999999۹۹۹",
+    ] {
+        let (s, v) = app
+            .post(
+                "/api/v1/contatos/",
+                t,
+                json!({"cliente":c["id"],"nome":"Ana","whatsapp":w}),
+            )
+            .await;
+        assert_eq!((s, &v), (StatusCode::BAD_REQUEST, &msg), "{w}");
+    }
+    let (s, ok) = app
+        .post(
+            "/api/v1/contatos/",
+            t,
+            json!({"cliente":c["id"],"nome":"Ana","whatsapp":"+5511999999999"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ok}");
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/contatos/{}/", ok["id"]),
+            t,
+            json!({"whatsapp":"+٥٥١١٩٩٩٩٩٩٩٩٩"}),
+        )
+        .await;
+    assert_eq!((s, &v), (StatusCode::BAD_REQUEST, &msg));
+    let (_, v) = app.get("/api/v1/contatos/", t).await;
+    assert_eq!(v["results"][0]["whatsapp"], "+5511999999999", "{v}");
+}
+
+/// Soft delete is `ativo = false` and the list's scope is `ativo = true` (§4.3): a deleted
+/// contato is in no listing, `?ativo=false` included, and its detail is 404.
+#[tokio::test]
+async fn deleted_contatos_are_never_listed() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let (_, c) = app
+        .post("/api/v1/clientes/", t, json!({"razao_social":"ACME"}))
+        .await;
+    let mut ids = Vec::new();
+    for (nome, w) in [("Ana", "+5511999999991"), ("Bia", "+5511999999992")] {
+        let (s, v) = app
+            .post(
+                "/api/v1/contatos/",
+                t,
+                json!({"cliente":c["id"],"nome":nome,"whatsapp":w}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].clone());
+    }
+    let (s, _) = app
+        .delete(&format!("/api/v1/contatos/{}/", ids[0]), t)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let cid = &c["id"];
+    for q in [
+        format!("?cliente={cid}&ativo=false"),
+        "?ativo=false".to_string(),
+        "?ativo=0".to_string(),
+        format!("?cliente={cid}&ativo=false&search=ana"),
+        "?ativo=false&ordering=ativo&page=last".to_string(),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/contatos/{q}"), t).await;
+        assert_eq!(
+            (s, v["count"].clone(), v["results"].clone()),
+            (StatusCode::OK, json!(0), json!([])),
+            "{q}"
+        );
+    }
+    for q in [
+        format!("?cliente={cid}"),
+        format!("?cliente={cid}&ativo=true"),
+        String::new(),
+    ] {
+        let (_, v) = app.get(&format!("/api/v1/contatos/{q}"), t).await;
+        assert_eq!(v["count"], 1, "{q}: {v}");
+        assert_eq!(v["results"][0]["id"], ids[1], "{q}: {v}");
+    }
+    let (s, _) = app.get(&format!("/api/v1/contatos/{}/", ids[0]), t).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -9,3 +9,5 @@ mod contatos;
 mod conventions;
 mod docs;
 mod documentos;
+mod lists;
+mod reliability;

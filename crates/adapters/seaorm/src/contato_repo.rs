@@ -2,7 +2,7 @@
 
 use crate::cliente_repo::insert_cliente;
 use crate::entities::{cliente, contato};
-use crate::support::{count, db_err, icontains, now, ordered, paged, update_err, window};
+use crate::support::{count, db_err, icontains, never, now, ordered, paged, update_err, window};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::ClienteData;
@@ -116,7 +116,12 @@ fn order_column(field: &str) -> Option<K> {
 
 /// The list filter as a condition; the second value tells whether it needs the cliente join.
 fn condition(f: &ContatoFilter, backend: DbBackend) -> Result<(Condition, bool)> {
-    let mut c = Condition::all().add(K::Ativo.eq(f.ativo.unwrap_or(true)));
+    // `ativo = false` is how a contato is soft-deleted, and the list's scope is `ativo = true`
+    // (§4.3): the `ativo` filter narrows that scope, so `?ativo=false` lists nothing.
+    let mut c = Condition::all().add(K::Ativo.eq(true));
+    if f.ativo == Some(false) {
+        c = c.add(never());
+    }
     let mut needs_join = false;
     if f.only_active_clientes {
         c = c.add(active_clientes_only());

@@ -88,7 +88,7 @@ pub(crate) fn window(req: PageRequest, count: u64) -> Option<Window> {
     let page = req.resolve(count)?;
     Some(Window {
         page,
-        offset: req.offset(page),
+        offset: req.offset(page)?,
         limit: req.page_size,
     })
 }

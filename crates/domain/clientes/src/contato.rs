@@ -77,7 +77,8 @@ impl ContatoFilter {
         let mut errors = FieldErrors::new();
         for (k, v) in query {
             match k.as_str() {
-                "search" => f.search = kernel::page::search_terms(Some(v)),
+                // The last `search` is the one used (below), as DRF reads it.
+                "search" => {}
                 "cliente" if !v.is_empty() => {
                     f.cliente = crate::filter::id_param("cliente", v, &mut errors)
                 }
@@ -89,11 +90,13 @@ impl ContatoFilter {
                     if let Some(col) = ICONTAINS.iter().find(|c| **c == other)
                         && !v.is_empty()
                     {
-                        f.icontains.push((col, v.to_lowercase()));
+                        crate::filter::set_icontains(&mut f.icontains, col, v);
                     }
                 }
             }
         }
+        f.search =
+            kernel::page::search_terms("search", crate::filter::last(query, "search"), &mut errors);
         errors.into_result()?;
         Ok(f)
     }

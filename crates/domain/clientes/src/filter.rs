@@ -51,8 +51,8 @@ impl ClienteFilter {
         for (k, v) in query {
             let k = k.as_str();
             match k {
-                "search" => f.search = search_terms(Some(v)),
-                "q" => f.q = search_terms(Some(v)),
+                // The last `search`/`q` is the one used (below), as DRF reads them.
+                "search" | "q" => {}
                 "status" if !v.is_empty() => {
                     f.status = choice(k, v, &crate::cliente::STATUS, &mut errors)
                 }
@@ -81,13 +81,34 @@ impl ClienteFilter {
                     if let Some(col) = CLIENTE_ICONTAINS.iter().find(|c| **c == k)
                         && !v.is_empty()
                     {
-                        f.icontains.push((col, v.to_lowercase()));
+                        set_icontains(&mut f.icontains, col, v);
                     }
                 }
             }
         }
+        f.search = search_terms("search", last(query, "search"), &mut errors);
+        f.q = search_terms("q", last(query, "q"), &mut errors);
         errors.into_result()?;
         Ok(f)
+    }
+}
+
+/// The last value of `key` in the query.
+pub(crate) fn last<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Sets the `icontains` needle of `col`; a repeated parameter replaces the earlier one (the
+/// last value is used, as django-filter does), so repeats never pile up conditions.
+pub(crate) fn set_icontains(filters: &mut Vec<(&'static str, String)>, col: &'static str, v: &str) {
+    let needle = v.to_lowercase();
+    match filters.iter_mut().find(|(c, _)| *c == col) {
+        Some(entry) => entry.1 = needle,
+        None => filters.push((col, needle)),
     }
 }
 

@@ -278,12 +278,9 @@ impl ClienteService {
         query: &Query,
         page: PageRequest,
     ) -> Result<Page<GrupoEmpresa>> {
-        let search = search_terms(
-            query
-                .iter()
-                .find(|(k, _)| k == "search")
-                .map(|(_, v)| v.as_str()),
-        );
+        let mut errors = FieldErrors::new();
+        let search = search_terms("search", crate::filter::last(query, "search"), &mut errors);
+        errors.into_result()?;
         let raw = query
             .iter()
             .find(|(k, _)| k == "ordering")

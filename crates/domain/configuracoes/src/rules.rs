@@ -17,6 +17,8 @@ pub(crate) enum Kind {
         blank: bool,
     },
     Email,
+    /// `""` (not configured) or a valid e-mail address.
+    EmailOrBlank,
     Choice(&'static [&'static str]),
     Int {
         min: i64,
@@ -133,7 +135,7 @@ const EMAIL: &[Field] = &[
     f("smtp_usuario", TEXT_BLANK, true),
     secret("smtp_senha"),
     f("smtp_ssl", Kind::Bool, true),
-    f("email_from", Kind::Email, true),
+    f("email_from", Kind::EmailOrBlank, true),
 ];
 
 const APPEARANCE: &[Field] = &[
@@ -209,6 +211,10 @@ fn check_sent(kind: Kind, v: &Value, form: bool) -> Checked {
     Ok(match kind {
         Kind::Text { max, blank } => Value::String(fields::text(v, max, blank)?),
         Kind::Email => Value::String(fields::email(v)?),
+        Kind::EmailOrBlank => match fields::text(v, None, true)? {
+            s if s.is_empty() => Value::String(s),
+            _ => Value::String(fields::email(v)?),
+        },
         Kind::Choice(choices) => Value::String(fields::choice(v, choices)?),
         Kind::Int { min, max } => Value::from(fields::integer(v, min, max, form)?),
         Kind::Bool => Value::Bool(fields::boolean(v)?),
@@ -335,13 +341,21 @@ fn merged_into(specs: &[Field], section: &Map<String, Value>, errors: &mut Field
 }
 
 /// On merged data, text keys are only type-checked (the defaults are blank); identifiers,
-/// e-mails and choices must be valid.
+/// e-mails and choices must be valid (`email_from` may stay blank: e-mail not configured).
 fn check_merged(kind: Kind, v: &Value) -> Checked<()> {
     match kind {
         Kind::Text { .. } => fields::as_text(v).map(|_| ()),
         Kind::Email => {
             let s = fields::as_text(v)?;
             if kernel::values::is_valid_email(&s) {
+                Ok(())
+            } else {
+                Err(Problem::msg(m::EMAIL))
+            }
+        }
+        Kind::EmailOrBlank => {
+            let s = fields::as_text(v)?;
+            if s.is_empty() || kernel::values::is_valid_email(&s) {
                 Ok(())
             } else {
                 Err(Problem::msg(m::EMAIL))

@@ -155,6 +155,18 @@ fn email_appearance_whatsapp_sent_rules() {
         json!({"smtp_host": "", "smtp_usuario": "", "smtp_senha": " a b "})
     );
     assert_eq!(
+        sent_ok(Section::Email, json!({"email_from": "  "})),
+        json!({"email_from": ""})
+    );
+    assert_eq!(
+        sent_ok(Section::Email, json!({"email_from": " a@b.com "})),
+        json!({"email_from": "a@b.com"})
+    );
+    assert_eq!(
+        sent_err(Section::Email, json!({"email_from": null})),
+        json!({"email_from": [m::NULL]})
+    );
+    assert_eq!(
         sent_ok(
             Section::Appearance,
             json!({"primary_color": "qualquer", "custom_css": ""})
@@ -237,9 +249,13 @@ fn merged_chat_and_email() {
             "chat_settings.limite_chats_simultaneos": [m::min_value(1)]
         })
     );
-    // The default email_from is blank: the merged section needs a real address.
+    // The default email_from is blank, and blank is valid (e-mail not configured yet): a
+    // fresh install can PATCH only smtp_host. A non-blank one must be an address.
+    assert!(validate_merged(EMAIL, &default_email_settings(), "email_settings").is_empty());
+    let mut email = default_email_settings();
+    email.insert("email_from".into(), json!("no-reply@"));
     assert_eq!(
-        validate_merged(EMAIL, &default_email_settings(), "email_settings").into_json(),
+        validate_merged(EMAIL, &email, "email_settings").into_json(),
         json!({"email_settings.email_from": [m::EMAIL]})
     );
     let mut email = default_email_settings();

@@ -354,17 +354,31 @@ fn email_password_is_encrypted_masked_and_readable_server_side() {
     assert_eq!(block_on(svc.smtp_password()).expect("plain"), "");
 }
 
+/// A fresh install's `email_from` is blank, and blank is valid: PATCHing other keys works.
+/// A non-blank `email_from` must still be an address.
 #[test]
-fn email_merged_needs_email_from() {
+fn email_patch_keeps_a_blank_email_from() {
     let state = seeded();
-    let svc = service(&state, 1);
+    let svc = service(&state, 4);
+    let out = block_on(svc.patch_section(Section::Email, json!({"smtp_host": "smtp.x.com"})))
+        .expect("smtp_host alone");
+    assert_eq!(out["smtp_host"], json!("smtp.x.com"));
+    assert_eq!(out["email_from"], json!(""));
+    block_on(svc.patch_section(
+        Section::Email,
+        json!({"smtp_port": 465, "smtp_senha": "s3gredo"}),
+    ))
+    .expect("smtp_port and smtp_senha");
+    assert_eq!(stored(&state).email_settings["smtp_port"], json!(465));
     assert_eq!(
-        errors(block_on(svc.patch_section(
-            Section::Email,
-            json!({"smtp_host": "smtp.x.com"})
-        ))),
-        json!({"email_settings.email_from": [m::EMAIL]})
+        errors(block_on(
+            svc.patch_section(Section::Email, json!({"email_from": "nope"}))
+        )),
+        json!({"email_from": [m::EMAIL]})
     );
+    block_on(svc.patch_section(Section::Email, json!({"email_from": "a@b.com"}))).expect("set");
+    block_on(svc.patch_section(Section::Email, json!({"email_from": ""}))).expect("unset");
+    assert_eq!(stored(&state).email_settings["email_from"], json!(""));
 }
 
 #[test]

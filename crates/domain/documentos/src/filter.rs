@@ -133,7 +133,7 @@ impl DocumentoFilter {
         f.data_upload_antes = data("data_upload_antes");
         f.data_vencimento_apos = data("data_vencimento_apos");
         f.data_vencimento_antes = data("data_vencimento_antes");
-        f.search = search_terms(last("search"));
+        f.search = search_terms("search", last("search"), &mut e);
         f.ordering = OrderBy::parse(
             last("ordering"),
             &ORDERING_FIELDS,

@@ -1,16 +1,19 @@
 //! Value objects parsed at the edge: CPF, CNPJ (numeric and alphanumeric), CEP, phone, e-mail.
 //! Each `parse` returns the contract's exact Portuguese message on failure.
+//!
+//! Digits are ASCII `0-9` only (never `\d`, which in `regex` matches every Unicode decimal
+//! digit): full-width or Arabic-Indic look-alikes are refused with the field's usual message.
 
 use regex::Regex;
 use std::sync::LazyLock;
 
 static CNPJ_FORMAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}$").expect("regex")
+    Regex::new(r"^[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-[0-9]{2}$").expect("regex")
 });
 static CPF_FORMAT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\d{3}\.\d{3}\.\d{3}-\d{2}$").expect("regex"));
-static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+?1?\d{9,15}$").expect("regex"));
-static CEP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{5}-?\d{3}$").expect("regex"));
+    LazyLock::new(|| Regex::new(r"^[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}$").expect("regex"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+?1?[0-9]{9,15}$").expect("regex"));
+static CEP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{5}-?[0-9]{3}$").expect("regex"));
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
@@ -255,5 +258,28 @@ mod tests {
         assert!(is_valid_email("a.b@c.com.br"));
         assert!(!is_valid_email("a@b") && !is_valid_email("") && !is_valid_email("x y@z.com"));
         assert!(is_valid_uf("sp") && !is_valid_uf("XX"));
+    }
+
+    /// Full-width (U+FF10…) and Arabic-Indic (U+0660…) digits are not digits here.
+    #[test]
+    fn look_alike_digits_are_refused() {
+        assert!(!is_valid_phone("+５５１１９９９９９９９９９"));
+        assert!(!is_valid_phone("+٥٥١١٩٩٩٩٩٩٩٩٩"));
+        assert!(!is_valid_phone("+551199999999٩"));
+        assert!(!is_valid_cep("０１００１-０００"));
+        assert!(!is_valid_cep("01001-00٠"));
+        // A CPF whose check digits are look-alikes used to pass the format check and then
+        // index past the ASCII digits it had kept.
+        assert_eq!(Cpf::parse_formatted("529.982.247-٢٥"), Err(CPF_FORMAT_MSG));
+        assert_eq!(Cpf::parse_formatted("５29.982.247-25"), Err(CPF_FORMAT_MSG));
+        assert_eq!(
+            Cnpj::parse_formatted("11.222.333/0001-８１"),
+            Err(CNPJ_FORMAT_MSG)
+        );
+        assert_eq!(
+            Cnpj::parse_formatted("11.222.333/０001-81"),
+            Err(CNPJ_FORMAT_MSG)
+        );
+        assert_eq!(Cnpj::parse_loose("11222333000١٨١"), Err(CNPJ_LENGTH_MSG));
     }
 }

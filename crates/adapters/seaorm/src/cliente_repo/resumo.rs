@@ -72,7 +72,10 @@ pub(crate) async fn list<D: ConnectionTrait>(
     if db.get_database_backend() == DbBackend::Sqlite
         && let Some(n) = page.page
     {
-        let offset = page.offset(n.max(1));
+        // No table holds `i64::MAX` rows: a page whose offset does not fit is past the end.
+        let Some(offset) = page.offset(n.max(1)) else {
+            return Ok(None);
+        };
         let (total, items) = sqlite_page(db, cond, order, offset, page.page_size).await?;
         return Ok(window(page, total).map(|w| Page {
             items,
