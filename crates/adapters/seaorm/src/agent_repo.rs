@@ -208,7 +208,7 @@ impl AgentRepository for SeaOrmAgentRepository {
                 .await
                 .map_err(db_err)?;
         }
-        let mut am = agent::ActiveModel::default();
+        let mut am = <agent::ActiveModel as Default>::default();
         let mut any = false;
         macro_rules! apply {
             ($($field:ident),*) => {$(
