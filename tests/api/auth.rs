@@ -327,11 +327,7 @@ async fn huge_usernames_leave_the_login_throttle_bounded() {
     let state = dx_connect_server::state::AppState::build(&cfg)
         .await
         .expect("state");
-    state
-        .agents
-        .seed_admin("admin123")
-        .await
-        .expect("seed");
+    state.agents.seed_admin("admin123").await.expect("seed");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(dx_connect_server::serve(state.clone(), cfg, listener).expect("serve"));
@@ -428,7 +424,10 @@ async fn a_password_change_refuses_earlier_tokens() {
     let (s, me) = app
         .get("/api/v1/me/", pair["access"].as_str().unwrap())
         .await;
-    assert_eq!((s, me["username"].clone()), (StatusCode::OK, json!("maria")));
+    assert_eq!(
+        (s, me["username"].clone()),
+        (StatusCode::OK, json!("maria"))
+    );
     let (s, _) = app
         .anon_post("/api/v1/auth/refresh/", json!({"refresh": pair["refresh"]}))
         .await;

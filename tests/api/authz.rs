@@ -323,9 +323,7 @@ async fn concurrent_removals_keep_an_active_superuser() {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{g}");
-    let (_, manager) = app
-        .agent("gestor", json!({"group_ids": [g["id"]]}))
-        .await;
+    let (_, manager) = app.agent("gestor", json!({"group_ids": [g["id"]]})).await;
     let (_, me) = app.get("/api/v1/me/", t).await;
     let admin = me["id"].as_i64().unwrap();
     let (s, v) = app
@@ -371,10 +369,7 @@ async fn concurrent_removals_keep_an_active_superuser() {
         );
         let left = active_superusers().await;
         assert_eq!(left.len(), 1, "round {round}: {d:?} {p:?}");
-        let ok = [d.0, p.0]
-            .iter()
-            .filter(|s| s.is_success())
-            .count();
+        let ok = [d.0, p.0].iter().filter(|s| s.is_success()).count();
         assert_eq!(ok, 1, "round {round}: {d:?} {p:?}");
         assert!(
             [d.0, p.0].contains(&StatusCode::BAD_REQUEST),

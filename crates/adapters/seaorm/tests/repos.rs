@@ -281,9 +281,7 @@ async fn the_last_active_superuser_is_kept_by_the_write() {
         ..Default::default()
     };
     agents.update(a.id, off.clone()).await.unwrap();
-    let last = |r: Result<_, DomainError>| {
-        matches!(r, Err(DomainError::Conflict(m)) if m == authz::ports::LAST_SUPERUSER_CONFLICT)
-    };
+    let last = |r: Result<_, DomainError>| matches!(r, Err(DomainError::Conflict(m)) if m == authz::ports::LAST_SUPERUSER_CONFLICT);
     assert!(last(agents.update(b.id, off.clone()).await));
     assert!(last(agents.update(b.id, demote.clone()).await));
     let still = agents.get(b.id).await.unwrap().unwrap();

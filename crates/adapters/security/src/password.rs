@@ -1,6 +1,4 @@
-use argon2::password_hash::{
-    Error as HashError, Output, ParamsString, PasswordHash, SaltString,
-};
+use argon2::password_hash::{Error as HashError, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use authz::ports::PasswordHasher;
@@ -152,9 +150,11 @@ mod tests {
         assert!(!Argon2Hasher::verify_blocking("senha-antigo", &theirs));
         let ours = Argon2Hasher::hash_blocking("senha-nova").unwrap();
         let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(Argon2::default()
-            .verify_password(b"senha-nova", &parsed)
-            .is_ok());
+        assert!(
+            Argon2::default()
+                .verify_password(b"senha-nova", &parsed)
+                .is_ok()
+        );
     }
 
     #[test]

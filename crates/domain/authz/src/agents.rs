@@ -475,7 +475,12 @@ mod tests {
         block_on(s.update(2, &input(json!({"is_active": false})))).unwrap();
         block_on(s.update(2, &input(json!({"is_active": true})))).unwrap();
         block_on(s.deactivate(2)).unwrap();
-        let revoked: Vec<bool> = seen.lock().unwrap().iter().map(|c| c.revoke_tokens).collect();
+        let revoked: Vec<bool> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| c.revoke_tokens)
+            .collect();
         assert_eq!(revoked, [false, true, true, false, true]);
     }
 }

@@ -3,9 +3,9 @@
 use crate::permissions;
 use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
 use crate::throttle::LoginThrottle;
+use chrono::{DateTime, Utc};
 use kernel::error::object;
 use kernel::{Clock, DomainError, FieldErrors, Result, messages as m};
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -296,10 +296,7 @@ impl AuthService {
                             v.clear();
                         }
                     }
-                    v.insert(
-                        token.to_string(),
-                        (claims.user_id, claims.exp, claims.iat),
-                    );
+                    v.insert(token.to_string(), (claims.user_id, claims.exp, claims.iat));
                 }
                 (claims.user_id, claims.iat)
             }
@@ -704,9 +701,7 @@ mod tests {
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_verify().returning(|p, _| p == "certa");
         let mut tokens = MockTokenCodec::new();
-        tokens
-            .expect_issue()
-            .returning(|_, _, _, _| Ok("t".into()));
+        tokens.expect_issue().returning(|_, _, _, _| Ok("t".into()));
         let s = service(repo, hasher, tokens);
         let login = |user: &str, pass: &str, ip: &str| {
             block_on(s.login(&json!({"username": user, "password": pass}), ip))
@@ -751,7 +746,11 @@ mod tests {
             assert!(matches!(e.unwrap_err(), DomainError::Rejected { .. }));
         }
         assert!(s.throttle_len() <= 600);
-        assert!(s.throttle_longest_key() <= 64, "{}", s.throttle_longest_key());
+        assert!(
+            s.throttle_longest_key() <= 64,
+            "{}",
+            s.throttle_longest_key()
+        );
         for i in 0..30_000 {
             let body = json!({"username": format!("u{i}"), "password": "x"});
             let ip = format!("10.2.{}.{}", i / 250, i % 250);
@@ -826,9 +825,17 @@ mod tests {
             Arc::new(h),
         )
         .with_principal_cache(auth.principal_cache());
-        block_on(agents.update(7, &kernel::input::Input::json(
-            json!({"password": "outra-senha"}).as_object().cloned().unwrap(),
-        )))
+        block_on(
+            agents.update(
+                7,
+                &kernel::input::Input::json(
+                    json!({"password": "outra-senha"})
+                        .as_object()
+                        .cloned()
+                        .unwrap(),
+                ),
+            ),
+        )
         .unwrap();
 
         assert!(matches!(
@@ -837,14 +844,22 @@ mod tests {
         ));
         match block_on(auth.refresh(&json!({"refresh": "old-refresh"}))).unwrap_err() {
             DomainError::Rejected { status, body } => {
-                assert_eq!((status, &body["detail"]), (401, &json!("O token é inválido ou expirado")))
+                assert_eq!(
+                    (status, &body["detail"]),
+                    (401, &json!("O token é inválido ou expirado"))
+                )
             }
             other => panic!("{other:?}"),
         }
-        let pair =
-            block_on(auth.login(&json!({"username": "maria", "password": "outra-senha"}), "ip"))
-                .unwrap();
-        assert_eq!((pair.access.as_str(), pair.refresh.as_str()), ("new-access", "new-refresh"));
+        let pair = block_on(auth.login(
+            &json!({"username": "maria", "password": "outra-senha"}),
+            "ip",
+        ))
+        .unwrap();
+        assert_eq!(
+            (pair.access.as_str(), pair.refresh.as_str()),
+            ("new-access", "new-refresh")
+        );
         assert!(block_on(auth.authenticate("new-access")).is_ok());
         assert_eq!(
             block_on(auth.refresh(&json!({"refresh": "new-refresh"}))).unwrap(),

@@ -223,7 +223,10 @@ mod tests {
         assert_eq!(k, t.key("user", &long));
         assert_ne!(k, t.key("user", &format!("{long}y")));
         assert_eq!(t.key("user", "maria"), "user:maria");
-        assert_eq!(t.key("user", &"a".repeat(64)), format!("user:{}", "a".repeat(64)));
+        assert_eq!(
+            t.key("user", &"a".repeat(64)),
+            format!("user:{}", "a".repeat(64))
+        );
         t.record_failure(&[&k], 1);
         assert!(t.longest_key() <= 32);
     }
