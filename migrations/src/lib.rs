@@ -7,6 +7,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_documentos_config;
 mod m20261126_000003_cliente_counters_search;
 mod m20261126_000004_cliente_write_path;
+mod m20261201_000005_agent_token_version;
 mod m20261201_000006_media_lookup;
 
 /// Every migration, in order.
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_documentos_config::Migration),
             Box::new(m20261126_000003_cliente_counters_search::Migration),
             Box::new(m20261126_000004_cliente_write_path::Migration),
+            Box::new(m20261201_000005_agent_token_version::Migration),
             Box::new(m20261201_000006_media_lookup::Migration),
         ]
     }

@@ -266,3 +266,175 @@ async fn lifetimes_are_configurable_in_minutes() {
         60
     );
 }
+
+/// A client whose connections come from `ip` (any 127.x.y.z reaches the server on Linux).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .expect("client")
+}
+
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    username: &str,
+    password: &str,
+) -> StatusCode {
+    client
+        .post(app.url("/api/v1/auth/token/"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .status()
+}
+
+/// Ten wrong passwords for `admin` from ten addresses do not lock the real admin out of an
+/// address that has not failed (the throttle counts per address and per (username, address));
+/// an address that did fail for `admin` is blocked for it while the attack lasts.
+#[tokio::test]
+async fn failures_from_other_addresses_do_not_lock_the_admin_out() {
+    let app = spawn_app().await;
+    for i in 0..10u8 {
+        let c = client_from([127, 0, 1, 10 + i]);
+        let s = login_from(&app, &c, "admin", "errada").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    assert_eq!(
+        login_from(&app, &app.client, "admin", "admin123").await,
+        StatusCode::OK
+    );
+    let clean = client_from([127, 0, 1, 200]);
+    assert_eq!(
+        login_from(&app, &clean, "admin", "admin123").await,
+        StatusCode::OK
+    );
+    let attacker = client_from([127, 0, 1, 10]);
+    assert_eq!(
+        login_from(&app, &attacker, "admin", "admin123").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// Failed logins with huge distinct usernames: a body over the login limit is a 413, and the
+/// throttle keeps short keys and a bounded number of them for the rest.
+#[tokio::test]
+async fn huge_usernames_leave_the_login_throttle_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let cfg = config(url, dir.path());
+    let state = dx_connect_server::state::AppState::build(&cfg)
+        .await
+        .expect("state");
+    state.agents.seed_admin("admin123").await.expect("seed");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(dx_connect_server::serve(state.clone(), cfg, listener).expect("serve"));
+    let url = format!("{base}/api/v1/auth/token/");
+
+    let c = reqwest::Client::new();
+    let huge = "u".repeat(1_000_000);
+    let r = c
+        .post(&url)
+        .json(&json!({"username": huge, "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Ten addresses, ten failures each (the per-address limit), 15 kB usernames.
+    let big = "u".repeat(15_000);
+    for a in 0..10u8 {
+        let c = client_from([127, 0, 2, 10 + a]);
+        for i in 0..10 {
+            let r = c
+                .post(&url)
+                .json(&json!({"username": format!("{big}{a}-{i}"), "password": "x"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    assert!(state.auth.throttle_len() <= 10 + 2 * 100);
+    assert!(
+        state.auth.throttle_longest_key() <= 64,
+        "{}",
+        state.auth.throttle_longest_key()
+    );
+}
+
+/// After a password change, the refresh and access tokens issued before it are refused, even
+/// the access token the server had already verified and cached; a new login works.
+#[tokio::test]
+async fn a_password_change_refuses_earlier_tokens() {
+    let app = spawn_app().await;
+    let (id, _) = app.agent("maria", json!({})).await;
+    let (s, pair) = app
+        .anon_post(
+            "/api/v1/auth/token/",
+            json!({"username":"maria","password":"senha-forte-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (access, refresh) = (
+        pair["access"].as_str().unwrap(),
+        pair["refresh"].as_str().unwrap(),
+    );
+    assert_eq!(app.get("/api/v1/me/", access).await.0, StatusCode::OK);
+
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/authz/agents/{id}/"),
+            &app.admin_token,
+            json!({"password": "outra-senha-2"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, v) = app
+        .anon_post("/api/v1/auth/refresh/", json!({"refresh": refresh}))
+        .await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"detail":"O token é inválido ou expirado","code":"token_not_valid"})
+        )
+    );
+    let (s, v) = app.get("/api/v1/me/", access).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["code"], "token_not_valid");
+
+    let (s, _) = app
+        .anon_post(
+            "/api/v1/auth/token/",
+            json!({"username":"maria","password":"senha-forte-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, pair) = app
+        .anon_post(
+            "/api/v1/auth/token/",
+            json!({"username":"maria","password":"outra-senha-2"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, me) = app
+        .get("/api/v1/me/", pair["access"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (s, me["username"].clone()),
+        (StatusCode::OK, json!("maria"))
+    );
+    let (s, _) = app
+        .anon_post("/api/v1/auth/refresh/", json!({"refresh": pair["refresh"]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Other agents' tokens are untouched.
+    assert_eq!(
+        app.get("/api/v1/me/", &app.admin_token).await.0,
+        StatusCode::OK
+    );
+}

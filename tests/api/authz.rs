@@ -307,3 +307,84 @@ async fn the_last_active_superuser_stays() {
     let (s, _) = app.get("/api/v1/me/", t).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+/// Concurrent removals of the last two active superusers (a DELETE of one and a PATCH
+/// deactivating the other, or demoting it) never both succeed: the check is part of the write.
+#[tokio::test]
+async fn concurrent_removals_keep_an_active_superuser() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let (_, perms) = app.get("/api/v1/authz/permissions/", t).await;
+    let (s, g) = app
+        .post(
+            "/api/v1/authz/groups/",
+            t,
+            json!({"name":"gestores","permissions":[perm_id(&perms, "accounts.manage_auth")]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    let (_, manager) = app.agent("gestor", json!({"group_ids": [g["id"]]})).await;
+    let (_, me) = app.get("/api/v1/me/", t).await;
+    let admin = me["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            "/api/v1/authz/agents/",
+            t,
+            json!({"username":"chefe","password":"senha-boa-1","is_superuser":true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let chefe = v["id"].as_i64().unwrap();
+    let active_superusers = || async {
+        let (s, v) = app
+            .get("/api/v1/authz/agents/?page_size=100", &manager)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["is_active"] == true && a["is_superuser"] == true)
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for round in 0..30 {
+        let (first, second) = if round % 2 == 0 {
+            (admin, chefe)
+        } else {
+            (chefe, admin)
+        };
+        let patch = if round % 3 == 0 {
+            json!({"is_superuser": false})
+        } else {
+            json!({"is_active": false})
+        };
+        let (first_path, second_path) = (
+            format!("/api/v1/authz/agents/{first}/"),
+            format!("/api/v1/authz/agents/{second}/"),
+        );
+        let (d, p) = tokio::join!(
+            app.delete(&first_path, &manager),
+            app.patch(&second_path, &manager, patch),
+        );
+        let left = active_superusers().await;
+        assert_eq!(left.len(), 1, "round {round}: {d:?} {p:?}");
+        let ok = [d.0, p.0].iter().filter(|s| s.is_success()).count();
+        assert_eq!(ok, 1, "round {round}: {d:?} {p:?}");
+        assert!(
+            [d.0, p.0].contains(&StatusCode::BAD_REQUEST),
+            "round {round}: {d:?} {p:?}"
+        );
+        // Restore both for the next round.
+        for id in [admin, chefe] {
+            let (s, v) = app
+                .patch(
+                    &format!("/api/v1/authz/agents/{id}/"),
+                    &manager,
+                    json!({"is_active": true, "is_superuser": true}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+    }
+}

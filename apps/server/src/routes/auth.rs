@@ -1,9 +1,12 @@
 //! Autenticação: token, refresh, me (contract §4.1).
 
 use crate::http::middleware::Res;
-use crate::http::{ApiResult, Auth, Body, MaybeAuth, ok};
+use crate::http::{ApiResult, Auth, Body, MaybeAuth, body, ok};
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, dev, web};
+use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -37,16 +40,52 @@ pub struct MeOut {
     pub display_name: String,
 }
 
+/// Largest login body: a username has at most 150 characters, and nothing larger than this
+/// needs to reach the login code (nor be held in memory by an anonymous caller).
+pub const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+
+/// The login body, read through the common parser with [`LOGIN_BODY_LIMIT`]: a larger
+/// announced `Content-Length` is a 413 before anything is read; a longer chunked body stops
+/// at the limit and is refused (400).
+async fn login_body(req: &HttpRequest, payload: web::Payload) -> ApiResult<Body> {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > LOGIN_BODY_LIMIT as u64) {
+        return Err(body::too_large("Corpo da requisição muito grande."));
+    }
+    let mut seen = 0usize;
+    let limited = payload.into_inner().map(move |chunk| {
+        let chunk = chunk?;
+        seen += chunk.len();
+        if seen > LOGIN_BODY_LIMIT {
+            Err(PayloadError::Overflow)
+        } else {
+            Ok(chunk)
+        }
+    });
+    body::read(
+        req,
+        dev::Payload::Stream {
+            payload: Box::pin(limited),
+        },
+    )
+    .await
+}
+
 /// Obtain a JWT pair.
 #[utoipa::path(post, path = "/api/v1/auth/token/", tag = "Autenticação", request_body = TokenRequest,
     responses((status = 200, body = TokenPairOut), (status = 400, description = "Missing fields"),
-              (status = 401, description = "Wrong credentials"), (status = 429, description = "Too many failed attempts")))]
+              (status = 401, description = "Wrong credentials"), (status = 413, description = "Body over 16 KiB"), (status = 429, description = "Too many failed attempts")))]
 pub async fn token(
     req: HttpRequest,
     _who: MaybeAuth,
     state: web::Data<AppState>,
-    body: Body,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let body = login_body(&req, payload).await?;
     let client = req
         .peer_addr()
         .map(|a| a.ip().to_string())

@@ -4,11 +4,13 @@ use crate::entities::{agent, agent_group, group_permission};
 use crate::support::{count, db_err, now, paged, update_err, window};
 use async_trait::async_trait;
 use authz::model::{Agent, AgentChanges, NewAgent};
-use authz::ports::AgentRepository;
+use authz::ports::{AgentRepository, LAST_SUPERUSER_CONFLICT};
 use kernel::{DomainError, Page, PageRequest, Result};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbBackend, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationDef, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -96,7 +98,24 @@ fn to_domain(m: agent::Model, groups: Vec<i64>) -> Agent {
         password_hash: m.password_hash,
         criado_em: m.criado_em,
         groups,
+        tokens_not_before: m.tokens_not_before,
     }
+}
+
+/// The agent is not an active superuser, or another active superuser exists.
+fn keeps_a_superuser(id: i64) -> Condition {
+    let o = Alias::new("o");
+    let others = Query::select()
+        .expr(Expr::val(1))
+        .from_as(agent::Entity, o.clone())
+        .and_where(Expr::col((o.clone(), agent::Column::Id)).ne(id))
+        .and_where(Expr::col((o.clone(), agent::Column::IsActive)).eq(true))
+        .and_where(Expr::col((o, agent::Column::IsSuperuser)).eq(true))
+        .to_owned();
+    Condition::any()
+        .add(agent::Column::IsActive.eq(false))
+        .add(agent::Column::IsSuperuser.eq(false))
+        .add(Expr::exists(others))
 }
 
 fn membership_to_permissions() -> RelationDef {
@@ -154,6 +173,7 @@ impl AgentRepository for SeaOrmAgentRepository {
             is_superuser: Set(a.is_superuser),
             password_hash: Set(a.password_hash),
             criado_em: Set(now()),
+            tokens_not_before: Set(0),
             ..Default::default()
         }
         .insert(&tx)
@@ -168,11 +188,27 @@ impl AgentRepository for SeaOrmAgentRepository {
     }
 
     async fn update(&self, id: i64, c: AgentChanges) -> Result<Agent> {
+        // Taking a flag away may remove the last active superuser: that write is conditional
+        // (`keeps_a_superuser`). SQLite runs one writer at a time and this write comes first
+        // in its transaction, so the condition sees every committed change. PostgreSQL reads
+        // a snapshot per statement: the active superusers' rows are locked first (in id order)
+        // so that a concurrent demotion waits for this one and then sees its result.
+        let guarded = c.is_active == Some(false) || c.is_superuser == Some(false);
         let tx = self.db.begin().await.map_err(db_err)?;
-        let mut am = agent::ActiveModel {
-            id: Set(id),
-            ..Default::default()
-        };
+        if guarded && tx.get_database_backend() == DbBackend::Postgres {
+            agent::Entity::find()
+                .select_only()
+                .column(agent::Column::Id)
+                .filter(agent::Column::IsSuperuser.eq(true))
+                .filter(agent::Column::IsActive.eq(true))
+                .order_by_asc(agent::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<i64>()
+                .all(&tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let mut am = <agent::ActiveModel as Default>::default();
         let mut any = false;
         macro_rules! apply {
             ($($field:ident),*) => {$(
@@ -191,8 +227,33 @@ impl AgentRepository for SeaOrmAgentRepository {
             is_superuser,
             password_hash
         );
+        if c.revoke_tokens {
+            am.tokens_not_before = Set(now().timestamp() + 1);
+            any = true;
+        }
         // Write first so a SQLite transaction takes the write lock before it reads anything.
-        if any {
+        if any && guarded {
+            let done = agent::Entity::update_many()
+                .set(am)
+                .filter(agent::Column::Id.eq(id))
+                .filter(keeps_a_superuser(id))
+                .exec(&tx)
+                .await
+                .map_err(db_err)?;
+            if done.rows_affected == 0 {
+                let exists = agent::Entity::find_by_id(id)
+                    .one(&tx)
+                    .await
+                    .map_err(db_err)?
+                    .is_some();
+                return Err(if exists {
+                    DomainError::Conflict(LAST_SUPERUSER_CONFLICT.into())
+                } else {
+                    DomainError::NotFound("Agent")
+                });
+            }
+        } else if any {
+            am.id = Set(id);
             am.update(&tx).await.map_err(update_err("Agent"))?;
         }
         if c.groups.is_some() {

@@ -258,6 +258,79 @@ async fn agents_crud_groups_and_permissions() {
     t.finish().await;
 }
 
+/// Taking `is_active` or `is_superuser` away from the last active superuser is refused by the
+/// write itself and changes nothing; other agents and other superusers are not affected.
+#[tokio::test]
+async fn the_last_active_superuser_is_kept_by_the_write() {
+    let t = TestDb::new().await;
+    let agents = t.agents();
+    let sup = |name: &str| NewAgent {
+        is_superuser: true,
+        ..agent(name)
+    };
+    let a = agents.insert(sup("a")).await.unwrap();
+    let b = agents.insert(sup("b")).await.unwrap();
+    let plain = agents.insert(agent("c")).await.unwrap();
+    let off = AgentChanges {
+        is_active: Some(false),
+        ..Default::default()
+    };
+    let demote = AgentChanges {
+        is_superuser: Some(false),
+        display_name: Some("B".into()),
+        ..Default::default()
+    };
+    agents.update(a.id, off.clone()).await.unwrap();
+    let last = |r: Result<_, DomainError>| matches!(r, Err(DomainError::Conflict(m)) if m == authz::ports::LAST_SUPERUSER_CONFLICT);
+    assert!(last(agents.update(b.id, off.clone()).await));
+    assert!(last(agents.update(b.id, demote.clone()).await));
+    let still = agents.get(b.id).await.unwrap().unwrap();
+    assert!(still.is_active && still.is_superuser && still.display_name == "B");
+    assert_eq!(agents.active_superusers().await.unwrap(), 1);
+    // An inactive superuser and a plain agent can still be changed, and unknown ids are 404.
+    agents.update(a.id, demote).await.unwrap();
+    agents.update(plain.id, off.clone()).await.unwrap();
+    assert!(matches!(
+        agents.update(999, off).await,
+        Err(DomainError::NotFound(_))
+    ));
+    t.finish().await;
+}
+
+/// `revoke_tokens` moves `tokens_not_before` past the current second; other changes keep it.
+#[tokio::test]
+async fn revoking_tokens_moves_tokens_not_before() {
+    let t = TestDb::new().await;
+    let agents = t.agents();
+    let a = agents.insert(agent("ana")).await.unwrap();
+    assert_eq!(a.tokens_not_before, 0);
+    let before = Utc::now().timestamp();
+    let u = agents
+        .update(
+            a.id,
+            AgentChanges {
+                password_hash: Some("new".into()),
+                revoke_tokens: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(u.tokens_not_before > before && u.tokens_not_before <= Utc::now().timestamp() + 1);
+    let v = agents
+        .update(
+            a.id,
+            AgentChanges {
+                display_name: Some("Ana".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.tokens_not_before, u.tokens_not_before);
+    t.finish().await;
+}
+
 #[tokio::test]
 async fn agent_list_pages() {
     let t = TestDb::new().await;

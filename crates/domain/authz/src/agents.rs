@@ -2,7 +2,7 @@
 
 use crate::auth::PrincipalCache;
 use crate::model::{Agent, AgentChanges, NewAgent};
-use crate::ports::{AgentRepository, GroupRepository, PasswordHasher};
+use crate::ports::{AgentRepository, GroupRepository, LAST_SUPERUSER_CONFLICT, PasswordHasher};
 use kernel::input::Input;
 use kernel::{DomainError, FieldErrors, Page, PageRequest, Result, messages as m};
 use regex::Regex;
@@ -87,25 +87,21 @@ impl AgentService {
     }
 
     pub async fn update(&self, id: i64, input: &Input) -> Result<Agent> {
-        let current = self.get(id).await?;
+        self.get(id).await?;
         let mut errors = FieldErrors::new();
         let fields = self.validate(input, &mut errors).await?;
         errors.into_result()?;
-        if self
-            .removes_last_superuser(&current, fields.is_active, fields.is_superuser)
-            .await?
-        {
-            let field = if fields.is_active == Some(false) {
-                "is_active"
-            } else {
-                "is_superuser"
-            };
-            return Err(DomainError::field(field, LAST_SUPERUSER));
-        }
+        let last_superuser_field = if fields.is_active == Some(false) {
+            "is_active"
+        } else {
+            "is_superuser"
+        };
         let password_hash = match fields.password {
             Some(p) => Some(self.hasher.hash(&p).await?),
             None => None,
         };
+        // A new password or a deactivation ends every session.
+        let revoke_tokens = password_hash.is_some() || fields.is_active == Some(false);
         let changes = AgentChanges {
             username: fields.username,
             email: fields.email,
@@ -115,48 +111,42 @@ impl AgentService {
             is_superuser: fields.is_superuser,
             password_hash,
             groups: fields.groups,
+            revoke_tokens,
         };
-        self.update_agent(id, changes)
-            .await
-            .map_err(username_conflict)
+        self.update_agent(id, changes).await.map_err(|e| {
+            if is_last_superuser(&e) {
+                DomainError::field(last_superuser_field, LAST_SUPERUSER)
+            } else {
+                username_conflict(e)
+            }
+        })
     }
 
     /// Deactivates an agent (its tokens stop working).
+    ///
+    /// Neither this nor [`Self::update`] may leave no active superuser: nobody could manage
+    /// agents any more, and the first-start seed only runs when there is no superuser at all.
+    /// The repository checks it atomically with the write, so concurrent requests cannot
+    /// remove the last two together.
     pub async fn deactivate(&self, id: i64) -> Result<()> {
-        let current = self.get(id).await?;
-        if self
-            .removes_last_superuser(&current, Some(false), None)
-            .await?
-        {
-            return Err(DomainError::rejected(
-                400,
-                serde_json::json!({ "detail": LAST_SUPERUSER }),
-            ));
-        }
+        self.get(id).await?;
         self.update_agent(
             id,
             AgentChanges {
                 is_active: Some(false),
+                revoke_tokens: true,
                 ..Default::default()
             },
         )
-        .await?;
+        .await
+        .map_err(|e| {
+            if is_last_superuser(&e) {
+                DomainError::rejected(400, serde_json::json!({ "detail": LAST_SUPERUSER }))
+            } else {
+                e
+            }
+        })?;
         Ok(())
-    }
-
-    /// Whether giving `agent` these flags would leave no active superuser: nobody could manage
-    /// agents any more, and the first-start seed only runs when there is no superuser at all.
-    /// (Two concurrent demotions of the last two can still both pass; the CLI recovers.)
-    async fn removes_last_superuser(
-        &self,
-        agent: &Agent,
-        is_active: Option<bool>,
-        is_superuser: Option<bool>,
-    ) -> Result<bool> {
-        let was = agent.is_active && agent.is_superuser;
-        let stays =
-            is_active.unwrap_or(agent.is_active) && is_superuser.unwrap_or(agent.is_superuser);
-        Ok(was && !stays && self.agents.active_superusers().await? <= 1)
     }
 
     /// Sets a password (CLI `agent passwd`).
@@ -174,6 +164,7 @@ impl AgentService {
             agent.id,
             AgentChanges {
                 password_hash: Some(hash),
+                revoke_tokens: true,
                 ..Default::default()
             },
         )
@@ -275,6 +266,10 @@ struct AgentFields {
     groups: Option<Vec<i64>>,
 }
 
+fn is_last_superuser(e: &DomainError) -> bool {
+    matches!(e, DomainError::Conflict(m) if m == LAST_SUPERUSER_CONFLICT)
+}
+
 fn username_conflict(e: DomainError) -> DomainError {
     match e {
         DomainError::Conflict(_) => DomainError::field("username", USERNAME_TAKEN),
@@ -310,6 +305,7 @@ mod tests {
             password_hash: a.password_hash,
             criado_em: Utc::now(),
             groups: a.groups,
+            tokens_not_before: 0,
         }
     }
 
@@ -411,28 +407,31 @@ mod tests {
             password_hash: String::new(),
             criado_em: Utc::now(),
             groups: vec![],
+            tokens_not_before: 0,
         }
     }
 
-    /// A service over agent `current`, with `active` active superusers in all.
-    fn service_with(current: Agent, active: Option<u64>, updates: usize) -> AgentService {
+    /// A service over agent `current` whose repository refuses (as it does atomically when
+    /// the last active superuser would go) or applies each update; the changes it was given
+    /// are kept in `seen`.
+    fn service_with(
+        current: Agent,
+        refuse: bool,
+        seen: Arc<std::sync::Mutex<Vec<AgentChanges>>>,
+    ) -> AgentService {
         let mut repo = MockAgentRepository::new();
         let stored = current.clone();
         repo.expect_get()
             .returning(move |_| Ok(Some(stored.clone())));
-        match active {
-            Some(n) => {
-                repo.expect_active_superusers()
-                    .times(1)
-                    .returning(move || Ok(n));
+        repo.expect_active_superusers().never();
+        repo.expect_update().returning(move |_, c| {
+            seen.lock().unwrap().push(c);
+            if refuse {
+                Err(DomainError::Conflict(LAST_SUPERUSER_CONFLICT.into()))
+            } else {
+                Ok(current.clone())
             }
-            None => {
-                repo.expect_active_superusers().never();
-            }
-        }
-        repo.expect_update()
-            .times(updates)
-            .returning(move |_, _| Ok(current.clone()));
+        });
         AgentService::new(
             Arc::new(repo),
             Arc::new(MockGroupRepository::new()),
@@ -441,8 +440,9 @@ mod tests {
     }
 
     #[test]
-    fn the_last_active_superuser_cannot_be_deactivated_nor_demoted() {
-        let s = service_with(agent(1, true, true), Some(1), 0);
+    fn a_refused_last_superuser_change_is_a_400() {
+        let seen = Arc::default();
+        let s = service_with(agent(1, true, true), true, seen);
         match block_on(s.deactivate(1)).unwrap_err() {
             DomainError::Rejected { status, body } => {
                 assert_eq!((status, body), (400, json!({"detail": LAST_SUPERUSER})))
@@ -457,7 +457,6 @@ mod tests {
                 "is_active",
             ),
         ] {
-            let s = service_with(agent(1, true, true), Some(1), 0);
             match block_on(s.update(1, &input(patch))).unwrap_err() {
                 DomainError::Validation(e) => {
                     assert_eq!(e.to_json(), json!({ field: [LAST_SUPERUSER] }))
@@ -468,21 +467,20 @@ mod tests {
     }
 
     #[test]
-    fn other_superusers_and_agents_can_be_deactivated_and_demoted() {
-        // Another active superuser remains.
-        block_on(service_with(agent(1, true, true), Some(2), 1).deactivate(1)).unwrap();
-        block_on(
-            service_with(agent(1, true, true), Some(2), 1)
-                .update(1, &input(json!({"is_superuser": false}))),
-        )
-        .unwrap();
-        // Nothing to count: a plain agent, an inactive superuser, a change that keeps both flags.
-        block_on(service_with(agent(2, true, false), None, 1).deactivate(2)).unwrap();
-        block_on(service_with(agent(3, false, true), None, 1).deactivate(3)).unwrap();
-        block_on(service_with(agent(1, true, true), None, 1).update(
-            1,
-            &input(json!({"display_name": "Chefe", "is_active": true})),
-        ))
-        .unwrap();
+    fn password_changes_and_deactivations_revoke_tokens() {
+        let seen: Arc<std::sync::Mutex<Vec<AgentChanges>>> = Arc::default();
+        let s = service_with(agent(2, true, false), false, seen.clone());
+        block_on(s.update(2, &input(json!({"display_name": "Ana"})))).unwrap();
+        block_on(s.update(2, &input(json!({"password": "nova-senha-1"})))).unwrap();
+        block_on(s.update(2, &input(json!({"is_active": false})))).unwrap();
+        block_on(s.update(2, &input(json!({"is_active": true})))).unwrap();
+        block_on(s.deactivate(2)).unwrap();
+        let revoked: Vec<bool> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| c.revoke_tokens)
+            .collect();
+        assert_eq!(revoked, [false, true, true, false, true]);
     }
 }

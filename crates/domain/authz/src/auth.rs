@@ -3,6 +3,7 @@
 use crate::permissions;
 use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
 use crate::throttle::LoginThrottle;
+use chrono::{DateTime, Utc};
 use kernel::error::object;
 use kernel::{Clock, DomainError, FieldErrors, Result, messages as m};
 use serde_json::Value;
@@ -42,25 +43,34 @@ impl Principal {
     }
 }
 
+/// An authenticated agent as cached: the principal, the agent's `tokens_not_before` and when
+/// it was loaded.
+#[derive(Clone)]
+struct Cached {
+    principal: Arc<Principal>,
+    tokens_not_before: i64,
+    at: i64,
+}
+
 /// Authenticated agents by id, with the time they were loaded. Agent and group writes clear it
 /// (through [`crate::agents::AgentService`] and [`crate::groups::GroupService`]), so a
-/// deactivation or a permission change applies to the very next request.
+/// deactivation, a password change or a permission change applies to the very next request.
 #[derive(Default)]
 pub struct PrincipalCache {
-    map: RwLock<HashMap<i64, (Arc<Principal>, i64)>>,
+    map: RwLock<HashMap<i64, Cached>>,
 }
 
 impl PrincipalCache {
-    fn get(&self, id: i64) -> Option<(Arc<Principal>, i64)> {
+    fn get(&self, id: i64) -> Option<Cached> {
         self.map.read().ok()?.get(&id).cloned()
     }
 
-    fn put(&self, id: i64, p: Arc<Principal>, at: i64) {
-        if let Ok(mut c) = self.map.write() {
-            if c.len() > 50_000 {
-                c.clear();
+    fn put(&self, id: i64, c: Cached) {
+        if let Ok(mut m) = self.map.write() {
+            if m.len() > 50_000 {
+                m.clear();
             }
-            c.insert(id, (p, at));
+            m.insert(id, c);
         }
     }
 
@@ -112,10 +122,17 @@ pub struct AuthService {
     throttle: LoginThrottle,
     config: AuthConfig,
     cache: Arc<PrincipalCache>,
-    /// Access tokens whose signature was already verified: token → (user id, exp). Saves the
-    /// signature check on every request; expiry is still checked against the clock each time.
-    verified: RwLock<HashMap<String, (i64, i64)>>,
+    /// Access tokens whose signature was already verified: token → (user id, exp, iat). Saves
+    /// the signature check on every request; expiry is still checked against the clock, and
+    /// `iat` against the agent's `tokens_not_before`, each time.
+    verified: RwLock<HashMap<String, (i64, i64, i64)>>,
 }
+
+/// Failures per address (and per username from one address) inside the window.
+const LOGIN_MAX_FAILURES: usize = 10;
+const LOGIN_WINDOW_SECS: i64 = 300;
+/// Longest username an agent can have; longer ones are refused without a lookup.
+const USERNAME_MAX_CHARS: usize = 150;
 
 const BAD_CREDENTIALS: &str = "Usuário e/ou senha incorreto(s)";
 
@@ -132,7 +149,7 @@ impl AuthService {
             hasher,
             tokens,
             clock,
-            throttle: LoginThrottle::new(10, 300),
+            throttle: LoginThrottle::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECS),
             config,
             cache: Arc::new(PrincipalCache::default()),
             verified: RwLock::new(HashMap::new()),
@@ -140,17 +157,42 @@ impl AuthService {
     }
 
     /// `POST /auth/token/`. `client` identifies the caller's address for throttling.
+    ///
+    /// Throttling: an address with [`LOGIN_MAX_FAILURES`] failures in the window is blocked
+    /// (whatever the username), and so is a (username, address) pair with as many. Failures
+    /// for a username from other addresses never block an address that has not failed for
+    /// it, so nobody can lock an agent out; but once a username has had that many failures
+    /// from all addresses together, an address that failed for it even once is blocked for it.
     pub async fn login(&self, body: &Value, client: &str) -> Result<TokenPair> {
         let (username, password) = credentials(body)?;
         let now = self.clock.now().timestamp();
-        let keys = vec![
-            format!("ip:{client}"),
-            format!("user:{}", username.to_lowercase()),
-        ];
-        if let Some(wait) = self.throttle.blocked_for(&keys, now) {
+        let name = if username.len() > 4 * USERNAME_MAX_CHARS {
+            // Too long for any agent: only its (hashed) key matters, not its case.
+            username.clone()
+        } else {
+            username.to_lowercase()
+        };
+        let ip_key = self.throttle.key("ip", client);
+        let user_key = self.throttle.key("user", &name);
+        let pair_key = self.throttle.key(&format!("pair:{client}"), &name);
+        let max = self.throttle.max();
+        let pair_limit = if self.throttle.failures(&user_key, now) >= max {
+            1
+        } else {
+            max
+        };
+        if let Some(wait) = self
+            .throttle
+            .blocked_for(&[(&ip_key, max), (&pair_key, pair_limit)], now)
+        {
             return Err(DomainError::Throttled(wait));
         }
-        let agent = self.agents.find_by_username(&username).await?;
+        let agent = if username.chars().count() > USERNAME_MAX_CHARS {
+            None
+        } else {
+            self.agents.find_by_username(&username).await?
+        };
+        drop(username);
         let ok = match &agent {
             Some(a) => self.hasher.verify(&password, &a.password_hash).await && a.is_active,
             None => {
@@ -160,14 +202,15 @@ impl AuthService {
             }
         };
         let Some(agent) = agent.filter(|_| ok) else {
-            self.throttle.record_failure(&keys, now);
+            self.throttle
+                .record_failure(&[&ip_key, &pair_key, &user_key], now);
             return Err(DomainError::rejected(
                 401,
                 object([("detail", Value::from(BAD_CREDENTIALS))]),
             ));
         };
-        self.throttle.clear(&keys[1]);
-        let now = self.clock.now();
+        self.throttle.clear(&pair_key);
+        let now = issue_time(self.clock.now(), agent.tokens_not_before);
         Ok(TokenPair {
             refresh: self.tokens.issue(
                 agent.id,
@@ -210,10 +253,11 @@ impl AuthService {
         if claims.kind != TokenKind::Refresh {
             return Err(invalid("Token tem tipo errado"));
         }
-        match self.agents.get(claims.user_id).await? {
-            Some(a) if a.is_active => {}
+        let agent = match self.agents.get(claims.user_id).await? {
+            Some(a) if a.is_active && claims.iat >= a.tokens_not_before => a,
             _ => return Err(invalid("O token é inválido ou expirado")),
-        }
+        };
+        let now = issue_time(now, agent.tokens_not_before);
         self.tokens.issue(
             claims.user_id,
             TokenKind::Access,
@@ -235,8 +279,8 @@ impl AuthService {
             .read()
             .ok()
             .and_then(|v| v.get(token).copied());
-        let user_id = match known {
-            Some((user_id, exp)) if exp > ts => user_id,
+        let (user_id, iat) = match known {
+            Some((user_id, exp, iat)) if exp > ts => (user_id, iat),
             _ => {
                 let claims = self
                     .tokens
@@ -247,28 +291,48 @@ impl AuthService {
                 }
                 if let Ok(mut v) = self.verified.write() {
                     if v.len() >= 100_000 {
-                        v.retain(|_, (_, exp)| *exp > ts);
+                        v.retain(|_, (_, exp, _)| *exp > ts);
                         if v.len() >= 100_000 {
                             v.clear();
                         }
                     }
-                    v.insert(token.to_string(), (claims.user_id, claims.exp));
+                    v.insert(token.to_string(), (claims.user_id, claims.exp, claims.iat));
                 }
-                claims.user_id
+                (claims.user_id, claims.iat)
             }
         };
-        if let Some((p, at)) = self.cache.get(user_id)
-            && ts - at < self.config.cache_ttl_secs
-        {
-            return check_active(p);
+        let cached = match self.cache.get(user_id) {
+            Some(c) if ts - c.at < self.config.cache_ttl_secs => c,
+            _ => {
+                let (principal, tokens_not_before) = self
+                    .load_principal(user_id)
+                    .await?
+                    .ok_or(AuthFailure::UserNotFound)?;
+                let c = Cached {
+                    principal: Arc::new(principal),
+                    tokens_not_before,
+                    at: ts,
+                };
+                self.cache.put(user_id, c.clone());
+                c
+            }
+        };
+        let p = check_active(cached.principal)?;
+        if iat < cached.tokens_not_before {
+            // Issued before the password changed or the agent was deactivated.
+            return Err(AuthFailure::InvalidToken.into());
         }
-        let principal = Arc::new(
-            self.load_principal(user_id)
-                .await?
-                .ok_or(AuthFailure::UserNotFound)?,
-        );
-        self.cache.put(user_id, principal.clone(), ts);
-        check_active(principal)
+        Ok(p)
+    }
+
+    /// How many keys the login throttle holds.
+    pub fn throttle_len(&self) -> usize {
+        self.throttle.len()
+    }
+
+    /// Length in bytes of the longest key the login throttle holds.
+    pub fn throttle_longest_key(&self) -> usize {
+        self.throttle.longest_key()
     }
 
     /// The principal cache, to hand to the services whose writes must clear it.
@@ -276,7 +340,8 @@ impl AuthService {
         self.cache.clone()
     }
 
-    async fn load_principal(&self, id: i64) -> Result<Option<Principal>> {
+    /// The principal and its agent's `tokens_not_before`.
+    async fn load_principal(&self, id: i64) -> Result<Option<(Principal, i64)>> {
         let Some(a) = self.agents.get(id).await? else {
             return Ok(None);
         };
@@ -289,15 +354,29 @@ impl AuthService {
                 .into_iter()
                 .collect()
         };
-        Ok(Some(Principal {
-            id: a.id,
-            username: a.username,
-            email: a.email,
-            display_name: a.display_name,
-            is_superuser: a.is_superuser,
-            is_active: a.is_active,
-            permissions,
-        }))
+        Ok(Some((
+            Principal {
+                id: a.id,
+                username: a.username,
+                email: a.email,
+                display_name: a.display_name,
+                is_superuser: a.is_superuser,
+                is_active: a.is_active,
+                permissions,
+            },
+            a.tokens_not_before,
+        )))
+    }
+}
+
+/// The `iat` of a new token: now, or the agent's `tokens_not_before` when that is later (it
+/// is at most a second ahead, right after a password change), so that a token issued just
+/// after the change is never taken for one issued before it.
+fn issue_time(now: DateTime<Utc>, tokens_not_before: i64) -> DateTime<Utc> {
+    if now.timestamp() < tokens_not_before {
+        DateTime::from_timestamp(tokens_not_before, 0).unwrap_or(now)
+    } else {
+        now
     }
 }
 
@@ -389,6 +468,7 @@ mod tests {
             password_hash: "H".into(),
             criado_em: Utc.timestamp_opt(0, 0).unwrap(),
             groups: vec![],
+            tokens_not_before: 0,
         }
     }
 
@@ -598,5 +678,192 @@ mod tests {
             "O token é inválido ou expirado"
         );
         assert_eq!(body(json!({})), json!({"refresh":[m::REQUIRED]}));
+    }
+
+    fn claims(user_id: i64, kind: TokenKind, iat: i64) -> Claims {
+        Claims {
+            user_id,
+            kind,
+            exp: 1_700_000_300,
+            iat,
+            jti: String::new(),
+        }
+    }
+
+    /// Ten wrong passwords for `maria` from ten addresses do not lock her out of an address
+    /// that has not failed; an address that failed for her is blocked for her meanwhile, and an
+    /// address with ten failures is blocked for everyone.
+    #[test]
+    fn failures_from_other_addresses_do_not_lock_an_agent_out() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_find_by_username()
+            .returning(|_| Ok(Some(agent(true))));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|p, _| p == "certa");
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_issue().returning(|_, _, _, _| Ok("t".into()));
+        let s = service(repo, hasher, tokens);
+        let login = |user: &str, pass: &str, ip: &str| {
+            block_on(s.login(&json!({"username": user, "password": pass}), ip))
+        };
+        for i in 0..10 {
+            let e = login("maria", "errada", &format!("10.0.0.{i}")).unwrap_err();
+            assert!(matches!(e, DomainError::Rejected { status: 401, .. }));
+        }
+        // Case does not matter for the username's counters.
+        assert!(login("MARIA", "certa", "192.0.2.1").is_ok());
+        assert!(login("maria", "certa", "192.0.2.2").is_ok());
+        assert!(matches!(
+            login("maria", "certa", "10.0.0.3").unwrap_err(),
+            DomainError::Throttled(300)
+        ));
+        // The per-address limit stays, whatever the username.
+        for i in 0..10 {
+            let e = login(&format!("ninguem{i}"), "errada", "198.51.100.9").unwrap_err();
+            assert!(matches!(e, DomainError::Rejected { status: 401, .. }));
+        }
+        assert!(matches!(
+            login("joao", "certa", "198.51.100.9").unwrap_err(),
+            DomainError::Throttled(300)
+        ));
+    }
+
+    /// Failed logins with huge distinct usernames keep the throttle small: its keys are short,
+    /// such usernames are not even looked up, and it never holds more than its capacity.
+    #[test]
+    fn huge_usernames_leave_the_throttle_bounded() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_find_by_username()
+            .withf(|u: &str| u.len() <= 150)
+            .returning(|_| Ok(None));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| false);
+        let s = service(repo, hasher, MockTokenCodec::new());
+        let big = "u".repeat(1_000_000);
+        for i in 0..200 {
+            let body = json!({"username": format!("{big}{i}"), "password": "x"});
+            let e = block_on(s.login(&body, &format!("10.1.{}.{}", i / 250, i % 250)));
+            assert!(matches!(e.unwrap_err(), DomainError::Rejected { .. }));
+        }
+        assert!(s.throttle_len() <= 600);
+        assert!(
+            s.throttle_longest_key() <= 64,
+            "{}",
+            s.throttle_longest_key()
+        );
+        for i in 0..30_000 {
+            let body = json!({"username": format!("u{i}"), "password": "x"});
+            let ip = format!("10.2.{}.{}", i / 250, i % 250);
+            assert!(block_on(s.login(&body, &ip)).is_err());
+        }
+        assert!(s.throttle_len() <= crate::throttle::DEFAULT_CAPACITY);
+    }
+
+    /// A password change or a deactivation refuses the tokens issued before it, even an access
+    /// token already verified and cached; tokens issued after it work.
+    #[test]
+    fn tokens_issued_before_tokens_not_before_are_refused() {
+        use crate::agents::AgentService;
+        use crate::ports::MockGroupRepository;
+        use std::sync::atomic::{AtomicI64, Ordering};
+        const NOW: i64 = 1_700_000_000;
+        let not_before = Arc::new(AtomicI64::new(0));
+        let with = |nb: &Arc<AtomicI64>| {
+            let nb = nb.clone();
+            move || Agent {
+                tokens_not_before: nb.load(Ordering::SeqCst),
+                ..agent(true)
+            }
+        };
+        let mut repo = MockAgentRepository::new();
+        let current = with(&not_before);
+        repo.expect_get().returning(move |_| Ok(Some(current())));
+        let current = with(&not_before);
+        repo.expect_find_by_username()
+            .returning(move |_| Ok(Some(current())));
+        repo.expect_permission_codes().returning(|_| Ok(vec![]));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| true);
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_decode().returning(|t, _| {
+            Ok(match t {
+                "old-access" => claims(7, TokenKind::Access, NOW - 5),
+                "old-refresh" => claims(7, TokenKind::Refresh, NOW - 5),
+                "new-access" => claims(7, TokenKind::Access, NOW + 1),
+                "new-refresh" => claims(7, TokenKind::Refresh, NOW + 1),
+                _ => return Err(TokenError::Invalid),
+            })
+        });
+        // New tokens are issued at `tokens_not_before` when that is ahead of the clock.
+        tokens
+            .expect_issue()
+            .withf(|_, _, at, _| at.timestamp() == NOW + 1)
+            .returning(|_, k, _, _| Ok(format!("new-{}", k.as_str())));
+        tokens
+            .expect_issue()
+            .returning(|_, k, _, _| Ok(format!("old-{}", k.as_str())));
+        let auth = service(repo, hasher, tokens);
+        assert!(block_on(auth.authenticate("old-access")).is_ok());
+        assert_eq!(
+            block_on(auth.refresh(&json!({"refresh": "old-refresh"}))).unwrap(),
+            "old-access"
+        );
+
+        let mut writes = MockAgentRepository::new();
+        writes.expect_get().returning(|_| Ok(Some(agent(true))));
+        let nb = not_before.clone();
+        writes.expect_update().returning(move |_, c| {
+            assert!(c.revoke_tokens);
+            nb.store(NOW + 1, Ordering::SeqCst);
+            Ok(agent(true))
+        });
+        let mut h = MockPasswordHasher::new();
+        h.expect_hash().returning(|p| Ok(format!("hashed:{p}")));
+        let agents = AgentService::new(
+            Arc::new(writes),
+            Arc::new(MockGroupRepository::new()),
+            Arc::new(h),
+        )
+        .with_principal_cache(auth.principal_cache());
+        block_on(
+            agents.update(
+                7,
+                &kernel::input::Input::json(
+                    json!({"password": "outra-senha"})
+                        .as_object()
+                        .cloned()
+                        .unwrap(),
+                ),
+            ),
+        )
+        .unwrap();
+
+        assert!(matches!(
+            block_on(auth.authenticate("old-access")),
+            Err(AuthOutcome::Refused(AuthFailure::InvalidToken))
+        ));
+        match block_on(auth.refresh(&json!({"refresh": "old-refresh"}))).unwrap_err() {
+            DomainError::Rejected { status, body } => {
+                assert_eq!(
+                    (status, &body["detail"]),
+                    (401, &json!("O token é inválido ou expirado"))
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let pair = block_on(auth.login(
+            &json!({"username": "maria", "password": "outra-senha"}),
+            "ip",
+        ))
+        .unwrap();
+        assert_eq!(
+            (pair.access.as_str(), pair.refresh.as_str()),
+            ("new-access", "new-refresh")
+        );
+        assert!(block_on(auth.authenticate("new-access")).is_ok());
+        assert_eq!(
+            block_on(auth.refresh(&json!({"refresh": "new-refresh"}))).unwrap(),
+            "new-access"
+        );
     }
 }

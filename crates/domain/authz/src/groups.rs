@@ -214,6 +214,7 @@ mod tests {
                 password_hash: String::new(),
                 criado_em: Utc::now(),
                 groups: vec![2],
+                tokens_not_before: 0,
             }))
         });
         agents

@@ -16,6 +16,9 @@ pub struct Agent {
     pub criado_em: DateTime<Utc>,
     /// Ids of the groups the agent belongs to.
     pub groups: Vec<i64>,
+    /// Tokens issued (`iat`) before this Unix second are refused: it moves forward when the
+    /// password changes or the agent is deactivated (0 = never).
+    pub tokens_not_before: i64,
 }
 
 /// Fields of a new agent (password already hashed).
@@ -42,6 +45,8 @@ pub struct AgentChanges {
     pub is_superuser: Option<bool>,
     pub password_hash: Option<String>,
     pub groups: Option<Vec<i64>>,
+    /// Refuses every token issued so far (sets `tokens_not_before` past the current second).
+    pub revoke_tokens: bool,
 }
 
 /// A permission group.

@@ -5,6 +5,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest, Result};
 
+/// The `Conflict` message of an agent update refused because it would leave no active
+/// superuser.
+pub const LAST_SUPERUSER_CONFLICT: &str = "last active superuser";
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AgentRepository: Send + Sync {
@@ -14,7 +18,11 @@ pub trait AgentRepository: Send + Sync {
     async fn list(&self, page: PageRequest) -> Result<Option<Page<Agent>>>;
     /// Inserts an agent and its group memberships atomically. A taken username → `Conflict`.
     async fn insert(&self, agent: NewAgent) -> Result<Agent>;
-    /// Applies changes atomically (memberships replaced when given). Taken username → `Conflict`.
+    /// Applies changes atomically (memberships replaced when given). Taken username →
+    /// `Conflict`. Changes that take `is_active` or `is_superuser` away from the last active
+    /// superuser are refused with `Conflict(LAST_SUPERUSER_CONFLICT)`, checked in the same
+    /// atomic step as the write (so two concurrent requests cannot both pass), and change
+    /// nothing. `revoke_tokens` moves `tokens_not_before` to the next second.
     async fn update(&self, id: i64, changes: AgentChanges) -> Result<Agent>;
     /// Permission codes (`app.codename`) the agent holds through its groups.
     async fn permission_codes(&self, id: i64) -> Result<Vec<String>>;

@@ -1,61 +1,181 @@
-//! Failed-login throttling per client address and per username: `max` failures inside `window`
-//! seconds block further attempts until the oldest failure leaves the window.
+//! Failed-login throttling: failures are counted per key (a client address, a username, a
+//! username from one address) inside a sliding window of `window` seconds; a key with `limit`
+//! failures in the window blocks further attempts until enough of them leave it.
+//!
+//! The map is bounded whatever clients send: keys longer than [`MAX_KEY_PART`] bytes are
+//! replaced by a keyed hash ([`LoginThrottle::key`]), entries whose failures have all left the
+//! window are swept at least every [`SWEEP_EVERY`] seconds, and above `capacity` entries the
+//! least recently failed ones are evicted.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Mutex, MutexGuard};
+
+/// Longest key part kept as it is; longer ones are hashed.
+pub const MAX_KEY_PART: usize = 64;
+/// Seconds between two sweeps of expired entries.
+pub const SWEEP_EVERY: i64 = 30;
+/// Default number of keys held.
+pub const DEFAULT_CAPACITY: usize = 20_000;
 
 pub struct LoginThrottle {
     max: usize,
     window: i64,
-    failures: Mutex<HashMap<String, VecDeque<i64>>>,
+    capacity: usize,
+    /// Per-process random keys, so nobody can aim hashed keys at each other.
+    hasher: RandomState,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    failures: HashMap<String, VecDeque<i64>>,
+    next_sweep: i64,
 }
 
 impl LoginThrottle {
+    /// At most `max` failures are remembered per key, for `window_secs` seconds.
     pub fn new(max: usize, window_secs: i64) -> Self {
+        Self::with_capacity(max, window_secs, DEFAULT_CAPACITY)
+    }
+
+    pub fn with_capacity(max: usize, window_secs: i64, capacity: usize) -> Self {
         Self {
-            max,
+            max: max.max(1),
             window: window_secs,
-            failures: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+            hasher: RandomState::new(),
+            state: Mutex::new(State::default()),
         }
     }
 
-    /// Seconds to wait before another attempt is allowed for any of `keys`, or `None`.
-    pub fn blocked_for(&self, keys: &[String], now: i64) -> Option<u64> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+    /// The limit given to [`Self::new`].
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// A key of bounded length: `prefix:part`, or `prefix#<hash of part>` when `part` is longer
+    /// than [`MAX_KEY_PART`] bytes. `prefix` is chosen by the caller and must be short.
+    pub fn key(&self, prefix: &str, part: &str) -> String {
+        if part.len() <= MAX_KEY_PART {
+            format!("{prefix}:{part}")
+        } else {
+            format!("{prefix}#{:016x}", self.hasher.hash_one(part))
+        }
+    }
+
+    fn lock(&self, now: i64) -> MutexGuard<'_, State> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if now >= s.next_sweep {
+            let oldest = now - self.window;
+            s.failures
+                .retain(|_, q| q.back().is_some_and(|t| *t > oldest));
+            s.next_sweep = now + SWEEP_EVERY;
+        }
+        s
+    }
+
+    /// Failures of `key` still inside the window.
+    pub fn failures(&self, key: &str, now: i64) -> usize {
+        let oldest = now - self.window;
+        let s = self.lock(now);
+        s.failures
+            .get(key)
+            .map_or(0, |q| q.iter().filter(|t| **t > oldest).count())
+    }
+
+    /// Seconds to wait before another attempt is allowed for any of `limits` (key, limit), or
+    /// `None`.
+    pub fn blocked_for(&self, limits: &[(&str, usize)], now: i64) -> Option<u64> {
+        let oldest = now - self.window;
+        let mut s = self.lock(now);
         let mut wait = 0i64;
-        for k in keys {
-            if let Some(q) = map.get_mut(k) {
-                while q.front().is_some_and(|t| *t <= now - self.window) {
+        for (key, limit) in limits {
+            let limit = (*limit).clamp(1, self.max);
+            if let Some(q) = s.failures.get_mut(*key) {
+                while q.front().is_some_and(|t| *t <= oldest) {
                     q.pop_front();
                 }
-                if q.len() >= self.max
-                    && let Some(oldest) = q.front()
+                // Attempts resume once `len - limit + 1` failures have left the window.
+                if q.len() >= limit
+                    && let Some(t) = q.get(q.len() - limit)
                 {
-                    wait = wait.max(oldest + self.window - now);
+                    wait = wait.max(t + self.window - now);
                 }
             }
         }
         (wait > 0).then_some(wait as u64)
     }
 
-    pub fn record_failure(&self, keys: &[String], now: i64) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            let window = self.window;
-            map.retain(|_, q| q.back().is_some_and(|t| *t > now - window));
-        }
+    /// Records one failure against every key.
+    pub fn record_failure(&self, keys: &[&str], now: i64) {
+        let mut s = self.lock(now);
         for k in keys {
-            let q = map.entry(k.clone()).or_default();
+            let q = match s.failures.get_mut(*k) {
+                Some(q) => q,
+                None => s.failures.entry((*k).to_string()).or_default(),
+            };
             q.push_back(now);
             while q.len() > self.max {
                 q.pop_front();
             }
         }
+        if s.failures.len() > self.capacity {
+            self.evict(&mut s, now);
+        }
+    }
+
+    /// Drops expired entries, then the least recently failed ones down to 3/4 of the capacity.
+    fn evict(&self, s: &mut State, now: i64) {
+        let oldest = now - self.window;
+        s.failures
+            .retain(|_, q| q.back().is_some_and(|t| *t > oldest));
+        s.next_sweep = now + SWEEP_EVERY;
+        let keep = self.capacity - self.capacity / 4;
+        if s.failures.len() <= keep {
+            return;
+        }
+        // Oldest last failure first; on a tie, the key with fewer failures goes first.
+        let mut last: Vec<(i64, usize, String)> = s
+            .failures
+            .iter()
+            .map(|(k, q)| (q.back().copied().unwrap_or(i64::MIN), q.len(), k.clone()))
+            .collect();
+        last.sort_unstable();
+        let drop = last.len() - keep;
+        for (_, _, k) in last.into_iter().take(drop) {
+            s.failures.remove(&k);
+        }
     }
 
     pub fn clear(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key);
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.failures.remove(key);
+    }
+
+    /// How many keys are held.
+    pub fn len(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failures
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Length in bytes of the longest key held.
+    pub fn longest_key(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failures
+            .keys()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -66,16 +186,78 @@ mod tests {
     #[test]
     fn blocks_after_max_failures_and_releases() {
         let t = LoginThrottle::new(3, 300);
-        let keys = vec!["ip:1".to_string(), "user:a".to_string()];
+        let keys = ["ip:1", "user:a"];
+        let limits = [("ip:1", 3), ("user:a", 3)];
         for i in 0..3 {
-            assert_eq!(t.blocked_for(&keys, 100 + i), None);
+            assert_eq!(t.blocked_for(&limits, 100 + i), None);
             t.record_failure(&keys, 100 + i);
         }
-        assert_eq!(t.blocked_for(&keys, 110), Some(290));
-        assert_eq!(t.blocked_for(&["user:a".to_string()], 110), Some(290));
-        assert_eq!(t.blocked_for(&["user:b".to_string()], 110), None);
-        assert_eq!(t.blocked_for(&keys, 401), None);
+        assert_eq!(t.blocked_for(&limits, 110), Some(290));
+        assert_eq!(t.blocked_for(&[("user:a", 3)], 110), Some(290));
+        assert_eq!(t.blocked_for(&[("user:b", 3)], 110), None);
+        assert_eq!(t.blocked_for(&limits, 401), None);
         t.clear("user:a");
-        assert_eq!(t.blocked_for(&["user:a".to_string()], 110), None);
+        assert_eq!(t.blocked_for(&[("user:a", 3)], 110), None);
+    }
+
+    #[test]
+    fn a_lower_limit_blocks_until_enough_failures_expire() {
+        let t = LoginThrottle::new(3, 300);
+        t.record_failure(&["k"], 100);
+        t.record_failure(&["k"], 150);
+        assert_eq!(t.failures("k", 160), 2);
+        // Limit 1: wait until both have left the window (the newer at 450).
+        assert_eq!(t.blocked_for(&[("k", 1)], 160), Some(290));
+        // Limit 2: the older one leaving (at 400) is enough.
+        assert_eq!(t.blocked_for(&[("k", 2)], 160), Some(240));
+        assert_eq!(t.blocked_for(&[("k", 3)], 160), None);
+        assert_eq!(t.failures("k", 420), 1);
+    }
+
+    #[test]
+    fn long_key_parts_are_hashed() {
+        let t = LoginThrottle::new(3, 300);
+        let long = "x".repeat(1_000_000);
+        let k = t.key("user", &long);
+        assert!(k.len() <= 32, "{}", k.len());
+        assert_eq!(k, t.key("user", &long));
+        assert_ne!(k, t.key("user", &format!("{long}y")));
+        assert_eq!(t.key("user", "maria"), "user:maria");
+        assert_eq!(
+            t.key("user", &"a".repeat(64)),
+            format!("user:{}", "a".repeat(64))
+        );
+        t.record_failure(&[&k], 1);
+        assert!(t.longest_key() <= 32);
+    }
+
+    #[test]
+    fn expired_entries_are_swept() {
+        let t = LoginThrottle::new(3, 300);
+        for i in 0..100 {
+            t.record_failure(&[&format!("user:{i}")], 1_000);
+        }
+        assert_eq!(t.len(), 100);
+        // Still inside the window: kept.
+        t.record_failure(&["ip:1"], 1_100);
+        assert_eq!(t.len(), 101);
+        // Once their window has passed, the next call sweeps them, even a read.
+        assert_eq!(t.blocked_for(&[("ip:2", 3)], 1_300), None);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.failures("ip:1", 1_400), 0);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn the_map_never_exceeds_its_capacity_and_keeps_the_newest() {
+        let t = LoginThrottle::with_capacity(3, 300, 100);
+        for i in 0..10_000 {
+            t.record_failure(&[&format!("user:{i}"), "ip:attacker"], 1_000 + i / 100);
+            assert!(t.len() <= 100);
+        }
+        // The key that keeps failing is among the most recent and has the most failures, so
+        // it is never evicted; the oldest are.
+        assert_eq!(t.failures("ip:attacker", 1_100), 3);
+        assert_eq!(t.failures("user:0", 1_100), 0);
     }
 }

@@ -13,6 +13,8 @@ pub struct Model {
     pub is_superuser: bool,
     pub password_hash: String,
     pub criado_em: DateTimeUtc,
+    /// Tokens with an `iat` before this Unix second are refused (0 = none).
+    pub tokens_not_before: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
