@@ -10,4 +10,5 @@ mod conventions;
 mod docs;
 mod documentos;
 mod lists;
+mod media;
 mod reliability;
