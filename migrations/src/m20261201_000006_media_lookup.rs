@@ -59,7 +59,10 @@ impl MigrationTrait for Migration {
         for (name, table) in [
             ("ix_documentos_arquivo", Documentos::Table.into_iden()),
             ("ix_clientes_logo", Clientes::Table.into_iden()),
-            ("ix_clientes_assinatura_digital", Clientes::Table.into_iden()),
+            (
+                "ix_clientes_assinatura_digital",
+                Clientes::Table.into_iden(),
+            ),
         ] {
             manager
                 .drop_index(Index::drop().name(name).table(table).if_exists().to_owned())

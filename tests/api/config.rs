@@ -139,7 +139,7 @@ async fn appearance_upload_and_delete() {
     let t = &app.admin_token;
     let form = Form::new().text("kind", "logo").part(
         "file",
-        Part::bytes(b"\x89PNG fake".to_vec()).file_name("Logo Empresa.PNG"),
+        Part::bytes(b"\x89PNG\r\n\x1a\nfake".to_vec()).file_name("Logo Empresa.PNG"),
     );
     let r = app
         .client

@@ -38,7 +38,11 @@ async fn documento_files_follow_the_documento_scope_and_ativo() {
     let (_, owner) = app.agent("dono", json!({})).await;
     let (_, other) = app.agent("outro", json!({})).await;
     let (s, c) = app
-        .post("/api/v1/clientes/", &owner, json!({"razao_social":"Segredo SA"}))
+        .post(
+            "/api/v1/clientes/",
+            &owner,
+            json!({"razao_social":"Segredo SA"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let form = Form::new()
@@ -52,12 +56,18 @@ async fn documento_files_follow_the_documento_scope_and_ativo() {
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let signed = d["arquivo"].as_str().unwrap().to_string();
     let path = bare(&signed);
-    assert!(path.ends_with("/media/clientes/documentos/balanco.txt"), "{path}");
+    assert!(
+        path.ends_with("/media/clientes/documentos/balanco.txt"),
+        "{path}"
+    );
     let detail = format!("/api/v1/documentos/{}/", d["id"]);
 
     // The other agent cannot see the documento, so not its file either.
     assert_eq!(app.get(&detail, &other).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(status(&app, &path, Some(&other)).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status(&app, &path, Some(&other)).await,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(status(&app, &path, Some(&owner)).await, StatusCode::OK);
     assert_eq!(
         status(&app, &path, Some(&app.admin_token)).await,
@@ -76,10 +86,17 @@ async fn documento_files_follow_the_documento_scope_and_ativo() {
     assert_eq!(app.delete(&detail, &owner).await.0, StatusCode::NO_CONTENT);
     for token in [Some(owner.as_str()), Some(app.admin_token.as_str()), None] {
         let url = if token.is_some() { &path } else { &signed };
-        assert_eq!(status(&app, url, token).await, StatusCode::NOT_FOUND, "{token:?}");
+        assert_eq!(
+            status(&app, url, token).await,
+            StatusCode::NOT_FOUND,
+            "{token:?}"
+        );
     }
     // The file itself is kept (documentos are soft-deleted).
-    assert!(app.media_files("clientes/documentos").contains(&"balanco.txt".to_string()));
+    assert!(
+        app.media_files("clientes/documentos")
+            .contains(&"balanco.txt".to_string())
+    );
 }
 
 #[tokio::test]
@@ -95,7 +112,10 @@ async fn cliente_images_follow_the_cliente_scope() {
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let signed = c["logo"].as_str().unwrap().to_string();
     let path = bare(&signed);
-    assert_eq!(status(&app, &path, Some(&other)).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status(&app, &path, Some(&other)).await,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(status(&app, &path, Some(&owner)).await, StatusCode::OK);
     assert_eq!(
         status(&app, &path, Some(&app.admin_token)).await,
@@ -104,7 +124,11 @@ async fn cliente_images_follow_the_cliente_scope() {
     assert_eq!(status(&app, &signed, None).await, StatusCode::OK);
     // Once the cliente no longer has that image, the old link is dead.
     let (s, _) = app
-        .patch(&format!("/api/v1/clientes/{}/", c["id"]), &owner, json!({"logo": null}))
+        .patch(
+            &format!("/api/v1/clientes/{}/", c["id"]),
+            &owner,
+            json!({"logo": null}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(status(&app, &signed, None).await, StatusCode::NOT_FOUND);
@@ -115,9 +139,10 @@ async fn cliente_images_follow_the_cliente_scope() {
 }
 
 fn appearance_upload(kind: &str, name: &str, data: &[u8]) -> Form {
-    Form::new()
-        .text("kind", kind.to_string())
-        .part("file", Part::bytes(data.to_vec()).file_name(name.to_string()))
+    Form::new().text("kind", kind.to_string()).part(
+        "file",
+        Part::bytes(data.to_vec()).file_name(name.to_string()),
+    )
 }
 
 #[tokio::test]
@@ -130,7 +155,10 @@ async fn appearance_settings_never_delete_customer_files() {
     let form = Form::new()
         .text("cliente", c["id"].to_string())
         .text("nome", "Contrato")
-        .part("arquivo", Part::bytes(b"%PDF-1.4".to_vec()).file_name("x.pdf"));
+        .part(
+            "arquivo",
+            Part::bytes(b"%PDF-1.4".to_vec()).file_name("x.pdf"),
+        );
     let (s, _) = multipart(&app, "/api/v1/documentos/", t, form).await;
     assert_eq!(s, StatusCode::CREATED);
     let keep = || {
@@ -141,7 +169,11 @@ async fn appearance_settings_never_delete_customer_files() {
     };
     let png = b"\x89PNG\r\n\x1a\nlogo";
     for kind in ["logo", "favicon"] {
-        let key = if kind == "logo" { "login_logo_url" } else { "favicon_url" };
+        let key = if kind == "logo" {
+            "login_logo_url"
+        } else {
+            "favicon_url"
+        };
         let (s, v) = app
             .patch(
                 "/api/v1/config/appearance/",
@@ -182,8 +214,14 @@ async fn appearance_uploads_must_be_images() {
     let app = spawn_app().await;
     let t = &app.admin_token;
     for (name, data) in [
-        ("logo.png", &b"<html><script>alert(document.cookie)</script></html>"[..]),
-        ("logo.svg", b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script/></svg>"),
+        (
+            "logo.png",
+            &b"<html><script>alert(document.cookie)</script></html>"[..],
+        ),
+        (
+            "logo.svg",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script/></svg>",
+        ),
     ] {
         let (s, v) = multipart(
             &app,

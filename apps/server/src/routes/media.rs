@@ -83,7 +83,10 @@ pub async fn serve(
 enum Caller {
     /// A valid signed link: any caller, the file's row decides.
     Signed,
-    Agent { id: i64, superuser: bool },
+    Agent {
+        id: i64,
+        superuser: bool,
+    },
 }
 
 /// Customer files are served under the rules of the row they belong to: a documento's file

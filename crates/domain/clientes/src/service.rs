@@ -491,7 +491,11 @@ mod tests {
         let s = service(repo);
         assert!(!block_on(s.imagem_acessivel("clientes/imagens/l.png", Some(3))).unwrap());
         assert!(block_on(s.imagem_acessivel("clientes/imagens/l.png", None)).unwrap());
-        for other in ["clientes/documentos/a.pdf", "clientes/imagensx/l.png", "l.png"] {
+        for other in [
+            "clientes/documentos/a.pdf",
+            "clientes/imagensx/l.png",
+            "l.png",
+        ] {
             assert!(!block_on(s.imagem_acessivel(other, None)).unwrap());
         }
     }

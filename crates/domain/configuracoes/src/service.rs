@@ -244,7 +244,10 @@ impl ConfigService {
         // stored name gets the extension of what the file really is.
         let _ = original_name;
         let image = ImageKind::sniff(data).ok_or_else(|| {
-            DomainError::rejected(400, kernel::error::object([("detail", NOT_AN_IMAGE.into())]))
+            DomainError::rejected(
+                400,
+                kernel::error::object([("detail", NOT_AN_IMAGE.into())]),
+            )
         })?;
         let name = format!("{}{}", uuid::Uuid::new_v4().simple(), image.extension());
         let path = storage.save(APPEARANCE_DIR, &name, data).await?;
@@ -477,7 +480,7 @@ pub fn is_stored_appearance_file(path: &str) -> bool {
         && ext
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && (ext.is_empty() == !name.contains('.'))
+        && ext.is_empty() != name.contains('.')
 }
 
 #[cfg(test)]

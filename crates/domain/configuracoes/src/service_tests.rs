@@ -445,13 +445,17 @@ fn appearance_patch_and_files() {
     // The replaced file goes once the new URL is recorded; clearing removes the last one.
     storage
         .expect_delete()
-        .with(mockall::predicate::eq("appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png"))
+        .with(mockall::predicate::eq(
+            "appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png",
+        ))
         .times(1)
         .in_sequence(&mut order)
         .returning(|_| Ok(()));
     storage
         .expect_delete()
-        .with(mockall::predicate::eq("appearance/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png"))
+        .with(mockall::predicate::eq(
+            "appearance/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png",
+        ))
         .times(1)
         .in_sequence(&mut order)
         .returning(|_| Ok(()));
@@ -461,14 +465,20 @@ fn appearance_patch_and_files() {
     assert_eq!(out["primary_color"], json!("red"));
     let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "Logo.gif", PNG_A))
         .expect("upload");
-    assert_eq!(url, "/media/appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png");
+    assert_eq!(
+        url,
+        "/media/appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png"
+    );
     assert_eq!(
         stored(&state).appearance["login_logo_url"],
         json!("/media/appearance/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png")
     );
     let url = block_on(svc.upload_appearance_file(AppearanceFile::Logo, "novo.png", PNG_B))
         .expect("upload again");
-    assert_eq!(url, "/media/appearance/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png");
+    assert_eq!(
+        url,
+        "/media/appearance/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png"
+    );
     block_on(svc.remove_appearance_file(AppearanceFile::Logo)).expect("clear");
     assert_eq!(stored(&state).appearance["login_logo_url"], json!(""));
     assert_eq!(stored(&state).appearance["favicon_url"], json!(""));
@@ -497,9 +507,7 @@ fn an_upload_that_cannot_be_recorded_leaves_no_file() {
         .returning(|_| Err(DomainError::internal("database down")));
     let svc = ConfigService::new(Arc::new(repo), Arc::new(cipher()), Arc::new(clock(t1())))
         .with_storage(Arc::new(storage));
-    assert!(
-        block_on(svc.upload_appearance_file(AppearanceFile::Favicon, "f.ico", ICO)).is_err()
-    );
+    assert!(block_on(svc.upload_appearance_file(AppearanceFile::Favicon, "f.ico", ICO)).is_err());
 }
 
 const PNG_A: &[u8] = b"\x89PNG\r\n\x1a\na";

@@ -323,11 +323,17 @@ mod tests {
     fn arquivo_acessivel_asks_the_scope_and_only_for_documento_files() {
         let mut repo = MockDocumentoRepository::new();
         repo.expect_arquivo_visivel()
-            .with(eq("clientes/documentos/a.pdf"), eq(DocumentoScope::Owner(2)))
+            .with(
+                eq("clientes/documentos/a.pdf"),
+                eq(DocumentoScope::Owner(2)),
+            )
             .times(1)
             .returning(|_, _| Ok(false));
         repo.expect_arquivo_visivel()
-            .with(eq("clientes/documentos/a.pdf"), eq(DocumentoScope::Superuser))
+            .with(
+                eq("clientes/documentos/a.pdf"),
+                eq(DocumentoScope::Superuser),
+            )
             .times(1)
             .returning(|_, _| Ok(true));
         let s = service(repo, MockFileStorage::new());
@@ -336,7 +342,11 @@ mod tests {
         let all = DocumentoScope::Superuser;
         assert!(block_on(s.arquivo_acessivel("clientes/documentos/a.pdf", &all)).unwrap());
         // Other folders never reach the repository (its mock would refuse the call).
-        for other in ["clientes/imagens/a.png", "clientes/documentosx/a.pdf", "a.pdf"] {
+        for other in [
+            "clientes/imagens/a.png",
+            "clientes/documentosx/a.pdf",
+            "a.pdf",
+        ] {
             assert!(!block_on(s.arquivo_acessivel(other, &all)).unwrap());
         }
     }

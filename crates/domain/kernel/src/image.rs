@@ -58,7 +58,10 @@ mod tests {
             Some(ImageKind::Jpeg)
         );
         assert_eq!(ImageKind::sniff(b"GIF89a.."), Some(ImageKind::Gif));
-        assert_eq!(ImageKind::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageKind::Webp));
+        assert_eq!(
+            ImageKind::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(ImageKind::Webp)
+        );
         assert_eq!(
             ImageKind::sniff(&[0, 0, 1, 0, 1, 0, 16, 16]),
             Some(ImageKind::Ico)
@@ -68,7 +71,10 @@ mod tests {
     #[test]
     fn refuses_html_svg_and_fragments() {
         assert_eq!(ImageKind::sniff(b"<html><script>alert(1)</script>"), None);
-        assert_eq!(ImageKind::sniff(b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"), None);
+        assert_eq!(
+            ImageKind::sniff(b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+            None
+        );
         assert_eq!(ImageKind::sniff(b"<?xml version=\"1.0\"?><svg/>"), None);
         assert_eq!(ImageKind::sniff(&[0, 0, 1, 0]), None);
         assert_eq!(ImageKind::sniff(b""), None);

@@ -333,10 +333,11 @@ impl ClienteRepository for SeaOrmClienteRepository {
     }
 
     async fn imagem_visivel(&self, path: &str, owner: Option<i64>) -> Result<bool> {
-        let mut q = cliente::Entity::find()
-            .select_only()
-            .column(C::Id)
-            .filter(Condition::any().add(C::Logo.eq(path)).add(C::AssinaturaDigital.eq(path)));
+        let mut q = cliente::Entity::find().select_only().column(C::Id).filter(
+            Condition::any()
+                .add(C::Logo.eq(path))
+                .add(C::AssinaturaDigital.eq(path)),
+        );
         if let Some(user) = owner {
             q = q.filter(C::CriadoPor.eq(user));
         }
