@@ -10,7 +10,7 @@ use adapter_storage::{content_type_for, is_public, serve_as_attachment};
 
 /// A stored file. Customer files (`clientes/…`) need a Bearer token or a signed link
 /// (`?exp=…&sig=…`, as returned in `arquivo`/`logo` fields); `appearance/…` files are public.
-#[utoipa::path(get, path = "/media/{path}", tag = "Documentos",
+#[utoipa::path(get, operation_id = "media_serve", path = "/media/{path}", tag = "Documentos",
     params(("path" = String, Path, description = "Path relative to MEDIA_ROOT"),
            ("exp" = Option<i64>, Query, description = "Signed link expiry (unix seconds)"),
            ("sig" = Option<String>, Query, description = "Signed link signature")),
