@@ -39,7 +39,9 @@ const FD_RESERVE: u64 = 64;
 /// or an upload), so half of what is left after [`FD_RESERVE`]; at least 16.
 pub fn default_max_connections(nofile_limit: u64) -> usize {
     let per_two = nofile_limit.saturating_sub(FD_RESERVE) / 2;
-    usize::try_from(per_two).unwrap_or(usize::MAX).clamp(16, 1_000_000)
+    usize::try_from(per_two)
+        .unwrap_or(usize::MAX)
+        .clamp(16, 1_000_000)
 }
 
 fn env(key: &str) -> Option<String> {

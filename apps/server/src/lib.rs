@@ -94,9 +94,9 @@ pub fn serve(
         .filter(|w| *w > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let nofile = raise_open_file_limit();
-    let max_connections = config.max_connections.unwrap_or_else(|| {
-        nofile.map_or(25_000 * workers, config::default_max_connections)
-    });
+    let max_connections = config
+        .max_connections
+        .unwrap_or_else(|| nofile.map_or(25_000 * workers, config::default_max_connections));
     tracing::debug!(max_connections, workers, ?nofile, "connection limits");
     let body_timeout = http::middleware::BodyTimeout(config.body_timeout);
     let server = HttpServer::new(move || {

@@ -194,9 +194,8 @@ pub async fn parse_multipart(req: &HttpRequest, payload: Payload, limit: usize) 
                 data,
             }),
             None => {
-                let text = String::from_utf8(data).map_err(|_| {
-                    ApiError::detail(StatusCode::BAD_REQUEST, MULTIPART_NOT_UTF8)
-                })?;
+                let text = String::from_utf8(data)
+                    .map_err(|_| ApiError::detail(StatusCode::BAD_REQUEST, MULTIPART_NOT_UTF8))?;
                 body.input.map.insert(name, Value::String(text));
             }
         }

@@ -54,14 +54,17 @@ fn request_parsing() {
         (r.cliente_id, r.template_nome.as_str(), r.dados.len()),
         (7, "contrato_padrao", 0)
     );
-    let r =
-        GerarRequest::boleto(&json!({"cliente_id": "7", "dados_boleto": "{\"banco\":\"001\"}"}), true)
-            .unwrap();
+    let r = GerarRequest::boleto(
+        &json!({"cliente_id": "7", "dados_boleto": "{\"banco\":\"001\"}"}),
+        true,
+    )
+    .unwrap();
     assert_eq!(
         (r.template_nome.as_str(), r.dados["banco"].as_str()),
         ("boleto_padrao", Some("001"))
     );
-    let r = GerarRequest::contrato(&json!({"cliente_id": 1, "template_nome": null}), false).unwrap();
+    let r =
+        GerarRequest::contrato(&json!({"cliente_id": 1, "template_nome": null}), false).unwrap();
     assert_eq!(r.template_nome, "None");
     for body in [
         json!({}),
@@ -84,7 +87,13 @@ fn request_parsing() {
 
 #[test]
 fn json_bodies_need_a_json_integer_cliente_id() {
-    for id in [json!("1"), json!(" 1 "), json!(1.5), json!(true), json!([1])] {
+    for id in [
+        json!("1"),
+        json!(" 1 "),
+        json!(1.5),
+        json!(true),
+        json!([1]),
+    ] {
         for body in [
             json!({"cliente_id": id}),
             json!({"cliente_id": id, "dados_boleto": {}}),
@@ -179,7 +188,8 @@ fn gerar_contrato_refusals() {
         MockFileStorage::new(),
         MockDocumentRenderer::new(),
     );
-    let req = GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "nope"}), false).unwrap();
+    let req =
+        GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "nope"}), false).unwrap();
     let err = block_on(s.gerar_contrato(&ctx(), &req, 1)).unwrap_err();
     assert!(matches!(err, DomainError::NotFoundMsg(m) if m == "Template \"nope\" não encontrado"));
     let mut inativo = ctx();
@@ -216,8 +226,11 @@ fn configured_templates_replace_builtins() {
         conteudo: "Proposta para {{cliente_nome}}: {{desconhecido}}".into(),
         variaveis: vec![],
     }];
-    let req =
-        GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "proposta"}), false).unwrap();
+    let req = GerarRequest::contrato(
+        &json!({"cliente_id": 7, "template_nome": "proposta"}),
+        false,
+    )
+    .unwrap();
     // The insert fails: the stored file is deleted and the error propagates.
     assert!(matches!(
         block_on(s.gerar_contrato(&c, &req, 1)),
@@ -286,7 +299,8 @@ fn gerar_boleto_invalid_data_is_a_400_before_any_side_effect() {
         MockDocumentRenderer::new(),
     );
     let req = GerarRequest::boleto(
-        &json!({"cliente_id": 7, "dados_boleto": {"banco": "001", "valor": "abc"}}), false,
+        &json!({"cliente_id": 7, "dados_boleto": {"banco": "001", "valor": "abc"}}),
+        false,
     )
     .unwrap();
     let Err(DomainError::Validation(e)) = block_on(s.gerar_boleto(&ctx(), &req, 1)) else {
