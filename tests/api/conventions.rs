@@ -633,6 +633,37 @@ async fn a_slow_body_is_cut_off_with_a_408() {
 }
 
 #[tokio::test]
+async fn an_upload_that_keeps_arriving_is_not_cut_off() {
+    let app = spawn_with(|c| c.body_timeout = Duration::from_secs(1)).await;
+    let addr = app.base.trim_start_matches("http://");
+    // 512 KiB at about 256 KiB/s: twice the base time, but every 64 KiB buys a second more.
+    let body = format!(
+        r#"{{"razao_social": "Upload lento", "x": "{}"}}"#,
+        "a".repeat(512 * 1024)
+    );
+    let head = format!(
+        "POST /api/v1/clientes/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        app.admin_token,
+        body.len()
+    );
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    for chunk in body.as_bytes().chunks(32 * 1024) {
+        stream.write_all(chunk).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(125)).await;
+    }
+    assert!(started.elapsed() > Duration::from_secs(1));
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
+#[tokio::test]
 async fn slow_clients_cannot_take_every_connection_for_long() {
     let timeout = Duration::from_secs(2);
     let app = spawn_with(|c| {

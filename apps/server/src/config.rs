@@ -22,7 +22,8 @@ pub struct Config {
     /// The cliente list-page cache (`DX_LIST_CACHE=off` turns it off, e.g. to measure the
     /// database path alone).
     pub list_cache: bool,
-    /// How long a request body may take to arrive in total (`DX_BODY_TIMEOUT_SECS`, default 30).
+    /// Base time for a request body to arrive (`DX_BODY_TIMEOUT_SECS`, default 30; bodies that
+    /// keep arriving earn more, see `http::middleware::BodyTimeout`).
     pub body_timeout: Duration,
     /// Concurrent connections, all workers together (`DX_MAX_CONNECTIONS`); `None` derives it
     /// from the open-file limit (see [`default_max_connections`]).

@@ -157,16 +157,24 @@ pub async fn security_headers(
     Ok(res)
 }
 
-/// How long a request body may take to arrive, in total (not per chunk: a body dripping one
-/// byte at a time is cut off all the same). Registered as app data.
+/// How long a request body may take to arrive: this base time, plus one second for every
+/// [`BODY_RATE_CREDIT`] bytes received. An upload that keeps going at that rate or faster never
+/// runs out; a body dripping a byte at a time is cut off after the base time, whatever the gaps
+/// between its chunks. Registered as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyTimeout(pub Duration);
+
+/// Bytes of body that buy one more second (64 KiB/s, a slow mobile uplink).
+pub const BODY_RATE_CREDIT: u64 = 64 * 1024;
 
 pub const BODY_TIMEOUT_MESSAGE: &str = "Tempo esgotado aguardando o corpo da requisição.";
 
 /// A request payload that fails once its deadline has passed, and says so in `fired`.
 struct DeadlinePayload {
     inner: actix_web::dev::Payload,
+    started: tokio::time::Instant,
+    base: Duration,
+    received: u64,
     deadline: Pin<Box<tokio::time::Sleep>>,
     fired: Rc<Cell<bool>>,
     done: bool,
@@ -180,8 +188,15 @@ impl Stream for DeadlinePayload {
             return Poll::Ready(None);
         }
         if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
-            if item.is_none() {
-                self.done = true;
+            match &item {
+                None => self.done = true,
+                Some(Ok(chunk)) => {
+                    self.received += chunk.len() as u64;
+                    let credit = Duration::from_millis(self.received * 1000 / BODY_RATE_CREDIT);
+                    let at = self.started + self.base + credit;
+                    self.deadline.as_mut().reset(at);
+                }
+                Some(Err(_)) => {}
             }
             return Poll::Ready(item);
         }
@@ -215,9 +230,13 @@ pub async fn body_deadline(
     let timeout = req.app_data::<BodyTimeout>().map(|t| t.0);
     let fired = Rc::new(Cell::new(false));
     if let Some(timeout) = timeout.filter(|_| has_body(&req)) {
+        let started = tokio::time::Instant::now();
         let payload = DeadlinePayload {
             inner: actix_web::HttpMessage::take_payload(&mut req),
-            deadline: Box::pin(tokio::time::sleep(timeout)),
+            started,
+            base: timeout,
+            received: 0,
+            deadline: Box::pin(tokio::time::sleep_until(started + timeout)),
             fired: fired.clone(),
             done: false,
         };
