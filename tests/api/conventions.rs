@@ -696,3 +696,56 @@ async fn slow_clients_cannot_take_every_connection_for_long() {
     // The limit held: no slot freed before a slow body's deadline.
     assert!(waited >= timeout, "health answered after {waited:?}");
 }
+
+#[tokio::test]
+async fn overlong_uris_get_a_json_414() {
+    let app = spawn_app().await;
+    let path = format!("/api/v1/clientes/?search={}", "a".repeat(20 * 1024));
+    let r = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::URI_TOO_LONG);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let (_, v) = read(r).await;
+    assert_eq!(v, json!({"detail": "URI muito longa."}));
+    // Longer than any client library builds (the `http` crate stops at 64 KiB): raw bytes.
+    for len in [64 * 1024, 200 * 1024] {
+        let request = format!(
+            "GET /api/v1/clientes/?search={} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(len)
+        );
+        let (answer, closed) =
+            raw_exchange(&app, request.as_bytes(), Duration::from_secs(10)).await;
+        assert!(closed, "{len}");
+        assert!(answer.starts_with("HTTP/1.1 414"), "{len}: {answer}");
+        assert!(
+            answer.ends_with(r#"{"detail":"URI muito longa."}"#),
+            "{len}: {answer}"
+        );
+    }
+    // On a kept-alive connection too, after a request with a body.
+    let long = "b".repeat(70_000);
+    let body = r#"{"razao_social": "Antes"}"#;
+    let request = format!(
+        "POST /api/v1/clientes/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\
+         GET /api/v1/clientes/?q={long} HTTP/1.1\r\nHost: x\r\n\r\n",
+        app.admin_token,
+        body.len()
+    );
+    let (answer, closed) = raw_exchange(&app, request.as_bytes(), Duration::from_secs(10)).await;
+    assert!(closed, "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let second = &answer[answer.find("HTTP/1.1 414").expect(&answer)..];
+    assert!(
+        second.ends_with(r#"{"detail":"URI muito longa."}"#),
+        "{second}"
+    );
+    // Ordinary requests still work on the same server.
+    let (s, _) = app.get("/api/v1/clientes/", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+}

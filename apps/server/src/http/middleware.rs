@@ -254,6 +254,24 @@ pub async fn body_deadline(
     Ok(res.map_into_left_body())
 }
 
+/// A request whose target was too long to route ([`super::uri_guard`]) → JSON 414, and the
+/// connection is closed.
+pub async fn uri_too_long(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if req.path() == super::uri_guard::URI_TOO_LONG_PATH {
+        let mut resp = HttpResponse::build(StatusCode::URI_TOO_LONG)
+            .json(serde_json::json!({"detail": "URI muito longa."}));
+        resp.head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+        return Ok(req.into_response(resp).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
 /// Unknown route → JSON 404.
 pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(serde_json::json!({"detail": super::error::NOT_FOUND}))
