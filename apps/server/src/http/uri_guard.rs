@@ -233,12 +233,12 @@ impl<T: AsyncRead + Unpin> AsyncRead for UriGuard<T> {
                     let got = rb.filled();
                     if got.is_empty() {
                         // End of stream: hand on a partial request line as it is.
-                        if let State::Line(line) = &mut this.state {
-                            if !line.is_empty() {
-                                let line = std::mem::take(line);
-                                this.out.extend_from_slice(&line);
-                                continue;
-                            }
+                        if let State::Line(line) = &mut this.state
+                            && !line.is_empty()
+                        {
+                            let line = std::mem::take(line);
+                            this.out.extend_from_slice(&line);
+                            continue;
                         }
                         return Poll::Ready(Ok(()));
                     }
