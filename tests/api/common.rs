@@ -52,6 +52,8 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         data_dir: dir.to_path_buf(),
         config_crypto_key: None,
         list_cache: true,
+        body_timeout: std::time::Duration::from_secs(30),
+        max_connections: None,
     }
 }
 

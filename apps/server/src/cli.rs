@@ -131,8 +131,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             } else {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&crate::openapi::json())
-                        .map_err(|e| e.to_string())?
+                    crate::openapi::json_text(true).map_err(|e| e.to_string())?
                 );
             }
             Ok(())

@@ -1,6 +1,7 @@
 //! Configuration from environment variables (contract §7).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -21,6 +22,27 @@ pub struct Config {
     /// The cliente list-page cache (`DX_LIST_CACHE=off` turns it off, e.g. to measure the
     /// database path alone).
     pub list_cache: bool,
+    /// Base time for a request body to arrive (`DX_BODY_TIMEOUT_SECS`, default 30; bodies that
+    /// keep arriving earn more, see `http::middleware::BodyTimeout`).
+    pub body_timeout: Duration,
+    /// Concurrent connections, all workers together (`DX_MAX_CONNECTIONS`); `None` derives it
+    /// from the open-file limit (see [`default_max_connections`]).
+    pub max_connections: Option<usize>,
+}
+
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+
+/// File descriptors kept free for the database pool, log files, stored files being read or
+/// written and the listener itself.
+const FD_RESERVE: u64 = 64;
+
+/// Derived from the open-file limit: each connection can hold a socket and a file (a download
+/// or an upload), so half of what is left after [`FD_RESERVE`]; at least 16.
+pub fn default_max_connections(nofile_limit: u64) -> usize {
+    let per_two = nofile_limit.saturating_sub(FD_RESERVE) / 2;
+    usize::try_from(per_two)
+        .unwrap_or(usize::MAX)
+        .clamp(16, 1_000_000)
 }
 
 fn env(key: &str) -> Option<String> {
@@ -82,6 +104,28 @@ impl Config {
             data_dir: env("DX_DATA_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
             config_crypto_key: env("CONFIG_CRYPTO_KEY"),
             list_cache: !matches!(env("DX_LIST_CACHE").as_deref(), Some("off" | "0" | "false")),
+            body_timeout: Duration::from_secs(
+                env("DX_BODY_TIMEOUT_SECS")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .filter(|s| *s > 0)
+                    .unwrap_or(DEFAULT_BODY_TIMEOUT_SECS),
+            ),
+            max_connections: env("DX_MAX_CONNECTIONS")
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| *n > 0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_max_connections;
+
+    #[test]
+    fn max_connections_leave_room_below_the_file_limit() {
+        assert_eq!(default_max_connections(256), 96);
+        assert_eq!(default_max_connections(1024), 480);
+        assert_eq!(default_max_connections(10), 16);
+        assert!(default_max_connections(u64::MAX) <= 1_000_000);
     }
 }

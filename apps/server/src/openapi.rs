@@ -65,13 +65,14 @@ pub struct ApiDoc;
 fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
     use utoipa::openapi::{ResponseBuilder, Responses};
-    for (path, summary) in [
+    for (path, id, summary) in [
         (
             "/api/schema/",
+            "docs_schema",
             "OpenAPI 3 document (JSON; ?format=yaml for YAML)",
         ),
-        ("/api/docs/", "Swagger UI"),
-        ("/api/redoc/", "ReDoc"),
+        ("/api/docs/", "docs_swagger_ui", "Swagger UI"),
+        ("/api/redoc/", "docs_redoc", "ReDoc"),
     ] {
         let mut responses = Responses::new();
         responses.responses.insert(
@@ -79,6 +80,7 @@ fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
             ResponseBuilder::new().description("OK").build().into(),
         );
         let op = OperationBuilder::new()
+            .operation_id(Some(id))
             .summary(Some(summary))
             .tag("Documentação")
             .responses(responses)
@@ -100,6 +102,32 @@ pub fn json() -> serde_json::Value {
     DOC.clone()
 }
 
+/// The document as JSON text, serialized from the document itself (not from a
+/// `serde_json::Value`, whose maps sort their keys) so the top-level keys keep the usual order:
+/// `openapi`, `info`, `paths`, `components`.
+pub fn json_text(pretty: bool) -> Result<String, serde_json::Error> {
+    if pretty {
+        serde_json::to_string_pretty(&document())
+    } else {
+        serde_json::to_string(&document())
+    }
+}
+
+/// The document as YAML, in the usual key order (see [`json_text`]).
 pub fn yaml() -> Result<String, serde_yaml::Error> {
-    serde_yaml::to_string(&json())
+    serde_yaml::to_string(&document())
+}
+
+/// The served JSON text, built once.
+pub fn served_json() -> Result<&'static str, String> {
+    static TEXT: std::sync::LazyLock<Result<String, String>> =
+        std::sync::LazyLock::new(|| json_text(false).map_err(|e| e.to_string()));
+    TEXT.as_deref().map_err(Clone::clone)
+}
+
+/// The served YAML text, built once.
+pub fn served_yaml() -> Result<&'static str, String> {
+    static TEXT: std::sync::LazyLock<Result<String, String>> =
+        std::sync::LazyLock::new(|| yaml().map_err(|e| e.to_string()));
+    TEXT.as_deref().map_err(Clone::clone)
 }

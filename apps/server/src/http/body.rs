@@ -119,16 +119,37 @@ fn parse_json(bytes: &[u8]) -> ApiResult<Body> {
     })
 }
 
-fn parse_form(bytes: &[u8]) -> Body {
+const FORM_NOT_UTF8: &str = "Erro de análise do formulário: texto que não é UTF-8 válido.";
+const MULTIPART_NOT_UTF8: &str =
+    "Erro de análise multipart: campo de texto que não é UTF-8 válido.";
+
+/// One `application/x-www-form-urlencoded` name or value: `+` is a space, then
+/// percent-decoding; the result must be UTF-8 (no silent replacement characters).
+fn form_component(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    String::from_utf8(urlencoding::decode_binary(&spaced).into_owned()).ok()
+}
+
+fn parse_form(bytes: &[u8]) -> ApiResult<Body> {
     let mut map = Map::new();
-    for (k, v) in url::form_urlencoded::parse(bytes) {
-        map.insert(k.into_owned(), Value::String(v.into_owned()));
+    for pair in bytes.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (k, v) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        let not_utf8 = || ApiError::detail(StatusCode::BAD_REQUEST, FORM_NOT_UTF8);
+        let key = form_component(k).ok_or_else(not_utf8)?;
+        let value = form_component(v).ok_or_else(not_utf8)?;
+        map.insert(key, Value::String(value));
     }
-    Body {
+    Ok(Body {
         input: Input { map, form: true },
         files: Vec::new(),
         json: None,
-    }
+    })
 }
 
 /// Reads a multipart body into memory with a total size limit.
@@ -173,10 +194,9 @@ pub async fn parse_multipart(req: &HttpRequest, payload: Payload, limit: usize) 
                 data,
             }),
             None => {
-                body.input.map.insert(
-                    name,
-                    Value::String(String::from_utf8_lossy(&data).into_owned()),
-                );
+                let text = String::from_utf8(data)
+                    .map_err(|_| ApiError::detail(StatusCode::BAD_REQUEST, MULTIPART_NOT_UTF8))?;
+                body.input.map.insert(name, Value::String(text));
             }
         }
     }
@@ -193,7 +213,7 @@ pub async fn read(req: &HttpRequest, mut payload: Payload) -> ApiResult<Body> {
             parse_json(&read_limited(&mut payload, JSON_LIMIT).await?)
         }
         Some("application/x-www-form-urlencoded") => {
-            Ok(parse_form(&read_limited(&mut payload, JSON_LIMIT).await?))
+            parse_form(&read_limited(&mut payload, JSON_LIMIT).await?)
         }
         Some("multipart/form-data") => parse_multipart(req, payload, SMALL_UPLOAD_LIMIT).await,
         Some(other) => Err(unsupported(other)),
@@ -208,5 +228,27 @@ impl FromRequest for Body {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move { read(&req, payload).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_form;
+    use serde_json::json;
+
+    #[test]
+    fn form_bodies_decode_like_url_forms() {
+        let b = parse_form(b"a=1&b=x+y%21&c&=v&d=%C3%A9&&e=").unwrap();
+        assert_eq!(
+            serde_json::Value::Object(b.input.map),
+            json!({"a": "1", "b": "x y!", "c": "", "": "v", "d": "é", "e": ""})
+        );
+    }
+
+    #[test]
+    fn form_bodies_that_are_not_utf8_are_refused() {
+        assert!(parse_form(b"nome=%FF").is_err());
+        assert!(parse_form(b"nome=\xff").is_err());
+        assert!(parse_form(b"%C3=x").is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod body;
 pub mod error;
 pub mod middleware;
 pub mod page;
+pub mod uri_guard;
 
 pub use auth::{Auth, MaybeAuth};
 pub use body::Body;

@@ -76,7 +76,7 @@ async fn login_body(req: &HttpRequest, payload: web::Payload) -> ApiResult<Body>
 }
 
 /// Obtain a JWT pair.
-#[utoipa::path(post, path = "/api/v1/auth/token/", tag = "Autenticação", request_body = TokenRequest,
+#[utoipa::path(post, operation_id = "auth_token", path = "/api/v1/auth/token/", tag = "Autenticação", request_body = TokenRequest,
     responses((status = 200, body = TokenPairOut), (status = 400, description = "Missing fields"),
               (status = 401, description = "Wrong credentials"), (status = 413, description = "Body over 16 KiB"), (status = 429, description = "Too many failed attempts")))]
 pub async fn token(
@@ -98,7 +98,7 @@ pub async fn token(
 }
 
 /// Refresh an access token.
-#[utoipa::path(post, path = "/api/v1/auth/refresh/", tag = "Autenticação", request_body = RefreshRequest,
+#[utoipa::path(post, operation_id = "auth_refresh", path = "/api/v1/auth/refresh/", tag = "Autenticação", request_body = RefreshRequest,
     responses((status = 200, body = AccessOut), (status = 400), (status = 401)))]
 pub async fn refresh(
     _who: MaybeAuth,
@@ -110,7 +110,7 @@ pub async fn refresh(
 }
 
 /// The authenticated user.
-#[utoipa::path(get, path = "/api/v1/me/", tag = "Autenticação", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "auth_me", path = "/api/v1/me/", tag = "Autenticação", security(("jwt" = [])),
     responses((status = 200, body = MeOut), (status = 401)))]
 pub async fn me(auth: Auth) -> HttpResponse {
     ok(MeOut {

@@ -116,7 +116,7 @@ pub struct AgentIn {
 }
 
 /// The fixed permission table.
-#[utoipa::path(get, path = "/api/v1/authz/permissions/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "authz_permissions_list", path = "/api/v1/authz/permissions/", tag = "Permissões e Grupos", security(("jwt" = [])),
     responses((status = 200, body = Vec<PermissionOut>), (status = 401)))]
 pub async fn permissions_list(_auth: Auth) -> HttpResponse {
     ok(permissions::sorted()
@@ -126,7 +126,7 @@ pub async fn permissions_list(_auth: Auth) -> HttpResponse {
 }
 
 /// List groups.
-#[utoipa::path(get, path = "/api/v1/authz/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "authz_groups_list", path = "/api/v1/authz/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
     responses((status = 200, body = Vec<GroupOut>), (status = 401), (status = 403)))]
 pub async fn groups_list(_p: Manager, state: State) -> ApiResult<HttpResponse> {
     let groups = state.groups.list().await?;
@@ -137,7 +137,7 @@ pub async fn groups_list(_p: Manager, state: State) -> ApiResult<HttpResponse> {
 }
 
 /// Create a group.
-#[utoipa::path(post, path = "/api/v1/authz/groups/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
+#[utoipa::path(post, operation_id = "authz_groups_create", path = "/api/v1/authz/groups/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
     responses((status = 201, body = GroupOut), (status = 400), (status = 401), (status = 403)))]
 pub async fn groups_create(_p: Manager, state: State, body: Body) -> ApiResult<HttpResponse> {
     let g = state.groups.create(body.object()?).await?;
@@ -145,7 +145,7 @@ pub async fn groups_create(_p: Manager, state: State, body: Body) -> ApiResult<H
 }
 
 /// Group detail.
-#[utoipa::path(get, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "authz_groups_detail", path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 401), (status = 403), (status = 404)))]
 pub async fn groups_detail(
     _p: Manager,
@@ -156,7 +156,7 @@ pub async fn groups_detail(
 }
 
 /// Replace a group (permissions default to none).
-#[utoipa::path(put, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
+#[utoipa::path(put, operation_id = "authz_groups_put", path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
     params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
 pub async fn groups_put(
     _p: Manager,
@@ -172,7 +172,7 @@ pub async fn groups_put(
 }
 
 /// Partially update a group (permissions replace).
-#[utoipa::path(patch, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
+#[utoipa::path(patch, operation_id = "authz_groups_patch", path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
     params(("id" = i64, Path)), responses((status = 200, body = GroupOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
 pub async fn groups_patch(
     _p: Manager,
@@ -188,7 +188,7 @@ pub async fn groups_patch(
 }
 
 /// Delete a group.
-#[utoipa::path(delete, path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(delete, operation_id = "authz_groups_delete", path = "/api/v1/authz/groups/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
 pub async fn groups_delete(
     _p: Manager,
@@ -200,7 +200,7 @@ pub async fn groups_delete(
 }
 
 /// An agent's groups.
-#[utoipa::path(get, path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "authz_agent_groups", path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Vec<GroupOut>), (status = 401), (status = 403), (status = 404)))]
 pub async fn agent_groups(
     _p: Manager,
@@ -215,7 +215,7 @@ pub async fn agent_groups(
 }
 
 /// Replace an agent's group memberships (unknown ids ignored).
-#[utoipa::path(patch, path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(patch, operation_id = "authz_agent_groups_set", path = "/api/v1/authz/agents/{id}/groups/", tag = "Permissões e Grupos", security(("jwt" = [])),
     request_body = GroupIdsIn, params(("id" = i64, Path)),
     responses((status = 200, body = Vec<GroupOut>), (status = 400), (status = 401), (status = 403), (status = 404)))]
 pub async fn agent_groups_set(
@@ -235,7 +235,7 @@ pub async fn agent_groups_set(
 }
 
 /// List agents.
-#[utoipa::path(get, path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "authz_agents_list", path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<AgentOut>), (status = 401), (status = 403), (status = 404, description = "Página inválida")))]
 pub async fn agents_list(req: HttpRequest, _p: Manager, state: State) -> ApiResult<HttpResponse> {
@@ -245,7 +245,7 @@ pub async fn agents_list(req: HttpRequest, _p: Manager, state: State) -> ApiResu
 }
 
 /// Create an agent.
-#[utoipa::path(post, path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
+#[utoipa::path(post, operation_id = "authz_agents_create", path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
     responses((status = 201, body = AgentOut), (status = 400), (status = 401), (status = 403)))]
 pub async fn agents_create(_p: Manager, state: State, body: Body) -> ApiResult<HttpResponse> {
     let a = state.agents.create(body.object()?).await?;
@@ -253,7 +253,7 @@ pub async fn agents_create(_p: Manager, state: State, body: Body) -> ApiResult<H
 }
 
 /// Agent detail.
-#[utoipa::path(get, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "authz_agents_detail", path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AgentOut), (status = 401), (status = 403), (status = 404)))]
 pub async fn agents_detail(
     _p: Manager,
@@ -264,7 +264,7 @@ pub async fn agents_detail(
 }
 
 /// Update an agent (password re-hashed when given).
-#[utoipa::path(patch, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
+#[utoipa::path(patch, operation_id = "authz_agents_patch", path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
     params(("id" = i64, Path)), responses((status = 200, body = AgentOut), (status = 400), (status = 401), (status = 403), (status = 404)))]
 pub async fn agents_patch(
     _p: Manager,
@@ -278,7 +278,7 @@ pub async fn agents_patch(
 
 /// Deactivate an agent (its tokens stop working). The last active superuser cannot be
 /// deactivated (400 `{"detail": …}`), nor demoted or deactivated through `PATCH`.
-#[utoipa::path(delete, path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
+#[utoipa::path(delete, operation_id = "authz_agents_delete", path = "/api/v1/authz/agents/{id}/", tag = "Permissões e Grupos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 400, description = "the last active superuser"), (status = 401), (status = 403), (status = 404)))]
 pub async fn agents_delete(
     _p: Manager,

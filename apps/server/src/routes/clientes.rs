@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 type State = web::Data<AppState>;
 
 /// List clientes (paginated, scoped, searchable, filterable).
-#[utoipa::path(get, path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "clientes_list", path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])),
     params(("page" = Option<String>, Query, description = "1-based page or `last`"),
            ("page_size" = Option<u32>, Query, description = "1..100"),
            ("search" = Option<String>, Query, description = "razao_social, nome_fantasia, cnpj, email_principal"),
@@ -39,7 +39,7 @@ pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpR
 }
 
 /// Create a cliente.
-#[utoipa::path(post, path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
+#[utoipa::path(post, operation_id = "clientes_create", path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
     responses((status = 201, body = ClienteOut), (status = 400), (status = 401)))]
 pub async fn create(
     req: HttpRequest,
@@ -99,7 +99,7 @@ async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
 }
 
 /// Cliente detail.
-#[utoipa::path(get, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "clientes_detail", path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 401), (status = 404)))]
 pub async fn detail(
     req: HttpRequest,
@@ -117,7 +117,7 @@ pub async fn detail(
 }
 
 /// Update a cliente (every field optional, as PATCH).
-#[utoipa::path(put, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
+#[utoipa::path(put, operation_id = "clientes_update", path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn update(
     req: HttpRequest,
@@ -139,7 +139,7 @@ pub async fn update(
 }
 
 /// Partially update a cliente.
-#[utoipa::path(patch, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
+#[utoipa::path(patch, operation_id = "clientes_partial_update", path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = ClienteIn,
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn partial_update(
     req: HttpRequest,
@@ -152,7 +152,7 @@ pub async fn partial_update(
 }
 
 /// Delete a cliente (cascades contatos, documentos, filas, atendimentos).
-#[utoipa::path(delete, path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(delete, operation_id = "clientes_delete", path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
@@ -168,7 +168,7 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
 }
 
 /// Search clientes by `?q=` (plus every list filter); full representation.
-#[utoipa::path(get, path = "/api/v1/clientes/search/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "clientes_search", path = "/api/v1/clientes/search/", tag = "Clientes", security(("jwt" = [])),
     params(("q" = Option<String>, Query, description = "razao_social, nome_fantasia, cnpj, email_principal")),
     responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
@@ -183,7 +183,7 @@ pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<Htt
 }
 
 /// Clientes with a given status; full representation.
-#[utoipa::path(get, path = "/api/v1/clientes/status/{status}/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "clientes_by_status", path = "/api/v1/clientes/status/{status}/", tag = "Clientes", security(("jwt" = [])),
     params(("status" = String, Path, description = "ativo, inativo, suspenso, bloqueado")),
     responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn by_status(
@@ -209,7 +209,7 @@ pub struct StatusIn {
 }
 
 /// Change a cliente's status.
-#[utoipa::path(patch, path = "/api/v1/clientes/{id}/status/", tag = "Clientes", security(("jwt" = [])), request_body = StatusIn,
+#[utoipa::path(patch, operation_id = "clientes_set_status", path = "/api/v1/clientes/{id}/status/", tag = "Clientes", security(("jwt" = [])), request_body = StatusIn,
     params(("id" = i64, Path)), responses((status = 200, body = ClienteOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn set_status(
     req: HttpRequest,
@@ -245,7 +245,7 @@ fn ranked(v: Vec<(String, u64)>) -> Map<String, Value> {
 }
 
 /// Statistics over the caller's clientes.
-#[utoipa::path(get, path = "/api/v1/clientes/stats/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "clientes_stats", path = "/api/v1/clientes/stats/", tag = "Clientes", security(("jwt" = [])),
     responses((status = 200, body = StatsOut), (status = 401)))]
 pub async fn stats(auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let s = state.clientes.stats(auth.owner_scope()).await?;
@@ -262,7 +262,7 @@ pub async fn stats(auth: Auth, state: State) -> ApiResult<HttpResponse> {
 // ----- grupos de empresa -----
 
 /// List grupos de empresa.
-#[utoipa::path(get, path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "clientes_grupos_list", path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])),
     params(("search" = Option<String>, Query), ("ordering" = Option<String>, Query, description = "nome, criado_em"),
            ("page" = Option<String>, Query), ("page_size" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<GrupoOut>), (status = 401), (status = 404, description = "Página inválida")))]
@@ -273,7 +273,7 @@ pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResu
 }
 
 /// Create a grupo de empresa.
-#[utoipa::path(post, path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
+#[utoipa::path(post, operation_id = "clientes_grupos_create", path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     responses((status = 201, body = GrupoOut), (status = 400), (status = 401)))]
 pub async fn grupos_create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
     Ok(created(GrupoOut::from(
@@ -282,7 +282,7 @@ pub async fn grupos_create(_auth: Auth, state: State, body: Body) -> ApiResult<H
 }
 
 /// Grupo de empresa detail.
-#[utoipa::path(get, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "clientes_grupos_detail", path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 401), (status = 404)))]
 pub async fn grupos_detail(
     _auth: Auth,
@@ -295,7 +295,7 @@ pub async fn grupos_detail(
 }
 
 /// Replace a grupo de empresa.
-#[utoipa::path(put, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
+#[utoipa::path(put, operation_id = "clientes_grupos_put", path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn grupos_put(
     _auth: Auth,
@@ -312,7 +312,7 @@ pub async fn grupos_put(
 }
 
 /// Partially update a grupo de empresa.
-#[utoipa::path(patch, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
+#[utoipa::path(patch, operation_id = "clientes_grupos_patch", path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     params(("id" = i64, Path)), responses((status = 200, body = GrupoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn grupos_patch(
     _auth: Auth,
@@ -329,7 +329,7 @@ pub async fn grupos_patch(
 }
 
 /// Delete a grupo de empresa (its clientes lose the group).
-#[utoipa::path(delete, path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
+#[utoipa::path(delete, operation_id = "clientes_grupos_delete", path = "/api/v1/grupos-empresa/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn grupos_delete(
     _auth: Auth,
@@ -358,7 +358,7 @@ pub struct BuscarContatoOut {
 }
 
 /// Look up active contatos by WhatsApp number (public).
-#[utoipa::path(post, path = "/api/v1/clientes/chat/buscar-contato/", tag = "Clientes", request_body = BuscarContatoIn,
+#[utoipa::path(post, operation_id = "clientes_buscar_contato", path = "/api/v1/clientes/chat/buscar-contato/", tag = "Clientes", request_body = BuscarContatoIn,
     responses((status = 200, body = BuscarContatoOut), (status = 400)))]
 pub async fn buscar_contato(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
     let found = state.chat.buscar_contato(body.object()?).await?;
@@ -400,7 +400,7 @@ pub struct DadosCapturadosOut {
 }
 
 /// Validate data captured in the chat (persists nothing; public).
-#[utoipa::path(post, path = "/api/v1/clientes/chat/dados-capturados/", tag = "Clientes", request_body = DadosCapturadosIn,
+#[utoipa::path(post, operation_id = "clientes_dados_capturados", path = "/api/v1/clientes/chat/dados-capturados/", tag = "Clientes", request_body = DadosCapturadosIn,
     responses((status = 200, body = DadosCapturadosOut), (status = 400)))]
 pub async fn dados_capturados(
     _who: MaybeAuth,
@@ -422,7 +422,7 @@ pub struct CadastroOut {
 }
 
 /// Register a contato, resolving or creating its company.
-#[utoipa::path(post, path = "/api/v1/clientes/cadastro-manual/", tag = "Clientes", security(("jwt" = [])), request_body = DadosCapturadosIn,
+#[utoipa::path(post, operation_id = "clientes_cadastro_manual", path = "/api/v1/clientes/cadastro-manual/", tag = "Clientes", security(("jwt" = [])), request_body = DadosCapturadosIn,
     responses((status = 201, body = CadastroOut), (status = 400), (status = 401)))]
 pub async fn cadastro_manual(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
     match state.chat.cadastro_manual(body.object()?).await? {

@@ -23,14 +23,14 @@ fn format_of(req: &HttpRequest) -> BodyFormat {
 }
 
 /// Every section except appearance and whatsapp (no `smtp_senha`).
-#[utoipa::path(get, path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "config_get_all", path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])),
     responses((status = 200, body = Object), (status = 401)))]
 pub async fn get_all(_auth: Auth, state: State) -> ApiResult<HttpResponse> {
     Ok(ok(state.config.get_all().await?.to_json()))
 }
 
 /// Replace company, chat and email sections at once (full validation; each section needs its permission).
-#[utoipa::path(put, path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])), request_body = Object,
+#[utoipa::path(put, operation_id = "config_put_all", path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])), request_body = Object,
     responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
 pub async fn put_all(
     req: HttpRequest,
@@ -69,14 +69,14 @@ async fn patch_section(
 macro_rules! section_routes {
     ($get:ident, $patch:ident, $section:expr, $path:literal, $what:literal) => {
         #[doc = concat!("The ", $what, " section.")]
-        #[utoipa::path(get, path = $path, tag = "Configurações", security(("jwt" = [])),
+        #[utoipa::path(get, operation_id = concat!("config_", stringify!($get)), path = $path, tag = "Configurações", security(("jwt" = [])),
             responses((status = 200, body = Object), (status = 401)))]
         pub async fn $get(_auth: Auth, state: State) -> ApiResult<HttpResponse> {
             get_section(&state, $section).await
         }
 
         #[doc = concat!("Update the ", $what, " section (sent keys validated, shallow merge, merged section validated).")]
-        #[utoipa::path(patch, path = $path, tag = "Configurações", security(("jwt" = [])), request_body = Object,
+        #[utoipa::path(patch, operation_id = concat!("config_", stringify!($patch)), path = $path, tag = "Configurações", security(("jwt" = [])), request_body = Object,
             responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
         pub async fn $patch(req: HttpRequest, auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
             patch_section(&req, &auth, &state, $section, body).await
@@ -129,7 +129,7 @@ const UPLOAD_REQUIRED: &str = "file e kind={logo|favicon} são obrigatórios";
 const KIND_REQUIRED: &str = "kind={logo|favicon} é obrigatório";
 
 /// Upload the login logo or the favicon (multipart `file` + `kind`).
-#[utoipa::path(post, path = "/api/v1/config/appearance/upload/", tag = "Configurações", security(("jwt" = [])),
+#[utoipa::path(post, operation_id = "config_upload", path = "/api/v1/config/appearance/upload/", tag = "Configurações", security(("jwt" = [])),
     request_body(content = Object, content_type = "multipart/form-data", description = "`file` (image) and `kind` (logo|favicon)"),
     responses((status = 200, body = UploadOut), (status = 400), (status = 401), (status = 413)))]
 pub async fn upload(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
@@ -153,7 +153,7 @@ pub async fn upload(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResp
 }
 
 /// Remove the logo or favicon (`?kind=logo|favicon`).
-#[utoipa::path(delete, path = "/api/v1/config/appearance/upload/", tag = "Configurações", security(("jwt" = [])),
+#[utoipa::path(delete, operation_id = "config_upload_delete", path = "/api/v1/config/appearance/upload/", tag = "Configurações", security(("jwt" = [])),
     params(("kind" = String, Query, description = "logo | favicon")),
     responses((status = 204), (status = 400), (status = 401)))]
 pub async fn upload_delete(req: HttpRequest, _auth: Auth, state: State) -> ApiResult<HttpResponse> {

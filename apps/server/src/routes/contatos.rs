@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 type State = web::Data<AppState>;
 
 /// List contatos.
-#[utoipa::path(get, path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "contatos_list", path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])),
     params(("search" = Option<String>, Query, description = "nome, whatsapp, email, cliente razão social"),
            ("ordering" = Option<String>, Query, description = "nome, criado_em, ativo"),
            ("cliente" = Option<i64>, Query), ("nome" = Option<String>, Query), ("whatsapp" = Option<String>, Query),
@@ -27,7 +27,7 @@ pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpR
 }
 
 /// Create a contato.
-#[utoipa::path(post, path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
+#[utoipa::path(post, operation_id = "contatos_create", path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
     responses((status = 201, body = ContatoOut), (status = 400), (status = 401)))]
 pub async fn create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
     Ok(created(ContatoOut::from(
@@ -36,7 +36,7 @@ pub async fn create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResp
 }
 
 /// Contato detail.
-#[utoipa::path(get, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "contatos_detail", path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ContatoOut), (status = 401), (status = 404)))]
 pub async fn detail(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
     Ok(ok(ContatoOut::from(
@@ -48,7 +48,7 @@ pub async fn detail(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
 }
 
 /// Replace a contato (`cliente`, `nome`, `whatsapp` required).
-#[utoipa::path(put, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
+#[utoipa::path(put, operation_id = "contatos_put", path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
     params(("id" = i64, Path)), responses((status = 200, body = ContatoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn put(
     auth: Auth,
@@ -64,7 +64,7 @@ pub async fn put(
 }
 
 /// Partially update a contato.
-#[utoipa::path(patch, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
+#[utoipa::path(patch, operation_id = "contatos_patch", path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
     params(("id" = i64, Path)), responses((status = 200, body = ContatoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn patch(
     auth: Auth,
@@ -80,7 +80,7 @@ pub async fn patch(
 }
 
 /// Soft-delete a contato (`ativo=false`; later lookups 404).
-#[utoipa::path(delete, path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])),
+#[utoipa::path(delete, operation_id = "contatos_delete", path = "/api/v1/contatos/{id}/", tag = "Contatos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
     state

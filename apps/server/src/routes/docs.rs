@@ -1,14 +1,26 @@
 //! Documentation (OpenAPI JSON/YAML, Swagger UI, ReDoc — all assets served locally) and health.
 
+use crate::http::MaybeAuth;
 use crate::http::middleware::Res;
 use crate::openapi;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use std::sync::LazyLock;
 use utoipa::ToSchema;
 use utoipa_swagger_ui::SwaggerUi;
 
-const REDOC_JS: &[u8] = include_bytes!("../../assets/redoc.standalone.js");
+const REDOC_JS: &str = include_str!("../../assets/redoc.standalone.js");
+/// The "API docs by Redocly" logo, which the bundle would fetch from Redocly's CDN.
+const REDOC_REMOTE_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+const REDOC_LOCAL_LOGO: &str = "/api/redoc/logo-mini.svg";
+const REDOC_LOGO_SVG: &str = include_str!("../../assets/logo-mini.svg");
+/// The built-in favicon, served when the appearance settings have none.
+const FAVICON_ICO: &[u8] = include_bytes!("../../assets/favicon.ico");
+
+/// The ReDoc bundle with every remote asset pointed at this server.
+static REDOC_JS_LOCAL: LazyLock<String> =
+    LazyLock::new(|| REDOC_JS.replace(REDOC_REMOTE_LOGO, REDOC_LOCAL_LOGO));
 
 const REDOC_HTML: &str = r#"<!DOCTYPE html>
 <html lang="pt-BR">
@@ -25,25 +37,23 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
 </html>
 "#;
 
-/// The OpenAPI document (JSON; `?format=yaml` for YAML).
-pub async fn schema(req: HttpRequest) -> HttpResponse {
+/// The OpenAPI document (JSON; `?format=yaml` for YAML). Public, but a present invalid token
+/// is a 401 (§1.2).
+pub async fn schema(req: HttpRequest, _who: MaybeAuth) -> HttpResponse {
     let wants_yaml = url::form_urlencoded::parse(req.query_string().as_bytes())
         .any(|(k, v)| k == "format" && (v == "yaml" || v == "openapi"));
-    if wants_yaml {
-        match openapi::yaml() {
-            Ok(y) => HttpResponse::Ok()
-                .content_type("application/yaml; charset=utf-8")
-                .body(y),
-            Err(e) => {
-                tracing::error!(error = %e, "openapi yaml");
-                HttpResponse::InternalServerError()
-                    .json(serde_json::json!({"detail": crate::http::error::INTERNAL}))
-            }
-        }
+    let (text, content_type) = if wants_yaml {
+        (openapi::served_yaml(), "application/yaml; charset=utf-8")
     } else {
-        HttpResponse::Ok()
-            .content_type("application/vnd.oai.openapi+json")
-            .body(openapi::json().to_string())
+        (openapi::served_json(), "application/vnd.oai.openapi+json")
+    };
+    match text {
+        Ok(t) => HttpResponse::Ok().content_type(content_type).body(t),
+        Err(e) => {
+            tracing::error!(error = %e, "openapi document");
+            HttpResponse::InternalServerError()
+                .json(serde_json::json!({"detail": crate::http::error::INTERNAL}))
+        }
     }
 }
 
@@ -57,7 +67,55 @@ pub async fn redoc_js() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .body(REDOC_JS)
+        .body(REDOC_JS_LOCAL.as_str())
+}
+
+pub async fn redoc_logo() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(REDOC_LOGO_SVG)
+}
+
+/// A stored appearance file's URL (`/media/appearance/<name>`), when it is one.
+fn local_appearance_url(url: &str) -> Option<&str> {
+    let name = url.strip_prefix("/media/appearance/")?;
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    plain.then_some(url)
+}
+
+/// `/favicon.ico`: the favicon of the appearance settings (a redirect to the stored file) or
+/// the built-in one.
+pub async fn favicon(state: web::Data<crate::state::AppState>) -> HttpResponse {
+    let configured = match state
+        .config
+        .get_section(configuracoes::Section::Appearance)
+        .await
+    {
+        Ok(section) => section
+            .get("favicon_url")
+            .and_then(|v| v.as_str())
+            .and_then(local_appearance_url)
+            .map(str::to_string),
+        Err(e) => {
+            tracing::warn!(error = %e, "favicon: appearance settings unreadable");
+            None
+        }
+    };
+    match configured {
+        Some(url) => HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .finish(),
+        None => HttpResponse::Ok()
+            .content_type("image/x-icon")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(FAVICON_ICO),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -66,8 +124,8 @@ pub struct HealthOut {
 }
 
 /// Liveness and database check.
-#[utoipa::path(get, path = "/api/v1/health/", tag = "Documentação", responses((status = 200, body = HealthOut), (status = 503)))]
-pub async fn health(state: web::Data<crate::state::AppState>) -> HttpResponse {
+#[utoipa::path(get, operation_id = "docs_health", path = "/api/v1/health/", tag = "Documentação", responses((status = 200, body = HealthOut), (status = 503)))]
+pub async fn health(_who: MaybeAuth, state: web::Data<crate::state::AppState>) -> HttpResponse {
     match state.db.ping().await {
         Ok(()) => HttpResponse::Ok().json(HealthOut {
             status: "ok".into(),
@@ -83,7 +141,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new("/api/schema/", false).get(schema).build())
         .service(
             SwaggerUi::new("/api/docs/{_:.*}")
-                .config(utoipa_swagger_ui::Config::new(["/api/schema/"])),
+                // No badge from the public validator service: nothing is loaded from outside.
+                .config(utoipa_swagger_ui::Config::new(["/api/schema/"]).validator_url("none")),
         )
         // Swagger UI only answers GET: other methods get the JSON 405 with `Allow`.
         .service(
@@ -93,5 +152,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(Res::new("/api/redoc/", false).get(redoc).build())
         .service(web::resource("/api/redoc/redoc.standalone.js").route(web::get().to(redoc_js)))
+        .service(web::resource(REDOC_LOCAL_LOGO).route(web::get().to(redoc_logo)))
+        .service(Res::new("/favicon.ico", false).get(favicon).build())
         .service(Res::new("/api/v1/health/", false).get(health).build());
 }

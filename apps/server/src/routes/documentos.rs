@@ -124,7 +124,7 @@ async fn read_upload(
 }
 
 /// List documentos.
-#[utoipa::path(get, path = "/api/v1/documentos/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "documentos_list", path = "/api/v1/documentos/", tag = "Documentos", security(("jwt" = [])),
     params(("cliente" = Option<i64>, Query), ("nome" = Option<String>, Query), ("tipo_documento" = Option<String>, Query),
            ("status" = Option<String>, Query), ("origem" = Option<String>, Query), ("template_usado" = Option<String>, Query),
            ("ativo" = Option<bool>, Query), ("data_upload_apos" = Option<String>, Query), ("data_upload_antes" = Option<String>, Query),
@@ -141,7 +141,7 @@ pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpR
 }
 
 /// Upload a documento (multipart, `arquivo` ≤ 20 MiB).
-#[utoipa::path(post, path = "/api/v1/documentos/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(post, operation_id = "documentos_create", path = "/api/v1/documentos/", tag = "Documentos", security(("jwt" = [])),
     request_body(content = DocumentoUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = DocumentoOut), (status = 400), (status = 401), (status = 413)))]
 pub async fn create(
@@ -156,7 +156,7 @@ pub async fn create(
 }
 
 /// Documento detail.
-#[utoipa::path(get, path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(get, operation_id = "documentos_detail", path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = DocumentoOut), (status = 401), (status = 404)))]
 pub async fn detail(
     req: HttpRequest,
@@ -190,7 +190,7 @@ async fn update(
 }
 
 /// Replace a documento (`cliente`, `nome` required; `arquivo` optional).
-#[utoipa::path(put, path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(put, operation_id = "documentos_put", path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
     request_body(content = DocumentoUpload, content_type = "multipart/form-data"), params(("id" = i64, Path)),
     responses((status = 200, body = DocumentoOut), (status = 400), (status = 401), (status = 404), (status = 413)))]
 pub async fn put(
@@ -204,7 +204,7 @@ pub async fn put(
 }
 
 /// Partially update a documento (JSON or multipart).
-#[utoipa::path(patch, path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(patch, operation_id = "documentos_patch", path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
     request_body(content = DocumentoUpload, content_type = "multipart/form-data"), params(("id" = i64, Path)),
     responses((status = 200, body = DocumentoOut), (status = 400), (status = 401), (status = 404), (status = 413)))]
 pub async fn patch(
@@ -218,7 +218,7 @@ pub async fn patch(
 }
 
 /// Soft-delete a documento.
-#[utoipa::path(delete, path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(delete, operation_id = "documentos_delete", path = "/api/v1/documentos/{id}/", tag = "Documentos", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
     state
@@ -260,28 +260,28 @@ async fn contexto(state: &AppState, cliente_id: i64) -> ApiResult<GeracaoContext
 }
 
 /// Generate a contract PDF from a template.
-#[utoipa::path(post, path = "/api/v1/documentos/gerar-contrato/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(post, operation_id = "documentos_gerar_contrato", path = "/api/v1/documentos/gerar-contrato/", tag = "Documentos", security(("jwt" = [])),
     request_body = GerarContratoIn,
     responses((status = 201, body = GeradoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn gerar_contrato(auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
     gerar(
         &auth,
         &state,
-        GerarRequest::contrato(&body.value())?,
+        GerarRequest::contrato(&body.value(), body.input.form)?,
         Tipo::Contrato,
     )
     .await
 }
 
 /// Generate a FEBRABAN boleto PDF (barcode, linha digitável, optional PIX QR).
-#[utoipa::path(post, path = "/api/v1/documentos/gerar-boleto/", tag = "Documentos", security(("jwt" = [])),
+#[utoipa::path(post, operation_id = "documentos_gerar_boleto", path = "/api/v1/documentos/gerar-boleto/", tag = "Documentos", security(("jwt" = [])),
     request_body = GerarBoletoIn,
     responses((status = 201, body = GeradoOut), (status = 400), (status = 401), (status = 404)))]
 pub async fn gerar_boleto(auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
     gerar(
         &auth,
         &state,
-        GerarRequest::boleto(&body.value())?,
+        GerarRequest::boleto(&body.value(), body.input.form)?,
         Tipo::Boleto,
     )
     .await

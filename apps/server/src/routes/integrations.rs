@@ -6,7 +6,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 
 /// Look up a CEP (ViaCEP with BrasilAPI fallback and a 24 h cache, or the offline table).
-#[utoipa::path(get, path = "/api/v1/integrations/cep/{cep}/", tag = "Integrações",
+#[utoipa::path(get, operation_id = "integrations_cep", path = "/api/v1/integrations/cep/{cep}/", tag = "Integrações",
     params(("cep" = String, Path, description = "8 digits, punctuation ignored")),
     responses((status = 200, description = "ViaCEP object plus `cidade` and `estado`", body = Object),
               (status = 400, description = "CEP inválido"), (status = 404, description = "CEP não encontrado"),

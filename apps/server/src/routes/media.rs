@@ -13,7 +13,7 @@ use documentos::DocumentoScope;
 /// (`?exp=…&sig=…`, as returned in `arquivo`/`logo` fields), and are served only while the
 /// documento or cliente they belong to is within the caller's scope (a signed link: while it
 /// exists and is active), else 404; `appearance/…` files are public.
-#[utoipa::path(get, path = "/media/{path}", tag = "Documentos",
+#[utoipa::path(get, operation_id = "media_serve", path = "/media/{path}", tag = "Documentos",
     params(("path" = String, Path, description = "Path relative to MEDIA_ROOT"),
            ("exp" = Option<i64>, Query, description = "Signed link expiry (unix seconds)"),
            ("sig" = Option<String>, Query, description = "Signed link signature")),

@@ -63,26 +63,28 @@ pub struct GerarRequest {
 }
 
 impl GerarRequest {
-    /// Parses a `gerar-contrato` body (`dados_contrato`, default template `contrato_padrao`).
-    pub fn contrato(body: &Value) -> Result<Self> {
-        Self::parse(body, "contrato_padrao", "dados_contrato")
+    /// Parses a `gerar-contrato` body (`dados_contrato`, default template `contrato_padrao`);
+    /// `form`: the body came from a form or multipart (values are strings).
+    pub fn contrato(body: &Value, form: bool) -> Result<Self> {
+        Self::parse(body, form, "contrato_padrao", "dados_contrato")
     }
 
     /// Parses a `gerar-boleto` body (`dados_boleto`, default template `boleto_padrao`).
-    pub fn boleto(body: &Value) -> Result<Self> {
-        Self::parse(body, "boleto_padrao", "dados_boleto")
+    pub fn boleto(body: &Value, form: bool) -> Result<Self> {
+        Self::parse(body, form, "boleto_padrao", "dados_boleto")
     }
 
     /// Missing / null / `""` / `0` `cliente_id` → `BadRequest("cliente_id é obrigatório")`;
     /// any other non-integer → 400 `{"cliente_id":[…]}`; extra data not an object → 400.
-    /// Form bodies may carry the id as a digit string and the data as JSON text.
-    fn parse(body: &Value, template_padrao: &str, campo_dados: &str) -> Result<Self> {
+    /// A JSON body needs a JSON integer (`"1"` is refused, §1.4); form bodies carry the id as a
+    /// digit string and the data as JSON text.
+    fn parse(body: &Value, form: bool, template_padrao: &str, campo_dados: &str) -> Result<Self> {
         let obrigatorio = || DomainError::BadRequest("cliente_id é obrigatório".into());
         let cliente_id = match body.get("cliente_id") {
             None | Some(Value::Null) | Some(Value::Bool(false)) => return Err(obrigatorio()),
             Some(Value::String(s)) if s.is_empty() => return Err(obrigatorio()),
             Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
-            Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
+            Some(Value::String(s)) if form && s.trim().parse::<i64>().is_ok() => {
                 s.trim().parse().unwrap_or_default()
             }
             Some(_) => return Err(DomainError::field("cliente_id", messages::INTEGER)),

@@ -49,19 +49,22 @@ fn nome_arquivo(prefixo: &'static str) -> impl Fn(&str, &str, &[u8]) -> bool {
 
 #[test]
 fn request_parsing() {
-    let r = GerarRequest::contrato(&json!({"cliente_id": 7})).unwrap();
+    let r = GerarRequest::contrato(&json!({"cliente_id": 7}), false).unwrap();
     assert_eq!(
         (r.cliente_id, r.template_nome.as_str(), r.dados.len()),
         (7, "contrato_padrao", 0)
     );
-    let r =
-        GerarRequest::boleto(&json!({"cliente_id": "7", "dados_boleto": "{\"banco\":\"001\"}"}))
-            .unwrap();
+    let r = GerarRequest::boleto(
+        &json!({"cliente_id": "7", "dados_boleto": "{\"banco\":\"001\"}"}),
+        true,
+    )
+    .unwrap();
     assert_eq!(
         (r.template_nome.as_str(), r.dados["banco"].as_str()),
         ("boleto_padrao", Some("001"))
     );
-    let r = GerarRequest::contrato(&json!({"cliente_id": 1, "template_nome": null})).unwrap();
+    let r =
+        GerarRequest::contrato(&json!({"cliente_id": 1, "template_nome": null}), false).unwrap();
     assert_eq!(r.template_nome, "None");
     for body in [
         json!({}),
@@ -70,16 +73,44 @@ fn request_parsing() {
         json!({"cliente_id": 0}),
     ] {
         assert!(
-            matches!(GerarRequest::contrato(&body), Err(DomainError::BadRequest(m)) if m == "cliente_id é obrigatório")
+            matches!(GerarRequest::contrato(&body, false), Err(DomainError::BadRequest(m)) if m == "cliente_id é obrigatório")
         );
     }
     assert!(
-        matches!(GerarRequest::contrato(&json!({"cliente_id": "x"})), Err(DomainError::Validation(e)) if e.has("cliente_id"))
+        matches!(GerarRequest::contrato(&json!({"cliente_id": "x"}), false), Err(DomainError::Validation(e)) if e.has("cliente_id"))
     );
     assert!(matches!(
-        GerarRequest::contrato(&json!({"cliente_id": 1, "dados_contrato": [1]})),
+        GerarRequest::contrato(&json!({"cliente_id": 1, "dados_contrato": [1]}), false),
         Err(DomainError::Validation(e)) if e.has("dados_contrato")
     ));
+}
+
+#[test]
+fn json_bodies_need_a_json_integer_cliente_id() {
+    for id in [
+        json!("1"),
+        json!(" 1 "),
+        json!(1.5),
+        json!(true),
+        json!([1]),
+    ] {
+        for body in [
+            json!({"cliente_id": id}),
+            json!({"cliente_id": id, "dados_boleto": {}}),
+        ] {
+            let contrato = GerarRequest::contrato(&body, false);
+            let boleto = GerarRequest::boleto(&body, false);
+            for r in [contrato, boleto] {
+                assert!(
+                    matches!(&r, Err(DomainError::Validation(e)) if e.has("cliente_id")),
+                    "{body}: {r:?}"
+                );
+            }
+        }
+    }
+    // A form carries strings: a digit string is the id.
+    let r = GerarRequest::contrato(&json!({"cliente_id": "1"}), true).unwrap();
+    assert_eq!(r.cliente_id, 1);
 }
 
 #[test]
@@ -145,7 +176,7 @@ fn gerar_contrato_renders_stores_and_records() {
     let s = service(repo, storage, renderer);
     let req = GerarRequest::contrato(&json!({
         "cliente_id": 7, "dados_contrato": {"prazo": "12 meses", "data_vencimento": "2030-01-31"}
-    }))
+    }), false)
     .unwrap();
     assert_eq!(block_on(s.gerar_contrato(&ctx(), &req, 3)).unwrap().id, 10);
 }
@@ -157,12 +188,13 @@ fn gerar_contrato_refusals() {
         MockFileStorage::new(),
         MockDocumentRenderer::new(),
     );
-    let req = GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "nope"})).unwrap();
+    let req =
+        GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "nope"}), false).unwrap();
     let err = block_on(s.gerar_contrato(&ctx(), &req, 1)).unwrap_err();
     assert!(matches!(err, DomainError::NotFoundMsg(m) if m == "Template \"nope\" não encontrado"));
     let mut inativo = ctx();
     inativo.cliente.status = "inativo".into();
-    let req = GerarRequest::contrato(&json!({"cliente_id": 7})).unwrap();
+    let req = GerarRequest::contrato(&json!({"cliente_id": 7}), false).unwrap();
     assert!(matches!(
         block_on(s.gerar_contrato(&inativo, &req, 1)),
         Err(DomainError::NotFound("Cliente"))
@@ -194,8 +226,11 @@ fn configured_templates_replace_builtins() {
         conteudo: "Proposta para {{cliente_nome}}: {{desconhecido}}".into(),
         variaveis: vec![],
     }];
-    let req =
-        GerarRequest::contrato(&json!({"cliente_id": 7, "template_nome": "proposta"})).unwrap();
+    let req = GerarRequest::contrato(
+        &json!({"cliente_id": 7, "template_nome": "proposta"}),
+        false,
+    )
+    .unwrap();
     // The insert fails: the stored file is deleted and the error propagates.
     assert!(matches!(
         block_on(s.gerar_contrato(&c, &req, 1)),
@@ -251,7 +286,7 @@ fn gerar_boleto_computes_numbers_and_pix() {
     let req = GerarRequest::boleto(&json!({"cliente_id": 7, "dados_boleto": {
         "banco": "001", "agencia": "1606", "conta": "6809350", "carteira": "31", "nosso_numero": "1448",
         "convenio": "050094", "valor": 1, "data_vencimento": "2007-12-31", "pix_chave": "+5511999999999"
-    }}))
+    }}), false)
     .unwrap();
     assert_eq!(block_on(s.gerar_boleto(&ctx(), &req, 1)).unwrap().id, 11);
 }
@@ -265,6 +300,7 @@ fn gerar_boleto_invalid_data_is_a_400_before_any_side_effect() {
     );
     let req = GerarRequest::boleto(
         &json!({"cliente_id": 7, "dados_boleto": {"banco": "001", "valor": "abc"}}),
+        false,
     )
     .unwrap();
     let Err(DomainError::Validation(e)) = block_on(s.gerar_boleto(&ctx(), &req, 1)) else {
