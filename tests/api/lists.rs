@@ -200,7 +200,8 @@ async fn repeated_filters_keep_their_last_value() {
         ("/api/v1/clientes/", "cidade", ""),
         ("/api/v1/contatos/", "nome", "an"),
     ] {
-        let mut qs = vec![format!("{key}=zz"); 1_500].join("&");
+        // As many as fit in a request line (16 KiB; longer URIs are a 414).
+        let mut qs = vec![format!("{key}=zz"); 900].join("&");
         if !hit.is_empty() {
             qs.push_str(&format!("&{key}={hit}"));
         }
