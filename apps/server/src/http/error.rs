@@ -5,6 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use authz::auth::AuthFailure;
 use kernel::DomainError;
+use kernel::error::CepFailure;
 use serde_json::{Value, json};
 use std::fmt;
 
@@ -56,6 +57,28 @@ fn token_invalid(message: &str) -> Value {
     })
 }
 
+pub const INVALID_PAGE: &str = "Página inválida.";
+
+/// Contract §4.10 bodies of a CEP that could not be resolved.
+fn cep_failure(f: &CepFailure) -> (StatusCode, Value) {
+    match f {
+        CepFailure::Invalid(raw) => (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "CEP inválido", "message": format!("CEP inválido: {raw}")}),
+        ),
+        CepFailure::NotFound => (
+            StatusCode::NOT_FOUND,
+            json!({"error": "CEP não encontrado",
+                   "message": "O CEP informado não foi encontrado na base de dados"}),
+        ),
+        CepFailure::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "Erro ao consultar CEP",
+                   "message": "Não foi possível consultar o CEP. Tente novamente mais tarde."}),
+        ),
+    }
+}
+
 impl ApiError {
     fn parts(&self) -> (StatusCode, Value) {
         use DomainError as D;
@@ -88,20 +111,28 @@ impl ApiError {
                     json!({"detail": format!("No {model} matches the given query.")}),
                 ),
                 D::NotFoundMsg(m) => (StatusCode::NOT_FOUND, json!({"error": m})),
+                D::InvalidPage => (StatusCode::NOT_FOUND, json!({"detail": INVALID_PAGE})),
                 D::Validation(fe) => (StatusCode::BAD_REQUEST, fe.to_json()),
                 D::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": m})),
-                D::Rejected { status, body } => (
-                    StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
-                    body.clone(),
+                D::Refused(m) => (StatusCode::BAD_REQUEST, json!({"detail": m})),
+                D::BadCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    json!({"detail": authz::auth::BAD_CREDENTIALS}),
+                ),
+                D::InvalidToken(m) => (
+                    StatusCode::UNAUTHORIZED,
+                    json!({"detail": m, "code": "token_not_valid"}),
                 ),
                 D::Forbidden(None) => (StatusCode::FORBIDDEN, json!({"detail": FORBIDDEN})),
                 D::Forbidden(Some(m)) => (StatusCode::FORBIDDEN, json!({"error": m})),
                 D::Conflict(m) => (StatusCode::CONFLICT, json!({"detail": m})),
+                D::Locked(m) => (StatusCode::LOCKED, json!({"error": m})),
                 D::Throttled(s) => (
                     StatusCode::TOO_MANY_REQUESTS,
                     json!({"detail": format!("Muitas tentativas de login. Tente novamente em {s} segundos.")}),
                 ),
-                D::Unavailable(body) => (StatusCode::SERVICE_UNAVAILABLE, body.clone()),
+                D::Cep(f) => cep_failure(f),
+                D::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({"error": m})),
                 D::Internal(cause) => {
                     tracing::error!(cause = %cause, "internal error");
                     (

@@ -141,7 +141,7 @@ impl AgentService {
         .await
         .map_err(|e| {
             if is_last_superuser(&e) {
-                DomainError::rejected(400, serde_json::json!({ "detail": LAST_SUPERUSER }))
+                DomainError::Refused(LAST_SUPERUSER.into())
             } else {
                 e
             }
@@ -444,9 +444,7 @@ mod tests {
         let seen = Arc::default();
         let s = service_with(agent(1, true, true), true, seen);
         match block_on(s.deactivate(1)).unwrap_err() {
-            DomainError::Rejected { status, body } => {
-                assert_eq!((status, body), (400, json!({"detail": LAST_SUPERUSER})))
-            }
+            DomainError::Refused(m) => assert_eq!(m, LAST_SUPERUSER),
             other => panic!("{other:?}"),
         }
         for (patch, field) in [

@@ -4,7 +4,6 @@ use crate::permissions;
 use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
 use crate::throttle::LoginThrottle;
 use chrono::{DateTime, Utc};
-use kernel::error::object;
 use kernel::{Clock, DomainError, FieldErrors, Result, messages as m};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -134,7 +133,7 @@ const LOGIN_WINDOW_SECS: i64 = 300;
 /// Longest username an agent can have; longer ones are refused without a lookup.
 const USERNAME_MAX_CHARS: usize = 150;
 
-const BAD_CREDENTIALS: &str = "Usuário e/ou senha incorreto(s)";
+pub const BAD_CREDENTIALS: &str = "Usuário e/ou senha incorreto(s)";
 
 impl AuthService {
     pub fn new(
@@ -204,10 +203,7 @@ impl AuthService {
         let Some(agent) = agent.filter(|_| ok) else {
             self.throttle
                 .record_failure(&[&ip_key, &pair_key, &user_key], now);
-            return Err(DomainError::rejected(
-                401,
-                object([("detail", Value::from(BAD_CREDENTIALS))]),
-            ));
+            return Err(DomainError::BadCredentials);
         };
         self.throttle.clear(&pair_key);
         let now = issue_time(self.clock.now(), agent.tokens_not_before);
@@ -236,15 +232,7 @@ impl AuthService {
             Some(_) => return Err(DomainError::field("refresh", m::NOT_A_STRING)),
             None => return Err(DomainError::field("refresh", m::REQUIRED)),
         };
-        let invalid = |msg: &str| {
-            DomainError::rejected(
-                401,
-                object([
-                    ("detail", Value::from(msg)),
-                    ("code", Value::from("token_not_valid")),
-                ]),
-            )
-        };
+        let invalid = |msg: &str| DomainError::InvalidToken(msg.to_string());
         let now = self.clock.now();
         let claims = self
             .tokens
@@ -512,7 +500,7 @@ mod tests {
         assert_eq!(pair.refresh, "7-refresh-86400");
         let err =
             block_on(s.login(&json!({"username":"maria","password":"x"}), "1.2.3.4")).unwrap_err();
-        assert!(matches!(err, DomainError::Rejected { status: 401, .. }));
+        assert!(matches!(err, DomainError::BadCredentials));
     }
 
     #[test]
@@ -533,7 +521,7 @@ mod tests {
         }
         for _ in 0..10 {
             let e = block_on(s.login(&json!({"username":"x","password":"y"}), "ip")).unwrap_err();
-            assert!(matches!(e, DomainError::Rejected { .. }));
+            assert!(matches!(e, DomainError::BadCredentials));
         }
         let e = block_on(s.login(&json!({"username":"other","password":"y"}), "ip")).unwrap_err();
         assert!(matches!(e, DomainError::Throttled(300)));
@@ -668,7 +656,7 @@ mod tests {
         let s = service(repo, MockPasswordHasher::new(), tokens);
         assert_eq!(block_on(s.refresh(&json!({"refresh":"r"}))).unwrap(), "new");
         let body = |v| match block_on(s.refresh(&v)).unwrap_err() {
-            DomainError::Rejected { body, .. } => body["detail"].clone(),
+            DomainError::InvalidToken(m) => serde_json::Value::from(m),
             DomainError::Validation(e) => e.to_json(),
             other => panic!("{other:?}"),
         };
@@ -708,7 +696,7 @@ mod tests {
         };
         for i in 0..10 {
             let e = login("maria", "errada", &format!("10.0.0.{i}")).unwrap_err();
-            assert!(matches!(e, DomainError::Rejected { status: 401, .. }));
+            assert!(matches!(e, DomainError::BadCredentials));
         }
         // Case does not matter for the username's counters.
         assert!(login("MARIA", "certa", "192.0.2.1").is_ok());
@@ -720,7 +708,7 @@ mod tests {
         // The per-address limit stays, whatever the username.
         for i in 0..10 {
             let e = login(&format!("ninguem{i}"), "errada", "198.51.100.9").unwrap_err();
-            assert!(matches!(e, DomainError::Rejected { status: 401, .. }));
+            assert!(matches!(e, DomainError::BadCredentials));
         }
         assert!(matches!(
             login("joao", "certa", "198.51.100.9").unwrap_err(),
@@ -743,7 +731,7 @@ mod tests {
         for i in 0..200 {
             let body = json!({"username": format!("{big}{i}"), "password": "x"});
             let e = block_on(s.login(&body, &format!("10.1.{}.{}", i / 250, i % 250)));
-            assert!(matches!(e.unwrap_err(), DomainError::Rejected { .. }));
+            assert!(matches!(e.unwrap_err(), DomainError::BadCredentials));
         }
         assert!(s.throttle_len() <= 600);
         assert!(
@@ -843,12 +831,7 @@ mod tests {
             Err(AuthOutcome::Refused(AuthFailure::InvalidToken))
         ));
         match block_on(auth.refresh(&json!({"refresh": "old-refresh"}))).unwrap_err() {
-            DomainError::Rejected { status, body } => {
-                assert_eq!(
-                    (status, &body["detail"]),
-                    (401, &json!("O token é inválido ou expirado"))
-                )
-            }
+            DomainError::InvalidToken(m) => assert_eq!(m, "O token é inválido ou expirado"),
             other => panic!("{other:?}"),
         }
         let pair = block_on(auth.login(

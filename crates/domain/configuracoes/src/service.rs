@@ -243,12 +243,8 @@ impl ConfigService {
         // The content decides: an HTML page or an SVG named `logo.png` is refused, and the
         // stored name gets the extension of what the file really is.
         let _ = original_name;
-        let image = ImageKind::sniff(data).ok_or_else(|| {
-            DomainError::rejected(
-                400,
-                kernel::error::object([("detail", NOT_AN_IMAGE.into())]),
-            )
-        })?;
+        let image =
+            ImageKind::sniff(data).ok_or_else(|| DomainError::Refused(NOT_AN_IMAGE.into()))?;
         let name = format!("{}{}", uuid::Uuid::new_v4().simple(), image.extension());
         let path = storage.save(APPEARANCE_DIR, &name, data).await?;
         let url = format!("/media/{path}");

@@ -16,7 +16,7 @@ use kernel::{Page, PageRequest, Result};
 pub trait DocumentoRepository: Send + Sync {
     /// Filtered, ordered page (`filter.ordering` is already whitelisted; the adapter appends
     /// `id` as a final tie-break). An out-of-range page must yield
-    /// `DomainError::Rejected { status: 404, body: {"detail":"Página inválida."} }`.
+    /// `DomainError::InvalidPage`.
     async fn list(&self, filter: &DocumentoFilter, page: PageRequest) -> Result<Page<Documento>>;
     /// One document within the scope; `Ok(None)` when missing, inactive or out of scope.
     async fn get(&self, id: i64, scope: &DocumentoScope) -> Result<Option<Documento>>;

@@ -1,8 +1,9 @@
 //! CEP lookup: the port every provider adapter implements, and the rule shared by them all.
 
 use crate::DomainError;
+use crate::error::CepFailure;
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// An address as the provider returned it (ViaCEP field names: `cep`, `logradouro`,
 /// `complemento`, `bairro`, `localidade`, `uf`, `ibge`, `gia`, `ddd`, `siafi`, ...).
@@ -46,22 +47,12 @@ pub fn with_aliases(mut addr: CepAddress) -> CepAddress {
 /// the contract's bodies (invalid → 400, unknown → 404, every provider down → 503).
 pub async fn consultar(lookup: &dyn CepLookup, raw: &str) -> Result<CepAddress, DomainError> {
     let Some(cep) = normalize_cep(raw) else {
-        return Err(DomainError::rejected(
-            400,
-            json!({"error": "CEP inválido", "message": format!("CEP inválido: {raw}")}),
-        ));
+        return Err(DomainError::Cep(CepFailure::Invalid(raw.to_string())));
     };
     match lookup.lookup(&cep).await {
         Ok(addr) => Ok(with_aliases(addr)),
-        Err(CepError::NotFound) => Err(DomainError::rejected(
-            404,
-            json!({"error": "CEP não encontrado",
-                   "message": "O CEP informado não foi encontrado na base de dados"}),
-        )),
-        Err(CepError::Unavailable(_)) => Err(DomainError::Unavailable(json!({
-            "error": "Erro ao consultar CEP",
-            "message": "Não foi possível consultar o CEP. Tente novamente mais tarde."
-        }))),
+        Err(CepError::NotFound) => Err(DomainError::Cep(CepFailure::NotFound)),
+        Err(CepError::Unavailable(_)) => Err(DomainError::Cep(CepFailure::Unavailable)),
     }
 }
 
@@ -87,22 +78,17 @@ mod tests {
         });
         let ok = block_on(consultar(&m, "01001-000")).unwrap();
         assert_eq!(ok["cidade"], "São Paulo");
-        match block_on(consultar(&m, "123")) {
-            Err(DomainError::Rejected { status: 400, body }) => {
-                assert_eq!(
-                    body,
-                    json!({"error":"CEP inválido","message":"CEP inválido: 123"})
-                )
-            }
-            other => panic!("{other:?}"),
-        }
+        assert!(matches!(
+            block_on(consultar(&m, "123")),
+            Err(DomainError::Cep(CepFailure::Invalid(raw))) if raw == "123"
+        ));
         assert!(matches!(
             block_on(consultar(&m, "99999999")),
-            Err(DomainError::Rejected { status: 404, .. })
+            Err(DomainError::Cep(CepFailure::NotFound))
         ));
         assert!(matches!(
             block_on(consultar(&m, "11111111")),
-            Err(DomainError::Unavailable(_))
+            Err(DomainError::Cep(CepFailure::Unavailable))
         ));
     }
 

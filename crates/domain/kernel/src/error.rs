@@ -79,37 +79,69 @@ impl FieldErrors {
     }
 }
 
-/// The error every domain use case returns. Variants carry exactly what the HTTP contract
-/// needs to render; internal causes are kept as text for the log and never sent to clients.
+/// Why a CEP could not be resolved (contract §4.10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CepFailure {
+    /// Not eight digits; carries what the caller sent.
+    Invalid(String),
+    /// No provider knows it.
+    NotFound,
+    /// Every provider failed.
+    Unavailable,
+}
+
+/// The error every domain use case returns. Each variant names what went wrong and carries
+/// no HTTP status: `apps/server/src/http/error.rs` alone turns them into statuses and bodies.
+/// Internal causes are kept for the log and never sent to clients.
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
-    /// Lookup miss: `404 {"detail":"No <model> matches the given query."}`.
+    /// A lookup missed the model named (`"Cliente"`, …).
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// Endpoint-specific 404: `404 {"error":"<msg>"}`.
+    /// A lookup missed, explained by a message of the use case's own.
     #[error("not found: {0}")]
     NotFoundMsg(String),
-    /// Field validation: `400 {"field":["msg"]}`.
+    /// The requested page of a list does not exist.
+    #[error("invalid page")]
+    InvalidPage,
+    /// Field validation failed (the contract's `{"field":["msg"]}` errors).
     #[error("validation failed: {0:?}")]
     Validation(FieldErrors),
-    /// Endpoint-specific failure: `400 {"error":"<msg>"}`.
+    /// The request breaks a rule of the use case; the message says which (an `error` message
+    /// in the contract).
     #[error("bad request: {0}")]
     BadRequest(String),
-    /// A request that fails with a contract-specific body and status.
-    #[error("rejected with status {status}")]
-    Rejected { status: u16, body: Value },
-    /// Generic 403 (`None`) or endpoint-specific `{"error":"<msg>"}` 403.
+    /// The operation is refused because of the state it would leave (the last active
+    /// superuser, a file that is not an image…); the message says why (a `detail` message in
+    /// the contract).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// Login with a wrong username or password (or an inactive account).
+    #[error("bad credentials")]
+    BadCredentials,
+    /// A token that is malformed, expired, revoked or of the wrong kind; the message says
+    /// which.
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// The caller may not do this: generic (`None`) or with the use case's own message.
     #[error("forbidden")]
     Forbidden(Option<String>),
-    /// A state conflict (rendered as 409 unless mapped otherwise).
+    /// A uniqueness or state conflict.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The resource is not in a state that allows the operation yet (a WhatsApp session
+    /// that is not ready, say).
+    #[error("locked: {0}")]
+    Locked(String),
     /// Too many attempts; retry after the given seconds.
     #[error("throttled for {0}s")]
     Throttled(u64),
-    /// An upstream dependency failed: 503 with the given body.
-    #[error("unavailable")]
-    Unavailable(Value),
+    /// A CEP could not be resolved.
+    #[error("cep: {0:?}")]
+    Cep(CepFailure),
+    /// An upstream dependency (a gateway, a provider) failed; the message names it.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A bug or infrastructure failure: logged, rendered as a generic 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -122,11 +154,6 @@ impl DomainError {
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
         DomainError::Internal(e.to_string())
-    }
-
-    /// Builds a `Rejected` from a JSON object of string pairs.
-    pub fn rejected(status: u16, body: Value) -> Self {
-        DomainError::Rejected { status, body }
     }
 }
 

@@ -155,9 +155,9 @@ impl OrderBy {
     }
 }
 
-/// The contract's `404 {"detail":"Página inválida."}`.
+/// The requested page does not exist (the contract's `404 {"detail":"Página inválida."}`).
 pub fn invalid_page() -> crate::DomainError {
-    crate::DomainError::rejected(404, serde_json::json!({"detail": "Página inválida."}))
+    crate::DomainError::InvalidPage
 }
 
 /// Most terms one `?search=` (or `?q=`) value may hold: every term adds a condition, and a few
