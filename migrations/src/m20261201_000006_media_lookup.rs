@@ -20,50 +20,46 @@ enum Clientes {
     AssinaturaDigital,
 }
 
+fn indexes() -> [(&'static str, DynIden, DynIden); 3] {
+    [
+        (
+            "ix_documentos_arquivo",
+            Documentos::Table.into_iden(),
+            Documentos::Arquivo.into_iden(),
+        ),
+        (
+            "ix_clientes_logo",
+            Clientes::Table.into_iden(),
+            Clientes::Logo.into_iden(),
+        ),
+        (
+            "ix_clientes_assinatura_digital",
+            Clientes::Table.into_iden(),
+            Clientes::AssinaturaDigital.into_iden(),
+        ),
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_documentos_arquivo")
-                    .table(Documentos::Table)
-                    .col(Documentos::Arquivo)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_clientes_logo")
-                    .table(Clientes::Table)
-                    .col(Clientes::Logo)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_clientes_assinatura_digital")
-                    .table(Clientes::Table)
-                    .col(Clientes::AssinaturaDigital)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await
+        for (name, table, column) in indexes() {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(table)
+                        .col(column)
+                        .if_not_exists()
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table) in [
-            ("ix_documentos_arquivo", Documentos::Table.into_iden()),
-            ("ix_clientes_logo", Clientes::Table.into_iden()),
-            (
-                "ix_clientes_assinatura_digital",
-                Clientes::Table.into_iden(),
-            ),
-        ] {
+        for (name, table, _) in indexes() {
             manager
                 .drop_index(Index::drop().name(name).table(table).if_exists().to_owned())
                 .await?;

@@ -163,6 +163,25 @@ impl TestApp {
         read(self.call(Method::POST, path, None, Some(body)).await).await
     }
 
+    /// A multipart POST: status and JSON body.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        token: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, Value) {
+        read(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Creates an agent (as admin) and returns (id, access token).
     pub async fn agent(&self, username: &str, extra: Value) -> (i64, String) {
         let mut body =

@@ -18,16 +18,7 @@ fn upload_form(cliente: &Value, nome: &str, filename: &str, data: Vec<u8>) -> Fo
 }
 
 async fn upload(app: &TestApp, token: &str, form: Form) -> (StatusCode, Value) {
-    read(
-        app.client
-            .post(app.url("/api/v1/documentos/"))
-            .bearer_auth(token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.multipart("/api/v1/documentos/", token, form).await
 }
 
 #[tokio::test]

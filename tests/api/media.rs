@@ -6,19 +6,6 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-async fn multipart(app: &TestApp, path: &str, token: &str, form: Form) -> (StatusCode, Value) {
-    read(
-        app.client
-            .post(app.url(path))
-            .bearer_auth(token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 async fn status(app: &TestApp, url: &str, token: Option<&str>) -> StatusCode {
     let mut r = app.client.get(url);
     if let Some(t) = token {
@@ -52,7 +39,7 @@ async fn documento_files_follow_the_documento_scope_and_ativo() {
             "arquivo",
             Part::bytes(b"confidencial".to_vec()).file_name("balanco.txt"),
         );
-    let (s, d) = multipart(&app, "/api/v1/documentos/", &owner, form).await;
+    let (s, d) = app.multipart("/api/v1/documentos/", &owner, form).await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let signed = d["arquivo"].as_str().unwrap().to_string();
     let path = bare(&signed);
@@ -108,7 +95,7 @@ async fn cliente_images_follow_the_cliente_scope() {
         "logo",
         Part::bytes(b"\x89PNG\r\n\x1a\nimagem".to_vec()).file_name("logo.png"),
     );
-    let (s, c) = multipart(&app, "/api/v1/clientes/", &owner, form).await;
+    let (s, c) = app.multipart("/api/v1/clientes/", &owner, form).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let signed = c["logo"].as_str().unwrap().to_string();
     let path = bare(&signed);
@@ -159,7 +146,7 @@ async fn appearance_settings_never_delete_customer_files() {
             "arquivo",
             Part::bytes(b"%PDF-1.4".to_vec()).file_name("x.pdf"),
         );
-    let (s, _) = multipart(&app, "/api/v1/documentos/", t, form).await;
+    let (s, _) = app.multipart("/api/v1/documentos/", t, form).await;
     assert_eq!(s, StatusCode::CREATED);
     let keep = || {
         assert!(
@@ -182,8 +169,7 @@ async fn appearance_settings_never_delete_customer_files() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = multipart(
-            &app,
+        let (s, v) = app.multipart(
             "/api/v1/config/appearance/upload/",
             t,
             appearance_upload(kind, "novo.png", png),
@@ -223,8 +209,7 @@ async fn appearance_uploads_must_be_images() {
             b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script/></svg>",
         ),
     ] {
-        let (s, v) = multipart(
-            &app,
+        let (s, v) = app.multipart(
             "/api/v1/config/appearance/upload/",
             t,
             appearance_upload("logo", name, data),
@@ -236,8 +221,7 @@ async fn appearance_uploads_must_be_images() {
     assert!(app.media_files("appearance").is_empty());
     // An icon is taken, stored and served as what it is.
     let ico = [0u8, 0, 1, 0, 1, 0, 16, 16, 0, 0];
-    let (s, v) = multipart(
-        &app,
+    let (s, v) = app.multipart(
         "/api/v1/config/appearance/upload/",
         t,
         appearance_upload("favicon", "favicon.png", &ico),
