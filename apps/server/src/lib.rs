@@ -1,5 +1,6 @@
 //! DX Connect server: configuration, wiring, HTTP routes, OpenAPI and CLI commands.
 
+pub mod application;
 pub mod cli;
 pub mod config;
 pub mod dto;
@@ -40,19 +41,9 @@ fn cors(config: &Config) -> Cors {
     cors
 }
 
-/// Builds the state (connect, migrate, seed) and starts serving on `listener`.
-pub async fn start(
-    config: Config,
-    listener: TcpListener,
-) -> std::io::Result<actix_web::dev::Server> {
-    let state = AppState::build(&config)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    seed_admin(&state, &config).await;
-    serve(state, config, listener)
-}
+pub use application::{Application, Shutdown};
 
-async fn seed_admin(state: &AppState, config: &Config) {
+pub(crate) async fn seed_admin(state: &AppState, config: &Config) {
     let password = config
         .admin_password
         .clone()
@@ -100,11 +91,13 @@ pub fn serve(
         .unwrap_or_else(|| nofile.map_or(25_000 * workers, config::default_max_connections));
     tracing::debug!(max_connections, workers, ?nofile, "connection limits");
     let body_timeout = http::middleware::BodyTimeout(config.body_timeout);
+    let trusted = web::Data::new(config.trusted_proxies.clone());
     let local_addr = listener.local_addr()?;
     let app = move || {
         App::new()
             .app_data(data.clone())
             .app_data(body_timeout)
+            .app_data(trusted.clone())
             .wrap(from_fn(http::middleware::trailing_slash))
             .wrap(from_fn(http::middleware::body_deadline))
             .wrap(cors(&config))
@@ -120,6 +113,8 @@ pub fn serve(
     let server = actix_server::Server::build()
         .backlog(2048)
         .shutdown_timeout(10)
+        // `Application` owns the signals: they trigger its one shutdown signal.
+        .disable_signals()
         .workers(workers)
         // Counted per worker.
         .max_concurrent_connections(max_connections.div_ceil(workers).max(1))

@@ -1,5 +1,6 @@
 //! Autenticação: token, refresh, me (contract §4.1).
 
+use crate::http::client_ip::TrustedProxies;
 use crate::http::middleware::Res;
 use crate::http::{ApiResult, Auth, Body, MaybeAuth, body, ok};
 use crate::state::AppState;
@@ -83,13 +84,11 @@ pub async fn token(
     req: HttpRequest,
     _who: MaybeAuth,
     state: web::Data<AppState>,
+    trusted: web::Data<TrustedProxies>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let body = login_body(&req, payload).await?;
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = trusted.client_of(&req);
     let pair = state.auth.login(&body.value(), &client).await?;
     Ok(ok(TokenPairOut {
         refresh: pair.refresh,

@@ -55,7 +55,7 @@ impl AesGcmCipher {
 }
 
 fn corrupt() -> DomainError {
-    DomainError::Internal("stored secret cannot be decrypted (wrong key or corrupted)".into())
+    DomainError::internal("stored secret cannot be decrypted (wrong key or corrupted)")
 }
 
 impl SecretCipher for AesGcmCipher {
@@ -65,7 +65,7 @@ impl SecretCipher for AesGcmCipher {
         let sealed = self
             .cipher
             .encrypt(Nonce::from_slice(&nonce), plain.as_bytes())
-            .map_err(|_| DomainError::Internal("secret encryption failed".into()))?;
+            .map_err(|_| DomainError::internal("secret encryption failed"))?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
@@ -75,7 +75,7 @@ impl SecretCipher for AesGcmCipher {
     fn decrypt(&self, stored: &str) -> Result<String> {
         let body = stored
             .strip_prefix(PREFIX)
-            .ok_or_else(|| DomainError::Internal("stored secret has an unknown format".into()))?;
+            .ok_or_else(|| DomainError::internal("stored secret has an unknown format"))?;
         let bytes = STANDARD.decode(body.trim()).map_err(|_| corrupt())?;
         if bytes.len() < NONCE_LEN + TAG_LEN {
             return Err(corrupt());
