@@ -5,7 +5,6 @@ pub mod cli;
 pub mod config;
 pub mod dto;
 pub mod http;
-pub mod list_cache;
 pub mod openapi;
 pub mod routes;
 pub mod seed;

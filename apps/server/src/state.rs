@@ -1,7 +1,7 @@
 //! Wiring: adapters → ports → domain services, shared by every handler.
 
 use crate::config::Config;
-use crate::list_cache::{
+use adapter_cache::{
     CachedClienteRepository, CachedContatoRepository, CachedGrupoRepository, ListCache,
 };
 use adapter_cipher::AesGcmCipher;
@@ -18,7 +18,7 @@ use clientes::service::{ClienteService, ContatoService};
 use configuracoes::ConfigService;
 use documentos::{DocumentoService, GeracaoService};
 use kernel::cep::CepLookup;
-use kernel::{Clock, DomainError, SystemClock};
+use kernel::{CacheInvalidation, Clock, DomainError, LocalInvalidations, SystemClock};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -57,6 +57,8 @@ impl AppState {
             }
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // In-process by default; a shared bus (several instances) is a drop-in.
+        let invalidations: Arc<dyn CacheInvalidation> = Arc::new(LocalInvalidations::default());
         let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
         let groups_repo = Arc::new(db::SeaOrmGroupRepository::new(conn.clone()));
         let raw_clientes: Arc<dyn ClienteRepository> =
@@ -66,7 +68,7 @@ impl AppState {
         let raw_contatos: Arc<dyn ContatoRepository> =
             Arc::new(db::SeaOrmContatoRepository::new(conn.clone()));
         let (clientes_repo, grupos_repo, contatos_repo) = if config.list_cache {
-            let cache = Arc::new(ListCache::default());
+            let cache = ListCache::follow(invalidations.clone());
             (
                 Arc::new(CachedClienteRepository::new(raw_clientes, cache.clone()))
                     as Arc<dyn ClienteRepository>,
@@ -105,6 +107,7 @@ impl AppState {
         )
         .with_storage(storage.clone());
         let principals = auth.principal_cache();
+        principals.follow(invalidations.clone());
         Ok(Arc::new(Self {
             signer: MediaUrlSigner::new(format!("media:{secret}")),
             documentos: DocumentoService::new(
