@@ -129,3 +129,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(Res::new("/api/v1/me/", true).get(me).build());
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(token, refresh, me,),
+    components(schemas(TokenRequest, TokenPairOut, RefreshRequest, AccessOut, MeOut,))
+)]
+pub struct AreaDoc;

@@ -329,3 +329,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        permissions_list, groups_list, groups_create, groups_detail, groups_put, groups_patch,
+        groups_delete, agent_groups, agent_groups_set, agents_list, agents_create, agents_detail,
+        agents_patch, agents_delete,
+    ),
+    components(schemas(
+        PermissionOut, GroupOut, GroupIn, GroupIdsIn, AgentOut, AgentIn, Paginated<AgentOut>,
+    ))
+)]
+pub struct AreaDoc;

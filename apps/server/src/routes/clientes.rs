@@ -498,3 +498,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+use crate::dto::clientes as dc;
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list, create, detail, update, partial_update, delete, search, by_status, set_status,
+        stats, grupos_list, grupos_create, grupos_detail, grupos_put, grupos_patch, grupos_delete,
+        buscar_contato, dados_capturados, cadastro_manual,
+    ),
+    components(schemas(
+        dc::ClienteOut, dc::ClienteListOut, dc::ClienteIn, dc::GrupoOut, dc::GrupoIn,
+        Paginated<dc::ClienteListOut>, Paginated<dc::ClienteOut>, Paginated<dc::GrupoOut>,
+        StatusIn, StatsOut, BuscarContatoIn, BuscarContatoOut, DadosCapturadosIn,
+        DadosCapturadosOut, CadastroOut,
+    ))
+)]
+pub struct AreaDoc;

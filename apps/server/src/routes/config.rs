@@ -211,3 +211,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        get_all,
+        put_all,
+        company_get,
+        company_patch,
+        chat_get,
+        chat_patch,
+        email_get,
+        email_patch,
+        appearance_get,
+        appearance_patch,
+        upload,
+        upload_delete,
+        whatsapp_get,
+        whatsapp_patch,
+    ),
+    components(schemas(UploadOut,))
+)]
+pub struct AreaDoc;

@@ -106,3 +106,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+use crate::dto::clientes as dc;
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list, create, detail, put, patch, delete,
+    ),
+    components(schemas(
+        dc::ContatoOut, dc::ContatoIn, Paginated<dc::ContatoOut>,
+    ))
+)]
+pub struct AreaDoc;

@@ -156,3 +156,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(Res::new("/favicon.ico", false).get(favicon).build())
         .service(Res::new("/api/v1/health/", false).get(health).build());
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(health,), components(schemas(HealthOut,)))]
+pub struct AreaDoc;

@@ -342,3 +342,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+use crate::dto::documentos as dd;
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list, create, detail, put, patch, delete, gerar_contrato, gerar_boleto,
+    ),
+    components(schemas(
+        dd::DocumentoOut, dd::DocumentoListOut, dd::DocumentoUpload, dd::GerarContratoIn,
+        dd::GerarBoletoIn, dd::GeradoOut, Paginated<dd::DocumentoListOut>,
+    ))
+)]
+pub struct AreaDoc;

@@ -27,3 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(cep,))]
+pub struct AreaDoc;

@@ -120,3 +120,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(serve)),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(serve,))]
+pub struct AreaDoc;

@@ -153,8 +153,14 @@ fn samples_render_and_are_written_when_asked() {
     let n = doc.get_pages().len() as u32;
     assert!(n >= 1);
     let primeira = conteudo(&doc, 1);
-    assert!(contem(&primeira, b"contrato_padrao - ACME Com\xE9rcio LTDA"));
-    assert!(contem(&conteudo(&doc, n), format!("gina {n} de {n}").as_bytes()));
+    assert!(contem(
+        &primeira,
+        b"contrato_padrao - ACME Com\xE9rcio LTDA"
+    ));
+    assert!(contem(
+        &conteudo(&doc, n),
+        format!("gina {n} de {n}").as_bytes()
+    ));
     let boleto_pdf = PrintPdfRenderer.boleto_now(&boleto(true)).expect("boleto");
     let doc = paginas(&boleto_pdf);
     assert_eq!(doc.get_pages().len(), 1);

@@ -57,7 +57,8 @@ impl TestDb {
     /// A fresh, migrated SQLite file (a file, not `:memory:`, so that the pool has several
     /// connections and concurrent writers really compete).
     pub async fn sqlite_file() -> Self {
-        let path = std::env::temp_dir().join(format!("dx-seaorm-{:016x}.db", rand::random::<u64>()));
+        let path =
+            std::env::temp_dir().join(format!("dx-seaorm-{:016x}.db", rand::random::<u64>()));
         let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
             .await
             .expect("connect sqlite");
@@ -100,7 +101,11 @@ impl TestDb {
     }
 
     pub fn name(&self) -> &'static str {
-        if self.pg.is_some() { "postgres" } else { "sqlite" }
+        if self.pg.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     }
 
     pub async fn finish(self) {
