@@ -329,7 +329,7 @@ async fn huge_usernames_leave_the_login_throttle_bounded() {
     let app = dx_connect_server::Application::build_with_listener(cfg, listener)
         .await
         .expect("start");
-    let state = app.state().clone();
+    let state = app.services().clone();
     tokio::spawn(app.run_until_stopped());
     let url = format!("{base}/api/v1/auth/token/");
 

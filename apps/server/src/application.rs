@@ -7,7 +7,7 @@
 //! SQLite WAL emptied into the database file).
 
 use crate::config::Config;
-use crate::state::AppState;
+use crate::state::Services;
 use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ type Task = (&'static str, tokio::task::JoinHandle<()>);
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
-    state: Arc<AppState>,
+    state: Arc<Services>,
     database_url: String,
     shutdown: Shutdown,
     tasks: Vec<Task>,
@@ -60,7 +60,7 @@ impl Application {
         listener: TcpListener,
     ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
-        let state = AppState::build(&config)
+        let state = Services::build(&config)
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         crate::seed_admin(&state, &config).await;
@@ -95,8 +95,8 @@ impl Application {
         self.shutdown.clone()
     }
 
-    /// The wired services (for tests and CLI commands that inspect them).
-    pub fn state(&self) -> &Arc<AppState> {
+    /// The wired services (for tests that inspect them).
+    pub fn services(&self) -> &Arc<Services> {
         &self.state
     }
 

@@ -2,7 +2,7 @@
 //! `agent create|passwd|list`, `seed clientes N`.
 
 use crate::config::Config;
-use crate::state::AppState;
+use crate::state::Services;
 use clap::{Parser, Subcommand};
 use kernel::input::Input;
 use kernel::{DomainError, PageRequest};
@@ -125,7 +125,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Seed(cmd) => crate::seed::run(&config, cmd).await,
         Command::Agent(cmd) => {
-            let state = AppState::build(&config).await.map_err(describe)?;
+            let state = Services::build(&config).await.map_err(describe)?;
             match cmd {
                 AgentCommand::Create {
                     username,

@@ -14,7 +14,7 @@ use actix_cors::Cors;
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use config::Config;
-use state::AppState;
+use state::Services;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -42,7 +42,7 @@ fn cors(config: &Config) -> Cors {
 
 pub use application::{Application, Shutdown};
 
-pub(crate) async fn seed_admin(state: &AppState, config: &Config) {
+pub(crate) async fn seed_admin(state: &Services, config: &Config) {
     let password = config
         .admin_password
         .clone()
@@ -74,12 +74,11 @@ fn raise_open_file_limit() -> Option<u64> {
 }
 
 pub fn serve(
-    state: Arc<AppState>,
+    services: Arc<Services>,
     config: Config,
     listener: TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
     use actix_service::{IntoServiceFactory, ServiceFactoryExt};
-    let data = web::Data::from(state);
     let workers = config
         .workers
         .filter(|w| *w > 0)
@@ -94,7 +93,6 @@ pub fn serve(
     let local_addr = listener.local_addr()?;
     let app = move || {
         App::new()
-            .app_data(data.clone())
             .app_data(body_timeout)
             .app_data(trusted.clone())
             .wrap(from_fn(http::middleware::trailing_slash))
@@ -103,7 +101,7 @@ pub fn serve(
             .wrap(from_fn(http::middleware::uri_too_long))
             .wrap(from_fn(http::middleware::request_id_and_log))
             .wrap(from_fn(http::middleware::security_headers))
-            .configure(routes::configure)
+            .configure(|cfg| services.configure(cfg))
             .default_service(web::to(http::middleware::not_found))
     };
     // What `HttpServer` does, but with each connection's I/O wrapped in `UriGuard` (a JSON 414

@@ -3,13 +3,25 @@
 use crate::http::client_ip::TrustedProxies;
 use crate::http::middleware::Res;
 use crate::http::{ApiResult, Auth, Body, MaybeAuth, body, ok};
-use crate::state::AppState;
 use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, dev, web};
 use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// What this area's handlers use.
+pub struct Area {
+    pub auth: std::sync::Arc<authz::AuthService>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            auth: s.auth.clone(),
+        }
+    }
+}
 
 #[derive(serde::Deserialize, ToSchema)]
 pub struct TokenRequest {
@@ -83,7 +95,7 @@ async fn login_body(req: &HttpRequest, payload: web::Payload) -> ApiResult<Body>
 pub async fn token(
     req: HttpRequest,
     _who: MaybeAuth,
-    state: web::Data<AppState>,
+    state: web::Data<Area>,
     trusted: web::Data<TrustedProxies>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
@@ -101,7 +113,7 @@ pub async fn token(
     responses((status = 200, body = AccessOut), (status = 400), (status = 401)))]
 pub async fn refresh(
     _who: MaybeAuth,
-    state: web::Data<AppState>,
+    state: web::Data<Area>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
     let access = state.auth.refresh(&body.value()).await?;
