@@ -324,13 +324,13 @@ async fn huge_usernames_leave_the_login_throttle_bounded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
     let cfg = config(url, dir.path());
-    let state = dx_connect_server::state::AppState::build(&cfg)
-        .await
-        .expect("state");
-    state.agents.seed_admin("admin123").await.expect("seed");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(dx_connect_server::serve(state.clone(), cfg, listener).expect("serve"));
+    let app = dx_connect_server::Application::build_with_listener(cfg, listener)
+        .await
+        .expect("start");
+    let state = app.services().clone();
+    tokio::spawn(app.run_until_stopped());
     let url = format!("{base}/api/v1/auth/token/");
 
     let c = reqwest::Client::new();

@@ -12,6 +12,14 @@ pub struct TestApp {
     pub client: Client,
     pub _dir: tempfile::TempDir,
     pub admin_token: String,
+    /// Stops the server (and its tasks) when the test is done with it.
+    pub shutdown: dx_connect_server::Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
 }
 
 pub async fn database_url(dir: &tempfile::TempDir) -> String {
@@ -54,6 +62,7 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         list_cache: true,
         body_timeout: std::time::Duration::from_secs(30),
         max_connections: None,
+        trusted_proxies: Default::default(),
     }
 }
 
@@ -67,10 +76,11 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tweak(&mut cfg);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let server = dx_connect_server::start(cfg, listener)
+    let app = dx_connect_server::Application::build_with_listener(cfg, listener)
         .await
         .expect("start");
-    tokio::spawn(server);
+    let shutdown = app.shutdown();
+    tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -80,6 +90,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         client,
         _dir: dir,
         admin_token: String::new(),
+        shutdown,
     };
     app.admin_token = app.login("admin", "admin123").await;
     app

@@ -9,6 +9,7 @@ mod contatos;
 mod conventions;
 mod docs;
 mod documentos;
+mod lifecycle;
 mod lists;
 mod media;
 mod reliability;

@@ -4,7 +4,7 @@
 use crate::common::*;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn status(app: &TestApp, url: &str, token: Option<&str>) -> StatusCode {
     let mut r = app.client.get(url);

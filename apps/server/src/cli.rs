@@ -2,12 +2,11 @@
 //! `agent create|passwd|list`, `seed clientes N`.
 
 use crate::config::Config;
-use crate::state::AppState;
+use crate::state::Services;
 use clap::{Parser, Subcommand};
 use kernel::input::Input;
 use kernel::{DomainError, PageRequest};
 use serde_json::{Map, Value};
-use std::net::TcpListener;
 
 #[derive(Parser)]
 #[command(
@@ -82,38 +81,16 @@ fn describe(e: DomainError) -> String {
     }
 }
 
-/// After a graceful shutdown: leaves every committed write in the SQLite database file itself,
-/// so that copying that one file (the usual backup of a stopped server) loses nothing.
-async fn flush_on_exit(database_url: &str) {
-    let flushed = match adapter_seaorm::connect(database_url).await {
-        Ok(db) => {
-            let r = adapter_seaorm::flush_wal(&db).await;
-            db.close().await.ok();
-            r
-        }
-        Err(e) => Err(e),
-    };
-    match flushed {
-        Ok(true) => tracing::info!("database flushed; bye"),
-        Ok(false) => tracing::warn!("the WAL could not be emptied at shutdown (still in use)"),
-        Err(e) => tracing::warn!(error = %e, "could not flush the database at shutdown"),
-    }
-}
-
 pub async fn run(cli: Cli) -> Result<(), String> {
-    let config = Config::from_env();
+    let config = Config::from_env().map_err(|e| e.to_string())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let addr = format!("{}:{}", config.bind, config.port);
-            let listener = TcpListener::bind(&addr).map_err(|e| format!("bind {addr}: {e}"))?;
-            tracing::info!(%addr, "listening");
-            let database_url = config.database_url.clone();
-            let server = crate::start(config, listener)
+            let bind = config.bind.clone();
+            let app = crate::Application::build(config)
                 .await
                 .map_err(|e| e.to_string())?;
-            let served = server.await.map_err(|e| e.to_string());
-            flush_on_exit(&database_url).await;
-            served
+            tracing::info!(addr = %format!("{bind}:{}", app.port()), "listening");
+            app.run_until_stopped().await.map_err(|e| e.to_string())
         }
         Command::Migrate => {
             let db = adapter_seaorm::connect(&config.database_url)
@@ -148,7 +125,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Seed(cmd) => crate::seed::run(&config, cmd).await,
         Command::Agent(cmd) => {
-            let state = AppState::build(&config).await.map_err(describe)?;
+            let state = Services::build(&config).await.map_err(describe)?;
             match cmd {
                 AgentCommand::Create {
                     username,

@@ -28,6 +28,9 @@ pub struct Config {
     /// Concurrent connections, all workers together (`DX_MAX_CONNECTIONS`); `None` derives it
     /// from the open-file limit (see [`default_max_connections`]).
     pub max_connections: Option<usize>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`DX_TRUSTED_PROXIES`, CIDRs;
+    /// default none).
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
@@ -45,18 +48,61 @@ pub fn default_max_connections(nofile_limit: u64) -> usize {
         .clamp(16, 1_000_000)
 }
 
-fn env(key: &str) -> Option<String> {
-    std::env::var(key)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// A start-up failure: an environment value that cannot be used. The message names the
+/// variable, so the operator knows what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {message} (got {value:?})")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub message: &'static str,
 }
 
-fn minutes(key: &str, default_secs: i64) -> i64 {
-    env(key)
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|m| *m > 0.0)
-        .map_or(default_secs, |m| (m * 60.0) as i64)
+/// Reads variables through `lookup` (the process environment in production, a map in tests);
+/// blank values count as unset.
+struct Vars<F: Fn(&str) -> Option<String>>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn get(&self, key: &str) -> Option<String> {
+        (self.0)(key)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A number that must parse and be positive; unset gives `None`.
+    fn positive<T>(&self, key: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + Default,
+    {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        match value.parse::<T>() {
+            Ok(n) if n > T::default() => Ok(Some(n)),
+            _ => Err(ConfigError {
+                var: key,
+                value,
+                message: "must be a positive whole number",
+            }),
+        }
+    }
+
+    /// A lifetime in minutes (fractions allowed), as seconds.
+    fn minutes(&self, key: &'static str, default_secs: i64) -> Result<i64, ConfigError> {
+        let Some(value) = self.get(key) else {
+            return Ok(default_secs);
+        };
+        match value.parse::<f64>() {
+            Ok(m) if m.is_finite() && m > 0.0 && m * 60.0 < i64::MAX as f64 => {
+                Ok(((m * 60.0) as i64).max(1))
+            }
+            _ => Err(ConfigError {
+                var: key,
+                value,
+                message: "must be a positive number of minutes",
+            }),
+        }
+    }
 }
 
 pub const DEFAULT_CORS: [&str; 4] = [
@@ -66,21 +112,47 @@ pub const DEFAULT_CORS: [&str; 4] = [
     "http://127.0.0.1:3000",
 ];
 
+/// Every byte but ASCII letters and digits is escaped in the URL's user-info part.
+fn userinfo(part: &str) -> String {
+    percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The PostgreSQL URL from its parts, with the user and password percent-encoded (a password
+/// may hold `@`, `:`, `/`, `#` or `%`).
+pub fn postgres_url(user: &str, password: &str, host: &str, port: &str, db: &str) -> String {
+    format!(
+        "postgres://{}:{}@{host}:{port}/{db}",
+        userinfo(user),
+        userinfo(password)
+    )
+}
+
 impl Config {
-    pub fn from_env() -> Self {
-        let database_url = env("DATABASE_URL").unwrap_or_else(|| {
-            match (env("POSTGRES_DB"), env("POSTGRES_HOST")) {
-                (Some(db), Some(host)) => format!(
-                    "postgres://{}:{}@{}:{}/{}",
-                    env("POSTGRES_USER").unwrap_or_else(|| "postgres".into()),
-                    env("POSTGRES_PASSWORD").unwrap_or_default(),
-                    host,
-                    env("POSTGRES_PORT").unwrap_or_else(|| "5432".into()),
-                    db
+    /// Reads the process environment; a value that cannot be used stops start-up.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(lookup);
+        let env = |k: &str| vars.get(k);
+        let database_url = match env("DATABASE_URL") {
+            Some(url) => url,
+            None => match (env("POSTGRES_DB"), env("POSTGRES_HOST")) {
+                (Some(db), Some(host)) => postgres_url(
+                    &env("POSTGRES_USER").unwrap_or_else(|| "postgres".into()),
+                    &env("POSTGRES_PASSWORD").unwrap_or_default(),
+                    &host,
+                    &vars
+                        .positive::<u16>("POSTGRES_PORT")?
+                        .unwrap_or(5432)
+                        .to_string(),
+                    &db,
                 ),
                 _ => "sqlite://dx-connect.db?mode=rwc".into(),
-            }
-        });
+            },
+        };
         let cors_origins = env("CORS_ALLOWED_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -89,37 +161,133 @@ impl Config {
                     .collect()
             })
             .unwrap_or_else(|| DEFAULT_CORS.iter().map(|s| s.to_string()).collect());
-        Self {
+        let port = match env("PORT") {
+            None => 8001,
+            Some(value) => value.parse::<u16>().map_err(|_| ConfigError {
+                var: "PORT",
+                value,
+                message: "must be a TCP port number (0-65535)",
+            })?,
+        };
+        Ok(Self {
             database_url,
             bind: env("BIND").unwrap_or_else(|| "0.0.0.0".into()),
-            port: env("PORT").and_then(|p| p.parse().ok()).unwrap_or(8001),
+            port,
             secret_key: env("DJANGO_SECRET_KEY"),
-            access_ttl_secs: minutes("JWT_ACCESS_TOKEN_LIFETIME", 300),
-            refresh_ttl_secs: minutes("JWT_REFRESH_TOKEN_LIFETIME", 86_400),
+            access_ttl_secs: vars.minutes("JWT_ACCESS_TOKEN_LIFETIME", 300)?,
+            refresh_ttl_secs: vars.minutes("JWT_REFRESH_TOKEN_LIFETIME", 86_400)?,
             cors_origins,
             media_root: env("MEDIA_ROOT").map_or_else(|| PathBuf::from("./media"), PathBuf::from),
             admin_password: env("DX_ADMIN_PASSWORD"),
-            workers: env("WORKERS").and_then(|w| w.parse().ok()),
+            workers: vars.positive::<usize>("WORKERS")?,
             cep_provider: env("CEP_PROVIDER"),
             data_dir: env("DX_DATA_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
             config_crypto_key: env("CONFIG_CRYPTO_KEY"),
             list_cache: !matches!(env("DX_LIST_CACHE").as_deref(), Some("off" | "0" | "false")),
             body_timeout: Duration::from_secs(
-                env("DX_BODY_TIMEOUT_SECS")
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .filter(|s| *s > 0)
+                vars.positive::<u64>("DX_BODY_TIMEOUT_SECS")?
                     .unwrap_or(DEFAULT_BODY_TIMEOUT_SECS),
             ),
-            max_connections: env("DX_MAX_CONNECTIONS")
-                .and_then(|v| v.parse::<usize>().ok())
-                .filter(|n| *n > 0),
-        }
+            max_connections: vars.positive::<usize>("DX_MAX_CONNECTIONS")?,
+            trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
+                env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
+            )
+            .map_err(|value| ConfigError {
+                var: "DX_TRUSTED_PROXIES",
+                value,
+                message: "must be a comma-separated list of CIDRs or IP addresses",
+            })?,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::default_max_connections;
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_when_unset() {
+        let c = with(&[]).expect("config");
+        assert_eq!(c.port, 8001);
+        assert_eq!(c.workers, None);
+        assert_eq!(c.access_ttl_secs, 300);
+        assert_eq!(c.refresh_ttl_secs, 86_400);
+        assert_eq!(
+            c.body_timeout,
+            Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS)
+        );
+        assert_eq!(c.max_connections, None);
+        assert!(c.trusted_proxies.is_empty());
+        let c = with(&[
+            ("PORT", "9000"),
+            ("WORKERS", "3"),
+            ("JWT_ACCESS_TOKEN_LIFETIME", "1.5"),
+        ])
+        .expect("config");
+        assert_eq!((c.port, c.workers, c.access_ttl_secs), (9000, Some(3), 90));
+    }
+
+    #[test]
+    fn bad_numbers_stop_start_up_naming_the_variable() {
+        for (var, value) in [
+            ("PORT", "80a"),
+            ("PORT", "70000"),
+            ("WORKERS", "two"),
+            ("WORKERS", "0"),
+            ("WORKERS", "-1"),
+            ("JWT_ACCESS_TOKEN_LIFETIME", "five"),
+            ("JWT_REFRESH_TOKEN_LIFETIME", "0"),
+            ("JWT_REFRESH_TOKEN_LIFETIME", "NaN"),
+            ("DX_BODY_TIMEOUT_SECS", "30s"),
+            ("DX_MAX_CONNECTIONS", "many"),
+            ("DX_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ] {
+            let e = with(&[(var, value)]).expect_err(var);
+            assert_eq!(e.var, var);
+            assert_eq!(e.value, value);
+            assert!(e.to_string().starts_with(var), "{e}");
+        }
+        let e = with(&[
+            ("POSTGRES_DB", "d"),
+            ("POSTGRES_HOST", "h"),
+            ("POSTGRES_PORT", "x"),
+        ])
+        .expect_err("port");
+        assert_eq!(e.var, "POSTGRES_PORT");
+    }
+
+    #[test]
+    fn postgres_credentials_are_percent_encoded() {
+        let password = "p@ss:w/rd#50%?";
+        let c = with(&[
+            ("POSTGRES_DB", "dx"),
+            ("POSTGRES_HOST", "db.local"),
+            ("POSTGRES_USER", "us@r:1"),
+            ("POSTGRES_PASSWORD", password),
+        ])
+        .expect("config");
+        let url = url::Url::parse(&c.database_url).expect("a valid URL");
+        assert_eq!(url.host_str(), Some("db.local"));
+        assert_eq!(url.port(), Some(5432));
+        assert_eq!(url.path(), "/dx");
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .expect("utf8")
+                .into_owned()
+        };
+        assert_eq!(decode(url.username()), "us@r:1");
+        assert_eq!(decode(url.password().expect("password")), password);
+    }
 
     #[test]
     fn max_connections_leave_room_below_the_file_limit() {

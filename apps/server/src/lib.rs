@@ -1,10 +1,10 @@
 //! DX Connect server: configuration, wiring, HTTP routes, OpenAPI and CLI commands.
 
+pub mod application;
 pub mod cli;
 pub mod config;
 pub mod dto;
 pub mod http;
-pub mod list_cache;
 pub mod openapi;
 pub mod routes;
 pub mod seed;
@@ -14,7 +14,7 @@ use actix_cors::Cors;
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use config::Config;
-use state::AppState;
+use state::Services;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -40,19 +40,9 @@ fn cors(config: &Config) -> Cors {
     cors
 }
 
-/// Builds the state (connect, migrate, seed) and starts serving on `listener`.
-pub async fn start(
-    config: Config,
-    listener: TcpListener,
-) -> std::io::Result<actix_web::dev::Server> {
-    let state = AppState::build(&config)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    seed_admin(&state, &config).await;
-    serve(state, config, listener)
-}
+pub use application::{Application, Shutdown};
 
-async fn seed_admin(state: &AppState, config: &Config) {
+pub(crate) async fn seed_admin(state: &Services, config: &Config) {
     let password = config
         .admin_password
         .clone()
@@ -84,12 +74,11 @@ fn raise_open_file_limit() -> Option<u64> {
 }
 
 pub fn serve(
-    state: Arc<AppState>,
+    services: Arc<Services>,
     config: Config,
     listener: TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
     use actix_service::{IntoServiceFactory, ServiceFactoryExt};
-    let data = web::Data::from(state);
     let workers = config
         .workers
         .filter(|w| *w > 0)
@@ -100,18 +89,19 @@ pub fn serve(
         .unwrap_or_else(|| nofile.map_or(25_000 * workers, config::default_max_connections));
     tracing::debug!(max_connections, workers, ?nofile, "connection limits");
     let body_timeout = http::middleware::BodyTimeout(config.body_timeout);
+    let trusted = web::Data::new(config.trusted_proxies.clone());
     let local_addr = listener.local_addr()?;
     let app = move || {
         App::new()
-            .app_data(data.clone())
             .app_data(body_timeout)
+            .app_data(trusted.clone())
             .wrap(from_fn(http::middleware::trailing_slash))
             .wrap(from_fn(http::middleware::body_deadline))
             .wrap(cors(&config))
             .wrap(from_fn(http::middleware::uri_too_long))
             .wrap(from_fn(http::middleware::request_id_and_log))
             .wrap(from_fn(http::middleware::security_headers))
-            .configure(routes::configure)
+            .configure(|cfg| services.configure(cfg))
             .default_service(web::to(http::middleware::not_found))
     };
     // What `HttpServer` does, but with each connection's I/O wrapped in `UriGuard` (a JSON 414
@@ -120,6 +110,8 @@ pub fn serve(
     let server = actix_server::Server::build()
         .backlog(2048)
         .shutdown_timeout(10)
+        // `Application` owns the signals: they trigger its one shutdown signal.
+        .disable_signals()
         .workers(workers)
         // Counted per worker.
         .max_concurrent_connections(max_connections.div_ceil(workers).max(1))

@@ -1,8 +1,5 @@
 //! The OpenAPI document, generated from the handlers and DTOs.
 
-use crate::dto::clientes as dc;
-use crate::dto::documentos as dd;
-use crate::http::page::Paginated;
 use crate::routes::{
     auth, authz, clientes, config, contatos, docs, documentos, integrations, media,
 };
@@ -20,44 +17,12 @@ impl Modify for JwtScheme {
     }
 }
 
+/// The document's head; the paths and schemas come from each area's `AreaDoc`.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "DX Connect API", version = "1.0.0",
          description = "Atendimento via WhatsApp: clientes, contatos, documentos, filas e atendimentos."),
     modifiers(&JwtScheme),
-    paths(
-        auth::token, auth::refresh, auth::me,
-        clientes::list, clientes::create, clientes::detail, clientes::update, clientes::partial_update,
-        clientes::delete, clientes::search, clientes::by_status, clientes::set_status, clientes::stats,
-        clientes::grupos_list, clientes::grupos_create, clientes::grupos_detail, clientes::grupos_put,
-        clientes::grupos_patch, clientes::grupos_delete,
-        clientes::buscar_contato, clientes::dados_capturados, clientes::cadastro_manual,
-        authz::permissions_list, authz::groups_list, authz::groups_create, authz::groups_detail,
-        authz::groups_put, authz::groups_patch, authz::groups_delete, authz::agent_groups,
-        authz::agent_groups_set, authz::agents_list, authz::agents_create, authz::agents_detail,
-        authz::agents_patch, authz::agents_delete,
-        contatos::list, contatos::create, contatos::detail, contatos::put, contatos::patch, contatos::delete,
-        integrations::cep,
-        documentos::list, documentos::create, documentos::detail, documentos::put, documentos::patch,
-        documentos::delete, documentos::gerar_contrato, documentos::gerar_boleto,
-        config::get_all, config::put_all, config::company_get, config::company_patch, config::chat_get,
-        config::chat_patch, config::email_get, config::email_patch, config::appearance_get,
-        config::appearance_patch, config::upload, config::upload_delete, config::whatsapp_get,
-        config::whatsapp_patch,
-        media::serve,
-        docs::health,
-    ),
-    components(schemas(
-        auth::TokenRequest, auth::TokenPairOut, auth::RefreshRequest, auth::AccessOut, auth::MeOut,
-        dc::ClienteOut, dc::ClienteListOut, dc::ClienteIn, dc::GrupoOut, dc::GrupoIn, dc::ContatoOut, dc::ContatoIn,
-        Paginated<dc::ClienteListOut>, Paginated<dc::ClienteOut>, Paginated<dc::GrupoOut>, Paginated<dc::ContatoOut>,
-        clientes::StatusIn, clientes::StatsOut, clientes::BuscarContatoIn, clientes::BuscarContatoOut,
-        clientes::DadosCapturadosIn, clientes::DadosCapturadosOut, clientes::CadastroOut,
-        authz::PermissionOut, authz::GroupOut, authz::GroupIn, authz::GroupIdsIn, authz::AgentOut, authz::AgentIn,
-        Paginated<authz::AgentOut>, docs::HealthOut,
-        dd::DocumentoOut, dd::DocumentoListOut, dd::DocumentoUpload, dd::GerarContratoIn, dd::GerarBoletoIn,
-        dd::GeradoOut, Paginated<dd::DocumentoListOut>, config::UploadOut,
-    ))
 )]
 pub struct ApiDoc;
 
@@ -92,8 +57,27 @@ fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
     doc
 }
 
+/// Every area's document. A new area adds its `AreaDoc` here.
+fn areas() -> [utoipa::openapi::OpenApi; 9] {
+    [
+        auth::AreaDoc::openapi(),
+        clientes::AreaDoc::openapi(),
+        authz::AreaDoc::openapi(),
+        contatos::AreaDoc::openapi(),
+        integrations::AreaDoc::openapi(),
+        documentos::AreaDoc::openapi(),
+        config::AreaDoc::openapi(),
+        media::AreaDoc::openapi(),
+        docs::AreaDoc::openapi(),
+    ]
+}
+
 pub fn document() -> utoipa::openapi::OpenApi {
-    with_doc_pages(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    for area in areas() {
+        doc.merge(area);
+    }
+    with_doc_pages(doc)
 }
 
 pub fn json() -> serde_json::Value {

@@ -1,7 +1,9 @@
-//! Wiring: adapters → ports → domain services, shared by every handler.
+//! The composition root: adapters → ports → domain services, built once. Handlers never see
+//! this: each area (`routes::<area>::Area`) takes from it the services it needs, and
+//! [`Services::configure`] registers every area's state and routes.
 
 use crate::config::Config;
-use crate::list_cache::{
+use adapter_cache::{
     CachedClienteRepository, CachedContatoRepository, CachedGrupoRepository, ListCache,
 };
 use adapter_cipher::AesGcmCipher;
@@ -18,29 +20,45 @@ use clientes::service::{ClienteService, ContatoService};
 use configuracoes::ConfigService;
 use documentos::{DocumentoService, GeracaoService};
 use kernel::cep::CepLookup;
-use kernel::{Clock, DomainError, SystemClock};
+use kernel::storage::FileStorage;
+use kernel::{CacheInvalidation, Clock, DomainError, LocalInvalidations, SystemClock};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub auth: AuthService,
-    pub agents: AgentService,
-    pub groups: GroupService,
-    pub clientes: ClienteService,
-    pub contatos: ContatoService,
-    pub chat: ChatIntakeService,
+pub struct Services {
+    pub auth: Arc<AuthService>,
+    pub agents: Arc<AgentService>,
+    pub groups: Arc<GroupService>,
+    pub clientes: Arc<ClienteService>,
+    pub contatos: Arc<ContatoService>,
+    pub chat: Arc<ChatIntakeService>,
     pub cep: Arc<dyn CepLookup>,
-    pub config: ConfigService,
-    pub storage: Arc<LocalFileStorage>,
-    pub signer: MediaUrlSigner,
-    pub documentos: DocumentoService,
-    pub geracao: GeracaoService,
+    pub config: Arc<ConfigService>,
+    pub files: Arc<dyn FileStorage>,
+    pub media: Arc<crate::routes::media::MediaFiles>,
+    pub documentos: Arc<DocumentoService>,
+    pub geracao: Arc<GeracaoService>,
+    pub readiness: Arc<dyn crate::routes::docs::Readiness>,
+}
+
+/// The database answers (the health check's port).
+struct DatabaseReadiness(DatabaseConnection);
+
+#[async_trait::async_trait]
+impl crate::routes::docs::Readiness for DatabaseReadiness {
+    async fn ping(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|e| e.to_string())
+    }
 }
 
 pub const SECRET_KEY_SETTING: &str = "jwt_signing_key";
 
-impl AppState {
+impl Services {
+    /// Registers every area: its state (`web::Data<Area>`) and its routes.
+    pub fn configure(&self, cfg: &mut actix_web::web::ServiceConfig) {
+        crate::routes::configure(cfg, self);
+    }
+
     /// Connects, migrates and builds every service.
     pub async fn build(config: &Config) -> Result<Arc<Self>, DomainError> {
         let conn = db::connect(&config.database_url)
@@ -57,6 +75,8 @@ impl AppState {
             }
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // In-process by default; a shared bus (several instances) is a drop-in.
+        let invalidations: Arc<dyn CacheInvalidation> = Arc::new(LocalInvalidations::default());
         let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
         let groups_repo = Arc::new(db::SeaOrmGroupRepository::new(conn.clone()));
         let raw_clientes: Arc<dyn ClienteRepository> =
@@ -66,7 +86,7 @@ impl AppState {
         let raw_contatos: Arc<dyn ContatoRepository> =
             Arc::new(db::SeaOrmContatoRepository::new(conn.clone()));
         let (clientes_repo, grupos_repo, contatos_repo) = if config.list_cache {
-            let cache = Arc::new(ListCache::default());
+            let cache = ListCache::follow(invalidations.clone());
             (
                 Arc::new(CachedClienteRepository::new(raw_clientes, cache.clone()))
                     as Arc<dyn ClienteRepository>,
@@ -105,32 +125,49 @@ impl AppState {
         )
         .with_storage(storage.clone());
         let principals = auth.principal_cache();
+        principals.follow(invalidations.clone());
         Ok(Arc::new(Self {
-            signer: MediaUrlSigner::new(format!("media:{secret}")),
-            documentos: DocumentoService::new(
+            media: Arc::new(crate::routes::media::MediaFiles::new(
+                MediaUrlSigner::new(format!("media:{secret}")),
+                storage.clone(),
+            )),
+            documentos: Arc::new(DocumentoService::new(
                 documentos_repo.clone(),
                 storage.clone(),
                 clock.clone(),
-            ),
-            geracao: GeracaoService::new(
+            )),
+            geracao: Arc::new(GeracaoService::new(
                 documentos_repo,
                 storage.clone(),
                 Arc::new(adapter_pdf::PrintPdfRenderer),
                 clock.clone(),
+            )),
+            config: Arc::new(config_service),
+            files: storage.clone(),
+            readiness: Arc::new(DatabaseReadiness(conn)),
+            auth: Arc::new(auth),
+            agents: Arc::new(
+                AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher)
+                    .with_principal_cache(principals.clone()),
             ),
-            config: config_service,
-            storage: storage.clone(),
-            db: conn,
-            auth,
-            agents: AgentService::new(agents_repo.clone(), groups_repo.clone(), hasher)
-                .with_principal_cache(principals.clone()),
-            groups: GroupService::new(groups_repo, agents_repo)
-                .with_principal_cache(principals.clone()),
+            groups: Arc::new(
+                GroupService::new(groups_repo, agents_repo)
+                    .with_principal_cache(principals.clone()),
+            ),
             cep: adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
-            clientes: ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock)
-                .with_storage(storage.clone()),
-            contatos: ContatoService::new(contatos_repo.clone(), clientes_repo.clone()),
-            chat: ChatIntakeService::new(contatos_repo, clientes_repo, grupos_repo),
+            clientes: Arc::new(
+                ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock)
+                    .with_storage(storage.clone()),
+            ),
+            contatos: Arc::new(ContatoService::new(
+                contatos_repo.clone(),
+                clientes_repo.clone(),
+            )),
+            chat: Arc::new(ChatIntakeService::new(
+                contatos_repo,
+                clientes_repo,
+                grupos_repo,
+            )),
         }))
     }
 }

@@ -3,7 +3,7 @@
 pub mod clientes;
 pub mod documentos;
 
-use crate::state::AppState;
+use crate::routes::media::MediaFiles;
 use actix_web::HttpRequest;
 
 /// Lifetime of signed media links.
@@ -11,10 +11,8 @@ pub const LINK_TTL_SECS: i64 = 3600;
 
 /// Link to a stored file: signed and expiring unless the file is public (appearance);
 /// absolute (`http://<host>/media/...`) when `req` is given, else relative (`/media/...`).
-pub fn media_link(state: &AppState, req: Option<&HttpRequest>, path: &str) -> String {
-    let rel = state
-        .signer
-        .media_url(path, LINK_TTL_SECS, chrono::Utc::now().timestamp());
+pub fn media_link(files: &MediaFiles, req: Option<&HttpRequest>, path: &str) -> String {
+    let rel = files.link(path, LINK_TTL_SECS, chrono::Utc::now().timestamp());
     match req {
         Some(req) => {
             let info = req.connection_info();

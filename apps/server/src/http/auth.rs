@@ -1,7 +1,7 @@
 //! Authentication extractors (Bearer JWT) and the reusable permission guard.
 
 use super::error::ApiError;
-use crate::state::AppState;
+use crate::routes::auth::Area as AuthArea;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -52,7 +52,7 @@ fn credential(req: &HttpRequest) -> Credential {
 }
 
 /// Authenticates a raw token (also used by the WebSocket handshake).
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Arc<Principal>, ApiError> {
+pub async fn authenticate(state: &AuthArea, token: &str) -> Result<Arc<Principal>, ApiError> {
     match state.auth.authenticate(token).await {
         Ok(p) => Ok(p),
         Err(AuthOutcome::Refused(f)) => Err(ApiError::Token(f)),
@@ -62,7 +62,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Arc<Principal
 
 async fn resolve(req: HttpRequest) -> Result<Option<Arc<Principal>>, ApiError> {
     let state = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<AuthArea>>()
         .cloned()
         .ok_or_else(|| ApiError::Domain(kernel::DomainError::internal("state missing")))?;
     match credential(&req) {

@@ -133,16 +133,25 @@ impl ApiError {
                 ),
                 D::Cep(f) => cep_failure(f),
                 D::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({"error": m})),
-                D::Internal(cause) => {
-                    tracing::error!(cause = %cause, "internal error");
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        json!({"detail": INTERNAL}),
-                    )
-                }
+                D::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"detail": INTERNAL}),
+                ),
             },
         }
     }
+}
+
+/// `error: its source: its source's source…`, the whole chain on one line.
+pub fn source_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 impl ResponseError for ApiError {
@@ -151,6 +160,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let ApiError::Domain(DomainError::Internal(cause)) = self {
+            // Inside the request's span (see `request_id_and_log`): the line carries its id.
+            tracing::error!(cause = %source_chain(cause.as_ref()), "internal error");
+        }
         let (status, body) = self.parts();
         let mut resp = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED && !matches!(self, ApiError::Domain(_)) {
@@ -163,5 +176,26 @@ impl ResponseError for ApiError {
             resp.insert_header((header::RETRY_AFTER, s.to_string()));
         }
         resp.json(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("query failed")]
+    struct Query(#[source] std::io::Error);
+
+    #[test]
+    fn the_logged_cause_holds_the_whole_chain() {
+        let e = kernel::DomainError::internal(Query(std::io::Error::other("connection reset")));
+        let kernel::DomainError::Internal(cause) = &e else {
+            panic!("internal")
+        };
+        assert_eq!(
+            source_chain(cause.as_ref()),
+            "query failed: connection reset"
+        );
     }
 }

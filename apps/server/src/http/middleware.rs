@@ -38,7 +38,9 @@ pub async fn request_id_and_log(
         .unwrap_or_else(new_request_id);
     let log = tracing::enabled!(tracing::Level::INFO);
     let started = log.then(|| (Instant::now(), req.method().clone(), req.path().to_string()));
-    let mut res = next.call(req).await?;
+    // Errors logged while the request runs (a 5xx's cause) carry its id.
+    let span = tracing::error_span!("request", request_id = id.to_str().unwrap_or(""));
+    let mut res = tracing::Instrument::instrument(next.call(req), span).await?;
     if let Some((at, method, path)) = started {
         tracing::info!(
             request_id = id.to_str().unwrap_or(""),

@@ -1,14 +1,27 @@
 //! Autenticação: token, refresh, me (contract §4.1).
 
+use crate::http::client_ip::TrustedProxies;
 use crate::http::middleware::Res;
 use crate::http::{ApiResult, Auth, Body, MaybeAuth, body, ok};
-use crate::state::AppState;
 use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, dev, web};
 use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// What this area's handlers use.
+pub struct Area {
+    pub auth: std::sync::Arc<authz::AuthService>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            auth: s.auth.clone(),
+        }
+    }
+}
 
 #[derive(serde::Deserialize, ToSchema)]
 pub struct TokenRequest {
@@ -82,14 +95,12 @@ async fn login_body(req: &HttpRequest, payload: web::Payload) -> ApiResult<Body>
 pub async fn token(
     req: HttpRequest,
     _who: MaybeAuth,
-    state: web::Data<AppState>,
+    state: web::Data<Area>,
+    trusted: web::Data<TrustedProxies>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let body = login_body(&req, payload).await?;
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = trusted.client_of(&req);
     let pair = state.auth.login(&body.value(), &client).await?;
     Ok(ok(TokenPairOut {
         refresh: pair.refresh,
@@ -102,7 +113,7 @@ pub async fn token(
     responses((status = 200, body = AccessOut), (status = 400), (status = 401)))]
 pub async fn refresh(
     _who: MaybeAuth,
-    state: web::Data<AppState>,
+    state: web::Data<Area>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
     let access = state.auth.refresh(&body.value()).await?;
@@ -130,3 +141,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(Res::new("/api/v1/me/", true).get(me).build());
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(token, refresh, me,),
+    components(schemas(TokenRequest, TokenPairOut, RefreshRequest, AccessOut, MeOut,))
+)]
+pub struct AreaDoc;

@@ -4,7 +4,6 @@ use crate::http::auth::{ManageAuth, Perm};
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
 use crate::http::{ApiResult, Auth, Body, created, no_content, ok, parse_id};
-use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use authz::model::{Agent, Group};
 use authz::permissions::{self, Permission};
@@ -12,8 +11,23 @@ use kernel::clock::format_local;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-type State = web::Data<AppState>;
+type State = web::Data<Area>;
 type Manager = Perm<ManageAuth>;
+
+/// What this area's handlers use.
+pub struct Area {
+    pub agents: std::sync::Arc<authz::agents::AgentService>,
+    pub groups: std::sync::Arc<authz::groups::GroupService>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            agents: s.agents.clone(),
+            groups: s.groups.clone(),
+        }
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct PermissionOut {
@@ -329,3 +343,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        permissions_list, groups_list, groups_create, groups_detail, groups_put, groups_patch,
+        groups_delete, agent_groups, agent_groups_set, agents_list, agents_create, agents_detail,
+        agents_patch, agents_delete,
+    ),
+    components(schemas(
+        PermissionOut, GroupOut, GroupIn, GroupIdsIn, AgentOut, AgentIn, Paginated<AgentOut>,
+    ))
+)]
+pub struct AreaDoc;

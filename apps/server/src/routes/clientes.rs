@@ -6,7 +6,6 @@ use crate::http::body::UploadedFile;
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
 use crate::http::{ApiError, ApiResult, Auth, Body, MaybeAuth, created, no_content, ok, parse_id};
-use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientes::chat::{Cadastro, NOT_FOUND_MSG};
@@ -17,7 +16,28 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-type State = web::Data<AppState>;
+type State = web::Data<Area>;
+
+/// What this area's handlers use.
+pub struct Area {
+    pub clientes: std::sync::Arc<clientes::service::ClienteService>,
+    pub chat: std::sync::Arc<clientes::chat::ChatIntakeService>,
+    pub documentos: std::sync::Arc<documentos::DocumentoService>,
+    pub storage: std::sync::Arc<dyn kernel::storage::FileStorage>,
+    pub links: std::sync::Arc<crate::routes::media::MediaFiles>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            clientes: s.clientes.clone(),
+            chat: s.chat.clone(),
+            documentos: s.documentos.clone(),
+            storage: s.files.clone(),
+            links: s.media.clone(),
+        }
+    }
+}
 
 /// List clientes (paginated, scoped, searchable, filterable).
 #[utoipa::path(get, operation_id = "clientes_list", path = "/api/v1/clientes/", tag = "Clientes", security(("jwt" = [])),
@@ -50,7 +70,7 @@ pub async fn create(
     let input = with_images(&state, &body).await?;
     let c = state.clientes.create(&input, auth.id).await?;
     Ok(created(ClienteOut::from(c, |p| {
-        media_link(&state, Some(&req), p)
+        media_link(&state.links, Some(&req), p)
     })))
 }
 
@@ -65,7 +85,7 @@ fn is_image(data: &[u8]) -> bool {
 /// The body with `logo`/`assinatura_digital` image parts stored and referenced (`upload:…`;
 /// the service removes them again if the write is refused). A client can clear an image
 /// (null or "") but never name a stored path itself.
-async fn with_images(state: &AppState, body: &Body) -> ApiResult<Input> {
+async fn with_images(state: &Area, body: &Body) -> ApiResult<Input> {
     let mut input = body.object()?.clone();
     let mut errors = kernel::FieldErrors::new();
     for field in IMAGE_FIELDS {
@@ -112,7 +132,7 @@ pub async fn detail(
         .get(parse_id(&id)?, auth.owner_scope())
         .await?;
     Ok(ok(ClienteOut::from(c, |p| {
-        media_link(&state, Some(&req), p)
+        media_link(&state.links, Some(&req), p)
     })))
 }
 
@@ -134,7 +154,7 @@ pub async fn update(
         .update(id, &input, auth.id, auth.owner_scope())
         .await?;
     Ok(ok(ClienteOut::from(c, |p| {
-        media_link(&state, Some(&req), p)
+        media_link(&state.links, Some(&req), p)
     })))
 }
 
@@ -178,7 +198,7 @@ pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<Htt
         .list(&q, auth.owner_scope(), page_request(&q)?)
         .await?;
     Ok(ok(paginate(&req, &q, page, |c| {
-        ClienteOut::from(c, |p| media_link(&state, Some(&req), p))
+        ClienteOut::from(c, |p| media_link(&state.links, Some(&req), p))
     })))
 }
 
@@ -198,7 +218,7 @@ pub async fn by_status(
         .list_by_status(&status, &q, auth.owner_scope(), page_request(&q)?)
         .await?;
     Ok(ok(paginate(&req, &q, page, |c| {
-        ClienteOut::from(c, |p| media_link(&state, Some(&req), p))
+        ClienteOut::from(c, |p| media_link(&state.links, Some(&req), p))
     })))
 }
 
@@ -224,7 +244,7 @@ pub async fn set_status(
         .set_status(id, &body.value(), auth.id, auth.owner_scope())
         .await?;
     Ok(ok(ClienteOut::from(c, |p| {
-        media_link(&state, Some(&req), p)
+        media_link(&state.links, Some(&req), p)
     })))
 }
 
@@ -498,3 +518,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+use crate::dto::clientes as dc;
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list, create, detail, update, partial_update, delete, search, by_status, set_status,
+        stats, grupos_list, grupos_create, grupos_detail, grupos_put, grupos_patch, grupos_delete,
+        buscar_contato, dados_capturados, cadastro_manual,
+    ),
+    components(schemas(
+        dc::ClienteOut, dc::ClienteListOut, dc::ClienteIn, dc::GrupoOut, dc::GrupoIn,
+        Paginated<dc::ClienteListOut>, Paginated<dc::ClienteOut>, Paginated<dc::GrupoOut>,
+        StatusIn, StatsOut, BuscarContatoIn, BuscarContatoOut, DadosCapturadosIn,
+        DadosCapturadosOut, CadastroOut,
+    ))
+)]
+pub struct AreaDoc;

@@ -4,7 +4,6 @@
 use crate::http::body::{Body, media_type};
 use crate::http::middleware::Res;
 use crate::http::{ApiError, ApiResult, Auth, no_content, ok};
-use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use configuracoes::service::BodyFormat;
@@ -13,12 +12,25 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-type State = web::Data<AppState>;
+type State = web::Data<Area>;
 
 fn format_of(req: &HttpRequest) -> BodyFormat {
     match media_type(req).as_deref() {
         Some("application/x-www-form-urlencoded") | Some("multipart/form-data") => BodyFormat::Form,
         _ => BodyFormat::Json,
+    }
+}
+
+/// What this area's handlers use.
+pub struct Area {
+    pub config: std::sync::Arc<configuracoes::ConfigService>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            config: s.config.clone(),
+        }
     }
 }
 
@@ -48,14 +60,14 @@ pub async fn put_all(
         .to_json()))
 }
 
-async fn get_section(state: &AppState, section: Section) -> ApiResult<HttpResponse> {
+async fn get_section(state: &Area, section: Section) -> ApiResult<HttpResponse> {
     Ok(ok(state.config.get_section(section).await?))
 }
 
 async fn patch_section(
     req: &HttpRequest,
     auth: &Auth,
-    state: &AppState,
+    state: &Area,
     section: Section,
     body: Body,
 ) -> ApiResult<HttpResponse> {
@@ -211,3 +223,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        get_all,
+        put_all,
+        company_get,
+        company_patch,
+        chat_get,
+        chat_patch,
+        email_get,
+        email_patch,
+        appearance_get,
+        appearance_patch,
+        upload,
+        upload_delete,
+        whatsapp_get,
+        whatsapp_patch,
+    ),
+    components(schemas(UploadOut,))
+)]
+pub struct AreaDoc;

@@ -4,10 +4,22 @@ use crate::dto::clientes::{ContatoIn, ContatoOut};
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
 use crate::http::{ApiResult, Auth, Body, created, no_content, ok, parse_id};
-use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-type State = web::Data<AppState>;
+type State = web::Data<Area>;
+
+/// What this area's handlers use.
+pub struct Area {
+    pub contatos: std::sync::Arc<clientes::service::ContatoService>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            contatos: s.contatos.clone(),
+        }
+    }
+}
 
 /// List contatos.
 #[utoipa::path(get, operation_id = "contatos_list", path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])),
@@ -106,3 +118,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+use crate::dto::clientes as dc;
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list, create, detail, put, patch, delete,
+    ),
+    components(schemas(
+        dc::ContatoOut, dc::ContatoIn, Paginated<dc::ContatoOut>,
+    ))
+)]
+pub struct AreaDoc;

@@ -11,6 +11,28 @@ use utoipa::ToSchema;
 use utoipa_swagger_ui::SwaggerUi;
 
 const REDOC_JS: &str = include_str!("../../assets/redoc.standalone.js");
+
+/// Whether the service can answer (the database is reachable): the health check's port.
+#[async_trait::async_trait]
+pub trait Readiness: Send + Sync {
+    async fn ping(&self) -> Result<(), String>;
+}
+
+/// What this area's handlers use.
+pub struct Area {
+    pub config: std::sync::Arc<configuracoes::ConfigService>,
+    pub readiness: std::sync::Arc<dyn Readiness>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            config: s.config.clone(),
+            readiness: s.readiness.clone(),
+        }
+    }
+}
+
 /// The "API docs by Redocly" logo, which the bundle would fetch from Redocly's CDN.
 const REDOC_REMOTE_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
 const REDOC_LOCAL_LOGO: &str = "/api/redoc/logo-mini.svg";
@@ -90,7 +112,7 @@ fn local_appearance_url(url: &str) -> Option<&str> {
 
 /// `/favicon.ico`: the favicon of the appearance settings (a redirect to the stored file) or
 /// the built-in one.
-pub async fn favicon(state: web::Data<crate::state::AppState>) -> HttpResponse {
+pub async fn favicon(state: web::Data<Area>) -> HttpResponse {
     let configured = match state
         .config
         .get_section(configuracoes::Section::Appearance)
@@ -125,8 +147,8 @@ pub struct HealthOut {
 
 /// Liveness and database check.
 #[utoipa::path(get, operation_id = "docs_health", path = "/api/v1/health/", tag = "Documentação", responses((status = 200, body = HealthOut), (status = 503)))]
-pub async fn health(_who: MaybeAuth, state: web::Data<crate::state::AppState>) -> HttpResponse {
-    match state.db.ping().await {
+pub async fn health(_who: MaybeAuth, state: web::Data<Area>) -> HttpResponse {
+    match state.readiness.ping().await {
         Ok(()) => HttpResponse::Ok().json(HealthOut {
             status: "ok".into(),
         }),
@@ -156,3 +178,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(Res::new("/favicon.ico", false).get(favicon).build())
         .service(Res::new("/api/v1/health/", false).get(health).build());
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(health,), components(schemas(HealthOut,)))]
+pub struct AreaDoc;

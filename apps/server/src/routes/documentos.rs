@@ -8,17 +8,38 @@ use crate::http::body::{self, Body, media_type, too_large};
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
 use crate::http::{ApiError, ApiResult, Auth, created, no_content, ok, parse_id};
-use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use documentos::geracao::{ClienteResumo, EmpresaResumo, GeracaoContexto, GerarRequest};
 use documentos::{Documento, DocumentoFilter, DocumentoInput, DocumentoScope};
 use futures_util::StreamExt;
-use kernel::storage::FileStorage;
 use serde_json::{Map, Value};
 
-type State = web::Data<AppState>;
+type State = web::Data<Area>;
+
+/// What this area's handlers use.
+pub struct Area {
+    pub documentos: std::sync::Arc<documentos::DocumentoService>,
+    pub geracao: std::sync::Arc<documentos::GeracaoService>,
+    pub clientes: std::sync::Arc<clientes::service::ClienteService>,
+    pub config: std::sync::Arc<configuracoes::ConfigService>,
+    pub storage: std::sync::Arc<dyn kernel::storage::FileStorage>,
+    pub links: std::sync::Arc<crate::routes::media::MediaFiles>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            documentos: s.documentos.clone(),
+            geracao: s.geracao.clone(),
+            clientes: s.clientes.clone(),
+            config: s.config.clone(),
+            storage: s.files.clone(),
+            links: s.media.clone(),
+        }
+    }
+}
 
 /// Upload limit (decided: 20 MiB).
 pub const MAX_UPLOAD: u64 = 20 * 1024 * 1024;
@@ -28,9 +49,9 @@ fn scope(auth: &Auth) -> DocumentoScope {
     DocumentoScope::for_user(auth.id, auth.is_superuser)
 }
 
-async fn out(state: &AppState, req: Option<&HttpRequest>, d: Documento) -> DocumentoOut {
+async fn out(state: &Area, req: Option<&HttpRequest>, d: Documento) -> DocumentoOut {
     let tamanho = state.documentos.tamanho_arquivo(&d).await;
-    let arquivo = crate::dto::media_link(state, req, &d.arquivo);
+    let arquivo = crate::dto::media_link(&state.links, req, &d.arquivo);
     DocumentoOut::new(d, arquivo, tamanho, state.documentos.hoje())
 }
 
@@ -39,7 +60,7 @@ async fn out(state: &AppState, req: Option<&HttpRequest>, d: Documento) -> Docum
 async fn read_upload(
     req: &HttpRequest,
     payload: web::Payload,
-    state: &AppState,
+    state: &Area,
 ) -> ApiResult<(DocumentoInput, Option<String>)> {
     if media_type(req).as_deref() != Some("multipart/form-data") {
         let b = body::read(req, payload.into_inner()).await?;
@@ -229,7 +250,7 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
 }
 
 /// Loads what generation needs: the cliente (any owner), the company and the templates.
-async fn contexto(state: &AppState, cliente_id: i64) -> ApiResult<GeracaoContexto> {
+async fn contexto(state: &Area, cliente_id: i64) -> ApiResult<GeracaoContexto> {
     let c = state.clientes.get(cliente_id, None).await?;
     let endereco_completo = c.endereco_completo();
     let empresa = state
@@ -294,7 +315,7 @@ enum Tipo {
 
 async fn gerar(
     auth: &Auth,
-    state: &AppState,
+    state: &Area,
     req: GerarRequest,
     tipo: Tipo,
 ) -> ApiResult<HttpResponse> {
@@ -342,3 +363,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+use crate::dto::documentos as dd;
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list, create, detail, put, patch, delete, gerar_contrato, gerar_boleto,
+    ),
+    components(schemas(
+        dd::DocumentoOut, dd::DocumentoListOut, dd::DocumentoUpload, dd::GerarContratoIn,
+        dd::GerarBoletoIn, dd::GeradoOut, Paginated<dd::DocumentoListOut>,
+    ))
+)]
+pub struct AreaDoc;

@@ -2,8 +2,18 @@
 
 use crate::http::middleware::Res;
 use crate::http::{ApiResult, MaybeAuth, ok};
-use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+
+/// What this area's handlers use.
+pub struct Area {
+    pub cep: std::sync::Arc<dyn kernel::cep::CepLookup>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self { cep: s.cep.clone() }
+    }
+}
 
 /// Look up a CEP (ViaCEP with BrasilAPI fallback and a 24 h cache, or the offline table).
 #[utoipa::path(get, operation_id = "integrations_cep", path = "/api/v1/integrations/cep/{cep}/", tag = "Integrações",
@@ -13,7 +23,7 @@ use actix_web::{HttpResponse, web};
               (status = 503, description = "Every provider failed")))]
 pub async fn cep(
     _who: MaybeAuth,
-    state: web::Data<AppState>,
+    state: web::Data<Area>,
     cep: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let addr = kernel::cep::consultar(state.cep.as_ref(), &cep).await?;
@@ -27,3 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(cep,))]
+pub struct AreaDoc;

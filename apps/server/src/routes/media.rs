@@ -2,12 +2,59 @@
 //! files are public.
 
 use crate::http::{ApiError, MaybeAuth};
-use crate::state::AppState;
 use actix_files::NamedFile;
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use adapter_storage::{content_type_for, is_public, serve_as_attachment};
 use documentos::DocumentoScope;
+
+/// Stored files as the media area serves them: signed links (issue and check) and the local
+/// file behind a path. Handlers use this service, not the storage adapter or the signer.
+pub struct MediaFiles {
+    signer: adapter_storage::MediaUrlSigner,
+    storage: std::sync::Arc<adapter_storage::LocalFileStorage>,
+}
+
+impl MediaFiles {
+    pub fn new(
+        signer: adapter_storage::MediaUrlSigner,
+        storage: std::sync::Arc<adapter_storage::LocalFileStorage>,
+    ) -> Self {
+        Self { signer, storage }
+    }
+
+    /// A `/media/...` link to `path`, signed for `ttl_secs` unless the file is public.
+    pub fn link(&self, path: &str, ttl_secs: i64, now_unix: i64) -> String {
+        self.signer.media_url(path, ttl_secs, now_unix)
+    }
+
+    /// Whether `query` holds a valid, unexpired signature for `path`.
+    pub fn verify_link(&self, path: &str, query: &str, now_unix: i64) -> bool {
+        self.signer.verify_query(path, query, now_unix)
+    }
+
+    /// The stored file at `path`, if it exists (and stays under the media root).
+    pub async fn resolve(&self, path: &str) -> Option<std::path::PathBuf> {
+        self.storage.resolve_existing(path).await
+    }
+}
+
+/// What this area's handlers use.
+pub struct Area {
+    pub files: std::sync::Arc<MediaFiles>,
+    pub documentos: std::sync::Arc<documentos::DocumentoService>,
+    pub clientes: std::sync::Arc<clientes::service::ClienteService>,
+}
+
+impl Area {
+    pub fn new(s: &crate::state::Services) -> Self {
+        Self {
+            files: s.media.clone(),
+            documentos: s.documentos.clone(),
+            clientes: s.clientes.clone(),
+        }
+    }
+}
 
 /// A stored file. Customer files (`clientes/…`) need a Bearer token or a signed link
 /// (`?exp=…&sig=…`, as returned in `arquivo`/`logo` fields), and are served only while the
@@ -22,7 +69,7 @@ use documentos::DocumentoScope;
 pub async fn serve(
     req: HttpRequest,
     who: MaybeAuth,
-    state: web::Data<AppState>,
+    state: web::Data<Area>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let path = path.into_inner();
@@ -30,7 +77,7 @@ pub async fn serve(
         let now = chrono::Utc::now().timestamp();
         // A signed link was issued with the row it belongs to, to someone who could see it: it
         // stands for that row's scope, but the row must still exist (and be active).
-        let signed = state.signer.verify_query(&path, req.query_string(), now);
+        let signed = state.files.verify_link(&path, req.query_string(), now);
         let caller = match (&who.0, signed) {
             (_, true) => Caller::Signed,
             (Some(p), false) => Caller::Agent {
@@ -44,8 +91,8 @@ pub async fn serve(
         }
     }
     let file = state
-        .storage
-        .resolve_existing(&path)
+        .files
+        .resolve(&path)
         .await
         .ok_or_else(ApiError::not_found_route)?;
     let named = NamedFile::open_async(&file)
@@ -92,7 +139,7 @@ enum Caller {
 /// Customer files are served under the rules of the row they belong to: a documento's file
 /// with the documento's scope and `ativo` rule, a cliente's image with the cliente's scope.
 /// A file that belongs to no such row (replaced, deleted, or never recorded) is not served.
-async fn may_serve(state: &AppState, path: &str, caller: Caller) -> Result<bool, ApiError> {
+async fn may_serve(state: &Area, path: &str, caller: Caller) -> Result<bool, ApiError> {
     let (scope, owner) = match caller {
         Caller::Signed => (DocumentoScope::Superuser, None),
         Caller::Agent { id, superuser } => (
@@ -120,3 +167,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(serve)),
     );
 }
+
+/// This area's part of the OpenAPI document (merged in `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(serve,))]
+pub struct AreaDoc;

@@ -1,4 +1,5 @@
-//! One module per area; each exposes `configure`.
+//! One module per area; each has its `Area` state (the services its handlers use, built from
+//! [`Services`]), its `configure` (routes) and its `AreaDoc` (OpenAPI).
 
 pub mod auth;
 pub mod authz;
@@ -10,17 +11,28 @@ pub mod documentos;
 pub mod integrations;
 pub mod media;
 
+use crate::state::Services;
 use actix_web::web;
 
-/// Registers every API route (docs pages first, so the `/api` routes never swallow them).
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every area's state and routes (docs pages first, so the `/api` routes never
+/// swallow them). A new area adds its two lines here.
+pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
+    cfg.app_data(web::Data::new(docs::Area::new(s)));
     docs::configure(cfg);
+    cfg.app_data(web::Data::new(auth::Area::new(s)));
     auth::configure(cfg);
+    cfg.app_data(web::Data::new(clientes::Area::new(s)));
     clientes::configure(cfg);
+    cfg.app_data(web::Data::new(contatos::Area::new(s)));
     contatos::configure(cfg);
+    cfg.app_data(web::Data::new(integrations::Area::new(s)));
     integrations::configure(cfg);
+    cfg.app_data(web::Data::new(documentos::Area::new(s)));
     documentos::configure(cfg);
+    cfg.app_data(web::Data::new(config::Area::new(s)));
     config::configure(cfg);
+    cfg.app_data(web::Data::new(media::Area::new(s)));
     media::configure(cfg);
+    cfg.app_data(web::Data::new(authz::Area::new(s)));
     authz::configure(cfg);
 }

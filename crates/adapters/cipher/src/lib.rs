@@ -2,11 +2,12 @@
 //!
 //! Stored form: `v1:<base64(nonce ‖ ciphertext ‖ tag)>` with a random 96-bit nonce per value.
 //! The key comes from `CONFIG_CRYPTO_KEY` (64 hex chars, base64 of 32 bytes, or any passphrase,
-//! hashed with SHA-256) or, when that is unset, from a key file created on first use.
+//! stretched with argon2id over a stored salt) or, when that is unset, from a key file created
+//! on first use.
 
 mod key;
 
-pub use key::{CipherSetupError, KEY_FILE_NAME};
+pub use key::{CipherSetupError, KEY_FILE_NAME, SALT_FILE_NAME};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -24,6 +25,8 @@ const TAG_LEN: usize = 16;
 
 pub struct AesGcmCipher {
     cipher: Aes256Gcm,
+    /// The SHA-256 passphrase key of earlier versions: only for reading what they stored.
+    legacy: Option<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for AesGcmCipher {
@@ -37,25 +40,38 @@ impl AesGcmCipher {
     pub fn from_key(key: [u8; 32]) -> Self {
         Self {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            legacy: None,
         }
     }
 
     /// The key from `env_value` (the `CONFIG_CRYPTO_KEY` value) when set and not blank, else
-    /// from `key_file` (e.g. `<data dir>/config_crypto.key`), generated on first use.
+    /// from `key_file` (e.g. `<data dir>/config_crypto.key`), generated on first use. A
+    /// passphrase is stretched over the salt in [`SALT_FILE_NAME`] beside `key_file`.
     pub fn from_env_or_file(
         env_value: Option<&str>,
         key_file: &Path,
     ) -> std::result::Result<Self, CipherSetupError> {
-        let key = match env_value.map(str::trim).filter(|v| !v.is_empty()) {
-            Some(value) => key::key_from_env_value(value),
-            None => key::key_from_file(key_file)?,
-        };
-        Ok(Self::from_key(key))
+        match env_value
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(key::parse_env_value)
+        {
+            Some(key::EnvKey::Raw(k)) => Ok(Self::from_key(k)),
+            Some(key::EnvKey::Passphrase(p)) => {
+                let salt = key::salt_from_file(&key_file.with_file_name(SALT_FILE_NAME))?;
+                let mut cipher = Self::from_key(key::passphrase_key(p, &salt)?);
+                cipher.legacy = Some(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(
+                    &key::legacy_passphrase_key(p),
+                )));
+                Ok(cipher)
+            }
+            None => Ok(Self::from_key(key::key_from_file(key_file)?)),
+        }
     }
 }
 
 fn corrupt() -> DomainError {
-    DomainError::Internal("stored secret cannot be decrypted (wrong key or corrupted)".into())
+    DomainError::internal("stored secret cannot be decrypted (wrong key or corrupted)")
 }
 
 impl SecretCipher for AesGcmCipher {
@@ -65,7 +81,7 @@ impl SecretCipher for AesGcmCipher {
         let sealed = self
             .cipher
             .encrypt(Nonce::from_slice(&nonce), plain.as_bytes())
-            .map_err(|_| DomainError::Internal("secret encryption failed".into()))?;
+            .map_err(|_| DomainError::internal("secret encryption failed"))?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
@@ -75,15 +91,20 @@ impl SecretCipher for AesGcmCipher {
     fn decrypt(&self, stored: &str) -> Result<String> {
         let body = stored
             .strip_prefix(PREFIX)
-            .ok_or_else(|| DomainError::Internal("stored secret has an unknown format".into()))?;
+            .ok_or_else(|| DomainError::internal("stored secret has an unknown format"))?;
         let bytes = STANDARD.decode(body.trim()).map_err(|_| corrupt())?;
         if bytes.len() < NONCE_LEN + TAG_LEN {
             return Err(corrupt());
         }
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::from_slice(nonce);
         let plain = self
             .cipher
-            .decrypt(Nonce::from_slice(nonce), sealed)
+            .decrypt(nonce, sealed)
+            .or_else(|e| match &self.legacy {
+                Some(legacy) => legacy.decrypt(nonce, sealed),
+                None => Err(e),
+            })
             .map_err(|_| corrupt())?;
         String::from_utf8(plain).map_err(|_| corrupt())
     }
@@ -94,8 +115,30 @@ mod tests {
     use super::*;
 
     fn cipher() -> AesGcmCipher {
-        AesGcmCipher::from_env_or_file(Some("uma frase qualquer"), Path::new("/nonexistent"))
-            .expect("cipher")
+        AesGcmCipher::from_key([3u8; 32])
+    }
+
+    /// Secrets stored under the old SHA-256 passphrase key still decrypt; new ones use the
+    /// argon2id key (which the old derivation cannot read).
+    #[test]
+    fn passphrase_secrets_of_the_old_derivation_still_decrypt() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key_file = dir.path().join(KEY_FILE_NAME);
+        let pass = Some("uma frase qualquer");
+        let old = AesGcmCipher::from_key(key::legacy_passphrase_key("uma frase qualquer"));
+        let old_stored = old.encrypt("antigo").expect("encrypt");
+        let c = AesGcmCipher::from_env_or_file(pass, &key_file).expect("cipher");
+        assert!(dir.path().join(SALT_FILE_NAME).exists());
+        assert!(!key_file.exists(), "a passphrase needs no key file");
+        assert_eq!(c.decrypt(&old_stored).expect("legacy read"), "antigo");
+        let new_stored = c.encrypt("novo").expect("encrypt");
+        assert!(old.decrypt(&new_stored).is_err(), "not the SHA-256 key");
+        // The same passphrase and salt give the same key on the next start.
+        let again = AesGcmCipher::from_env_or_file(pass, &key_file).expect("again");
+        assert_eq!(again.decrypt(&new_stored).expect("decrypt"), "novo");
+        let other = AesGcmCipher::from_env_or_file(Some("outra frase"), &key_file).expect("other");
+        assert!(other.decrypt(&new_stored).is_err());
+        assert!(other.decrypt(&old_stored).is_err());
     }
 
     #[test]

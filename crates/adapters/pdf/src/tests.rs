@@ -139,25 +139,38 @@ fn invalid_barcode_is_an_error() {
     assert!(PrintPdfRenderer.boleto_now(&b).is_err());
 }
 
-/// Writes sample PDFs for eyeballing when `DX_PDF_OUT` names a directory.
+/// The shipped contract template and a PIX boleto render to well-formed PDFs whose pages show
+/// their text; with `DX_PDF_OUT` naming a directory, the samples are also written there for
+/// eyeballing.
 #[test]
-fn write_samples_when_asked() {
-    let Ok(dir) = std::env::var("DX_PDF_OUT") else {
-        return;
-    };
+fn samples_render_and_are_written_when_asked() {
     let mut c = contrato(0);
     c.paragrafos =
         documentos::render::paragrafos(&documentos::template::templates_padrao()[0].conteudo);
-    std::fs::write(
-        format!("{dir}/contrato.pdf"),
-        PrintPdfRenderer.contrato_now(&c).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(
-        format!("{dir}/boleto.pdf"),
-        PrintPdfRenderer.boleto_now(&boleto(true)).unwrap(),
-    )
-    .unwrap();
+    assert!(!c.paragrafos.is_empty());
+    let contrato_pdf = PrintPdfRenderer.contrato_now(&c).expect("contrato");
+    let doc = paginas(&contrato_pdf);
+    let n = doc.get_pages().len() as u32;
+    assert!(n >= 1);
+    let primeira = conteudo(&doc, 1);
+    assert!(contem(
+        &primeira,
+        b"contrato_padrao - ACME Com\xE9rcio LTDA"
+    ));
+    assert!(contem(
+        &conteudo(&doc, n),
+        format!("gina {n} de {n}").as_bytes()
+    ));
+    let boleto_pdf = PrintPdfRenderer.boleto_now(&boleto(true)).expect("boleto");
+    let doc = paginas(&boleto_pdf);
+    assert_eq!(doc.get_pages().len(), 1);
+    let b = conteudo(&doc, 1);
+    assert!(contem(&b, b"00190.50095 40144.816069"));
+    assert!(contem(&b, b"R$ 1,00"));
+    if let Ok(dir) = std::env::var("DX_PDF_OUT") {
+        std::fs::write(format!("{dir}/contrato.pdf"), &contrato_pdf).expect("write contrato");
+        std::fs::write(format!("{dir}/boleto.pdf"), &boleto_pdf).expect("write boleto");
+    }
 }
 
 #[tokio::test]

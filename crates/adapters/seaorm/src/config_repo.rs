@@ -46,7 +46,7 @@ impl SeaOrmConfigRepository {
 
 fn section(name: &str, text: &str) -> Result<Map<String, Value>> {
     serde_json::from_str(text).map_err(|e| {
-        DomainError::Internal(format!(
+        DomainError::internal(format!(
             "app_config: stored {name} is not a JSON object: {e}"
         ))
     })
@@ -157,7 +157,7 @@ impl SeaOrmConfigRepository {
             .one(tx)
             .await
             .map_err(db_err)?
-            .ok_or_else(|| DomainError::Internal("app_config: row vanished".into()))?;
+            .ok_or_else(|| DomainError::internal("app_config: row vanished"))?;
         Ok(Attempt::Stored(to_domain(stored)?))
     }
 }
@@ -180,8 +180,8 @@ impl ConfigRepository for SeaOrmConfigRepository {
                 return Ok(c);
             }
         }
-        Err(DomainError::Internal(
-            "app_config: could not create the configuration row".into(),
+        Err(DomainError::internal(
+            "app_config: could not create the configuration row",
         ))
     }
 }

@@ -131,7 +131,7 @@ fn condition(f: &ContatoFilter, backend: DbBackend) -> Result<(Condition, bool)>
     }
     for (name, needle) in &f.icontains {
         let col = icontains_column(name).ok_or_else(|| {
-            DomainError::Internal(format!("unknown contato filter column {name}"))
+            DomainError::internal(format!("unknown contato filter column {name}"))
         })?;
         c = c.add(icontains((contato::Entity, col), needle, backend));
     }

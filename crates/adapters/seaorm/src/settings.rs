@@ -41,6 +41,6 @@ impl SeaOrmSettings {
             .map_err(db_err)?;
         self.get(key)
             .await?
-            .ok_or_else(|| DomainError::Internal(format!("setting {key} missing after insert")))
+            .ok_or_else(|| DomainError::internal(format!("setting {key} missing after insert")))
     }
 }

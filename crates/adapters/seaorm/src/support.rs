@@ -13,7 +13,7 @@ use sea_orm::{
 pub(crate) fn db_err(e: DbErr) -> DomainError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) => DomainError::Conflict(msg),
-        _ => DomainError::Internal(e.to_string()),
+        _ => DomainError::internal(e),
     }
 }
 

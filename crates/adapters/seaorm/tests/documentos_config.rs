@@ -3,10 +3,7 @@
 //! PostgreSQL schema.
 
 use adapter_seaorm::*;
-use authz::model::NewAgent;
-use authz::ports::AgentRepository;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use clientes::ClienteData;
 use clientes::ports::ClienteRepository;
 use configuracoes::model::StoredConfig;
 use configuracoes::ports::ConfigRepository;
@@ -17,133 +14,12 @@ use documentos::ports::DocumentoRepository;
 use kernel::{DomainError, OrderBy, PageRequest};
 use sea_orm::ConnectionTrait;
 use serde_json::{Map, Value, json};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 // ---------------------------------------------------------------- harness
 
-enum Cleanup {
-    /// SQLite database file (plus its `-wal`/`-shm` companions).
-    File(PathBuf),
-    /// (server URL, schema) of a PostgreSQL test schema.
-    Schema(String, String),
-}
-
-struct TestDb {
-    db: DatabaseConnection,
-    cleanup: Cleanup,
-}
-
-impl TestDb {
-    /// A fresh SQLite file (a file, not `:memory:`, so that the pool has several
-    /// connections and concurrent writers really compete).
-    async fn sqlite() -> Self {
-        let path =
-            std::env::temp_dir().join(format!("dx-docs-config-{:016x}.db", rand::random::<u64>()));
-        let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
-            .await
-            .expect("connect sqlite");
-        migrate(&db).await.expect("migrate sqlite");
-        TestDb {
-            db,
-            cleanup: Cleanup::File(path),
-        }
-    }
-
-    async fn postgres(url: &str) -> Self {
-        let schema = format!("t_{:016x}", rand::random::<u64>());
-        let admin = connect(url).await.expect("connect admin");
-        admin
-            .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-            .await
-            .expect("create schema");
-        admin.close().await.expect("close admin");
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let db = connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
-            .await
-            .expect("connect schema");
-        migrate(&db).await.expect("migrate postgres");
-        TestDb {
-            db,
-            cleanup: Cleanup::Schema(url.to_string(), schema),
-        }
-    }
-
-    /// SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set.
-    async fn all() -> Vec<TestDb> {
-        let mut out = vec![Self::sqlite().await];
-        if let Some(url) = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            out.push(Self::postgres(&url).await);
-        }
-        out
-    }
-
-    fn name(&self) -> &'static str {
-        match self.cleanup {
-            Cleanup::File(_) => "sqlite",
-            Cleanup::Schema(..) => "postgres",
-        }
-    }
-
-    async fn finish(self) {
-        self.db.close().await.expect("close");
-        match self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut p = path.clone().into_os_string();
-                    p.push(suffix);
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-            Cleanup::Schema(url, schema) => {
-                let admin = connect(&url).await.expect("connect admin");
-                admin
-                    .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .await
-                    .expect("drop schema");
-                admin.close().await.expect("close admin");
-            }
-        }
-    }
-
-    fn docs(&self) -> SeaOrmDocumentoRepository {
-        SeaOrmDocumentoRepository::new(self.db.clone())
-    }
-
-    fn config(&self) -> SeaOrmConfigRepository {
-        SeaOrmConfigRepository::new(self.db.clone())
-    }
-
-    async fn agent(&self, username: &str) -> i64 {
-        SeaOrmAgentRepository::new(self.db.clone())
-            .insert(NewAgent {
-                username: username.into(),
-                email: format!("{username}@x.com"),
-                display_name: username.to_uppercase(),
-                phone_number: "".into(),
-                is_active: true,
-                is_superuser: false,
-                password_hash: "hash".into(),
-                groups: vec![],
-            })
-            .await
-            .expect("insert agent")
-            .id
-    }
-
-    async fn cliente(&self, razao: &str, cnpj: &str, criado_por: Option<i64>) -> i64 {
-        let mut d = ClienteData::defaults(cnpj.into());
-        d.razao_social = razao.into();
-        SeaOrmClienteRepository::new(self.db.clone())
-            .insert(&d, criado_por)
-            .await
-            .expect("insert cliente")
-            .id
-    }
-}
+mod support;
+use support::TestDb;
 
 fn page(n: u64, size: u64) -> PageRequest {
     PageRequest {

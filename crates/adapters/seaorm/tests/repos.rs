@@ -16,77 +16,8 @@ use sea_orm::ConnectionTrait;
 
 // ---------------------------------------------------------------- harness
 
-struct TestDb {
-    db: DatabaseConnection,
-    /// (server URL, schema) of a PostgreSQL test schema to drop at the end.
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    async fn new() -> Self {
-        Self::migrated(None).await
-    }
-
-    /// A fresh database with the first `steps` migrations applied (all when `None`).
-    async fn migrated(steps: Option<u32>) -> Self {
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            Some(url) => {
-                let schema = format!("t_{:016x}", rand::random::<u64>());
-                let admin = connect(&url).await.expect("connect admin");
-                admin
-                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-                    .await
-                    .expect("create schema");
-                admin.close().await.expect("close admin");
-                let sep = if url.contains('?') { '&' } else { '?' };
-                let db = connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
-                    .await
-                    .expect("connect schema");
-                Migrator::up(&db, steps).await.expect("migrate");
-                TestDb {
-                    db,
-                    pg: Some((url, schema)),
-                }
-            }
-            None => {
-                let db = connect("sqlite::memory:").await.expect("connect sqlite");
-                Migrator::up(&db, steps).await.expect("migrate");
-                TestDb { db, pg: None }
-            }
-        }
-    }
-
-    async fn finish(self) {
-        self.db.close().await.expect("close");
-        if let Some((url, schema)) = self.pg {
-            let admin = connect(&url).await.expect("connect admin");
-            admin
-                .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await
-                .expect("drop schema");
-            admin.close().await.expect("close admin");
-        }
-    }
-
-    fn agents(&self) -> SeaOrmAgentRepository {
-        SeaOrmAgentRepository::new(self.db.clone())
-    }
-    fn groups(&self) -> SeaOrmGroupRepository {
-        SeaOrmGroupRepository::new(self.db.clone())
-    }
-    fn clientes(&self) -> SeaOrmClienteRepository {
-        SeaOrmClienteRepository::new(self.db.clone())
-    }
-    fn grupos(&self) -> SeaOrmGrupoEmpresaRepository {
-        SeaOrmGrupoEmpresaRepository::new(self.db.clone())
-    }
-    fn contatos(&self) -> SeaOrmContatoRepository {
-        SeaOrmContatoRepository::new(self.db.clone())
-    }
-}
+mod support;
+use support::TestDb;
 
 fn agent(username: &str) -> NewAgent {
     NewAgent {
@@ -1220,7 +1151,7 @@ async fn concurrent_writers_do_not_fail() {
                 .await
                 .unwrap();
             migrate(&db).await.unwrap();
-            TestDb { db, pg: None }
+            TestDb::wrap(db)
         }
     };
     let mut tasks = Vec::new();
@@ -1300,7 +1231,7 @@ async fn pooled_db(path: &std::path::Path) -> TestDb {
                 .await
                 .unwrap();
             migrate(&db).await.unwrap();
-            TestDb { db, pg: None }
+            TestDb::wrap(db)
         }
     }
 }
@@ -1836,7 +1767,7 @@ async fn the_writer_keeps_the_search_index_merged() {
         .await
         .unwrap();
     migrate(&db).await.unwrap();
-    let t = TestDb { db, pg: None };
+    let t = TestDb::wrap(db);
     let repo = t.clientes();
     for i in 0..400 {
         repo.insert_with_placeholder(&cliente(&format!("Loja {i:03} Comércio"), ""), None)
@@ -1963,7 +1894,7 @@ async fn backup_copies_a_sqlite_database() {
     .await
     .unwrap();
     migrate(&db).await.unwrap();
-    let t = TestDb { db, pg: None };
+    let t = TestDb::wrap(db);
     t.clientes()
         .insert(&cliente("Padaria Pão Quente", "11222333000181"), None)
         .await
@@ -2031,7 +1962,7 @@ async fn flush_wal_leaves_everything_in_the_database_file() {
     db.execute_unprepared("PRAGMA wal_autocheckpoint = 0")
         .await
         .unwrap();
-    let t = TestDb { db, pg: None };
+    let t = TestDb::wrap(db);
     for (i, cnpj) in ["11222333000181", "11444777000161"].into_iter().enumerate() {
         t.clientes()
             .insert(&cliente(&format!("Loja {i}"), cnpj), None)

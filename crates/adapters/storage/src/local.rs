@@ -19,7 +19,7 @@ const SUFFIX_LEN: usize = 7;
 const WRITE_BUFFER: usize = 64 * 1024;
 
 fn io_error(what: &str, e: std::io::Error) -> DomainError {
-    DomainError::Internal(format!("storage: {what}: {e}"))
+    DomainError::internal(format!("storage: {what}: {e}"))
 }
 
 /// Files stored under `root` (the `MEDIA_ROOT`). Stored paths are relative to it, with `/`
@@ -128,7 +128,7 @@ impl LocalFileWriter {
         let file = self
             .file
             .as_mut()
-            .ok_or_else(|| DomainError::Internal("storage: write after close".into()))?;
+            .ok_or_else(|| DomainError::internal("storage: write after close"))?;
         file.write_all(chunk)
             .await
             .map_err(|e| io_error("write", e))?;
@@ -140,7 +140,7 @@ impl LocalFileWriter {
         let mut file = self
             .file
             .take()
-            .ok_or_else(|| DomainError::Internal("storage: commit after close".into()))?;
+            .ok_or_else(|| DomainError::internal("storage: commit after close"))?;
         file.flush().await.map_err(|e| io_error("flush", e))?;
         let file = file.into_inner();
         file.sync_all().await.map_err(|e| io_error("sync", e))?;
@@ -239,7 +239,7 @@ async fn claim_name(temp: &Path, dir: &Path, name: &str) -> Result<String, Domai
             }
         }
     }
-    Err(DomainError::Internal(format!(
+    Err(DomainError::internal(format!(
         "storage: no free name for {name:?}"
     )))
 }

@@ -4,7 +4,9 @@ use crate::permissions;
 use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
 use crate::throttle::LoginThrottle;
 use chrono::{DateTime, Utc};
-use kernel::{Clock, DomainError, FieldErrors, Result, messages as m};
+use kernel::{
+    CacheInvalidation, Clock, DomainError, FieldErrors, Invalidation, Result, messages as m,
+};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -54,12 +56,40 @@ struct Cached {
 /// Authenticated agents by id, with the time they were loaded. Agent and group writes clear it
 /// (through [`crate::agents::AgentService`] and [`crate::groups::GroupService`]), so a
 /// deactivation, a password change or a permission change applies to the very next request.
+///
+/// With [`PrincipalCache::follow`] the clears go through the cache-invalidation port, so other
+/// instances drop their principals too.
 #[derive(Default)]
 pub struct PrincipalCache {
     map: RwLock<HashMap<i64, Cached>>,
+    bus: std::sync::OnceLock<Arc<dyn CacheInvalidation>>,
 }
 
+/// The principal cache's name in invalidations.
+pub const PRINCIPALS: &str = "authz.principals";
+
 impl PrincipalCache {
+    /// Publishes this cache's clears on `bus`, and clears it on every [`PRINCIPALS`]
+    /// invalidation from it. Call once, at wiring time.
+    pub fn follow(self: &Arc<Self>, bus: Arc<dyn CacheInvalidation>) {
+        let weak = Arc::downgrade(self);
+        bus.subscribe(
+            PRINCIPALS,
+            Arc::new(move |_: &Invalidation| {
+                if let Some(cache) = weak.upgrade() {
+                    cache.clear();
+                }
+            }),
+        );
+        let _ = self.bus.set(bus);
+    }
+
+    fn clear(&self) {
+        if let Ok(mut c) = self.map.write() {
+            c.clear();
+        }
+    }
+
     fn get(&self, id: i64) -> Option<Cached> {
         self.map.read().ok()?.get(&id).cloned()
     }
@@ -73,11 +103,47 @@ impl PrincipalCache {
         }
     }
 
-    /// Forgets every cached principal.
+    /// Forgets every cached principal (on every instance, once it follows a bus).
     pub fn invalidate(&self) {
-        if let Ok(mut c) = self.map.write() {
-            c.clear();
+        match self.bus.get() {
+            Some(bus) => bus.publish(&Invalidation::all(PRINCIPALS)),
+            None => self.clear(),
         }
+    }
+}
+
+#[cfg(test)]
+mod principal_bus_tests {
+    use super::*;
+
+    /// Two caches on one bus stand for two instances: an agent write on one clears both.
+    #[test]
+    fn a_clear_on_one_instance_reaches_the_other() {
+        let bus: Arc<dyn CacheInvalidation> = Arc::new(kernel::LocalInvalidations::default());
+        let (here, there) = (
+            Arc::new(PrincipalCache::default()),
+            Arc::new(PrincipalCache::default()),
+        );
+        here.follow(bus.clone());
+        there.follow(bus);
+        let cached = Cached {
+            principal: Arc::new(Principal {
+                id: 1,
+                username: "a".into(),
+                email: String::new(),
+                display_name: String::new(),
+                is_superuser: false,
+                is_active: true,
+                permissions: HashSet::new(),
+            }),
+            tokens_not_before: 0,
+            at: 0,
+        };
+        here.put(1, cached.clone());
+        there.put(1, cached);
+        there.invalidate();
+        assert!(here.get(1).is_none());
+        assert!(there.get(1).is_none());
     }
 }
 

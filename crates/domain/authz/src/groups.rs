@@ -220,7 +220,7 @@ mod tests {
         agents
             .expect_update()
             .withf(|id, c| *id == 5 && c.groups == Some(vec![2]))
-            .returning(|_, _| Err(DomainError::Internal("unused".into())));
+            .returning(|_, _| Err(DomainError::internal("unused")));
         let mut groups = MockGroupRepository::new();
         groups
             .expect_existing()

@@ -7,6 +7,8 @@ pub mod model;
 pub mod permissions;
 pub mod ports;
 pub mod throttle;
+pub mod throttle_port;
 
 pub use auth::{AuthFailure, AuthService, Principal, TokenPair};
 pub use model::{Agent, Group, NewAgent};
+pub use throttle_port::{Attempt, LoginAttempts, ThrottleLimit};

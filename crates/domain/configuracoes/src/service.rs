@@ -295,7 +295,9 @@ impl ConfigService {
                     .appearance
                     .insert(kind.url_key().to_string(), Value::String(url.to_string()));
                 let old = old.map(|v| text_of(&v)).filter(|s| !s.is_empty());
-                *previous.lock().map_err(DomainError::internal)? = old;
+                *previous
+                    .lock()
+                    .map_err(|e| DomainError::internal(e.to_string()))? = old;
                 cfg.updated_at = now;
                 Ok(cfg)
             })

@@ -142,9 +142,10 @@ pub enum DomainError {
     /// An upstream dependency (a gateway, a provider) failed; the message names it.
     #[error("unavailable: {0}")]
     Unavailable(String),
-    /// A bug or infrastructure failure: logged, rendered as a generic 500.
+    /// A bug or infrastructure failure: logged with its source chain, rendered as a generic
+    /// 500.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl DomainError {
@@ -152,8 +153,10 @@ impl DomainError {
         DomainError::Validation(FieldErrors::single(field, msg))
     }
 
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        DomainError::Internal(e.to_string())
+    /// An internal failure caused by `e`, kept as the source (so its chain reaches the log); a
+    /// `String` or `&str` makes a message-only cause.
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        DomainError::Internal(e.into())
     }
 }
 
@@ -188,5 +191,23 @@ mod tests {
         );
         assert!(matches!(e.into_result(), Err(DomainError::Validation(_))));
         assert!(FieldErrors::new().into_result().is_ok());
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn internal_keeps_the_source_chain() {
+        use std::error::Error;
+        let e = DomainError::internal(Outer(std::io::Error::other("disk on fire")));
+        let first = e.source().expect("the cause");
+        assert_eq!(first.to_string(), "outer");
+        assert_eq!(
+            first.source().expect("its cause").to_string(),
+            "disk on fire"
+        );
+        let msg = DomainError::internal("plain message");
+        assert_eq!(msg.source().expect("message").to_string(), "plain message");
     }
 }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod error;
 pub mod image;
 pub mod input;
+pub mod invalidation;
 pub mod messages;
 pub mod page;
 pub mod storage;
@@ -13,4 +14,5 @@ pub mod values;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{DomainError, FieldErrors, Result};
+pub use invalidation::{CacheInvalidation, Invalidation, LocalInvalidations};
 pub use page::{OrderBy, Page, PageRequest};

@@ -104,7 +104,7 @@ pub(crate) fn condition(f: &ClienteFilter, backend: DbBackend) -> Result<Conditi
     }
     for (name, needle) in &f.icontains {
         let col = icontains_column(name).ok_or_else(|| {
-            DomainError::Internal(format!("unknown cliente filter column {name}"))
+            DomainError::internal(format!("unknown cliente filter column {name}"))
         })?;
         c = c.add(icontains((Entity, col), needle, backend));
     }

@@ -134,7 +134,7 @@ async fn run(
             Err(e) => {
                 let msg = e.to_string();
                 jobs.iter()
-                    .map(|_| Err(DomainError::Internal(msg.clone())))
+                    .map(|_| Err(DomainError::internal(msg.clone())))
                     .collect()
             }
         };

@@ -61,7 +61,7 @@ struct DocumentoRow {
 }
 
 fn corrupt(what: &str, value: &str) -> DomainError {
-    DomainError::Internal(format!("documentos: stored {what} {value:?} is not valid"))
+    DomainError::internal(format!("documentos: stored {what} {value:?} is not valid"))
 }
 
 impl TryFrom<DocumentoRow> for Documento {

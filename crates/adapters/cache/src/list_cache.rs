@@ -5,6 +5,10 @@
 //! served while its generation is current, so a write is visible to the very next list request
 //! on this instance. Writes made by another process or instance sharing the database are picked
 //! up within [`MAX_AGE`] at most.
+//!
+//! With [`ListCache::follow`], writes publish an invalidation of [`CLIENTE_LISTS`] through the
+//! cache-invalidation port and the generation moves when any instance's invalidation arrives,
+//! so a shared bus brings other instances' writes in before `MAX_AGE`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,14 +17,16 @@ use clientes::contato::{Contato, ContatoData, ContatoFilter};
 use clientes::filter::ClienteFilter;
 use clientes::grupo::{GrupoData, GrupoEmpresa};
 use clientes::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
-use kernel::{OrderBy, Page, PageRequest, Result};
+use kernel::{CacheInvalidation, Invalidation, OrderBy, Page, PageRequest, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Upper bound on staleness for writes made outside this process.
 pub const MAX_AGE: Duration = Duration::from_secs(2);
+/// The cache name in invalidations.
+pub const CLIENTE_LISTS: &str = "clientes.lists";
 const MAX_ENTRIES: usize = 4096;
 
 type Entry = (u64, Instant, Arc<Option<Page<ClienteResumo>>>);
@@ -32,9 +38,36 @@ pub struct ListCache {
     /// One fill at a time per key: concurrent misses of the same page wait for the first
     /// one instead of all querying the database (no stampede on a cold cache).
     filling: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Where writes are published (see [`Self::follow`]); unset: this cache only.
+    bus: OnceLock<Arc<dyn CacheInvalidation>>,
 }
 
 impl ListCache {
+    /// A cache that publishes its writes on `bus` and drops its pages on every
+    /// [`CLIENTE_LISTS`] invalidation from it.
+    pub fn follow(bus: Arc<dyn CacheInvalidation>) -> Arc<Self> {
+        let cache = Arc::new(Self::default());
+        let weak = Arc::downgrade(&cache);
+        bus.subscribe(
+            CLIENTE_LISTS,
+            Arc::new(move |_: &Invalidation| {
+                if let Some(cache) = weak.upgrade() {
+                    cache.invalidate();
+                }
+            }),
+        );
+        let _ = cache.bus.set(bus);
+        cache
+    }
+
+    /// A write happened: drops the pages here and, through the bus, everywhere.
+    fn written(&self) {
+        match self.bus.get() {
+            Some(bus) => bus.publish(&Invalidation::all(CLIENTE_LISTS)),
+            None => self.invalidate(),
+        }
+    }
+
     fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
@@ -63,7 +96,7 @@ async fn writing<T>(
     fut: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
     let r = fut.await;
-    cache.invalidate();
+    cache.written();
     r
 }
 
@@ -273,7 +306,7 @@ impl ContatoRepository for CachedContatoRepository {
         let creates = nova_empresa.is_some();
         let r = self.inner.cadastrar(nova_empresa, contato).await;
         if creates {
-            self.cache.invalidate();
+            self.cache.written();
         }
         r
     }
@@ -291,6 +324,42 @@ mod tests {
             page: 1,
             page_size: 20,
         })
+    }
+
+    /// Two caches on one bus stand for two instances: a write through one drops the other's
+    /// pages at once (without the bus it would wait for `MAX_AGE`).
+    #[tokio::test]
+    async fn a_write_on_one_instance_reaches_the_other_through_the_bus() {
+        let bus: Arc<dyn CacheInvalidation> = Arc::new(kernel::LocalInvalidations::default());
+        let mut reader = MockClienteRepository::new();
+        let mut calls = 0;
+        reader
+            .expect_list_resumo()
+            .times(2)
+            .returning(move |_, _, _| {
+                calls += 1;
+                Ok(page(calls))
+            });
+        let mut writer = MockClienteRepository::new();
+        writer.expect_delete().returning(|_| Ok(()));
+        let here = CachedClienteRepository::new(Arc::new(reader), ListCache::follow(bus.clone()));
+        let there = CachedClienteRepository::new(Arc::new(writer), ListCache::follow(bus));
+        let f = ClienteFilter::default();
+        let p = PageRequest::default();
+        assert_eq!(
+            here.list_resumo(&f, &[], p).await.unwrap().unwrap().count,
+            1
+        );
+        assert_eq!(
+            here.list_resumo(&f, &[], p).await.unwrap().unwrap().count,
+            1
+        );
+        there.delete(1).await.unwrap();
+        assert_eq!(
+            here.list_resumo(&f, &[], p).await.unwrap().unwrap().count,
+            2,
+            "the other instance's write invalidated this cache"
+        );
     }
 
     #[tokio::test]
