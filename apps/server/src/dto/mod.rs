@@ -1,5 +1,6 @@
 //! Wire representations (Portuguese field names exactly as the contract) shared by routes.
 
+pub mod authz;
 pub mod clientes;
 pub mod documentos;
 

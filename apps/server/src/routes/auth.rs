@@ -1,5 +1,6 @@
 //! Autenticação: token, refresh, me (contract §4.1).
 
+use crate::dto;
 use crate::http::middleware::Res;
 use crate::http::{ApiResult, Auth, Body, MaybeAuth, body, ok};
 use crate::state::AppState;
@@ -10,21 +11,12 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(serde::Deserialize, ToSchema)]
-pub struct TokenRequest {
-    pub username: String,
-    pub password: String,
-}
+pub use crate::dto::authz::{RefreshRequest, TokenRequest};
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenPairOut {
     pub refresh: String,
     pub access: String,
-}
-
-#[derive(serde::Deserialize, ToSchema)]
-pub struct RefreshRequest {
-    pub refresh: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -90,7 +82,8 @@ pub async fn token(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let pair = state.auth.login(&body.value(), &client).await?;
+    let cmd = dto::authz::login(&body.value(), &client)?;
+    let pair = state.auth.login(cmd).await?;
     Ok(ok(TokenPairOut {
         refresh: pair.refresh,
         access: pair.access,
@@ -105,7 +98,10 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let access = state.auth.refresh(&body.value()).await?;
+    let access = state
+        .auth
+        .refresh(dto::authz::refresh(&body.value())?)
+        .await?;
     Ok(ok(AccessOut { access }))
 }
 

@@ -170,6 +170,31 @@ pub fn is_valid_email(s: &str) -> bool {
     s.len() <= 254 && EMAIL.is_match(s)
 }
 
+/// A validated e-mail address (see [`is_valid_email`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Longest address accepted.
+    pub const MAX_CHARS: usize = 254;
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if is_valid_email(s) {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(crate::messages::EMAIL)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Brazilian states (UF).
 pub const UFS: [&str; 27] = [
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
