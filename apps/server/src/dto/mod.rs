@@ -2,6 +2,7 @@
 
 pub mod authz;
 pub mod clientes;
+pub mod contatos;
 pub mod documentos;
 
 use crate::state::AppState;

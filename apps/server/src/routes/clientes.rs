@@ -268,7 +268,8 @@ pub async fn stats(auth: Auth, state: State) -> ApiResult<HttpResponse> {
     responses((status = 200, body = Paginated<GrupoOut>), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
-    let page = state.clientes.list_grupos(&q, page_request(&q)?).await?;
+    let query = crate::dto::contatos::grupo_query(&q)?;
+    let page = state.clientes.list_grupos(query, page_request(&q)?).await?;
     Ok(ok(paginate(&req, &q, page, GrupoOut::from)))
 }
 
@@ -276,8 +277,10 @@ pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResu
 #[utoipa::path(post, operation_id = "clientes_grupos_create", path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     responses((status = 201, body = GrupoOut), (status = 400), (status = 401)))]
 pub async fn grupos_create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let cmd = crate::dto::contatos::create_grupo(body.object()?)
+        .map_err(kernel::DomainError::Validation)?;
     Ok(created(GrupoOut::from(
-        state.clientes.create_grupo(body.object()?).await?,
+        state.clientes.create_grupo(cmd).await?,
     )))
 }
 
@@ -303,11 +306,17 @@ pub async fn grupos_put(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let cmd = match crate::dto::contatos::update_grupo(body.object()?, true) {
+        Ok(cmd) => cmd,
+        Err(errors) => {
+            // A missing grupo is a 404 whatever the body.
+            state.clientes.get_grupo(id).await?;
+            return Err(kernel::DomainError::Validation(errors).into());
+        }
+    };
     Ok(ok(GrupoOut::from(
-        state
-            .clientes
-            .update_grupo(parse_id(&id)?, body.object()?, true)
-            .await?,
+        state.clientes.update_grupo(id, cmd).await?,
     )))
 }
 
@@ -320,11 +329,17 @@ pub async fn grupos_patch(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let cmd = match crate::dto::contatos::update_grupo(body.object()?, false) {
+        Ok(cmd) => cmd,
+        Err(errors) => {
+            // A missing grupo is a 404 whatever the body.
+            state.clientes.get_grupo(id).await?;
+            return Err(kernel::DomainError::Validation(errors).into());
+        }
+    };
     Ok(ok(GrupoOut::from(
-        state
-            .clientes
-            .update_grupo(parse_id(&id)?, body.object()?, false)
-            .await?,
+        state.clientes.update_grupo(id, cmd).await?,
     )))
 }
 
