@@ -1,6 +1,7 @@
 //! Wire representations (Portuguese field names exactly as the contract) shared by routes.
 
 pub mod authz;
+pub mod chat;
 pub mod clientes;
 pub mod contatos;
 pub mod documentos;

@@ -1,5 +1,6 @@
 //! Clientes, grupos de empresa and the chat-intake endpoints (contract §4.2).
 
+use crate::dto;
 use crate::dto::clientes::{ClienteIn, ClienteListOut, ClienteOut, ContatoOut, GrupoIn, GrupoOut};
 use crate::dto::media_link;
 use crate::http::body::UploadedFile;
@@ -11,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientes::chat::{Cadastro, NOT_FOUND_MSG};
 use clientes::cliente::{IMAGE_FIELDS, UPLOAD};
+use kernel::DomainError;
 use kernel::input::Input;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -376,7 +378,8 @@ pub struct BuscarContatoOut {
 #[utoipa::path(post, operation_id = "clientes_buscar_contato", path = "/api/v1/clientes/chat/buscar-contato/", tag = "Clientes", request_body = BuscarContatoIn,
     responses((status = 200, body = BuscarContatoOut), (status = 400)))]
 pub async fn buscar_contato(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    let found = state.chat.buscar_contato(body.object()?).await?;
+    let whatsapp = dto::chat::buscar_contato(body.object()?).map_err(DomainError::Validation)?;
+    let found = state.chat.buscar_contato(&whatsapp).await?;
     Ok(ok(if found.is_empty() {
         BuscarContatoOut {
             encontrado: false,
@@ -422,10 +425,20 @@ pub async fn dados_capturados(
     state: State,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let d = state.chat.dados_capturados(body.object()?).await?;
+    let c = match dto::chat::captured(body.object()?, false) {
+        Ok(c) => c,
+        Err(bad) => {
+            return Err(state
+                .chat
+                .invalid(bad.errors, bad.grupo_empresa_id)
+                .await
+                .into());
+        }
+    };
+    state.chat.dados_capturados(&c.dados).await?;
     Ok(ok(DadosCapturadosOut {
         message: "Dados capturados recebidos".into(),
-        dados_capturados: d.echo,
+        dados_capturados: c.echo,
         proximo_passo: "Atendente deve editar e salvar os dados".into(),
     }))
 }
@@ -440,7 +453,17 @@ pub struct CadastroOut {
 #[utoipa::path(post, operation_id = "clientes_cadastro_manual", path = "/api/v1/clientes/cadastro-manual/", tag = "Clientes", security(("jwt" = [])), request_body = DadosCapturadosIn,
     responses((status = 201, body = CadastroOut), (status = 400), (status = 401)))]
 pub async fn cadastro_manual(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    match state.chat.cadastro_manual(body.object()?).await? {
+    let c = match dto::chat::captured(body.object()?, true) {
+        Ok(c) => c,
+        Err(bad) => {
+            return Err(state
+                .chat
+                .invalid(bad.errors, bad.grupo_empresa_id)
+                .await
+                .into());
+        }
+    };
+    match state.chat.cadastro_manual(c.dados).await? {
         Cadastro::Created(c) => Ok(created(CadastroOut {
             message: "Contato cadastrado com sucesso".into(),
             contato: c.into(),
