@@ -87,6 +87,8 @@ impl AppState {
         )
         .map_err(DomainError::internal)?;
         let documentos_repo = Arc::new(db::SeaOrmDocumentoRepository::new(conn.clone()));
+        let documentos_arquivos: Arc<dyn clientes::ports::ArquivosDoCliente> =
+            documentos_repo.clone();
         let auth = AuthService::new(
             agents_repo.clone(),
             hasher.clone(),
@@ -128,7 +130,8 @@ impl AppState {
                 .with_principal_cache(principals.clone()),
             cep: adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
             clientes: ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock)
-                .with_storage(storage.clone()),
+                .with_storage(storage.clone())
+                .with_documentos(documentos_arquivos),
             contatos: ContatoService::new(contatos_repo.clone(), clientes_repo.clone()),
             chat: ChatIntakeService::new(contatos_repo, clientes_repo, grupos_repo),
         }))

@@ -157,15 +157,11 @@ pub async fn partial_update(
 #[utoipa::path(delete, operation_id = "clientes_delete", path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id = parse_id(&id)?;
-    // Its documentos go with it (database cascade): their files are removed after it (the
-    // service removes its images).
-    let files = state.documentos.arquivos_do_cliente(id).await?;
-    state.clientes.delete(id, auth.owner_scope()).await?;
+    // Its images and its documentos' files go with it (the service removes them).
     state
-        .documentos
-        .descartar_arquivos(files.iter().map(String::as_str))
-        .await;
+        .clientes
+        .delete(parse_id(&id)?, auth.owner_scope())
+        .await?;
     Ok(no_content())
 }
 

@@ -7,7 +7,9 @@ use crate::commands::{
 use crate::contato::{Contato, ContatoData, ContatoFilter, UNIQUE_MSG};
 use crate::filter::{ClienteFilter, cliente_ordering};
 use crate::grupo::{GrupoData, GrupoEmpresa};
-use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use crate::ports::{
+    ArquivosDoCliente, ClienteRepository, ContatoRepository, GrupoEmpresaRepository,
+};
 use chrono::Duration;
 use kernel::input::Input;
 use kernel::storage::FileStorage;
@@ -47,6 +49,8 @@ pub struct ClienteService {
     clock: Arc<dyn Clock>,
     /// Where the clientes' images are stored (see [`ClienteService::with_storage`]).
     storage: Option<Arc<dyn FileStorage>>,
+    /// The files of the clientes' documentos (see [`ClienteService::with_documentos`]).
+    documentos: Option<Arc<dyn ArquivosDoCliente>>,
 }
 
 impl ClienteService {
@@ -60,7 +64,15 @@ impl ClienteService {
             grupos,
             clock,
             storage: None,
+            documentos: None,
         }
+    }
+
+    /// The files of the clientes' documentos, in the same storage: a deleted cliente's
+    /// documentos go with it (database cascade), and so do their files.
+    pub fn with_documentos(mut self, documentos: Arc<dyn ArquivosDoCliente>) -> Self {
+        self.documentos = Some(documentos);
+        self
     }
 
     /// The storage of the clientes' images: stored files then follow the database. An image
@@ -213,10 +225,17 @@ impl ClienteService {
 
     /// Deletes a cliente (its contatos and documentos go with it in the database) and its
     /// images.
+    /// Deletes a cliente visible to `owner`; its images and its documentos' files are removed
+    /// after it (read before: the documentos go with the cliente).
     pub async fn delete(&self, id: i64, owner: Option<i64>) -> Result<()> {
         let current = self.get(id, owner).await?;
+        let arquivos = match &self.documentos {
+            Some(d) => d.arquivos_do_cliente(id).await?,
+            None => Vec::new(),
+        };
         self.clientes.delete(id).await?;
         self.discard(cliente::images(&current.data)).await;
+        self.discard(arquivos.iter().map(String::as_str)).await;
         Ok(())
     }
 
@@ -595,6 +614,33 @@ mod tests {
             "clientes/imagens/velho.png",
             "clientes/imagens/assinatura.png",
         ]));
+        block_on(s.delete(1, None)).unwrap();
+    }
+
+    /// The documentos' files are read before the cliente goes (they go with it) and removed
+    /// after; a cliente the caller cannot see is a 404 that touches nothing.
+    #[test]
+    fn deleting_a_cliente_removes_its_documentos_files() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get()
+            .returning(|_, owner| Ok((owner != Some(9)).then(|| stored(&with_logo(None), None))));
+        repo.expect_delete().times(1).returning(|_| Ok(()));
+        let mut documentos = crate::ports::MockArquivosDoCliente::new();
+        documentos
+            .expect_arquivos_do_cliente()
+            .with(mockall::predicate::eq(1))
+            .times(1)
+            .returning(|_| Ok(vec!["clientes/documentos/a.pdf".into()]));
+        let s = service(repo)
+            .with_storage(storage_deleting(&[
+                "clientes/imagens/assinatura.png",
+                "clientes/documentos/a.pdf",
+            ]))
+            .with_documentos(Arc::new(documentos));
+        assert!(matches!(
+            block_on(s.delete(1, Some(9))),
+            Err(DomainError::NotFound(_))
+        ));
         block_on(s.delete(1, None)).unwrap();
     }
 
