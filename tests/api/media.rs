@@ -169,12 +169,13 @@ async fn appearance_settings_never_delete_customer_files() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = app.multipart(
-            "/api/v1/config/appearance/upload/",
-            t,
-            appearance_upload(kind, "novo.png", png),
-        )
-        .await;
+        let (s, v) = app
+            .multipart(
+                "/api/v1/config/appearance/upload/",
+                t,
+                appearance_upload(kind, "novo.png", png),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         keep();
         app.patch(
@@ -209,24 +210,26 @@ async fn appearance_uploads_must_be_images() {
             b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script/></svg>",
         ),
     ] {
-        let (s, v) = app.multipart(
-            "/api/v1/config/appearance/upload/",
-            t,
-            appearance_upload("logo", name, data),
-        )
-        .await;
+        let (s, v) = app
+            .multipart(
+                "/api/v1/config/appearance/upload/",
+                t,
+                appearance_upload("logo", name, data),
+            )
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{name}: {v}");
         assert!(v["detail"].as_str().is_some(), "{v}");
     }
     assert!(app.media_files("appearance").is_empty());
     // An icon is taken, stored and served as what it is.
     let ico = [0u8, 0, 1, 0, 1, 0, 16, 16, 0, 0];
-    let (s, v) = app.multipart(
-        "/api/v1/config/appearance/upload/",
-        t,
-        appearance_upload("favicon", "favicon.png", &ico),
-    )
-    .await;
+    let (s, v) = app
+        .multipart(
+            "/api/v1/config/appearance/upload/",
+            t,
+            appearance_upload("favicon", "favicon.png", &ico),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let url = v["url"].as_str().unwrap();
     assert!(url.ends_with(".ico"), "{url}");

@@ -140,11 +140,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     m.insert("email".into(), Value::from(email));
                     m.insert("display_name".into(), Value::from(display_name));
                     m.insert("is_superuser".into(), Value::from(superuser));
-                    let a = state
-                        .agents
-                        .create(&Input::json(m))
-                        .await
-                        .map_err(describe)?;
+                    // The same parsing as the HTTP body, so the CLI refuses what the API does.
+                    let cmd = match crate::dto::authz::create_agent(&Input::json(m)) {
+                        Ok(cmd) => cmd,
+                        Err(bad) => {
+                            let e = state
+                                .agents
+                                .invalid(None, bad.errors, bad.group_ids.as_deref())
+                                .await;
+                            return Err(describe(e));
+                        }
+                    };
+                    let a = state.agents.create(cmd).await.map_err(describe)?;
                     println!("created agent {} (id {})", a.username, a.id);
                 }
                 AgentCommand::Passwd {

@@ -107,6 +107,8 @@ impl Services {
         )
         .map_err(DomainError::internal)?;
         let documentos_repo = Arc::new(db::SeaOrmDocumentoRepository::new(conn.clone()));
+        let documentos_arquivos: Arc<dyn clientes::ports::ArquivosDoCliente> =
+            documentos_repo.clone();
         let auth = AuthService::new(
             agents_repo.clone(),
             hasher.clone(),
@@ -157,7 +159,8 @@ impl Services {
             cep: adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
             clientes: Arc::new(
                 ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock)
-                    .with_storage(storage.clone()),
+                    .with_storage(storage.clone())
+                    .with_documentos(documentos_arquivos),
             ),
             contatos: Arc::new(ContatoService::new(
                 contatos_repo.clone(),

@@ -1,6 +1,9 @@
 //! Wire representations (Portuguese field names exactly as the contract) shared by routes.
 
+pub mod authz;
+pub mod chat;
 pub mod clientes;
+pub mod contatos;
 pub mod documentos;
 
 use crate::routes::media::MediaFiles;

@@ -1,5 +1,6 @@
 //! Autenticação: token, refresh, me (contract §4.1).
 
+use crate::dto;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::middleware::Res;
 use crate::http::{ApiResult, Auth, Body, MaybeAuth, body, ok};
@@ -23,21 +24,12 @@ impl Area {
     }
 }
 
-#[derive(serde::Deserialize, ToSchema)]
-pub struct TokenRequest {
-    pub username: String,
-    pub password: String,
-}
+pub use crate::dto::authz::{RefreshRequest, TokenRequest};
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenPairOut {
     pub refresh: String,
     pub access: String,
-}
-
-#[derive(serde::Deserialize, ToSchema)]
-pub struct RefreshRequest {
-    pub refresh: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,7 +93,8 @@ pub async fn token(
 ) -> ApiResult<HttpResponse> {
     let body = login_body(&req, payload).await?;
     let client = trusted.client_of(&req);
-    let pair = state.auth.login(&body.value(), &client).await?;
+    let cmd = dto::authz::login(&body.value(), &client)?;
+    let pair = state.auth.login(cmd).await?;
     Ok(ok(TokenPairOut {
         refresh: pair.refresh,
         access: pair.access,
@@ -116,7 +109,10 @@ pub async fn refresh(
     state: web::Data<Area>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let access = state.auth.refresh(&body.value()).await?;
+    let access = state
+        .auth
+        .refresh(dto::authz::refresh(&body.value())?)
+        .await?;
     Ok(ok(AccessOut { access }))
 }
 

@@ -1,13 +1,16 @@
 //! Permissões e grupos, and agent management (contract §4.11, §4.13).
 
+use crate::dto::authz as parse;
+pub use crate::dto::authz::{AgentIn, GroupIdsIn, GroupIn};
 use crate::http::auth::{ManageAuth, Perm};
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
-use crate::http::{ApiResult, Auth, Body, created, no_content, ok, parse_id};
+use crate::http::{ApiError, ApiResult, Auth, Body, created, no_content, ok, parse_id};
 use actix_web::{HttpRequest, HttpResponse, web};
 use authz::model::{Agent, Group};
 use authz::permissions::{self, Permission};
 use kernel::clock::format_local;
+use kernel::{DomainError, FieldErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -67,20 +70,6 @@ impl From<Group> for GroupOut {
     }
 }
 
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct GroupIn {
-    #[schema(min_length = 1, max_length = 150, pattern = r"\S")]
-    pub name: String,
-    pub permissions: Option<Vec<i64>>,
-}
-
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct GroupIdsIn {
-    pub group_ids: Vec<i64>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct AgentOut {
     pub id: i64,
@@ -110,25 +99,6 @@ impl From<Agent> for AgentOut {
     }
 }
 
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct AgentIn {
-    #[schema(min_length = 1, max_length = 150, pattern = r"^[\w.@+-]+$")]
-    pub username: String,
-    /// Write-only; at least 8 characters; required on create.
-    #[schema(min_length = 8)]
-    pub password: Option<String>,
-    #[schema(format = Email)]
-    pub email: Option<String>,
-    #[schema(max_length = 150)]
-    pub display_name: Option<String>,
-    #[schema(max_length = 30)]
-    pub phone_number: Option<String>,
-    pub is_active: Option<bool>,
-    pub is_superuser: Option<bool>,
-    pub group_ids: Option<Vec<i64>>,
-}
-
 /// The fixed permission table.
 #[utoipa::path(get, operation_id = "authz_permissions_list", path = "/api/v1/authz/permissions/", tag = "Permissões e Grupos", security(("jwt" = [])),
     responses((status = 200, body = Vec<PermissionOut>), (status = 401)))]
@@ -154,7 +124,8 @@ pub async fn groups_list(_p: Manager, state: State) -> ApiResult<HttpResponse> {
 #[utoipa::path(post, operation_id = "authz_groups_create", path = "/api/v1/authz/groups/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = GroupIn,
     responses((status = 201, body = GroupOut), (status = 400), (status = 401), (status = 403)))]
 pub async fn groups_create(_p: Manager, state: State, body: Body) -> ApiResult<HttpResponse> {
-    let g = state.groups.create(body.object()?).await?;
+    let cmd = parse::create_group(body.object()?).map_err(DomainError::Validation)?;
+    let g = state.groups.create(cmd).await?;
     Ok(created(GroupOut::from(g)))
 }
 
@@ -178,10 +149,12 @@ pub async fn groups_put(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let g = state
-        .groups
-        .update(parse_id(&id)?, body.object()?, true)
-        .await?;
+    let id = parse_id(&id)?;
+    let cmd = match parse::update_group(body.object()?, true) {
+        Ok(cmd) => cmd,
+        Err(errors) => return Err(invalid_group(&state, id, errors).await),
+    };
+    let g = state.groups.update(id, cmd).await?;
     Ok(ok(GroupOut::from(g)))
 }
 
@@ -194,10 +167,12 @@ pub async fn groups_patch(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let g = state
-        .groups
-        .update(parse_id(&id)?, body.object()?, false)
-        .await?;
+    let id = parse_id(&id)?;
+    let cmd = match parse::update_group(body.object()?, false) {
+        Ok(cmd) => cmd,
+        Err(errors) => return Err(invalid_group(&state, id, errors).await),
+    };
+    let g = state.groups.update(id, cmd).await?;
     Ok(ok(GroupOut::from(g)))
 }
 
@@ -238,10 +213,16 @@ pub async fn agent_groups_set(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let groups = state
-        .groups
-        .set_agent_groups(parse_id(&id)?, body.object()?)
-        .await?;
+    let id = parse_id(&id)?;
+    let cmd = match parse::set_agent_groups(body.object()?) {
+        Ok(cmd) => cmd,
+        Err(errors) => {
+            // A missing agent is a 404 whatever the body.
+            state.agents.get(id).await?;
+            return Err(DomainError::Validation(errors).into());
+        }
+    };
+    let groups = state.groups.set_agent_groups(id, cmd).await?;
     Ok(ok(groups
         .into_iter()
         .map(GroupOut::from)
@@ -262,7 +243,17 @@ pub async fn agents_list(req: HttpRequest, _p: Manager, state: State) -> ApiResu
 #[utoipa::path(post, operation_id = "authz_agents_create", path = "/api/v1/authz/agents/", tag = "Permissões e Grupos", security(("jwt" = [])), request_body = AgentIn,
     responses((status = 201, body = AgentOut), (status = 400), (status = 401), (status = 403)))]
 pub async fn agents_create(_p: Manager, state: State, body: Body) -> ApiResult<HttpResponse> {
-    let a = state.agents.create(body.object()?).await?;
+    let cmd = match parse::create_agent(body.object()?) {
+        Ok(cmd) => cmd,
+        Err(bad) => {
+            let e = state
+                .agents
+                .invalid(None, bad.errors, bad.group_ids.as_deref())
+                .await;
+            return Err(e.into());
+        }
+    };
+    let a = state.agents.create(cmd).await?;
     Ok(created(AgentOut::from(a)))
 }
 
@@ -286,7 +277,18 @@ pub async fn agents_patch(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let a = state.agents.update(parse_id(&id)?, body.object()?).await?;
+    let id = parse_id(&id)?;
+    let cmd = match parse::update_agent(body.object()?) {
+        Ok(cmd) => cmd,
+        Err(bad) => {
+            let e = state
+                .agents
+                .invalid(Some(id), bad.errors, bad.group_ids.as_deref())
+                .await;
+            return Err(e.into());
+        }
+    };
+    let a = state.agents.update(id, cmd).await?;
     Ok(ok(AgentOut::from(a)))
 }
 
@@ -301,6 +303,14 @@ pub async fn agents_delete(
 ) -> ApiResult<HttpResponse> {
     state.agents.deactivate(parse_id(&id)?).await?;
     Ok(no_content())
+}
+
+/// The error for a group body that did not parse: a missing group is a 404 first.
+async fn invalid_group(state: &State, id: i64, errors: FieldErrors) -> ApiError {
+    match state.groups.get(id).await {
+        Err(e) => e.into(),
+        Ok(_) => DomainError::Validation(errors).into(),
+    }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,5 +1,6 @@
 //! Clientes, grupos de empresa and the chat-intake endpoints (contract §4.2).
 
+use crate::dto;
 use crate::dto::clientes::{ClienteIn, ClienteListOut, ClienteOut, ContatoOut, GrupoIn, GrupoOut};
 use crate::dto::media_link;
 use crate::http::body::UploadedFile;
@@ -10,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientes::chat::{Cadastro, NOT_FOUND_MSG};
 use clientes::cliente::{IMAGE_FIELDS, UPLOAD};
+use kernel::DomainError;
 use kernel::input::Input;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -175,15 +177,11 @@ pub async fn partial_update(
 #[utoipa::path(delete, operation_id = "clientes_delete", path = "/api/v1/clientes/{id}/", tag = "Clientes", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 401), (status = 404)))]
 pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id = parse_id(&id)?;
-    // Its documentos go with it (database cascade): their files are removed after it (the
-    // service removes its images).
-    let files = state.documentos.arquivos_do_cliente(id).await?;
-    state.clientes.delete(id, auth.owner_scope()).await?;
+    // Its images and its documentos' files go with it (the service removes them).
     state
-        .documentos
-        .descartar_arquivos(files.iter().map(String::as_str))
-        .await;
+        .clientes
+        .delete(parse_id(&id)?, auth.owner_scope())
+        .await?;
     Ok(no_content())
 }
 
@@ -288,7 +286,8 @@ pub async fn stats(auth: Auth, state: State) -> ApiResult<HttpResponse> {
     responses((status = 200, body = Paginated<GrupoOut>), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
-    let page = state.clientes.list_grupos(&q, page_request(&q)?).await?;
+    let query = crate::dto::contatos::grupo_query(&q)?;
+    let page = state.clientes.list_grupos(query, page_request(&q)?).await?;
     Ok(ok(paginate(&req, &q, page, GrupoOut::from)))
 }
 
@@ -296,8 +295,10 @@ pub async fn grupos_list(req: HttpRequest, _auth: Auth, state: State) -> ApiResu
 #[utoipa::path(post, operation_id = "clientes_grupos_create", path = "/api/v1/grupos-empresa/", tag = "Clientes", security(("jwt" = [])), request_body = GrupoIn,
     responses((status = 201, body = GrupoOut), (status = 400), (status = 401)))]
 pub async fn grupos_create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+    let cmd = crate::dto::contatos::create_grupo(body.object()?)
+        .map_err(kernel::DomainError::Validation)?;
     Ok(created(GrupoOut::from(
-        state.clientes.create_grupo(body.object()?).await?,
+        state.clientes.create_grupo(cmd).await?,
     )))
 }
 
@@ -323,11 +324,17 @@ pub async fn grupos_put(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let cmd = match crate::dto::contatos::update_grupo(body.object()?, true) {
+        Ok(cmd) => cmd,
+        Err(errors) => {
+            // A missing grupo is a 404 whatever the body.
+            state.clientes.get_grupo(id).await?;
+            return Err(kernel::DomainError::Validation(errors).into());
+        }
+    };
     Ok(ok(GrupoOut::from(
-        state
-            .clientes
-            .update_grupo(parse_id(&id)?, body.object()?, true)
-            .await?,
+        state.clientes.update_grupo(id, cmd).await?,
     )))
 }
 
@@ -340,11 +347,17 @@ pub async fn grupos_patch(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let cmd = match crate::dto::contatos::update_grupo(body.object()?, false) {
+        Ok(cmd) => cmd,
+        Err(errors) => {
+            // A missing grupo is a 404 whatever the body.
+            state.clientes.get_grupo(id).await?;
+            return Err(kernel::DomainError::Validation(errors).into());
+        }
+    };
     Ok(ok(GrupoOut::from(
-        state
-            .clientes
-            .update_grupo(parse_id(&id)?, body.object()?, false)
-            .await?,
+        state.clientes.update_grupo(id, cmd).await?,
     )))
 }
 
@@ -381,7 +394,8 @@ pub struct BuscarContatoOut {
 #[utoipa::path(post, operation_id = "clientes_buscar_contato", path = "/api/v1/clientes/chat/buscar-contato/", tag = "Clientes", request_body = BuscarContatoIn,
     responses((status = 200, body = BuscarContatoOut), (status = 400)))]
 pub async fn buscar_contato(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    let found = state.chat.buscar_contato(body.object()?).await?;
+    let whatsapp = dto::chat::buscar_contato(body.object()?).map_err(DomainError::Validation)?;
+    let found = state.chat.buscar_contato(&whatsapp).await?;
     Ok(ok(if found.is_empty() {
         BuscarContatoOut {
             encontrado: false,
@@ -427,10 +441,20 @@ pub async fn dados_capturados(
     state: State,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let d = state.chat.dados_capturados(body.object()?).await?;
+    let c = match dto::chat::captured(body.object()?, false) {
+        Ok(c) => c,
+        Err(bad) => {
+            return Err(state
+                .chat
+                .invalid(bad.errors, bad.grupo_empresa_id)
+                .await
+                .into());
+        }
+    };
+    state.chat.dados_capturados(&c.dados).await?;
     Ok(ok(DadosCapturadosOut {
         message: "Dados capturados recebidos".into(),
-        dados_capturados: d.echo,
+        dados_capturados: c.echo,
         proximo_passo: "Atendente deve editar e salvar os dados".into(),
     }))
 }
@@ -445,7 +469,17 @@ pub struct CadastroOut {
 #[utoipa::path(post, operation_id = "clientes_cadastro_manual", path = "/api/v1/clientes/cadastro-manual/", tag = "Clientes", security(("jwt" = [])), request_body = DadosCapturadosIn,
     responses((status = 201, body = CadastroOut), (status = 400), (status = 401)))]
 pub async fn cadastro_manual(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    match state.chat.cadastro_manual(body.object()?).await? {
+    let c = match dto::chat::captured(body.object()?, true) {
+        Ok(c) => c,
+        Err(bad) => {
+            return Err(state
+                .chat
+                .invalid(bad.errors, bad.grupo_empresa_id)
+                .await
+                .into());
+        }
+    };
+    match state.chat.cadastro_manual(c.dados).await? {
         Cadastro::Created(c) => Ok(created(CadastroOut {
             message: "Contato cadastrado com sucesso".into(),
             contato: c.into(),

@@ -1,9 +1,10 @@
 //! Contatos (contract §4.3): active rows only; non-superusers see contatos of active clientes.
 
 use crate::dto::clientes::{ContatoIn, ContatoOut};
+use crate::dto::contatos::{self as parse, InvalidContato};
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
-use crate::http::{ApiResult, Auth, Body, created, no_content, ok, parse_id};
+use crate::http::{ApiError, ApiResult, Auth, Body, created, no_content, ok, parse_id};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 type State = web::Data<Area>;
@@ -31,9 +32,10 @@ impl Area {
     responses((status = 200, body = Paginated<ContatoOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
+    let query = parse::contato_query(&q)?;
     let page = state
         .contatos
-        .list(&q, auth.is_superuser, page_request(&q)?)
+        .list(query, auth.is_superuser, page_request(&q)?)
         .await?;
     Ok(ok(paginate(&req, &q, page, ContatoOut::from)))
 }
@@ -42,9 +44,14 @@ pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpR
 #[utoipa::path(post, operation_id = "contatos_create", path = "/api/v1/contatos/", tag = "Contatos", security(("jwt" = [])), request_body = ContatoIn,
     responses((status = 201, body = ContatoOut), (status = 400), (status = 401)))]
 pub async fn create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    Ok(created(ContatoOut::from(
-        state.contatos.create(body.object()?).await?,
-    )))
+    let cmd = match parse::create_contato(body.object()?) {
+        Ok(cmd) => cmd,
+        Err(bad) => {
+            let e = state.contatos.invalid(None, bad.errors, bad.cliente).await;
+            return Err(e.into());
+        }
+    };
+    Ok(created(ContatoOut::from(state.contatos.create(cmd).await?)))
 }
 
 /// Contato detail.
@@ -68,10 +75,12 @@ pub async fn put(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let c = state
-        .contatos
-        .update(parse_id(&id)?, body.object()?, true, auth.is_superuser)
-        .await?;
+    let id = parse_id(&id)?;
+    let cmd = match parse::update_contato(body.object()?, true) {
+        Ok(cmd) => cmd,
+        Err(bad) => return Err(invalid(&state, id, bad, auth.is_superuser).await),
+    };
+    let c = state.contatos.update(id, cmd, auth.is_superuser).await?;
     Ok(ok(ContatoOut::from(c)))
 }
 
@@ -84,10 +93,12 @@ pub async fn patch(
     id: web::Path<String>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let c = state
-        .contatos
-        .update(parse_id(&id)?, body.object()?, false, auth.is_superuser)
-        .await?;
+    let id = parse_id(&id)?;
+    let cmd = match parse::update_contato(body.object()?, false) {
+        Ok(cmd) => cmd,
+        Err(bad) => return Err(invalid(&state, id, bad, auth.is_superuser).await),
+    };
+    let c = state.contatos.update(id, cmd, auth.is_superuser).await?;
     Ok(ok(ContatoOut::from(c)))
 }
 
@@ -100,6 +111,16 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
         .delete(parse_id(&id)?, auth.is_superuser)
         .await?;
     Ok(no_content())
+}
+
+/// The error for a contato body that did not parse: a contato the caller cannot see is a
+/// 404 first.
+async fn invalid(state: &State, id: i64, bad: InvalidContato, superuser: bool) -> ApiError {
+    state
+        .contatos
+        .invalid(Some((id, superuser)), bad.errors, bad.cliente)
+        .await
+        .into()
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,18 +1,15 @@
 //! Agent management (CLI and `/authz/agents/`), and the first-start admin seed.
 
 use crate::auth::PrincipalCache;
+use crate::commands::{CreateAgent, Password, UpdateAgent, Username};
+pub use crate::commands::{PASSWORD_SHORT, USERNAME_INVALID};
 use crate::model::{Agent, AgentChanges, NewAgent};
 use crate::ports::{AgentRepository, GroupRepository, LAST_SUPERUSER_CONFLICT, PasswordHasher};
-use kernel::input::Input;
+use kernel::values::Email;
 use kernel::{DomainError, FieldErrors, Page, PageRequest, Result, messages as m};
-use regex::Regex;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-static USERNAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w.@+-]+$").expect("regex"));
 pub const USERNAME_TAKEN: &str = "Um usuário com este nome de usuário já existe.";
-pub const USERNAME_INVALID: &str = "Informe um nome de usuário válido. Este valor pode conter apenas letras, números e os seguintes caracteres @/./+/-/_.";
-pub const PASSWORD_SHORT: &str =
-    "Esta senha é muito curta. Ela precisa conter pelo menos 8 caracteres.";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
 pub const LAST_SUPERUSER: &str =
     "Não é possível desativar nem rebaixar o último superusuário ativo.";
@@ -65,52 +62,48 @@ impl AgentService {
             .ok_or(DomainError::NotFound("Agent"))
     }
 
-    pub async fn create(&self, input: &Input) -> Result<Agent> {
-        let mut errors = FieldErrors::new();
-        input.require(&["username", "password"], &mut errors);
-        let fields = self.validate(input, &mut errors).await?;
-        errors.into_result()?;
-        let password = fields
-            .password
-            .ok_or_else(|| DomainError::field("password", m::REQUIRED))?;
+    pub async fn create(&self, cmd: CreateAgent) -> Result<Agent> {
+        self.check_groups(Some(&cmd.group_ids), FieldErrors::new())
+            .await?;
         let agent = NewAgent {
-            username: fields.username.unwrap_or_default(),
-            email: fields.email.unwrap_or_default(),
-            display_name: fields.display_name.unwrap_or_default(),
-            phone_number: fields.phone_number.unwrap_or_default(),
-            is_active: fields.is_active.unwrap_or(true),
-            is_superuser: fields.is_superuser.unwrap_or(false),
-            password_hash: self.hasher.hash(&password).await?,
-            groups: fields.groups.unwrap_or_default(),
+            username: cmd.username.into_string(),
+            email: cmd.email.map(Email::into_string).unwrap_or_default(),
+            display_name: cmd.display_name,
+            phone_number: cmd.phone_number,
+            is_active: cmd.is_active,
+            is_superuser: cmd.is_superuser,
+            password_hash: self.hasher.hash(cmd.password.expose()).await?,
+            groups: cmd.group_ids,
         };
         self.agents.insert(agent).await.map_err(username_conflict)
     }
 
-    pub async fn update(&self, id: i64, input: &Input) -> Result<Agent> {
+    pub async fn update(&self, id: i64, cmd: UpdateAgent) -> Result<Agent> {
         self.get(id).await?;
-        let mut errors = FieldErrors::new();
-        let fields = self.validate(input, &mut errors).await?;
-        errors.into_result()?;
-        let last_superuser_field = if fields.is_active == Some(false) {
+        self.check_groups(cmd.group_ids.as_deref(), FieldErrors::new())
+            .await?;
+        let last_superuser_field = if cmd.is_active == Some(false) {
             "is_active"
         } else {
             "is_superuser"
         };
-        let password_hash = match fields.password {
-            Some(p) => Some(self.hasher.hash(&p).await?),
+        let password_hash = match &cmd.password {
+            Some(p) => Some(self.hasher.hash(p.expose()).await?),
             None => None,
         };
         // A new password or a deactivation ends every session.
-        let revoke_tokens = password_hash.is_some() || fields.is_active == Some(false);
+        let revoke_tokens = password_hash.is_some() || cmd.is_active == Some(false);
         let changes = AgentChanges {
-            username: fields.username,
-            email: fields.email,
-            display_name: fields.display_name,
-            phone_number: fields.phone_number,
-            is_active: fields.is_active,
-            is_superuser: fields.is_superuser,
+            username: cmd.username.map(Username::into_string),
+            email: cmd
+                .email
+                .map(|e| e.map(Email::into_string).unwrap_or_default()),
+            display_name: cmd.display_name,
+            phone_number: cmd.phone_number,
+            is_active: cmd.is_active,
+            is_superuser: cmd.is_superuser,
             password_hash,
-            groups: fields.groups,
+            groups: cmd.group_ids,
             revoke_tokens,
         };
         self.update_agent(id, changes).await.map_err(|e| {
@@ -120,6 +113,39 @@ impl AgentService {
                 username_conflict(e)
             }
         })
+    }
+
+    /// The error for an agent body the edge could not parse: DRF validates every field at
+    /// once, so the syntax `errors` are reported together with the unknown ids among the
+    /// `group_ids` that did parse. `id` (an update) must name an agent, which is checked
+    /// first.
+    pub async fn invalid(
+        &self,
+        id: Option<i64>,
+        errors: FieldErrors,
+        group_ids: Option<&[i64]>,
+    ) -> DomainError {
+        if let Some(id) = id
+            && let Err(e) = self.get(id).await
+        {
+            return e;
+        }
+        match self.check_groups(group_ids, errors).await {
+            Ok(()) => DomainError::internal("agent body refused without an error"),
+            Err(e) => e,
+        }
+    }
+
+    /// Adds an error for the first of `ids` that names no group to `errors`, then fails when
+    /// there are any.
+    async fn check_groups(&self, ids: Option<&[i64]>, mut errors: FieldErrors) -> Result<()> {
+        if let Some(ids) = ids {
+            let existing = self.groups.existing(ids).await?;
+            if let Some(bad) = ids.iter().find(|i| !existing.contains(i)) {
+                errors.add("group_ids", m::invalid_pk(&bad.to_string()));
+            }
+        }
+        errors.into_result()
     }
 
     /// Deactivates an agent (its tokens stop working).
@@ -151,15 +177,13 @@ impl AgentService {
 
     /// Sets a password (CLI `agent passwd`).
     pub async fn set_password(&self, username: &str, password: &str) -> Result<Agent> {
-        if password.chars().count() < 8 {
-            return Err(DomainError::field("password", PASSWORD_SHORT));
-        }
+        let password = Password::parse(password).map_err(|m| DomainError::field("password", m))?;
         let agent = self
             .agents
             .find_by_username(username)
             .await?
             .ok_or(DomainError::NotFound("Agent"))?;
-        let hash = self.hasher.hash(password).await?;
+        let hash = self.hasher.hash(password.expose()).await?;
         self.update_agent(
             agent.id,
             AgentChanges {
@@ -206,64 +230,6 @@ impl AgentService {
             None => false,
         })
     }
-
-    async fn validate(&self, input: &Input, errors: &mut FieldErrors) -> Result<AgentFields> {
-        let username = input.text("username", Some(150), false, errors);
-        if let Some(u) = &username
-            && !USERNAME.is_match(u)
-        {
-            errors.add("username", USERNAME_INVALID);
-        }
-        let password = match input.raw("password") {
-            Some(serde_json::Value::String(p)) if p.chars().count() < 8 => {
-                errors.add("password", PASSWORD_SHORT);
-                None
-            }
-            Some(serde_json::Value::String(p)) => Some(p.clone()),
-            Some(serde_json::Value::Null) => {
-                errors.add("password", m::NULL);
-                None
-            }
-            Some(_) => {
-                errors.add("password", m::NOT_A_STRING);
-                None
-            }
-            None => None,
-        };
-        let email = input.email("email", false, true, errors).flatten();
-        let display_name = input.text("display_name", Some(150), true, errors);
-        let phone_number = input.text("phone_number", Some(30), true, errors);
-        let is_active = input.boolean("is_active", errors);
-        let is_superuser = input.boolean("is_superuser", errors);
-        let groups = input.int_list("group_ids", errors);
-        if let Some(ids) = &groups {
-            let existing = self.groups.existing(ids).await?;
-            if let Some(bad) = ids.iter().find(|i| !existing.contains(i)) {
-                errors.add("group_ids", m::invalid_pk(&bad.to_string()));
-            }
-        }
-        Ok(AgentFields {
-            username,
-            password,
-            email,
-            display_name,
-            phone_number,
-            is_active,
-            is_superuser,
-            groups,
-        })
-    }
-}
-
-struct AgentFields {
-    username: Option<String>,
-    password: Option<String>,
-    email: Option<String>,
-    display_name: Option<String>,
-    phone_number: Option<String>,
-    is_active: Option<bool>,
-    is_superuser: Option<bool>,
-    groups: Option<Vec<i64>>,
 }
 
 fn is_last_superuser(e: &DomainError) -> bool {
@@ -309,44 +275,63 @@ mod tests {
         }
     }
 
-    fn input(v: serde_json::Value) -> Input {
-        Input::json(v.as_object().cloned().unwrap())
+    fn new_agent(username: &str, password: &str, group_ids: Vec<i64>) -> CreateAgent {
+        CreateAgent {
+            username: Username::parse(username).unwrap(),
+            password: Password::parse(password).unwrap(),
+            email: None,
+            display_name: String::new(),
+            phone_number: String::new(),
+            is_active: true,
+            is_superuser: false,
+            group_ids,
+        }
     }
 
     #[test]
-    fn create_validates_and_hashes() {
+    fn create_checks_groups_and_hashes() {
         let mut repo = MockAgentRepository::new();
         repo.expect_insert().returning(|a| Ok(saved(a)));
         let mut groups = MockGroupRepository::new();
         groups.expect_existing().returning(|_| Ok(vec![1]));
         let s = AgentService::new(Arc::new(repo), Arc::new(groups), Arc::new(hasher()));
-        let a = block_on(s.create(&input(
-            json!({"username":"ana","password":"12345678","group_ids":[1]}),
-        )))
-        .unwrap();
+        let a = block_on(s.create(new_agent("ana", "12345678", vec![1]))).unwrap();
         assert_eq!(a.password_hash, "hashed:12345678");
         assert!(a.is_active && !a.is_superuser);
         assert_eq!(a.groups, vec![1]);
-        let err = block_on(s.create(&input(
-            json!({"username":"a b","password":"123","email":"x","group_ids":[9]}),
-        )));
-        match err.unwrap_err() {
-            DomainError::Validation(e) => assert_eq!(
-                e.to_json(),
-                json!({"username":[USERNAME_INVALID],"password":[PASSWORD_SHORT],"email":[m::EMAIL],
-                       "group_ids":[m::invalid_pk("9")]})
-            ),
-            other => panic!("{other:?}"),
-        }
-        match block_on(s.create(&input(json!({})))).unwrap_err() {
+        assert_eq!(a.email, "");
+        match block_on(s.create(new_agent("ana", "12345678", vec![1, 9]))).unwrap_err() {
             DomainError::Validation(e) => {
-                assert_eq!(
-                    e.to_json(),
-                    json!({"username":[m::REQUIRED],"password":[m::REQUIRED]})
-                )
+                assert_eq!(e.to_json(), json!({"group_ids":[m::invalid_pk("9")]}))
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A body the edge refused still gets its unknown groups reported with its other errors,
+    /// and an update of a missing agent is a 404 first.
+    #[test]
+    fn invalid_bodies_report_unknown_groups_too() {
+        let mut repo = MockAgentRepository::new();
+        repo.expect_get()
+            .returning(|id| Ok((id == 1).then(|| agent(1, true, false))));
+        let mut groups = MockGroupRepository::new();
+        groups.expect_existing().returning(|_| Ok(vec![1]));
+        let s = AgentService::new(Arc::new(repo), Arc::new(groups), Arc::new(hasher()));
+        let errors = FieldErrors::single("username", USERNAME_INVALID);
+        for id in [None, Some(1)] {
+            match block_on(s.invalid(id, errors.clone(), Some(&[1, 9]))) {
+                DomainError::Validation(e) => assert_eq!(
+                    e.to_json(),
+                    json!({"username":[USERNAME_INVALID],"group_ids":[m::invalid_pk("9")]})
+                ),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            block_on(s.invalid(Some(2), errors, None)),
+            DomainError::NotFound("Agent")
+        ));
     }
 
     #[test]
@@ -354,14 +339,10 @@ mod tests {
         let mut repo = MockAgentRepository::new();
         repo.expect_insert()
             .returning(|_| Err(DomainError::Conflict("username".into())));
-        let s = AgentService::new(
-            Arc::new(repo),
-            Arc::new(MockGroupRepository::new()),
-            Arc::new(hasher()),
-        );
-        match block_on(s.create(&input(json!({"username":"ana","password":"12345678"}))))
-            .unwrap_err()
-        {
+        let mut groups = MockGroupRepository::new();
+        groups.expect_existing().returning(|_| Ok(vec![]));
+        let s = AgentService::new(Arc::new(repo), Arc::new(groups), Arc::new(hasher()));
+        match block_on(s.create(new_agent("ana", "12345678", vec![]))).unwrap_err() {
             DomainError::Validation(e) => {
                 assert_eq!(e.to_json(), json!({"username":[USERNAME_TAKEN]}))
             }
@@ -447,15 +428,17 @@ mod tests {
             DomainError::Refused(m) => assert_eq!(m, LAST_SUPERUSER),
             other => panic!("{other:?}"),
         }
+        let change = |is_active, is_superuser| UpdateAgent {
+            is_active,
+            is_superuser,
+            ..Default::default()
+        };
         for (patch, field) in [
-            (json!({"is_active": false}), "is_active"),
-            (json!({"is_superuser": false}), "is_superuser"),
-            (
-                json!({"is_active": false, "is_superuser": false}),
-                "is_active",
-            ),
+            (change(Some(false), None), "is_active"),
+            (change(None, Some(false)), "is_superuser"),
+            (change(Some(false), Some(false)), "is_active"),
         ] {
-            match block_on(s.update(1, &input(patch))).unwrap_err() {
+            match block_on(s.update(1, patch)).unwrap_err() {
                 DomainError::Validation(e) => {
                     assert_eq!(e.to_json(), json!({ field: [LAST_SUPERUSER] }))
                 }
@@ -468,10 +451,21 @@ mod tests {
     fn password_changes_and_deactivations_revoke_tokens() {
         let seen: Arc<std::sync::Mutex<Vec<AgentChanges>>> = Arc::default();
         let s = service_with(agent(2, true, false), false, seen.clone());
-        block_on(s.update(2, &input(json!({"display_name": "Ana"})))).unwrap();
-        block_on(s.update(2, &input(json!({"password": "nova-senha-1"})))).unwrap();
-        block_on(s.update(2, &input(json!({"is_active": false})))).unwrap();
-        block_on(s.update(2, &input(json!({"is_active": true})))).unwrap();
+        let update = |c: UpdateAgent| block_on(s.update(2, c)).unwrap();
+        update(UpdateAgent {
+            display_name: Some("Ana".into()),
+            ..Default::default()
+        });
+        update(UpdateAgent {
+            password: Some(Password::parse("nova-senha-1").unwrap()),
+            ..Default::default()
+        });
+        for active in [false, true] {
+            update(UpdateAgent {
+                is_active: Some(active),
+                ..Default::default()
+            });
+        }
         block_on(s.deactivate(2)).unwrap();
         let revoked: Vec<bool> = seen
             .lock()

@@ -1,13 +1,11 @@
 //! Login, refresh and authentication of access tokens.
 
+use crate::commands::{LoginCommand, RefreshCommand};
 use crate::permissions;
 use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
 use crate::throttle::LoginThrottle;
 use chrono::{DateTime, Utc};
-use kernel::{
-    CacheInvalidation, Clock, DomainError, FieldErrors, Invalidation, Result, messages as m,
-};
-use serde_json::Value;
+use kernel::{CacheInvalidation, Clock, DomainError, Invalidation, Result};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
@@ -228,8 +226,13 @@ impl AuthService {
     /// for a username from other addresses never block an address that has not failed for
     /// it, so nobody can lock an agent out; but once a username has had that many failures
     /// from all addresses together, an address that failed for it even once is blocked for it.
-    pub async fn login(&self, body: &Value, client: &str) -> Result<TokenPair> {
-        let (username, password) = credentials(body)?;
+    pub async fn login(&self, cmd: LoginCommand) -> Result<TokenPair> {
+        let LoginCommand {
+            username,
+            password,
+            client,
+        } = cmd;
+        let client = client.as_str();
         let now = self.clock.now().timestamp();
         let name = if username.len() > 4 * USERNAME_MAX_CHARS {
             // Too long for any agent: only its (hashed) key matters, not its case.
@@ -290,14 +293,8 @@ impl AuthService {
     }
 
     /// `POST /auth/refresh/`: a new access token for a valid refresh token.
-    pub async fn refresh(&self, body: &Value) -> Result<String> {
-        let refresh = match body.get("refresh") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-            Some(Value::String(_)) => return Err(DomainError::field("refresh", m::BLANK)),
-            Some(Value::Null) => return Err(DomainError::field("refresh", m::NULL)),
-            Some(_) => return Err(DomainError::field("refresh", m::NOT_A_STRING)),
-            None => return Err(DomainError::field("refresh", m::REQUIRED)),
-        };
+    pub async fn refresh(&self, cmd: RefreshCommand) -> Result<String> {
+        let refresh = cmd.refresh;
         let invalid = |msg: &str| DomainError::InvalidToken(msg.to_string());
         let now = self.clock.now();
         let claims = self
@@ -464,41 +461,6 @@ fn check_active(p: Arc<Principal>) -> std::result::Result<Arc<Principal>, AuthOu
 /// A valid argon2id hash of a random string, verified against when the username is unknown.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0T3q0V0cS0b4i9bY4m6jv8o0mKkq3fS0xkYg6vZ2t5Q";
 
-fn credentials(body: &Value) -> Result<(String, String)> {
-    let mut errors = FieldErrors::new();
-    let mut get = |k: &str| match body.get(k) {
-        Some(Value::String(s)) if s.contains('\0') => {
-            errors.add(k, m::NULL_CHARACTERS);
-            None
-        }
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-        Some(Value::String(_)) => {
-            errors.add(k, m::BLANK);
-            None
-        }
-        Some(Value::Null) => {
-            errors.add(k, m::NULL);
-            None
-        }
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(_) => {
-            errors.add(k, m::NOT_A_STRING);
-            None
-        }
-        None => {
-            errors.add(k, m::REQUIRED);
-            None
-        }
-    };
-    let u = get("username");
-    let p = get("password");
-    errors.into_result()?;
-    match (u, p) {
-        (Some(u), Some(p)) => Ok((u.trim().to_string(), p)),
-        _ => Err(DomainError::internal("credentials")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,7 +470,20 @@ mod tests {
     use futures_executor::block_on;
     use kernel::clock::MockClock;
     use mockall::predicate::eq;
-    use serde_json::json;
+
+    fn cmd(username: &str, password: &str, client: &str) -> LoginCommand {
+        LoginCommand {
+            username: username.into(),
+            password: password.into(),
+            client: client.into(),
+        }
+    }
+
+    fn refresh(token: &str) -> RefreshCommand {
+        RefreshCommand {
+            refresh: token.into(),
+        }
+    }
 
     fn agent(active: bool) -> Agent {
         Agent {
@@ -560,12 +535,10 @@ mod tests {
             .expect_issue()
             .returning(|id, k, _, ttl| Ok(format!("{id}-{}-{ttl}", k.as_str())));
         let s = service(repo, hasher, tokens);
-        let pair =
-            block_on(s.login(&json!({"username":"maria","password":"certa"}), "1.2.3.4")).unwrap();
+        let pair = block_on(s.login(cmd("maria", "certa", "1.2.3.4"))).unwrap();
         assert_eq!(pair.access, "7-access-300");
         assert_eq!(pair.refresh, "7-refresh-86400");
-        let err =
-            block_on(s.login(&json!({"username":"maria","password":"x"}), "1.2.3.4")).unwrap_err();
+        let err = block_on(s.login(cmd("maria", "x", "1.2.3.4"))).unwrap_err();
         assert!(matches!(err, DomainError::BadCredentials));
     }
 
@@ -576,20 +549,11 @@ mod tests {
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_verify().returning(|_, _| false);
         let s = service(repo, hasher, MockTokenCodec::new());
-        match block_on(s.login(&json!({}), "ip")).unwrap_err() {
-            DomainError::Validation(e) => {
-                assert_eq!(
-                    e.to_json(),
-                    json!({"username":[m::REQUIRED],"password":[m::REQUIRED]})
-                )
-            }
-            other => panic!("{other:?}"),
-        }
         for _ in 0..10 {
-            let e = block_on(s.login(&json!({"username":"x","password":"y"}), "ip")).unwrap_err();
+            let e = block_on(s.login(cmd("x", "y", "ip"))).unwrap_err();
             assert!(matches!(e, DomainError::BadCredentials));
         }
-        let e = block_on(s.login(&json!({"username":"other","password":"y"}), "ip")).unwrap_err();
+        let e = block_on(s.login(cmd("other", "y", "ip"))).unwrap_err();
         assert!(matches!(e, DomainError::Throttled(300)));
     }
 
@@ -720,18 +684,13 @@ mod tests {
             .expect_issue()
             .returning(|_, _, _, _| Ok("new".into()));
         let s = service(repo, MockPasswordHasher::new(), tokens);
-        assert_eq!(block_on(s.refresh(&json!({"refresh":"r"}))).unwrap(), "new");
-        let body = |v| match block_on(s.refresh(&v)).unwrap_err() {
-            DomainError::InvalidToken(m) => serde_json::Value::from(m),
-            DomainError::Validation(e) => e.to_json(),
+        assert_eq!(block_on(s.refresh(refresh("r"))).unwrap(), "new");
+        let body = |t| match block_on(s.refresh(refresh(t))).unwrap_err() {
+            DomainError::InvalidToken(m) => m,
             other => panic!("{other:?}"),
         };
-        assert_eq!(body(json!({"refresh":"a"})), "Token tem tipo errado");
-        assert_eq!(
-            body(json!({"refresh":"zz"})),
-            "O token é inválido ou expirado"
-        );
-        assert_eq!(body(json!({})), json!({"refresh":[m::REQUIRED]}));
+        assert_eq!(body("a"), "Token tem tipo errado");
+        assert_eq!(body("zz"), "O token é inválido ou expirado");
     }
 
     fn claims(user_id: i64, kind: TokenKind, iat: i64) -> Claims {
@@ -757,9 +716,7 @@ mod tests {
         let mut tokens = MockTokenCodec::new();
         tokens.expect_issue().returning(|_, _, _, _| Ok("t".into()));
         let s = service(repo, hasher, tokens);
-        let login = |user: &str, pass: &str, ip: &str| {
-            block_on(s.login(&json!({"username": user, "password": pass}), ip))
-        };
+        let login = |user: &str, pass: &str, ip: &str| block_on(s.login(cmd(user, pass, ip)));
         for i in 0..10 {
             let e = login("maria", "errada", &format!("10.0.0.{i}")).unwrap_err();
             assert!(matches!(e, DomainError::BadCredentials));
@@ -795,8 +752,8 @@ mod tests {
         let s = service(repo, hasher, MockTokenCodec::new());
         let big = "u".repeat(1_000_000);
         for i in 0..200 {
-            let body = json!({"username": format!("{big}{i}"), "password": "x"});
-            let e = block_on(s.login(&body, &format!("10.1.{}.{}", i / 250, i % 250)));
+            let ip = format!("10.1.{}.{}", i / 250, i % 250);
+            let e = block_on(s.login(cmd(&format!("{big}{i}"), "x", &ip)));
             assert!(matches!(e.unwrap_err(), DomainError::BadCredentials));
         }
         assert!(s.throttle_len() <= 600);
@@ -806,9 +763,8 @@ mod tests {
             s.throttle_longest_key()
         );
         for i in 0..30_000 {
-            let body = json!({"username": format!("u{i}"), "password": "x"});
             let ip = format!("10.2.{}.{}", i / 250, i % 250);
-            assert!(block_on(s.login(&body, &ip)).is_err());
+            assert!(block_on(s.login(cmd(&format!("u{i}"), "x", &ip))).is_err());
         }
         assert!(s.throttle_len() <= crate::throttle::DEFAULT_CAPACITY);
     }
@@ -859,7 +815,7 @@ mod tests {
         let auth = service(repo, hasher, tokens);
         assert!(block_on(auth.authenticate("old-access")).is_ok());
         assert_eq!(
-            block_on(auth.refresh(&json!({"refresh": "old-refresh"}))).unwrap(),
+            block_on(auth.refresh(refresh("old-refresh"))).unwrap(),
             "old-access"
         );
 
@@ -879,39 +835,31 @@ mod tests {
             Arc::new(h),
         )
         .with_principal_cache(auth.principal_cache());
-        block_on(
-            agents.update(
-                7,
-                &kernel::input::Input::json(
-                    json!({"password": "outra-senha"})
-                        .as_object()
-                        .cloned()
-                        .unwrap(),
-                ),
-            ),
-        )
+        block_on(agents.update(
+            7,
+            crate::commands::UpdateAgent {
+                password: Some(crate::commands::Password::parse("outra-senha").unwrap()),
+                ..Default::default()
+            },
+        ))
         .unwrap();
 
         assert!(matches!(
             block_on(auth.authenticate("old-access")),
             Err(AuthOutcome::Refused(AuthFailure::InvalidToken))
         ));
-        match block_on(auth.refresh(&json!({"refresh": "old-refresh"}))).unwrap_err() {
+        match block_on(auth.refresh(refresh("old-refresh"))).unwrap_err() {
             DomainError::InvalidToken(m) => assert_eq!(m, "O token é inválido ou expirado"),
             other => panic!("{other:?}"),
         }
-        let pair = block_on(auth.login(
-            &json!({"username": "maria", "password": "outra-senha"}),
-            "ip",
-        ))
-        .unwrap();
+        let pair = block_on(auth.login(cmd("maria", "outra-senha", "ip"))).unwrap();
         assert_eq!(
             (pair.access.as_str(), pair.refresh.as_str()),
             ("new-access", "new-refresh")
         );
         assert!(block_on(auth.authenticate("new-access")).is_ok());
         assert_eq!(
-            block_on(auth.refresh(&json!({"refresh": "new-refresh"}))).unwrap(),
+            block_on(auth.refresh(refresh("new-refresh"))).unwrap(),
             "new-access"
         );
     }

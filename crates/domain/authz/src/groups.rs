@@ -1,11 +1,10 @@
 //! Permission groups and agent memberships (`/authz/groups/`, `/authz/agents/{id}/groups/`).
 
 use crate::auth::PrincipalCache;
+use crate::commands::{CreateGroup, SetAgentGroups, UpdateGroup};
 use crate::model::{AgentChanges, Group};
-use crate::permissions;
 use crate::ports::{AgentRepository, GroupRepository};
-use kernel::input::Input;
-use kernel::{DomainError, FieldErrors, Result, messages as m};
+use kernel::{DomainError, Result};
 use std::sync::Arc;
 
 pub const GROUP_NAME_TAKEN: &str = "grupo com este nome já existe.";
@@ -47,32 +46,18 @@ impl GroupService {
             .ok_or(DomainError::NotFound("Group"))
     }
 
-    pub async fn create(&self, input: &Input) -> Result<Group> {
-        let mut errors = FieldErrors::new();
-        input.require(&["name"], &mut errors);
-        let (name, perms) = validate(input, &mut errors);
-        errors.into_result()?;
-        let name = name.unwrap_or_default();
+    pub async fn create(&self, cmd: CreateGroup) -> Result<Group> {
         self.groups
-            .insert(&name, &perms.unwrap_or_default())
+            .insert(cmd.name.as_str(), cmd.permissions.as_slice())
             .await
             .map_err(name_conflict)
     }
 
-    /// PUT (`full`: name required, permissions default to none) or PATCH (either key).
-    pub async fn update(&self, id: i64, input: &Input, full: bool) -> Result<Group> {
+    /// `PUT` (both fields) or `PATCH` (either).
+    pub async fn update(&self, id: i64, cmd: UpdateGroup) -> Result<Group> {
         self.get(id).await?;
-        let mut errors = FieldErrors::new();
-        if full {
-            input.require(&["name"], &mut errors);
-        }
-        let (name, perms) = validate(input, &mut errors);
-        errors.into_result()?;
-        let perms = if full {
-            Some(perms.unwrap_or_default())
-        } else {
-            perms
-        };
+        let name = cmd.name.map(|n| n.as_str().to_string());
+        let perms = cmd.permissions.map(|p| p.as_slice().to_vec());
         let r = self.groups.update(id, name, perms).await;
         self.changed(r).map_err(name_conflict)
     }
@@ -99,16 +84,12 @@ impl GroupService {
     }
 
     /// Replaces memberships with `group_ids` (unknown ids are ignored).
-    pub async fn set_agent_groups(&self, agent_id: i64, input: &Input) -> Result<Vec<Group>> {
+    pub async fn set_agent_groups(&self, agent_id: i64, cmd: SetAgentGroups) -> Result<Vec<Group>> {
         self.agents
             .get(agent_id)
             .await?
             .ok_or(DomainError::NotFound("Agent"))?;
-        let mut errors = FieldErrors::new();
-        input.require(&["group_ids"], &mut errors);
-        let ids = input.int_list("group_ids", &mut errors);
-        errors.into_result()?;
-        let existing = self.groups.existing(&ids.unwrap_or_default()).await?;
+        let existing = self.groups.existing(&cmd.group_ids).await?;
         let r = self
             .agents
             .update(
@@ -124,22 +105,6 @@ impl GroupService {
     }
 }
 
-fn validate(input: &Input, errors: &mut FieldErrors) -> (Option<String>, Option<Vec<i64>>) {
-    let name = input.text("name", Some(150), false, errors);
-    let perms = input.int_list("permissions", errors);
-    if let Some(ids) = &perms
-        && let Some(bad) = ids.iter().find(|i| permissions::by_id(**i).is_none())
-    {
-        errors.add("permissions", m::invalid_pk(&bad.to_string()));
-    }
-    let mut perms = perms;
-    if let Some(p) = perms.as_mut() {
-        p.sort_unstable();
-        p.dedup();
-    }
-    (name, perms)
-}
-
 fn name_conflict(e: DomainError) -> DomainError {
     match e {
         DomainError::Conflict(_) => DomainError::field("name", GROUP_NAME_TAKEN),
@@ -150,6 +115,7 @@ fn name_conflict(e: DomainError) -> DomainError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::{GroupName, PermissionIds};
     use crate::model::Agent;
     use crate::ports::{MockAgentRepository, MockGroupRepository};
     use chrono::Utc;
@@ -157,12 +123,15 @@ mod tests {
     use mockall::predicate::eq;
     use serde_json::json;
 
-    fn input(v: serde_json::Value) -> Input {
-        Input::json(v.as_object().cloned().unwrap())
+    fn new_group(name: &str, perms: &[i64]) -> CreateGroup {
+        CreateGroup {
+            name: GroupName::parse(name).unwrap(),
+            permissions: PermissionIds::parse(perms).unwrap(),
+        }
     }
 
     #[test]
-    fn create_validates_permissions_and_name() {
+    fn create_stores_sorted_permissions() {
         let mut groups = MockGroupRepository::new();
         groups.expect_insert().returning(|n, p| {
             Ok(Group {
@@ -172,16 +141,24 @@ mod tests {
             })
         });
         let s = GroupService::new(Arc::new(groups), Arc::new(MockAgentRepository::new()));
-        let g =
-            block_on(s.create(&input(json!({"name":"Gerente","permissions":[3,1,1]})))).unwrap();
-        assert_eq!(g.permissions, vec![1, 3]);
-        match block_on(s.create(&input(json!({"permissions":[9999]})))).unwrap_err() {
-            DomainError::Validation(e) => assert_eq!(
-                e.to_json(),
-                json!({"name":[m::REQUIRED],"permissions":["Pk inválido \"9999\" - objeto não existe."]})
-            ),
-            other => panic!("{other:?}"),
-        }
+        let g = block_on(s.create(new_group("Gerente", &[3, 1, 1]))).unwrap();
+        assert_eq!((g.name.as_str(), g.permissions), ("Gerente", vec![1, 3]));
+    }
+
+    #[test]
+    fn update_of_a_missing_group_is_not_found() {
+        let mut groups = MockGroupRepository::new();
+        groups.expect_get().returning(|_| Ok(None));
+        groups.expect_update().never();
+        let s = GroupService::new(Arc::new(groups), Arc::new(MockAgentRepository::new()));
+        let cmd = UpdateGroup {
+            name: GroupName::parse("X"),
+            permissions: None,
+        };
+        assert!(matches!(
+            block_on(s.update(3, cmd)),
+            Err(DomainError::NotFound("Group"))
+        ));
     }
 
     #[test]
@@ -191,7 +168,7 @@ mod tests {
             .expect_insert()
             .returning(|_, _| Err(DomainError::Conflict("name".into())));
         let s = GroupService::new(Arc::new(groups), Arc::new(MockAgentRepository::new()));
-        match block_on(s.create(&input(json!({"name":"X"})))).unwrap_err() {
+        match block_on(s.create(new_group("X", &[]))).unwrap_err() {
             DomainError::Validation(e) => {
                 assert_eq!(e.to_json(), json!({"name":[GROUP_NAME_TAKEN]}))
             }
@@ -227,7 +204,10 @@ mod tests {
             .returning(|ids| Ok(ids.iter().copied().filter(|i| *i == 2).collect()));
         let s = GroupService::new(Arc::new(groups), Arc::new(agents));
         // The repository failure surfaces unchanged; the point is the filtered id list above.
-        assert!(block_on(s.set_agent_groups(5, &input(json!({"group_ids":[2, 77]})))).is_err());
+        let cmd = SetAgentGroups {
+            group_ids: vec![2, 77],
+        };
+        assert!(block_on(s.set_agent_groups(5, cmd)).is_err());
         let s2 = GroupService::new(
             Arc::new(MockGroupRepository::new()),
             Arc::new(MockAgentRepository::new()),

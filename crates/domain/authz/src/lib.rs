@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod commands;
 pub mod groups;
 pub mod model;
 pub mod permissions;

@@ -4,10 +4,9 @@ use crate::cliente::ClienteData;
 use crate::contato::{Contato, ContatoData, UNIQUE_MSG};
 use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
 use crate::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
-use kernel::input::Input;
-use kernel::values::{self, Cnpj};
+use kernel::values::{Cnpj, Email, Whatsapp};
 use kernel::{DomainError, FieldErrors, Result};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 pub const NOT_FOUND_MSG: &str =
@@ -16,19 +15,22 @@ pub const GRUPO_NOT_FOUND: &str = "Grupo de empresas não encontrado";
 pub const EMPRESA_REQUIRED: &str =
     "Deve informar empresa_id (empresa existente) ou empresa_nome (nova empresa)";
 
-/// Validated captured data.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Data captured in the chat, as the edge parsed it (`dados-capturados`,
+/// `cadastro-manual`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DadosCapturados {
-    pub whatsapp: String,
-    pub nome: Option<String>,
+    pub whatsapp: Whatsapp,
+    pub nome: String,
     pub cargo: Option<String>,
-    pub email: Option<String>,
+    /// `None`: absent or blank.
+    pub email: Option<Email>,
+    /// `None`: absent or blank.
     pub empresa_nome: Option<String>,
-    pub empresa_cnpj: Option<String>,
+    pub empresa_cnpj: Option<Cnpj>,
+    /// Must name an active grupo (checked by the use case).
     pub grupo_empresa_id: Option<i64>,
+    /// `cadastro-manual` only: an existing company.
     pub empresa_id: Option<i64>,
-    /// The validated fields that were present in the request (wire echo).
-    pub echo: Map<String, Value>,
 }
 
 pub enum Cadastro {
@@ -57,30 +59,50 @@ impl ChatIntakeService {
     }
 
     /// `buscar-contato`: active contatos with exactly this (cleaned) number.
-    pub async fn buscar_contato(&self, input: &Input) -> Result<Vec<Contato>> {
-        let mut errors = FieldErrors::new();
-        input.require(&["whatsapp"], &mut errors);
-        let w = whatsapp(input, &mut errors);
-        errors.into_result()?;
+    pub async fn buscar_contato(&self, whatsapp: &Whatsapp) -> Result<Vec<Contato>> {
         self.contatos
-            .find_active_by_whatsapp(&w.unwrap_or_default())
+            .find_active_by_whatsapp(whatsapp.as_str())
             .await
     }
 
-    /// `dados-capturados`: validates and echoes; persists nothing.
-    pub async fn dados_capturados(&self, input: &Input) -> Result<DadosCapturados> {
-        self.validate(input, false).await
+    /// `dados-capturados`: checks the grupo; persists nothing.
+    pub async fn dados_capturados(&self, dados: &DadosCapturados) -> Result<()> {
+        self.check_grupo(dados.grupo_empresa_id, FieldErrors::new())
+            .await
+    }
+
+    /// The error for captured data the edge could not parse: DRF validates every field at
+    /// once, so the syntax `errors` come with the check of the `grupo_empresa_id` that did
+    /// parse.
+    pub async fn invalid(&self, errors: FieldErrors, grupo_empresa_id: Option<i64>) -> DomainError {
+        match self.check_grupo(grupo_empresa_id, errors).await {
+            Ok(()) => DomainError::internal("captured data refused without an error"),
+            Err(e) => e,
+        }
+    }
+
+    /// Adds an error when `grupo` names no active grupo to `errors`, then fails when there
+    /// are any.
+    async fn check_grupo(&self, grupo: Option<i64>, mut errors: FieldErrors) -> Result<()> {
+        if let Some(id) = grupo {
+            match self.grupos.get(id).await? {
+                Some(g) if g.ativo => {}
+                _ => errors.add("grupo_empresa_id", GRUPO_NOT_FOUND),
+            }
+        }
+        errors.into_result()
     }
 
     /// `cadastro-manual`: resolves or creates the company and creates the contato atomically.
-    pub async fn cadastro_manual(&self, input: &Input) -> Result<Cadastro> {
-        let dados = self.validate(input, true).await?;
+    pub async fn cadastro_manual(&self, dados: DadosCapturados) -> Result<Cadastro> {
+        self.check_grupo(dados.grupo_empresa_id, FieldErrors::new())
+            .await?;
         if dados.empresa_id.is_none() && dados.empresa_nome.is_none() {
             return Err(DomainError::field("non_field_errors", EMPRESA_REQUIRED));
         }
         if let Some(existing) = self
             .contatos
-            .find_active_by_whatsapp(&dados.whatsapp)
+            .find_active_by_whatsapp(dados.whatsapp.as_str())
             .await?
             .into_iter()
             .next()
@@ -89,10 +111,10 @@ impl ChatIntakeService {
         }
         let mut contato = ContatoData {
             cliente: 0,
-            nome: dados.nome.clone().unwrap_or_default(),
+            nome: dados.nome.clone(),
             cargo: Some(dados.cargo.clone().unwrap_or_default()),
-            whatsapp: dados.whatsapp.clone(),
-            email: Some(dados.email.clone().unwrap_or_default()),
+            whatsapp: dados.whatsapp.as_str().to_string(),
+            email: Some(dados.email.as_ref().map_or("", Email::as_str).to_string()),
             ativo: true,
         };
         if let Some(id) = dados.empresa_id {
@@ -105,7 +127,7 @@ impl ChatIntakeService {
             return self.save(None, &contato).await;
         }
         let existing = match &dados.empresa_cnpj {
-            Some(cnpj) => self.clientes.find_by_cnpj(cnpj).await?,
+            Some(cnpj) => self.clientes.find_by_cnpj(cnpj.as_str()).await?,
             None => None,
         };
         let existing = match existing {
@@ -119,7 +141,13 @@ impl ChatIntakeService {
             contato.cliente = c.id;
             return self.save(None, &contato).await;
         }
-        let mut empresa = ClienteData::defaults(dados.empresa_cnpj.clone().unwrap_or_default());
+        let mut empresa = ClienteData::defaults(
+            dados
+                .empresa_cnpj
+                .clone()
+                .map(Cnpj::into_string)
+                .unwrap_or_default(),
+        );
         empresa.razao_social = dados.empresa_nome.clone().unwrap_or_default();
         empresa.grupo_empresa = dados.grupo_empresa_id;
         empresa.responsavel_legal_nome = "A ser preenchido".into();
@@ -152,83 +180,6 @@ impl ChatIntakeService {
             Err(e) => Err(e),
         }
     }
-
-    async fn validate(&self, input: &Input, manual: bool) -> Result<DadosCapturados> {
-        let mut errors = FieldErrors::new();
-        let mut required = vec!["whatsapp", "nome"];
-        if !manual {
-            required.push("empresa_nome");
-        }
-        input.require(&required, &mut errors);
-        let mut d = DadosCapturados::default();
-        if let Some(w) = whatsapp(input, &mut errors) {
-            d.echo.insert("whatsapp".into(), Value::from(w.clone()));
-            d.whatsapp = w;
-        }
-        d.nome = echo_text(input, "nome", 255, false, &mut d.echo, &mut errors);
-        d.cargo = echo_text(input, "cargo", 100, true, &mut d.echo, &mut errors);
-        if let Some(e) = input.email("email", false, true, &mut errors).flatten() {
-            d.echo.insert("email".into(), Value::from(e.clone()));
-            d.email = Some(e);
-        }
-        d.empresa_nome = echo_text(input, "empresa_nome", 255, manual, &mut d.echo, &mut errors)
-            .filter(|s| !s.is_empty());
-        if let Some(raw) = input.text("empresa_cnpj", Some(18), true, &mut errors) {
-            if raw.is_empty() {
-                d.echo.insert("empresa_cnpj".into(), Value::from(""));
-            } else {
-                match Cnpj::parse_loose(&raw) {
-                    Ok(c) => {
-                        d.echo
-                            .insert("empresa_cnpj".into(), Value::from(c.as_str()));
-                        d.empresa_cnpj = Some(c.into_string());
-                    }
-                    Err(msg) => errors.add("empresa_cnpj", msg),
-                }
-            }
-        }
-        if let Some(g) = input.int("grupo_empresa_id", true, &mut errors) {
-            d.echo.insert(
-                "grupo_empresa_id".into(),
-                g.map_or(Value::Null, Value::from),
-            );
-            if let Some(id) = g {
-                match self.grupos.get(id).await? {
-                    Some(grupo) if grupo.ativo => d.grupo_empresa_id = Some(id),
-                    _ => errors.add("grupo_empresa_id", GRUPO_NOT_FOUND),
-                }
-            }
-        }
-        if manual && let Some(e) = input.int("empresa_id", true, &mut errors) {
-            d.empresa_id = e;
-        }
-        errors.into_result()?;
-        Ok(d)
-    }
-}
-
-fn whatsapp(input: &Input, errors: &mut FieldErrors) -> Option<String> {
-    let raw = input.text("whatsapp", Some(20), false, errors)?;
-    let cleaned = values::clean_whatsapp(&raw);
-    if values::is_valid_phone(&cleaned) {
-        Some(cleaned)
-    } else {
-        errors.add("whatsapp", values::WHATSAPP_MSG);
-        None
-    }
-}
-
-fn echo_text(
-    input: &Input,
-    key: &str,
-    max: usize,
-    blank: bool,
-    echo: &mut Map<String, Value>,
-    errors: &mut FieldErrors,
-) -> Option<String> {
-    let v = input.text(key, Some(max), blank, errors)?;
-    echo.insert(key.into(), Value::from(v.clone()));
-    Some(v)
 }
 
 #[cfg(test)]
@@ -242,8 +193,17 @@ mod tests {
     use kernel::messages as m;
     use serde_json::json;
 
-    fn input(v: Value) -> Input {
-        Input::json(v.as_object().cloned().unwrap())
+    fn dados(whatsapp: &str) -> DadosCapturados {
+        DadosCapturados {
+            whatsapp: Whatsapp::parse(whatsapp).unwrap(),
+            nome: "A".into(),
+            cargo: None,
+            email: None,
+            empresa_nome: None,
+            empresa_cnpj: None,
+            grupo_empresa_id: None,
+            empresa_id: None,
+        }
     }
 
     fn contato(d: &ContatoData) -> Contato {
@@ -269,10 +229,10 @@ mod tests {
     }
 
     #[test]
-    fn dados_capturados_cleans_and_validates() {
+    fn dados_capturados_checks_the_grupo() {
         let mut grupos = MockGrupoEmpresaRepository::new();
         grupos.expect_get().returning(|id| {
-            Ok(Some(GrupoEmpresa {
+            Ok((id < 3).then(|| GrupoEmpresa {
                 id,
                 nome: "G".into(),
                 descricao: None,
@@ -287,29 +247,25 @@ mod tests {
             Arc::new(MockClienteRepository::new()),
             Arc::new(grupos),
         );
-        let d = block_on(s.dados_capturados(&input(
-            json!({"whatsapp":"+55 (11) 99999-9999","nome":"Ana","empresa_nome":"ACME",
-            "empresa_cnpj":"11.222.333/0001-81","grupo_empresa_id":1,"email":""}),
-        )))
-        .unwrap();
-        assert_eq!(
-            d.echo,
-            json!({"whatsapp":"+5511999999999","nome":"Ana","empresa_nome":"ACME",
-            "empresa_cnpj":"11222333000181","grupo_empresa_id":1,"email":""})
-            .as_object()
-            .cloned()
-            .unwrap()
-        );
-        match block_on(s.dados_capturados(&input(
-            json!({"whatsapp":"abc","empresa_cnpj":"123","grupo_empresa_id":2}),
-        )))
-        .unwrap_err()
-        {
+        let with_grupo = |g| DadosCapturados {
+            grupo_empresa_id: g,
+            ..dados("+5511999999999")
+        };
+        assert!(block_on(s.dados_capturados(&with_grupo(None))).is_ok());
+        assert!(block_on(s.dados_capturados(&with_grupo(Some(1)))).is_ok());
+        for inactive_or_missing in [2, 3] {
+            match block_on(s.dados_capturados(&with_grupo(Some(inactive_or_missing)))) {
+                Err(DomainError::Validation(e)) => {
+                    assert_eq!(e.to_json(), json!({"grupo_empresa_id":[GRUPO_NOT_FOUND]}))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A body the edge refused is reported with the check of its grupo.
+        match block_on(s.invalid(FieldErrors::single("nome", m::REQUIRED), Some(2))) {
             DomainError::Validation(e) => assert_eq!(
                 e.to_json(),
-                json!({
-                "whatsapp":[values::WHATSAPP_MSG],"nome":[m::REQUIRED],"empresa_nome":[m::REQUIRED],
-                "empresa_cnpj":["CNPJ deve ter 14 dígitos"],"grupo_empresa_id":[GRUPO_NOT_FOUND]})
+                json!({"nome":[m::REQUIRED],"grupo_empresa_id":[GRUPO_NOT_FOUND]})
             ),
             other => panic!("{other:?}"),
         }
@@ -355,36 +311,49 @@ mod tests {
             Arc::new(clientes),
             Arc::new(MockGrupoEmpresaRepository::new()),
         );
-        let created = |v| match block_on(s.cadastro_manual(&input(v))) {
+        let created = |d| match block_on(s.cadastro_manual(d)) {
             Ok(Cadastro::Created(c)) => c.data.cliente,
             Ok(Cadastro::AlreadyRegistered(_)) => -1,
             Err(e) => panic!("{e:?}"),
         };
         assert_eq!(
-            created(json!({"whatsapp":"5511999999999","nome":"A","empresa_id":5})),
+            created(DadosCapturados {
+                empresa_id: Some(5),
+                ..dados("5511999999999")
+            }),
             5
         );
         assert_eq!(
-            created(json!({"whatsapp":"5511999999999","nome":"A","empresa_nome":"Existente"})),
+            created(DadosCapturados {
+                empresa_nome: Some("Existente".into()),
+                ..dados("5511999999999")
+            }),
             7
         );
         assert_eq!(
-            created(json!({"whatsapp":"5511999999999","nome":"A","empresa_nome":"Nova"})),
+            created(DadosCapturados {
+                empresa_nome: Some("Nova".into()),
+                ..dados("5511999999999")
+            }),
             99
         );
         assert_eq!(
-            created(json!({"whatsapp":"5511888888888","nome":"A","empresa_nome":"Nova"})),
+            created(DadosCapturados {
+                empresa_nome: Some("Nova".into()),
+                ..dados("5511888888888")
+            }),
             -1
         );
-        match block_on(s.cadastro_manual(&input(json!({"whatsapp":"5511999999999","nome":"A"})))) {
+        match block_on(s.cadastro_manual(dados("5511999999999"))) {
             Err(DomainError::Validation(e)) => {
                 assert_eq!(e.to_json(), json!({"non_field_errors":[EMPRESA_REQUIRED]}))
             }
             _ => panic!(),
         }
-        match block_on(s.cadastro_manual(&input(
-            json!({"whatsapp":"5511999999999","nome":"A","empresa_id":6}),
-        ))) {
+        match block_on(s.cadastro_manual(DadosCapturados {
+            empresa_id: Some(6),
+            ..dados("5511999999999")
+        })) {
             Err(DomainError::Validation(e)) => {
                 assert_eq!(e.to_json(), json!({"empresa_id":"Empresa não encontrada"}))
             }

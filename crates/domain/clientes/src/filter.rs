@@ -94,7 +94,7 @@ impl ClienteFilter {
 }
 
 /// The last value of `key` in the query.
-pub(crate) fn last<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub fn last<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
     query
         .iter()
         .rev()
@@ -104,7 +104,7 @@ pub(crate) fn last<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a s
 
 /// Sets the `icontains` needle of `col`; a repeated parameter replaces the earlier one (the
 /// last value is used, as django-filter does), so repeats never pile up conditions.
-pub(crate) fn set_icontains(filters: &mut Vec<(&'static str, String)>, col: &'static str, v: &str) {
+pub fn set_icontains(filters: &mut Vec<(&'static str, String)>, col: &'static str, v: &str) {
     let needle = v.to_lowercase();
     match filters.iter_mut().find(|(c, _)| *c == col) {
         Some(entry) => entry.1 = needle,

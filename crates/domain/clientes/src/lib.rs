@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod cliente;
+pub mod commands;
 pub mod contato;
 pub mod filter;
 pub mod grupo;

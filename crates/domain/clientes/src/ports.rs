@@ -104,3 +104,12 @@ pub trait ContatoRepository: Send + Sync {
         contato: &ContatoData,
     ) -> Result<Contato>;
 }
+
+/// The stored files of a cliente's documentos (another area's rows, which the database
+/// deletes with the cliente): the cliente's deletion removes them too.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ArquivosDoCliente: Send + Sync {
+    /// Every documento's file of the cliente, active or not.
+    async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>>;
+}

@@ -1,14 +1,19 @@
 //! Use cases of clientes, grupos de empresa and contatos.
 
 use crate::cliente::{self, CNPJ_TAKEN, Cliente, ClienteData, ClienteResumo, ClienteStats, STATUS};
-use crate::contato::{self, Contato, ContatoData, ContatoFilter, UNIQUE_MSG};
+use crate::commands::{
+    ContatoQuery, CreateContato, CreateGrupo, GrupoQuery, UpdateContato, UpdateGrupo,
+};
+use crate::contato::{Contato, ContatoData, ContatoFilter, UNIQUE_MSG};
 use crate::filter::{ClienteFilter, cliente_ordering};
-use crate::grupo::{self, GrupoData, GrupoEmpresa};
-use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use crate::grupo::{GrupoData, GrupoEmpresa};
+use crate::ports::{
+    ArquivosDoCliente, ClienteRepository, ContatoRepository, GrupoEmpresaRepository,
+};
 use chrono::Duration;
 use kernel::input::Input;
-use kernel::page::search_terms;
 use kernel::storage::FileStorage;
+use kernel::values::{EmailField, Whatsapp};
 use kernel::{Clock, DomainError, FieldErrors, OrderBy, Page, PageRequest, Result, messages as m};
 use std::sync::Arc;
 
@@ -44,6 +49,8 @@ pub struct ClienteService {
     clock: Arc<dyn Clock>,
     /// Where the clientes' images are stored (see [`ClienteService::with_storage`]).
     storage: Option<Arc<dyn FileStorage>>,
+    /// The files of the clientes' documentos (see [`ClienteService::with_documentos`]).
+    documentos: Option<Arc<dyn ArquivosDoCliente>>,
 }
 
 impl ClienteService {
@@ -57,7 +64,15 @@ impl ClienteService {
             grupos,
             clock,
             storage: None,
+            documentos: None,
         }
+    }
+
+    /// The files of the clientes' documentos, in the same storage: a deleted cliente's
+    /// documentos go with it (database cascade), and so do their files.
+    pub fn with_documentos(mut self, documentos: Arc<dyn ArquivosDoCliente>) -> Self {
+        self.documentos = Some(documentos);
+        self
     }
 
     /// The storage of the clientes' images: stored files then follow the database. An image
@@ -210,10 +225,17 @@ impl ClienteService {
 
     /// Deletes a cliente (its contatos and documentos go with it in the database) and its
     /// images.
+    /// Deletes a cliente visible to `owner`; its images and its documentos' files are removed
+    /// after it (read before: the documentos go with the cliente).
     pub async fn delete(&self, id: i64, owner: Option<i64>) -> Result<()> {
         let current = self.get(id, owner).await?;
+        let arquivos = match &self.documentos {
+            Some(d) => d.arquivos_do_cliente(id).await?,
+            None => Vec::new(),
+        };
         self.clientes.delete(id).await?;
         self.discard(cliente::images(&current.data)).await;
+        self.discard(arquivos.iter().map(String::as_str)).await;
         Ok(())
     }
 
@@ -275,18 +297,15 @@ impl ClienteService {
 
     pub async fn list_grupos(
         &self,
-        query: &Query,
+        query: GrupoQuery,
         page: PageRequest,
     ) -> Result<Page<GrupoEmpresa>> {
-        let mut errors = FieldErrors::new();
-        let search = search_terms("search", crate::filter::last(query, "search"), &mut errors);
-        errors.into_result()?;
-        let raw = query
-            .iter()
-            .find(|(k, _)| k == "ordering")
-            .map(|(_, v)| v.as_str());
-        let order = OrderBy::parse(raw, &grupo::ORDERING, &[OrderBy::asc("nome")]);
-        page_or_404(self.grupos.list(&search, &order, page).await?)
+        let order = if query.ordering.is_empty() {
+            vec![OrderBy::asc("nome")]
+        } else {
+            query.ordering
+        };
+        page_or_404(self.grupos.list(&query.search, &order, page).await?)
     }
 
     pub async fn get_grupo(&self, id: i64) -> Result<GrupoEmpresa> {
@@ -296,32 +315,23 @@ impl ClienteService {
             .ok_or(DomainError::NotFound("GrupoEmpresa"))
     }
 
-    pub async fn create_grupo(&self, input: &Input) -> Result<GrupoEmpresa> {
-        let mut data = GrupoData {
-            nome: String::new(),
-            descricao: None,
-            ativo: true,
+    pub async fn create_grupo(&self, cmd: CreateGrupo) -> Result<GrupoEmpresa> {
+        let data = GrupoData {
+            nome: cmd.nome,
+            descricao: cmd.descricao,
+            ativo: cmd.ativo,
         };
-        let mut errors = FieldErrors::new();
-        input.require(&["nome"], &mut errors);
-        apply_grupo(input, &mut data, &mut errors);
-        errors.into_result()?;
         self.grupos.insert(&data).await
     }
 
-    pub async fn update_grupo(&self, id: i64, input: &Input, full: bool) -> Result<GrupoEmpresa> {
+    /// `PUT` (the edge requires `nome`) or `PATCH`.
+    pub async fn update_grupo(&self, id: i64, cmd: UpdateGrupo) -> Result<GrupoEmpresa> {
         let g = self.get_grupo(id).await?;
-        let mut data = GrupoData {
-            nome: g.nome,
-            descricao: g.descricao,
-            ativo: g.ativo,
+        let data = GrupoData {
+            nome: cmd.nome.unwrap_or(g.nome),
+            descricao: cmd.descricao.unwrap_or(g.descricao),
+            ativo: cmd.ativo.unwrap_or(g.ativo),
         };
-        let mut errors = FieldErrors::new();
-        if full {
-            input.require(&["nome"], &mut errors);
-        }
-        apply_grupo(input, &mut data, &mut errors);
-        errors.into_result()?;
         self.grupos.update(id, &data).await
     }
 
@@ -331,18 +341,6 @@ impl ClienteService {
         } else {
             Err(DomainError::NotFound("GrupoEmpresa"))
         }
-    }
-}
-
-fn apply_grupo(input: &Input, data: &mut GrupoData, errors: &mut FieldErrors) {
-    if let Some(v) = input.text("nome", Some(255), false, errors) {
-        data.nome = v;
-    }
-    if let Some(v) = input.string("descricao", None, true, true, errors) {
-        data.descricao = v;
-    }
-    if let Some(v) = input.boolean("ativo", errors) {
-        data.ativo = v;
     }
 }
 
@@ -359,16 +357,19 @@ impl ContatoService {
 
     pub async fn list(
         &self,
-        query: &Query,
+        query: ContatoQuery,
         superuser: bool,
         page: PageRequest,
     ) -> Result<Page<Contato>> {
-        let filter = ContatoFilter::from_query(query, !superuser)?;
-        let raw = query
-            .iter()
-            .find(|(k, _)| k == "ordering")
-            .map(|(_, v)| v.as_str());
-        let order = OrderBy::parse(raw, &contato::ORDERING, &[OrderBy::asc("nome")]);
+        let filter = ContatoFilter {
+            only_active_clientes: !superuser,
+            ..query.filter
+        };
+        let order = if query.ordering.is_empty() {
+            vec![OrderBy::asc("nome")]
+        } else {
+            query.ordering
+        };
         page_or_404(self.contatos.list(&filter, &order, page).await?)
     }
 
@@ -379,30 +380,53 @@ impl ContatoService {
             .ok_or(DomainError::NotFound("ContatoCliente"))
     }
 
-    pub async fn create(&self, input: &Input) -> Result<Contato> {
-        let mut data = ContatoData {
-            cliente: 0,
-            nome: String::new(),
-            cargo: None,
-            whatsapp: String::new(),
-            email: None,
-            ativo: true,
+    pub async fn create(&self, cmd: CreateContato) -> Result<Contato> {
+        self.check_cliente(Some(cmd.cliente), FieldErrors::new())
+            .await?;
+        let data = ContatoData {
+            cliente: cmd.cliente,
+            nome: cmd.nome,
+            cargo: cmd.cargo,
+            whatsapp: cmd.whatsapp.into_string(),
+            email: cmd.email.into_stored(),
+            ativo: cmd.ativo,
         };
-        self.validate(input, &mut data, true).await?;
         self.contatos.insert(&data).await.map_err(unique_error)
     }
 
-    pub async fn update(
-        &self,
-        id: i64,
-        input: &Input,
-        full: bool,
-        superuser: bool,
-    ) -> Result<Contato> {
-        let current = self.get(id, superuser).await?;
-        let mut data = current.data;
-        self.validate(input, &mut data, full).await?;
+    /// `PUT` (the edge requires `cliente`, `nome` and `whatsapp`) or `PATCH`.
+    pub async fn update(&self, id: i64, cmd: UpdateContato, superuser: bool) -> Result<Contato> {
+        let current = self.get(id, superuser).await?.data;
+        self.check_cliente(cmd.cliente, FieldErrors::new()).await?;
+        let data = ContatoData {
+            cliente: cmd.cliente.unwrap_or(current.cliente),
+            nome: cmd.nome.unwrap_or(current.nome),
+            cargo: cmd.cargo.unwrap_or(current.cargo),
+            whatsapp: cmd.whatsapp.map_or(current.whatsapp, Whatsapp::into_string),
+            email: cmd.email.map_or(current.email, EmailField::into_stored),
+            ativo: cmd.ativo.unwrap_or(current.ativo),
+        };
         self.contatos.update(id, &data).await.map_err(unique_error)
+    }
+
+    /// The error for a contato body the edge could not parse: DRF validates every field at
+    /// once, so the syntax `errors` come with the check of the `cliente` that did parse.
+    /// `update` (an id and the caller's scope) must name a visible contato, checked first.
+    pub async fn invalid(
+        &self,
+        update: Option<(i64, bool)>,
+        errors: FieldErrors,
+        cliente: Option<i64>,
+    ) -> DomainError {
+        if let Some((id, superuser)) = update
+            && let Err(e) = self.get(id, superuser).await
+        {
+            return e;
+        }
+        match self.check_cliente(cliente, errors).await {
+            Ok(()) => DomainError::internal("contato body refused without an error"),
+            Err(e) => e,
+        }
     }
 
     pub async fn delete(&self, id: i64, superuser: bool) -> Result<()> {
@@ -410,17 +434,13 @@ impl ContatoService {
         self.contatos.deactivate(id).await
     }
 
-    async fn validate(&self, input: &Input, data: &mut ContatoData, full: bool) -> Result<()> {
-        let mut errors = FieldErrors::new();
-        if full {
-            input.require(&["cliente", "nome", "whatsapp"], &mut errors);
-        }
-        contato::apply_input(input, data, &mut errors);
-        if input.has("cliente")
-            && !errors.has("cliente")
-            && self.clientes.get(data.cliente, None).await?.is_none()
+    /// Adds an error when `cliente` names no cliente to `errors`, then fails when there are
+    /// any.
+    async fn check_cliente(&self, cliente: Option<i64>, mut errors: FieldErrors) -> Result<()> {
+        if let Some(id) = cliente
+            && self.clientes.get(id, None).await?.is_none()
         {
-            errors.add("cliente", m::invalid_pk(&data.cliente.to_string()));
+            errors.add("cliente", m::invalid_pk(&id.to_string()));
         }
         errors.into_result()
     }
@@ -597,6 +617,33 @@ mod tests {
         block_on(s.delete(1, None)).unwrap();
     }
 
+    /// The documentos' files are read before the cliente goes (they go with it) and removed
+    /// after; a cliente the caller cannot see is a 404 that touches nothing.
+    #[test]
+    fn deleting_a_cliente_removes_its_documentos_files() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get()
+            .returning(|_, owner| Ok((owner != Some(9)).then(|| stored(&with_logo(None), None))));
+        repo.expect_delete().times(1).returning(|_| Ok(()));
+        let mut documentos = crate::ports::MockArquivosDoCliente::new();
+        documentos
+            .expect_arquivos_do_cliente()
+            .with(mockall::predicate::eq(1))
+            .times(1)
+            .returning(|_| Ok(vec!["clientes/documentos/a.pdf".into()]));
+        let s = service(repo)
+            .with_storage(storage_deleting(&[
+                "clientes/imagens/assinatura.png",
+                "clientes/documentos/a.pdf",
+            ]))
+            .with_documentos(Arc::new(documentos));
+        assert!(matches!(
+            block_on(s.delete(1, Some(9))),
+            Err(DomainError::NotFound(_))
+        ));
+        block_on(s.delete(1, None)).unwrap();
+    }
+
     #[test]
     fn create_without_cnpj_gets_an_allocated_placeholder() {
         let s = service(allocating_repo(|d, by| {
@@ -741,23 +788,82 @@ mod tests {
             Ok((id == 1).then(|| stored(&ClienteData::defaults("x".into()), None)))
         });
         let s = ContatoService::new(Arc::new(contatos), Arc::new(clientes));
-        match block_on(s.create(&input(
-            json!({"cliente":1,"nome":"Ana","whatsapp":"+5511999999999"}),
-        )))
-        .unwrap_err()
-        {
+        let contato = |cliente| CreateContato {
+            cliente,
+            nome: "Ana".into(),
+            cargo: None,
+            whatsapp: Whatsapp::parse("+5511999999999").unwrap(),
+            email: EmailField::Null,
+            ativo: true,
+        };
+        match block_on(s.create(contato(1))).unwrap_err() {
             DomainError::Validation(e) => {
                 assert_eq!(e.to_json(), json!({"non_field_errors":[UNIQUE_MSG]}))
             }
             other => panic!("{other:?}"),
         }
-        match block_on(s.create(&input(json!({"cliente":2,"whatsapp":"11 9999"})))).unwrap_err() {
+        match block_on(s.create(contato(2))).unwrap_err() {
             DomainError::Validation(e) => assert_eq!(
                 e.to_json(),
-                json!({"nome":[m::REQUIRED],"whatsapp":[kernel::values::WHATSAPP_MSG],
-                       "cliente":["Pk inválido \"2\" - objeto não existe."]})
+                json!({"cliente":["Pk inválido \"2\" - objeto não existe."]})
             ),
             other => panic!("{other:?}"),
         }
+        // A body the edge refused is reported with the check of its cliente.
+        let errors = FieldErrors::single("nome", m::REQUIRED);
+        match block_on(s.invalid(None, errors, Some(2))) {
+            DomainError::Validation(e) => assert_eq!(
+                e.to_json(),
+                json!({"nome":[m::REQUIRED],"cliente":["Pk inválido \"2\" - objeto não existe."]})
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn contato_updates_merge_onto_the_visible_row() {
+        let mut contatos = MockContatoRepository::new();
+        let row = Contato {
+            id: 4,
+            data: ContatoData {
+                cliente: 1,
+                nome: "Ana".into(),
+                cargo: Some("Chefe".into()),
+                whatsapp: "+5511999999999".into(),
+                email: Some("a@x.com".into()),
+                ativo: true,
+            },
+            cliente_nome: String::new(),
+            criado_em: Utc::now(),
+            atualizado_em: Utc::now(),
+        };
+        let visible = row.clone();
+        contatos
+            .expect_get()
+            .returning(move |id, _| Ok((id == 4).then(|| visible.clone())));
+        contatos
+            .expect_update()
+            .withf(|_, d| {
+                d.nome == "Ana"
+                    && d.cargo.is_none()
+                    && d.email.as_deref() == Some("")
+                    && d.whatsapp == "+5511999999999"
+            })
+            .returning(move |_, _| Ok(row.clone()));
+        let s = ContatoService::new(Arc::new(contatos), Arc::new(MockClienteRepository::new()));
+        let cmd = UpdateContato {
+            cargo: Some(None),
+            email: Some(EmailField::Blank),
+            ..Default::default()
+        };
+        block_on(s.update(4, cmd.clone(), true)).unwrap();
+        assert!(matches!(
+            block_on(s.update(5, cmd, true)),
+            Err(DomainError::NotFound("ContatoCliente"))
+        ));
+        assert!(matches!(
+            block_on(s.invalid(Some((5, false)), FieldErrors::new(), None)),
+            DomainError::NotFound("ContatoCliente")
+        ));
     }
 }

@@ -170,6 +170,80 @@ pub fn is_valid_email(s: &str) -> bool {
     s.len() <= 254 && EMAIL.is_match(s)
 }
 
+/// A validated e-mail address (see [`is_valid_email`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Longest address accepted.
+    pub const MAX_CHARS: usize = 254;
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if is_valid_email(s) {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(crate::messages::EMAIL)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// An e-mail field that may also be null or blank, each stored as such (`None`, `""`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailField {
+    Null,
+    Blank,
+    Email(Email),
+}
+
+impl EmailField {
+    /// The stored form: `None` for null, `""` for blank.
+    pub fn into_stored(self) -> Option<String> {
+        match self {
+            EmailField::Null => None,
+            EmailField::Blank => Some(String::new()),
+            EmailField::Email(e) => Some(e.into_string()),
+        }
+    }
+}
+
+/// A WhatsApp number as [`is_valid_phone`] accepts it, at most [`Whatsapp::MAX_CHARS`]
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Whatsapp(String);
+
+impl Whatsapp {
+    pub const MAX_CHARS: usize = 20;
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if s.chars().count() <= Self::MAX_CHARS && is_valid_phone(s) {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(WHATSAPP_MSG)
+        }
+    }
+
+    /// The chat-intake rule: everything but digits and `+` is dropped first.
+    pub fn parse_cleaned(s: &str) -> Result<Self, &'static str> {
+        Self::parse(&clean_whatsapp(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Brazilian states (UF).
 pub const UFS: [&str; 27] = [
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
