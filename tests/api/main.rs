@@ -3,6 +3,7 @@
 mod auth;
 mod authz;
 mod clientes;
+mod concurrency;
 mod common;
 mod config;
 mod contatos;

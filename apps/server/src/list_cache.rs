@@ -148,9 +148,14 @@ impl ClienteRepository for CachedClienteRepository {
         &self,
         id: i64,
         data: &ClienteData,
+        since: Option<ClienteData>,
         atualizado_por: Option<i64>,
     ) -> Result<Cliente> {
-        writing(&self.cache, self.inner.update(id, data, atualizado_por)).await
+        writing(
+            &self.cache,
+            self.inner.update(id, data, since, atualizado_por),
+        )
+        .await
     }
 
     async fn delete(&self, id: i64) -> Result<()> {
@@ -213,8 +218,13 @@ impl GrupoEmpresaRepository for CachedGrupoRepository {
         self.inner.insert(data).await
     }
 
-    async fn update(&self, id: i64, data: &GrupoData) -> Result<GrupoEmpresa> {
-        writing(&self.cache, self.inner.update(id, data)).await
+    async fn update(
+        &self,
+        id: i64,
+        data: &GrupoData,
+        since: Option<GrupoData>,
+    ) -> Result<GrupoEmpresa> {
+        writing(&self.cache, self.inner.update(id, data, since)).await
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
@@ -253,8 +263,13 @@ impl ContatoRepository for CachedContatoRepository {
         self.inner.insert(data).await
     }
 
-    async fn update(&self, id: i64, data: &ContatoData) -> Result<Contato> {
-        self.inner.update(id, data).await
+    async fn update(
+        &self,
+        id: i64,
+        data: &ContatoData,
+        since: Option<ContatoData>,
+    ) -> Result<Contato> {
+        self.inner.update(id, data, since).await
     }
 
     async fn deactivate(&self, id: i64) -> Result<()> {

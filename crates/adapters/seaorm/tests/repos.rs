@@ -449,21 +449,21 @@ async fn cliente_crud_and_conflicts() {
             .unwrap()
     );
     assert!(conflict(
-        repo.update(other.id, &cliente("Other", "11222333000181"), None)
+        repo.update(other.id, &cliente("Other", "11222333000181"), None, None)
             .await
     ));
 
     let mut d2 = d.clone();
     d2.status = "inativo".into();
     d2.razao_social = "Acme SA".into();
-    let u = repo.update(c.id, &d2, Some(owner.id)).await.unwrap();
+    let u = repo.update(c.id, &d2, None, Some(owner.id)).await.unwrap();
     assert_eq!(
         (u.data.clone(), u.criado_por, u.atualizado_por, u.criado_em),
         (d2, Some(owner.id), Some(owner.id), c.criado_em)
     );
     assert!(u.atualizado_em >= c.atualizado_em);
     assert!(matches!(
-        repo.update(999, &d, None).await,
+        repo.update(999, &d, None, None).await,
         Err(DomainError::NotFound(_))
     ));
 
@@ -881,6 +881,7 @@ async fn grupos_empresa_counts_and_detach() {
                 descricao: Some("d".into()),
                 ativo: true,
             },
+            None,
         )
         .await
         .unwrap();
@@ -896,7 +897,8 @@ async fn grupos_empresa_counts_and_detach() {
                     nome: "x".into(),
                     descricao: None,
                     ativo: true
-                }
+                },
+                None
             )
             .await,
         Err(DomainError::NotFound(_))
@@ -1054,12 +1056,12 @@ async fn contatos_crud_scope_and_cascade() {
     let mut upd = c2.data.clone();
     upd.nome = "Ana Maria".into();
     upd.cargo = Some("Gerente".into());
-    let u = contatos.update(c2.id, &upd).await.unwrap();
+    let u = contatos.update(c2.id, &upd, None).await.unwrap();
     assert_eq!((u.data, u.criado_em), (upd.clone(), c2.criado_em));
     upd.whatsapp = "+5511999990001".into();
-    assert!(conflict(contatos.update(c2.id, &upd).await));
+    assert!(conflict(contatos.update(c2.id, &upd, None).await));
     assert!(matches!(
-        contatos.update(999, &upd).await,
+        contatos.update(999, &upd, None).await,
         Err(DomainError::NotFound(_))
     ));
 
@@ -1419,7 +1421,7 @@ async fn search_index_follows_writes() {
     // An update moves the row in the index; a delete removes it.
     let mut d2 = d.clone();
     d2.razao_social = "Confeitaria Doce".into();
-    repo.update(id, &d2, None).await.unwrap();
+    repo.update(id, &d2, None, None).await.unwrap();
     assert!(razoes(&repo, &search(&["quente"]), &asc).await.is_empty());
     assert_eq!(
         razoes(&repo, &search(&["doce"]), &asc).await,
@@ -1428,7 +1430,7 @@ async fn search_index_follows_writes() {
     // Updating other columns keeps it findable.
     let mut d3 = d2.clone();
     d3.cidade = Some("Campinas".into());
-    repo.update(id, &d3, None).await.unwrap();
+    repo.update(id, &d3, None, None).await.unwrap();
     assert_eq!(
         razoes(&repo, &search(&["doce"]), &asc).await,
         ["Confeitaria Doce"]
@@ -2060,4 +2062,85 @@ async fn flush_wal_leaves_everything_in_the_database_file() {
     drop(c);
     drop(t);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two PATCHes computed from the same read of a row (as two concurrent requests are) each
+/// change one field: with `since`, each writes only its own column and both survive, and
+/// the derived search text covers both.
+#[tokio::test]
+async fn updates_since_a_read_write_only_their_changes() {
+    let t = TestDb::new().await;
+    let repo = t.clientes();
+    let read = repo
+        .insert(&cliente("Padaria Pao", "11222333000181"), None)
+        .await
+        .unwrap();
+    let mut a = read.data.clone();
+    a.razao_social = "Confeitaria Doce".into();
+    let mut b = read.data.clone();
+    b.email_principal = Some("vendas@doce.com".into());
+    repo.update(read.id, &a, Some(read.data.clone()), None)
+        .await
+        .unwrap();
+    let u = repo
+        .update(read.id, &b, Some(read.data.clone()), None)
+        .await
+        .unwrap();
+    assert_eq!(u.data.razao_social, "Confeitaria Doce");
+    assert_eq!(u.data.email_principal.as_deref(), Some("vendas@doce.com"));
+    let terms = |t: &[&str]| ClienteFilter {
+        search: t.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let asc = [OrderBy::asc("id")];
+    assert_eq!(
+        razoes(&repo, &terms(&["doce", "vendas@doce"]), &asc).await,
+        ["Confeitaria Doce"]
+    );
+    assert!(razoes(&repo, &terms(&["pao"]), &asc).await.is_empty());
+
+    let contatos = t.contatos();
+    let c = contatos
+        .insert(&contato(read.id, "Ana", "+5511999990001"))
+        .await
+        .unwrap();
+    let mut a = c.data.clone();
+    a.nome = "Ana Maria".into();
+    let mut b = c.data.clone();
+    b.cargo = Some("Gerente".into());
+    contatos
+        .update(c.id, &a, Some(c.data.clone()))
+        .await
+        .unwrap();
+    let u = contatos
+        .update(c.id, &b, Some(c.data.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (u.data.nome.as_str(), u.data.cargo.as_deref()),
+        ("Ana Maria", Some("Gerente"))
+    );
+
+    let grupos = t.grupos();
+    let g0 = GrupoData {
+        nome: "Alfa".into(),
+        descricao: None,
+        ativo: true,
+    };
+    let g = grupos.insert(&g0).await.unwrap();
+    let a = GrupoData {
+        nome: "Beta".into(),
+        ..g0.clone()
+    };
+    let b = GrupoData {
+        descricao: Some("d".into()),
+        ..g0.clone()
+    };
+    grupos.update(g.id, &a, Some(g0.clone())).await.unwrap();
+    let u = grupos.update(g.id, &b, Some(g0.clone())).await.unwrap();
+    assert_eq!(
+        (u.nome.as_str(), u.descricao.as_deref()),
+        ("Beta", Some("d"))
+    );
+    t.finish().await;
 }

@@ -194,7 +194,13 @@ impl ClienteService {
             let current = self.get(id, owner).await?;
             let mut data = current.data.clone();
             self.validate(input, &mut data, Some(id)).await?;
-            match self.clientes.update(id, &data, Some(user)).await {
+            // Only the fields this request changed are written: a concurrent update of other
+            // fields survives (PUT merges the sent fields too, as observed).
+            match self
+                .clientes
+                .update(id, &data, Some(current.data.clone()), Some(user))
+                .await
+            {
                 Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
                 other => other.map(|updated| (current, updated)),
             }
@@ -235,9 +241,11 @@ impl ClienteService {
             Some(serde_json::Value::String(s)) if STATUS.contains(&s.as_str()) => s.clone(),
             Some(_) => return Err(invalid_status()),
         };
-        let mut data = current.data;
+        let mut data = current.data.clone();
         data.status = status;
-        self.clientes.update(id, &data, Some(user)).await
+        self.clientes
+            .update(id, &data, Some(current.data.clone()), Some(user))
+            .await
     }
 
     pub async fn stats(&self, owner: Option<i64>) -> Result<ClienteStats> {
@@ -311,18 +319,21 @@ impl ClienteService {
 
     pub async fn update_grupo(&self, id: i64, input: &Input, full: bool) -> Result<GrupoEmpresa> {
         let g = self.get_grupo(id).await?;
-        let mut data = GrupoData {
+        let read = GrupoData {
             nome: g.nome,
             descricao: g.descricao,
             ativo: g.ativo,
         };
+        let mut data = read.clone();
         let mut errors = FieldErrors::new();
         if full {
             input.require(&["nome"], &mut errors);
         }
         apply_grupo(input, &mut data, &mut errors);
         errors.into_result()?;
-        self.grupos.update(id, &data).await
+        // PATCH writes only the fields it changed; PUT writes them all.
+        let since = (!full).then_some(read);
+        self.grupos.update(id, &data, since).await
     }
 
     pub async fn delete_grupo(&self, id: i64) -> Result<()> {
@@ -400,9 +411,14 @@ impl ContatoService {
         superuser: bool,
     ) -> Result<Contato> {
         let current = self.get(id, superuser).await?;
-        let mut data = current.data;
+        let mut data = current.data.clone();
         self.validate(input, &mut data, full).await?;
-        self.contatos.update(id, &data).await.map_err(unique_error)
+        // PATCH writes only the fields it changed; PUT writes them all.
+        let since = (!full).then(|| current.data.clone());
+        self.contatos
+            .update(id, &data, since)
+            .await
+            .map_err(unique_error)
     }
 
     pub async fn delete(&self, id: i64, superuser: bool) -> Result<()> {
@@ -544,7 +560,8 @@ mod tests {
                     None,
                 )))
             });
-            repo.expect_update().returning(|_, d, by| Ok(stored(d, by)));
+            repo.expect_update()
+                .returning(|_, d, _, by| Ok(stored(d, by)));
             let s = service(repo).with_storage(storage_deleting(&[gone]));
             block_on(s.update(1, &input(patch), 7, None)).unwrap();
         }
@@ -556,7 +573,8 @@ mod tests {
                 None,
             )))
         });
-        repo.expect_update().returning(|_, d, by| Ok(stored(d, by)));
+        repo.expect_update()
+                .returning(|_, d, _, by| Ok(stored(d, by)));
         let s = service(repo).with_storage(storage_deleting(&[]));
         block_on(s.update(1, &input(json!({"nome_fantasia": "Padaria"})), 7, None)).unwrap();
     }
@@ -667,7 +685,7 @@ mod tests {
         repo.expect_get()
             .returning(|_, _| Ok(Some(stored(&ClienteData::defaults("x".into()), Some(1)))));
         repo.expect_update()
-            .returning(|_, d, _| Ok(stored(d, Some(1))));
+            .returning(|_, d, _, _| Ok(stored(d, Some(1))));
         let s = ClienteService::new(
             Arc::new(repo),
             Arc::new(MockGrupoEmpresaRepository::new()),

@@ -9,7 +9,9 @@ mod stats;
 mod writer;
 
 use crate::entities::{cliente, grupo_empresa};
-use crate::support::{count, db_err, filtered, now, ordered, paged, update_err, window};
+use crate::support::{
+    count, db_err, filtered, now, only_changed, ordered, paged, update_err, window,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::filter::ClienteFilter;
@@ -19,9 +21,11 @@ use clientes::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    ActiveModelTrait,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbBackend, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select, SqlErr, Statement,
+    QuerySelect, RelationTrait, Select, SqlErr, Statement, TransactionTrait,
 };
 use std::sync::OnceLock;
 
@@ -289,13 +293,43 @@ impl ClienteRepository for SeaOrmClienteRepository {
         &self,
         id: i64,
         data: &ClienteData,
+        since: Option<ClienteData>,
         atualizado_por: Option<i64>,
     ) -> Result<Cliente> {
-        let mut am = active_model(data);
+        // `search_text` is derived from four columns, which two concurrent PATCHes may change
+        // one each: it is computed below from the row as stored after this write, never from
+        // the row this request read.
+        let derived = |d: &ClienteData| {
+            let mut am = active_model(d);
+            am.search_text = NotSet;
+            am
+        };
+        let mut am = match since {
+            Some(before) => only_changed(derived(data), &derived(&before)),
+            None => derived(data),
+        };
         am.id = Set(id);
         am.atualizado_em = Set(now());
         am.atualizado_por = Set(atualizado_por);
-        let m = am.update(&self.db).await.map_err(update_err("Cliente"))?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        // The UPDATE comes first in the transaction: it takes the row's lock on PostgreSQL
+        // (a concurrent update waits, then sees this one) and the write lock on SQLite, and
+        // returns the row with every committed change of other columns.
+        let m = am.update(&tx).await.map_err(update_err("Cliente"))?;
+        let text = mapping::search_text(&mapping::to_domain(m.clone(), None).data);
+        let m = if text == m.search_text {
+            m
+        } else {
+            cliente::ActiveModel {
+                id: Set(id),
+                search_text: Set(text),
+                ..Default::default()
+            }
+            .update(&tx)
+            .await
+            .map_err(update_err("Cliente"))?
+        };
+        tx.commit().await.map_err(db_err)?;
         let nome = grupo_nome(&self.db, m.grupo_empresa_id).await?;
         Ok(mapping::to_domain(m, nome))
     }
