@@ -123,3 +123,35 @@ async fn concurrent_patches_of_different_fields_both_survive() {
 fn urlencode(s: &str) -> String {
     s.replace(' ', "%20")
 }
+
+/// A burst of wrong passwords for one user from one address, sent together: at most the
+/// limit (10) reach the password check and get 401; the rest get 429.
+#[tokio::test]
+async fn a_parallel_burst_of_wrong_passwords_stops_at_the_limit() {
+    let app = spawn_app().await;
+    app.agent("alvo", json!({})).await;
+    let url = app.url("/api/v1/auth/token/");
+    let mut tries = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let (client, url) = (app.client.clone(), url.clone());
+        tries.spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"username": "alvo", "password": "errada-1"}))
+                .send()
+                .await
+                .expect("login")
+                .status()
+        });
+    }
+    let statuses: Vec<StatusCode> = tries.join_all().await;
+    let unauthorized = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((unauthorized, throttled), (10, 30), "{statuses:?}");
+}
