@@ -2144,3 +2144,41 @@ async fn updates_since_a_read_write_only_their_changes() {
     );
     t.finish().await;
 }
+
+/// Only a taken CNPJ is a CNPJ conflict: another unique constraint violated by an insert
+/// (through the SQLite group-commit writer too) surfaces as itself.
+#[tokio::test]
+async fn other_constraint_violations_are_not_cnpj_conflicts() {
+    let t = TestDb::new().await;
+    t.db.execute_unprepared(
+        "CREATE UNIQUE INDEX ux_test_clientes_razao_social ON clientes (razao_social)",
+    )
+    .await
+    .unwrap();
+    let repo = t.clientes();
+    repo.insert(&cliente("Mesma Razao", "11222333000181"), None)
+        .await
+        .unwrap();
+    for r in [
+        repo.insert(&cliente("Mesma Razao", "11444777000161"), None)
+            .await,
+        repo.insert_with_placeholder(&cliente("Mesma Razao", ""), None)
+            .await,
+    ] {
+        match r {
+            Err(DomainError::Conflict(msg)) => {
+                assert!(msg.contains("razao_social"), "{msg}");
+                assert!(!msg.contains("cnpj"), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    match repo
+        .insert(&cliente("Outra Razao", "11222333000181"), None)
+        .await
+    {
+        Err(DomainError::Conflict(msg)) => assert!(msg.contains("cnpj"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    t.finish().await;
+}

@@ -189,15 +189,23 @@ async fn insert_allocating<D: ConnectionTrait>(
     for _ in 0..PLACEHOLDER_ATTEMPTS {
         data.cnpj = placeholder_cnpj(next_seq(db).await?);
         match insert_model(db, &data, criado_por).await {
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                continue;
-            }
+            Err(e) if is_cnpj_conflict(&e) => continue,
             other => return other,
         }
     }
     Err(DbErr::Custom(
         "could not allocate a placeholder CNPJ".into(),
     ))
+}
+
+/// Whether `e` is a violation of the CNPJ's unique index (`clientes.cnpj` on SQLite,
+/// `ux_clientes_cnpj` on PostgreSQL), not of another constraint.
+fn is_cnpj_conflict(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(SqlErr::UniqueConstraintViolation(msg))
+            if msg.contains("clientes.cnpj") || msg.contains("ux_clientes_cnpj")
+    )
 }
 
 /// The inserted row as the domain's cliente, with its group's name.

@@ -191,7 +191,7 @@ async fn commit_batch(
     }
 }
 
-/// The batch as one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING *` (placeholders
+/// The batch as one multi-row `INSERT … ON CONFLICT (cnpj) DO NOTHING RETURNING *` (placeholders
 /// allocated for the whole batch by one counter update); when that statement fails on an
 /// item's data (a constraint other than uniqueness, e.g. an unknown group), its savepoint is
 /// rolled back and the batch goes item by item, each in its own savepoint.
@@ -302,7 +302,7 @@ async fn together(
         .collect())
 }
 
-/// `INSERT INTO clientes … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING *` of the
+/// `INSERT INTO clientes … VALUES (…), (…) ON CONFLICT (cnpj) DO NOTHING RETURNING *` of the
 /// `pending` jobs (with `cnpjs` in place of their data's).
 async fn insert_rows(
     txn: &DatabaseTransaction,
@@ -320,8 +320,10 @@ async fn insert_rows(
         am.atualizado_por = Set(None);
         am
     });
+    // Only a taken CNPJ is skipped (and reported as such); any other constraint fails the
+    // statement and the batch goes item by item, each item getting its own error.
     let mut q = cliente::Entity::insert_many(rows)
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .on_conflict(OnConflict::column(cliente::Column::Cnpj).do_nothing().to_owned())
         .into_query();
     q.returning_all();
     let stmt = txn.get_database_backend().build(&q);
