@@ -1,6 +1,6 @@
 //! `ContatoRepository` on sea-orm.
 
-use crate::cliente_repo::insert_cliente;
+use crate::cliente_repo::{insert_cliente, merge_search_index};
 use crate::entities::{cliente, contato};
 use crate::support::{
     count, db_err, icontains, never, now, only_changed, ordered, paged, update_err, window,
@@ -288,6 +288,7 @@ impl ContatoRepository for SeaOrmContatoRepository {
         let mut data = contato.clone();
         if let Some(empresa) = &nova_empresa {
             data.cliente = insert_cliente(&tx, empresa, None).await?.id;
+            merge_search_index(&tx).await;
         }
         let m = insert_contato(&tx, &data).await?;
         let out = fetch(&tx, m.id).await?;

@@ -2182,3 +2182,68 @@ async fn other_constraint_violations_are_not_cnpj_conflicts() {
     }
     t.finish().await;
 }
+
+/// SQLite: inserts that go around the group-commit writer (`cadastrar`'s transaction, which
+/// creates the cliente with the contato) and updates also do the bounded merge step, so the
+/// trigram index stays at a handful of segments.
+#[tokio::test]
+async fn writes_around_the_writer_keep_the_search_index_merged() {
+    let path =
+        std::env::temp_dir().join(format!("dx-seaorm-fts2-{:016x}.db", rand::random::<u64>()));
+    let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    migrate(&db).await.unwrap();
+    let t = TestDb { db, pg: None };
+    let (repo, contatos) = (t.clientes(), t.contatos());
+    let segments = || async {
+        let n: i64 =
+            t.db.query_one(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(DISTINCT segid) FROM clientes_fts_idx",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        n
+    };
+    let mut ids = Vec::new();
+    for i in 0..300 {
+        let c = contatos
+            .cadastrar(
+                Some(cliente(
+                    &format!("Loja {i:03} Cadastrada"),
+                    &format!("00.000.000/{:04}-00", i + 1),
+                )),
+                &contato(0, "Ana", "+5511999990001"),
+            )
+            .await
+            .unwrap();
+        ids.push(c.data.cliente);
+    }
+    let n = segments().await;
+    assert!(n <= 12, "{n} segments after cadastrar");
+    for (i, id) in ids.iter().enumerate().take(200) {
+        let mut d = repo.get(*id, None).await.unwrap().unwrap().data;
+        d.razao_social = format!("Loja {i:03} Renomeada");
+        repo.update(*id, &d, None, None).await.unwrap();
+    }
+    let n = segments().await;
+    assert!(n <= 12, "{n} segments after updates");
+    let search = ClienteFilter {
+        search: vec!["renomeada".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        razoes(&repo, &search, &[OrderBy::asc("razao_social")])
+            .await
+            .len(),
+        100,
+        "the first page of 200"
+    );
+    drop((repo, contatos));
+    drop(t);
+    remove_sqlite(&path);
+}

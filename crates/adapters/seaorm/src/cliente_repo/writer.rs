@@ -10,7 +10,7 @@
 //!
 //! The writer has a connection of its own, whose page cache stays warm from batch to batch,
 //! and leaves WAL checkpoints to a checkpointer thread (see [`super::checkpoint`]); each batch
-//! also does a bounded step of the search index's merge work ([`FTS_MERGE`]). Without these
+//! also does a bounded step of the search index's merge work ([`super::FTS_MERGE`]). Without these
 //! three, one batch in fifty waited 6–13 ms for a checkpoint or an FTS5 merge.
 //!
 //! Never a lost request, never a hang: if the transaction cannot start, an item fails in a way
@@ -18,7 +18,9 @@
 //! error; if the thread is gone, the channels are dropped and callers get `Internal`.
 
 use super::checkpoint::{Checkpointer, single};
-use super::{active_model, insert_allocating, insert_model, mapping, next_seqs, with_grupo_nome};
+use super::{
+    FTS_MERGE, active_model, insert_allocating, insert_model, mapping, next_seqs, with_grupo_nome,
+};
 use crate::entities::{cliente, grupo_empresa};
 use crate::support::now;
 use clientes::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
@@ -36,12 +38,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most inserts committed by one transaction.
 pub(super) const MAX_BATCH: usize = 256;
-/// The search index's merge work of one batch: up to 16 pages, every batch, instead of
-/// FTS5's automatic merges, which come every 64 leaf pages written and then merge 64 pages per
-/// level of the index at once (8–13 ms in the commit of one batch under a POST load).
-/// Migration 000004 turns the automatic merges off (`automerge=0`); 16 pages per batch keep
-/// the index at about a dozen segments however many clientes are inserted.
-const FTS_MERGE: &str = "INSERT INTO clientes_fts(clientes_fts, rank) VALUES ('merge', 16)";
 /// Inserts waiting for the writer before `submit` waits for room.
 const QUEUE: usize = 4096;
 /// SQLite's primary result code of a constraint violation (`SQLITE_CONSTRAINT`).
