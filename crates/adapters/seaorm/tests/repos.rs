@@ -1688,28 +1688,20 @@ async fn two_hundred_concurrent_inserts_get_distinct_ids_and_placeholders() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
     use std::sync::Arc;
-    use std::time::Duration as StdDuration;
-    use tokio::time::sleep;
     let (t, path) = file_db("conflict").await;
-    let repo = Arc::new(t.clientes());
+    let database = Database::new(t.db.clone());
+    let repo = Arc::new(SeaOrmClienteRepository::new(&database));
     repo.insert(&cliente("Existente", "11.222.333/0001-81"), None)
         .await
         .unwrap();
-    // Hold the write lock (SQLite) so the inserts below queue up and commit as one batch.
-    let blocker = sea_orm::TransactionTrait::begin(&t.db).await.unwrap();
-    blocker
-        .execute_unprepared(
-            "INSERT INTO grupos_empresa (nome, ativo, criado_em, atualizado_em) \
-             VALUES ('bloqueio', true, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-        )
-        .await
-        .ok();
+    // The writer starts no batch while held: the inserts below all queue, then go as one.
+    let writer = database.writer().expect("SQLite has a writer");
+    let hold = writer.hold().await;
     let spawn = |d: ClienteData| {
         let repo = repo.clone();
         tokio::spawn(async move { repo.insert(&d, None).await })
     };
     let primer = spawn(cliente("Primeiro", "33.444.555/0001-00"));
-    sleep(StdDuration::from_millis(100)).await;
     let mut tasks = Vec::new();
     for i in 0..30u32 {
         let cnpj = match i {
@@ -1724,8 +1716,14 @@ async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
         }
         tasks.push(spawn(d));
     }
-    sleep(StdDuration::from_millis(200)).await;
-    blocker.rollback().await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while writer.pending() < 31 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("31 inserts queued");
+    drop(hold);
     assert!(primer.await.unwrap().is_ok());
     let mut results = Vec::new();
     for task in tasks {
@@ -1747,12 +1745,21 @@ async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
         .unwrap()
         .unwrap();
     assert_eq!(all.count, 29);
+    // The 31 queued inserts were one batch.
+    assert_eq!(writer.largest_batch(), 31);
     let existente = repo
         .find_by_cnpj("11.222.333/0001-81")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(existente.data.razao_social, "Existente");
+    // Stopping the writer commits what is queued; inserts after it fail, never hang.
+    database.stop_writer().await;
+    assert!(matches!(
+        repo.insert(&cliente("Tarde", "55.666.777/0001-00"), None)
+            .await,
+        Err(DomainError::Internal(_))
+    ));
     drop(repo);
     t.finish().await;
     remove_sqlite(&path);

@@ -1,6 +1,5 @@
 //! `ClienteRepository` on sea-orm.
 
-mod checkpoint;
 mod mapping;
 mod query;
 mod resumo;
@@ -27,7 +26,7 @@ use sea_orm::{
     DatabaseConnection, DbBackend, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, Select, SqlErr, Statement, TransactionTrait,
 };
-use std::sync::OnceLock;
+use crate::Database;
 
 use mapping::ClienteRow;
 pub(crate) use mapping::active_model;
@@ -58,28 +57,19 @@ const PLACEHOLDER_COUNTER: &str = "cliente_cnpj";
 
 pub struct SeaOrmClienteRepository {
     db: DatabaseConnection,
-    /// SQLite: the group-commit writer of inserts, started by the first insert (`None` inside
-    /// when its thread could not be started: inserts then go straight to the pool).
-    writer: OnceLock<Option<writer::Writer>>,
+    /// The database's shared handle: its group-commit writer takes the inserts (SQLite).
+    database: Database,
 }
 
 impl SeaOrmClienteRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// `db`: a [`Database`] shared with the other repositories (one writer for all), or a
+    /// bare connection (a writer of this repository's own).
+    pub fn new(db: impl Into<Database>) -> Self {
+        let database = db.into();
         Self {
-            db,
-            writer: OnceLock::new(),
+            db: database.connection().clone(),
+            database,
         }
-    }
-
-    /// The group-commit writer (SQLite only; PostgreSQL inserts go straight to the pool, its
-    /// commits are cheap and concurrent).
-    fn writer(&self) -> Option<&writer::Writer> {
-        if self.db.get_database_backend() != DbBackend::Sqlite {
-            return None;
-        }
-        self.writer
-            .get_or_init(|| writer::Writer::start(&self.db).ok())
-            .as_ref()
     }
 
     /// Inserts directly on the pool (each statement its own transaction).
@@ -105,8 +95,15 @@ impl SeaOrmClienteRepository {
         criado_por: Option<i64>,
         allocate: bool,
     ) -> Result<Cliente> {
-        match self.writer() {
-            Some(w) => w.submit(data, criado_por, allocate).await,
+        match self.database.writer() {
+            Some(w) => {
+                w.submit(writer::Job {
+                    data: data.clone(),
+                    criado_por,
+                    allocate,
+                })
+                .await
+            }
             None => self.insert_direct(data, criado_por, allocate).await,
         }
     }
