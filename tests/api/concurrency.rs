@@ -10,7 +10,13 @@ const ROUNDS: usize = 25;
 
 /// `ROUNDS` rounds of two PATCHes of `path` sent together, each setting one field to a value
 /// of its round; after each round, a GET shows both.
-async fn both_survive(app: &TestApp, path: &str, a: &str, b: &str, value: impl Fn(&str, usize) -> Value) {
+async fn both_survive(
+    app: &TestApp,
+    path: &str,
+    a: &str,
+    b: &str,
+    value: impl Fn(&str, usize) -> Value,
+) {
     let t = &app.admin_token;
     for round in 0..ROUNDS {
         let (va, vb) = (value(a, round), value(b, round));
@@ -49,9 +55,17 @@ async fn concurrent_patches_of_different_fields_both_survive() {
             app.patch(&status, t, json!({"status": st})),
             app.patch(&cliente, t, json!({"nome_fantasia": nome.clone()})),
         );
-        assert_eq!((ra.0, rb.0), (StatusCode::OK, StatusCode::OK), "{ra:?} {rb:?}");
+        assert_eq!(
+            (ra.0, rb.0),
+            (StatusCode::OK, StatusCode::OK),
+            "{ra:?} {rb:?}"
+        );
         let (_, v) = app.get(&cliente, t).await;
-        assert_eq!((&v["status"], &v["nome_fantasia"]), (&json!(st), &nome), "round {round}");
+        assert_eq!(
+            (&v["status"], &v["nome_fantasia"]),
+            (&json!(st), &nome),
+            "round {round}"
+        );
     }
     // The search text follows both changes.
     let (_, v) = app

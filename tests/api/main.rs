@@ -3,13 +3,14 @@
 mod auth;
 mod authz;
 mod clientes;
-mod concurrency;
 mod common;
+mod concurrency;
 mod config;
 mod contatos;
 mod conventions;
 mod docs;
 mod documentos;
+mod durability;
 mod lists;
 mod media;
 mod reliability;

@@ -70,12 +70,9 @@ impl Synchronous {
 /// An in-memory SQLite database lives in one connection, so its pool holds exactly one that
 /// is never recycled. An invalid [`SYNCHRONOUS_VAR`] is an error that names it.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    if url.starts_with("sqlite:") {
-        let sync = Synchronous::from_env().map_err(DbErr::Custom)?;
-        connect_sqlite(url, sync).await
-    } else {
-        connect_with(url, Synchronous::Normal).await
-    }
+    // Checked whatever the back-end, so a bad value never waits for a move to SQLite.
+    let sync = Synchronous::from_env().map_err(DbErr::Custom)?;
+    connect_with(url, sync).await
 }
 
 /// [`connect`] with SQLite's `synchronous` setting given instead of read from the
@@ -211,10 +208,8 @@ mod tests {
     /// options) gets the chosen setting.
     #[tokio::test]
     async fn synchronous_full_reaches_the_connections() {
-        let path = std::env::temp_dir().join(format!(
-            "dx-seaorm-sync-{:016x}.db",
-            rand::random::<u64>()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("dx-seaorm-sync-{:016x}.db", rand::random::<u64>()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
         for (sync, expected) in [(Synchronous::Full, 2), (Synchronous::Normal, 1)] {
             let db = connect_with(&url, sync).await.unwrap();
@@ -226,7 +221,11 @@ mod tests {
                 .await
                 .unwrap()
                 .unwrap();
-            assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), expected, "{sync:?}");
+            assert_eq!(
+                row.try_get_by_index::<i64>(0).unwrap(),
+                expected,
+                "{sync:?}"
+            );
             let opts = db.get_sqlite_connection_pool().connect_options();
             let again = crate::writer::checkpoint::single((*opts).clone());
             let row = again
@@ -237,7 +236,11 @@ mod tests {
                 .await
                 .unwrap()
                 .unwrap();
-            assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), expected, "{sync:?}");
+            assert_eq!(
+                row.try_get_by_index::<i64>(0).unwrap(),
+                expected,
+                "{sync:?}"
+            );
             db.close().await.unwrap();
         }
         for suffix in ["", "-wal", "-shm"] {

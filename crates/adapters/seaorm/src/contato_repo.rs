@@ -251,8 +251,8 @@ impl ContatoRepository for SeaOrmContatoRepository {
         am.id = Set(id);
         am.atualizado_em = Set(now());
         am.update(&self.db)
-        .await
-        .map_err(update_err("ContatoCliente"))?;
+            .await
+            .map_err(update_err("ContatoCliente"))?;
         fetch(&self.db, id).await
     }
 

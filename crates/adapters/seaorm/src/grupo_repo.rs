@@ -171,9 +171,9 @@ impl GrupoEmpresaRepository for SeaOrmGrupoEmpresaRepository {
         am.id = Set(id);
         am.atualizado_em = Set(now());
         let m = am
-        .update(&self.db)
-        .await
-        .map_err(update_err("GrupoEmpresa"))?;
+            .update(&self.db)
+            .await
+            .map_err(update_err("GrupoEmpresa"))?;
         self.with_counts(vec![m])
             .await?
             .pop()

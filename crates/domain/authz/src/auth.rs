@@ -618,7 +618,11 @@ mod tests {
             .count();
         assert_eq!(
             (verified, rejected, throttled),
-            (LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES, 40 - LOGIN_MAX_FAILURES)
+            (
+                LOGIN_MAX_FAILURES,
+                LOGIN_MAX_FAILURES,
+                40 - LOGIN_MAX_FAILURES
+            )
         );
     }
 

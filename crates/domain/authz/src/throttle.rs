@@ -142,7 +142,11 @@ impl LoginThrottle {
         let all = [keys.ip, keys.pair, keys.user];
         let pushed_out = self.record_locked(&mut s, &all, now);
         Ok(Attempt {
-            keys: all.iter().map(|k| (*k).to_string()).zip(pushed_out).collect(),
+            keys: all
+                .iter()
+                .map(|k| (*k).to_string())
+                .zip(pushed_out)
+                .collect(),
             pair: keys.pair.to_string(),
             at: now,
         })
@@ -319,18 +323,20 @@ mod tests {
             user: "user:a",
         };
         // Three attempts in flight at once fill the limit; a fourth is refused before any ends.
-        let started: Vec<Attempt> = (0..3).map(|_| t.begin_attempt(&keys, 100).unwrap()).collect();
+        let started: Vec<Attempt> = (0..3)
+            .map(|_| t.begin_attempt(&keys, 100).unwrap())
+            .collect();
         assert_eq!(t.begin_attempt(&keys, 100).unwrap_err(), 300);
         let mut started = started.into_iter();
         // A success takes its attempt back and clears the pair; an undecided one is taken back.
         t.succeeded(started.next().unwrap());
-        assert_eq!((t.failures("ip:1", 100), t.failures("pair:1:a", 100)), (2, 0));
+        assert_eq!(
+            (t.failures("ip:1", 100), t.failures("pair:1:a", 100)),
+            (2, 0)
+        );
         t.abandoned(started.next().unwrap());
         t.failed(started.next().unwrap());
-        assert_eq!(
-            (t.failures("ip:1", 100), t.failures("user:a", 100)),
-            (1, 1)
-        );
+        assert_eq!((t.failures("ip:1", 100), t.failures("user:a", 100)), (1, 1));
         // Taking an attempt back restores the failure it had pushed out of a full key.
         for i in 0..2 {
             t.record_failure(&["user:a"], 101 + i);

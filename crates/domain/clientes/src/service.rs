@@ -574,7 +574,7 @@ mod tests {
             )))
         });
         repo.expect_update()
-                .returning(|_, d, _, by| Ok(stored(d, by)));
+            .returning(|_, d, _, by| Ok(stored(d, by)));
         let s = service(repo).with_storage(storage_deleting(&[]));
         block_on(s.update(1, &input(json!({"nome_fantasia": "Padaria"})), 7, None)).unwrap();
     }

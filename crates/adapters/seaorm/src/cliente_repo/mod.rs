@@ -7,6 +7,7 @@ mod seed;
 mod stats;
 mod writer;
 
+use crate::Database;
 use crate::entities::{cliente, grupo_empresa};
 use crate::support::{
     count, db_err, filtered, now, only_changed, ordered, paged, update_err, window,
@@ -22,11 +23,10 @@ use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select, SqlErr, Statement, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, SqlErr, Statement,
+    TransactionTrait,
 };
-use crate::Database;
 
 use mapping::ClienteRow;
 pub(crate) use mapping::active_model;
@@ -40,7 +40,8 @@ use cliente::Column as C;
 /// that writes `clientes_fts` (the group-commit writer's batches, and every insert, update
 /// and delete that goes around it: see [`merge_search_index`]) runs this step; it keeps the
 /// index at about a dozen segments however many clientes are written.
-pub(crate) const FTS_MERGE: &str = "INSERT INTO clientes_fts(clientes_fts, rank) VALUES ('merge', 16)";
+pub(crate) const FTS_MERGE: &str =
+    "INSERT INTO clientes_fts(clientes_fts, rank) VALUES ('merge', 16)";
 
 /// SQLite: one bounded step of the search index's merge work ([`FTS_MERGE`]), for a write
 /// of `clientes` outside the group-commit writer, inside its transaction when there is one.

@@ -177,7 +177,11 @@ async fn insert_rows(
     // Only a taken CNPJ is skipped (and reported as such); any other constraint fails the
     // statement and the batch goes item by item, each item getting its own error.
     let mut q = cliente::Entity::insert_many(rows)
-        .on_conflict(OnConflict::column(cliente::Column::Cnpj).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(cliente::Column::Cnpj)
+                .do_nothing()
+                .to_owned(),
+        )
         .into_query();
     q.returning_all();
     let stmt = txn.get_database_backend().build(&q);

@@ -27,9 +27,7 @@ pub(crate) mod checkpoint;
 use async_trait::async_trait;
 use checkpoint::{Checkpointer, single};
 use kernel::{DomainError, Result};
-use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
 use std::any::{Any, TypeId};
 use std::future::Future;
 use std::pin::Pin;
@@ -130,9 +128,9 @@ impl<B: BatchInsert> Group for Jobs<B> {
         for reply in self.replies {
             let r = match failure {
                 Some(msg) => Err(DomainError::Internal(msg.to_string())),
-                None => results.next().unwrap_or_else(|| {
-                    Err(DomainError::internal("batch job left unanswered"))
-                }),
+                None => results
+                    .next()
+                    .unwrap_or_else(|| Err(DomainError::internal("batch job left unanswered"))),
             };
             // A caller that went away (its request was cancelled) no longer needs the answer.
             let _ = reply.send(r);
@@ -301,7 +299,10 @@ async fn run(
                 groups.push(g);
             }
         }
-        let failure = commit_retrying(&db, &mut groups).await.err().map(|e| e.to_string());
+        let failure = commit_retrying(&db, &mut groups)
+            .await
+            .err()
+            .map(|e| e.to_string());
         shared.pending.fetch_sub(n, Ordering::SeqCst);
         for g in groups {
             g.answer(failure.as_deref());
@@ -402,7 +403,11 @@ mod tests {
     struct A(i64);
     struct B(i64);
 
-    async fn insert(txn: &DatabaseTransaction, kind: &str, v: i64) -> std::result::Result<i64, DbErr> {
+    async fn insert(
+        txn: &DatabaseTransaction,
+        kind: &str,
+        v: i64,
+    ) -> std::result::Result<i64, DbErr> {
         txn.execute(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             "INSERT INTO t (kind, v) VALUES (?, ?)",
@@ -497,7 +502,10 @@ mod tests {
         writer.stop().await;
         assert!(writer.submit(A(99)).await.is_err());
         let n: i64 = db
-            .query_one(Statement::from_string(DbBackend::Sqlite, "SELECT count(*) FROM t"))
+            .query_one(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT count(*) FROM t",
+            ))
             .await
             .unwrap()
             .unwrap()
