@@ -79,8 +79,10 @@ impl Services {
         let invalidations: Arc<dyn CacheInvalidation> = Arc::new(LocalInvalidations::default());
         let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
         let groups_repo = Arc::new(db::SeaOrmGroupRepository::new(conn.clone()));
+        // One handle, and with it one group-commit writer, for every repository's inserts.
+        let database = db::Database::new(conn.clone());
         let raw_clientes: Arc<dyn ClienteRepository> =
-            Arc::new(db::SeaOrmClienteRepository::new(conn.clone()));
+            Arc::new(db::SeaOrmClienteRepository::new(&database));
         let raw_grupos: Arc<dyn GrupoEmpresaRepository> =
             Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone()));
         let raw_contatos: Arc<dyn ContatoRepository> =

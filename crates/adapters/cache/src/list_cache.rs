@@ -181,9 +181,14 @@ impl ClienteRepository for CachedClienteRepository {
         &self,
         id: i64,
         data: &ClienteData,
+        since: Option<ClienteData>,
         atualizado_por: Option<i64>,
     ) -> Result<Cliente> {
-        writing(&self.cache, self.inner.update(id, data, atualizado_por)).await
+        writing(
+            &self.cache,
+            self.inner.update(id, data, since, atualizado_por),
+        )
+        .await
     }
 
     async fn delete(&self, id: i64) -> Result<()> {
@@ -246,8 +251,13 @@ impl GrupoEmpresaRepository for CachedGrupoRepository {
         self.inner.insert(data).await
     }
 
-    async fn update(&self, id: i64, data: &GrupoData) -> Result<GrupoEmpresa> {
-        writing(&self.cache, self.inner.update(id, data)).await
+    async fn update(
+        &self,
+        id: i64,
+        data: &GrupoData,
+        since: Option<GrupoData>,
+    ) -> Result<GrupoEmpresa> {
+        writing(&self.cache, self.inner.update(id, data, since)).await
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
@@ -286,8 +296,13 @@ impl ContatoRepository for CachedContatoRepository {
         self.inner.insert(data).await
     }
 
-    async fn update(&self, id: i64, data: &ContatoData) -> Result<Contato> {
-        self.inner.update(id, data).await
+    async fn update(
+        &self,
+        id: i64,
+        data: &ContatoData,
+        since: Option<ContatoData>,
+    ) -> Result<Contato> {
+        self.inner.update(id, data, since).await
     }
 
     async fn deactivate(&self, id: i64) -> Result<()> {

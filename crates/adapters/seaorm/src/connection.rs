@@ -16,15 +16,70 @@ const MAX_CONNECTIONS: u32 = 16;
 /// How long a SQLite writer waits for the write lock before failing with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The environment variable that chooses SQLite's `synchronous` setting.
+pub const SYNCHRONOUS_VAR: &str = "DX_SQLITE_SYNCHRONOUS";
+
+/// SQLite's `synchronous` setting in WAL mode.
+///
+/// - `Normal` (the default): a commit appends to the WAL without waiting for the disk; the
+///   WAL is synced at each checkpoint. The database is never corrupted, but a power loss or
+///   an OS crash (not a crash of the server process alone) can lose the last commits, ones
+///   that were already acknowledged.
+/// - `Full`: every commit waits until the WAL is on disk, so an acknowledged write survives a
+///   power loss; each commit costs an `fsync` (see `docs/benchmarks.md` for the measured cost).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    #[default]
+    Normal,
+    Full,
+}
+
+impl Synchronous {
+    /// `normal` or `full` (any case); unset or empty is `Normal`. Anything else is an error
+    /// naming [`SYNCHRONOUS_VAR`].
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value.map(str::trim) {
+            None | Some("") => Ok(Self::Normal),
+            Some(v) if v.eq_ignore_ascii_case("normal") => Ok(Self::Normal),
+            Some(v) if v.eq_ignore_ascii_case("full") => Ok(Self::Full),
+            Some(v) => Err(format!(
+                "{SYNCHRONOUS_VAR} must be \"normal\" or \"full\", not {v:?}"
+            )),
+        }
+    }
+
+    /// The setting [`SYNCHRONOUS_VAR`] asks for.
+    pub fn from_env() -> Result<Self, String> {
+        Self::parse(std::env::var(SYNCHRONOUS_VAR).ok().as_deref())
+    }
+
+    fn sqlite(self) -> SqliteSynchronous {
+        match self {
+            Self::Normal => SqliteSynchronous::Normal,
+            Self::Full => SqliteSynchronous::Full,
+        }
+    }
+}
+
 /// Opens a connection pool for `url` (`sqlite:…` or `postgres://…`).
 ///
-/// SQLite connections are configured one by one (WAL, `synchronous=NORMAL`, `foreign_keys=ON`,
-/// a 5 s busy timeout, the `REGEXP` function), so every pooled connection enforces cascades and lets concurrent
-/// writers queue instead of failing. An in-memory SQLite database lives in one connection, so
-/// its pool holds exactly one that is never recycled.
+/// SQLite connections are configured one by one (WAL, `synchronous` as
+/// [`SYNCHRONOUS_VAR`] says — `NORMAL` by default, see [`Synchronous`] for the durability
+/// trade-off —, `foreign_keys=ON`, a 5 s busy timeout, the `REGEXP` function), so every
+/// pooled connection enforces cascades and lets concurrent writers queue instead of failing.
+/// An in-memory SQLite database lives in one connection, so its pool holds exactly one that
+/// is never recycled. An invalid [`SYNCHRONOUS_VAR`] is an error that names it.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    // Checked whatever the back-end, so a bad value never waits for a move to SQLite.
+    let sync = Synchronous::from_env().map_err(DbErr::Custom)?;
+    connect_with(url, sync).await
+}
+
+/// [`connect`] with SQLite's `synchronous` setting given instead of read from the
+/// environment (PostgreSQL ignores it).
+pub async fn connect_with(url: &str, sync: Synchronous) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite:") {
-        connect_sqlite(url).await
+        connect_sqlite(url, sync).await
     } else {
         let mut opts = ConnectOptions::new(url);
         opts.max_connections(MAX_CONNECTIONS)
@@ -36,13 +91,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     }
 }
 
-async fn connect_sqlite(url: &str) -> Result<DatabaseConnection, DbErr> {
+async fn connect_sqlite(url: &str, sync: Synchronous) -> Result<DatabaseConnection, DbErr> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");
     let mut opts = SqliteConnectOptions::from_str(url)
         .map_err(conn_err)?
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(sync.sqlite())
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-8000")
         // `REGEXP`, for case-insensitive matches beyond ASCII (see `support::icontains`).
@@ -132,4 +187,64 @@ pub async fn flush_wal(db: &DatabaseConnection) -> Result<bool, DbErr> {
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    #[test]
+    fn synchronous_values() {
+        assert_eq!(Synchronous::parse(None), Ok(Synchronous::Normal));
+        assert_eq!(Synchronous::parse(Some("")), Ok(Synchronous::Normal));
+        assert_eq!(Synchronous::parse(Some("NORMAL")), Ok(Synchronous::Normal));
+        assert_eq!(Synchronous::parse(Some(" full ")), Ok(Synchronous::Full));
+        let e = Synchronous::parse(Some("off")).unwrap_err();
+        assert!(e.contains(SYNCHRONOUS_VAR) && e.contains("off"), "{e}");
+    }
+
+    /// Every pooled connection (and so the group-commit writer's, built from the same
+    /// options) gets the chosen setting.
+    #[tokio::test]
+    async fn synchronous_full_reaches_the_connections() {
+        let path =
+            std::env::temp_dir().join(format!("dx-seaorm-sync-{:016x}.db", rand::random::<u64>()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        for (sync, expected) in [(Synchronous::Full, 2), (Synchronous::Normal, 1)] {
+            let db = connect_with(&url, sync).await.unwrap();
+            let row = db
+                .query_one(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA synchronous",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                row.try_get_by_index::<i64>(0).unwrap(),
+                expected,
+                "{sync:?}"
+            );
+            let opts = db.get_sqlite_connection_pool().connect_options();
+            let again = crate::writer::checkpoint::single((*opts).clone());
+            let row = again
+                .query_one(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA synchronous",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                row.try_get_by_index::<i64>(0).unwrap(),
+                expected,
+                "{sync:?}"
+            );
+            db.close().await.unwrap();
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! `ContatoRepository` on sea-orm.
 
-use crate::cliente_repo::insert_cliente;
+use crate::cliente_repo::{insert_cliente, merge_search_index};
 use crate::entities::{cliente, contato};
-use crate::support::{count, db_err, icontains, never, now, ordered, paged, update_err, window};
+use crate::support::{
+    count, db_err, icontains, never, now, only_changed, ordered, paged, update_err, window,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::ClienteData;
@@ -225,21 +227,32 @@ impl ContatoRepository for SeaOrmContatoRepository {
         fetch(&self.db, m.id).await
     }
 
-    async fn update(&self, id: i64, data: &ContatoData) -> Result<Contato> {
-        contato::ActiveModel {
-            id: Set(id),
-            cliente_id: Set(data.cliente),
-            nome: Set(data.nome.clone()),
-            cargo: Set(data.cargo.clone()),
-            whatsapp: Set(data.whatsapp.clone()),
-            email: Set(data.email.clone()),
-            ativo: Set(data.ativo),
-            atualizado_em: Set(now()),
+    async fn update(
+        &self,
+        id: i64,
+        data: &ContatoData,
+        since: Option<ContatoData>,
+    ) -> Result<Contato> {
+        let columns = |d: &ContatoData| contato::ActiveModel {
+            cliente_id: Set(d.cliente),
+            nome: Set(d.nome.clone()),
+            cargo: Set(d.cargo.clone()),
+            whatsapp: Set(d.whatsapp.clone()),
+            email: Set(d.email.clone()),
+            ativo: Set(d.ativo),
             ..Default::default()
-        }
-        .update(&self.db)
-        .await
-        .map_err(update_err("ContatoCliente"))?;
+        };
+        // The (cliente, whatsapp) pair is unique by an index, so two PATCHes that each change
+        // one of them cannot together make a duplicate: the second write fails.
+        let mut am = match since {
+            Some(before) => only_changed(columns(data), &columns(&before)),
+            None => columns(data),
+        };
+        am.id = Set(id);
+        am.atualizado_em = Set(now());
+        am.update(&self.db)
+            .await
+            .map_err(update_err("ContatoCliente"))?;
         fetch(&self.db, id).await
     }
 
@@ -275,6 +288,7 @@ impl ContatoRepository for SeaOrmContatoRepository {
         let mut data = contato.clone();
         if let Some(empresa) = &nova_empresa {
             data.cliente = insert_cliente(&tx, empresa, None).await?.id;
+            merge_search_index(&tx).await;
         }
         let m = insert_contato(&tx, &data).await?;
         let out = fetch(&tx, m.id).await?;

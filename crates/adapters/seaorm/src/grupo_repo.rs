@@ -1,7 +1,9 @@
 //! `GrupoEmpresaRepository` on sea-orm.
 
 use crate::entities::{cliente, grupo_empresa};
-use crate::support::{count, db_err, filtered, icontains, now, ordered, paged, update_err, window};
+use crate::support::{
+    count, db_err, filtered, icontains, now, only_changed, ordered, paged, update_err, window,
+};
 use async_trait::async_trait;
 use clientes::grupo::{GrupoData, GrupoEmpresa};
 use clientes::ports::GrupoEmpresaRepository;
@@ -150,18 +152,28 @@ impl GrupoEmpresaRepository for SeaOrmGrupoEmpresaRepository {
         Ok(to_domain(m, 0))
     }
 
-    async fn update(&self, id: i64, data: &GrupoData) -> Result<GrupoEmpresa> {
-        let m = grupo_empresa::ActiveModel {
-            id: Set(id),
-            nome: Set(data.nome.clone()),
-            descricao: Set(data.descricao.clone()),
-            ativo: Set(data.ativo),
-            atualizado_em: Set(now()),
+    async fn update(
+        &self,
+        id: i64,
+        data: &GrupoData,
+        since: Option<GrupoData>,
+    ) -> Result<GrupoEmpresa> {
+        let columns = |d: &GrupoData| grupo_empresa::ActiveModel {
+            nome: Set(d.nome.clone()),
+            descricao: Set(d.descricao.clone()),
+            ativo: Set(d.ativo),
             ..Default::default()
-        }
-        .update(&self.db)
-        .await
-        .map_err(update_err("GrupoEmpresa"))?;
+        };
+        let mut am = match since {
+            Some(before) => only_changed(columns(data), &columns(&before)),
+            None => columns(data),
+        };
+        am.id = Set(id);
+        am.atualizado_em = Set(now());
+        let m = am
+            .update(&self.db)
+            .await
+            .map_err(update_err("GrupoEmpresa"))?;
         self.with_counts(vec![m])
             .await?
             .pop()

@@ -6,20 +6,26 @@ mod cliente_repo;
 mod config_repo;
 mod connection;
 mod contato_repo;
+mod database;
 mod documento_repo;
 mod entities;
 mod group_repo;
 mod grupo_repo;
 mod settings;
 mod support;
+mod writer;
 
 pub use agent_repo::SeaOrmAgentRepository;
 pub use cliente_repo::SeaOrmClienteRepository;
 pub use config_repo::SeaOrmConfigRepository;
-pub use connection::{backup, connect, flush_wal, migrate};
+pub use connection::{
+    SYNCHRONOUS_VAR, Synchronous, backup, connect, connect_with, flush_wal, migrate,
+};
 pub use contato_repo::SeaOrmContatoRepository;
+pub use database::Database;
 pub use documento_repo::SeaOrmDocumentoRepository;
 pub use group_repo::SeaOrmGroupRepository;
 pub use grupo_repo::SeaOrmGrupoEmpresaRepository;
 pub use sea_orm::{DatabaseConnection, DbErr};
 pub use settings::SeaOrmSettings;
+pub use writer::{Hold, MAX_BATCH, Writer};

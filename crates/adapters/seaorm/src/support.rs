@@ -136,3 +136,21 @@ pub(crate) async fn count<E: EntityTrait, D: ConnectionTrait>(
         .map_err(db_err)?;
     Ok(n.unwrap_or(0).max(0) as u64)
 }
+
+/// `after` keeping only the columns whose value differs from `before`'s (both built from the
+/// same kind of data, every column `Set` or `NotSet` alike): a PATCH writes the columns it
+/// changes and nothing else, so a concurrent PATCH of other columns survives it.
+pub(crate) fn only_changed<A: sea_orm::ActiveModelTrait>(mut after: A, before: &A) -> A {
+    use sea_orm::Iterable;
+    for col in <A::Entity as EntityTrait>::Column::iter() {
+        let same = match (after.get(col), before.get(col)) {
+            (sea_orm::ActiveValue::Set(a), sea_orm::ActiveValue::Set(b)) => a == b,
+            (sea_orm::ActiveValue::NotSet, sea_orm::ActiveValue::NotSet) => true,
+            _ => false,
+        };
+        if same {
+            after.not_set(col);
+        }
+    }
+    after
+}

@@ -380,21 +380,21 @@ async fn cliente_crud_and_conflicts() {
             .unwrap()
     );
     assert!(conflict(
-        repo.update(other.id, &cliente("Other", "11222333000181"), None)
+        repo.update(other.id, &cliente("Other", "11222333000181"), None, None)
             .await
     ));
 
     let mut d2 = d.clone();
     d2.status = "inativo".into();
     d2.razao_social = "Acme SA".into();
-    let u = repo.update(c.id, &d2, Some(owner.id)).await.unwrap();
+    let u = repo.update(c.id, &d2, None, Some(owner.id)).await.unwrap();
     assert_eq!(
         (u.data.clone(), u.criado_por, u.atualizado_por, u.criado_em),
         (d2, Some(owner.id), Some(owner.id), c.criado_em)
     );
     assert!(u.atualizado_em >= c.atualizado_em);
     assert!(matches!(
-        repo.update(999, &d, None).await,
+        repo.update(999, &d, None, None).await,
         Err(DomainError::NotFound(_))
     ));
 
@@ -812,6 +812,7 @@ async fn grupos_empresa_counts_and_detach() {
                 descricao: Some("d".into()),
                 ativo: true,
             },
+            None,
         )
         .await
         .unwrap();
@@ -827,7 +828,8 @@ async fn grupos_empresa_counts_and_detach() {
                     nome: "x".into(),
                     descricao: None,
                     ativo: true
-                }
+                },
+                None
             )
             .await,
         Err(DomainError::NotFound(_))
@@ -985,12 +987,12 @@ async fn contatos_crud_scope_and_cascade() {
     let mut upd = c2.data.clone();
     upd.nome = "Ana Maria".into();
     upd.cargo = Some("Gerente".into());
-    let u = contatos.update(c2.id, &upd).await.unwrap();
+    let u = contatos.update(c2.id, &upd, None).await.unwrap();
     assert_eq!((u.data, u.criado_em), (upd.clone(), c2.criado_em));
     upd.whatsapp = "+5511999990001".into();
-    assert!(conflict(contatos.update(c2.id, &upd).await));
+    assert!(conflict(contatos.update(c2.id, &upd, None).await));
     assert!(matches!(
-        contatos.update(999, &upd).await,
+        contatos.update(999, &upd, None).await,
         Err(DomainError::NotFound(_))
     ));
 
@@ -1350,7 +1352,7 @@ async fn search_index_follows_writes() {
     // An update moves the row in the index; a delete removes it.
     let mut d2 = d.clone();
     d2.razao_social = "Confeitaria Doce".into();
-    repo.update(id, &d2, None).await.unwrap();
+    repo.update(id, &d2, None, None).await.unwrap();
     assert!(razoes(&repo, &search(&["quente"]), &asc).await.is_empty());
     assert_eq!(
         razoes(&repo, &search(&["doce"]), &asc).await,
@@ -1359,7 +1361,7 @@ async fn search_index_follows_writes() {
     // Updating other columns keeps it findable.
     let mut d3 = d2.clone();
     d3.cidade = Some("Campinas".into());
-    repo.update(id, &d3, None).await.unwrap();
+    repo.update(id, &d3, None, None).await.unwrap();
     assert_eq!(
         razoes(&repo, &search(&["doce"]), &asc).await,
         ["Confeitaria Doce"]
@@ -1617,28 +1619,20 @@ async fn two_hundred_concurrent_inserts_get_distinct_ids_and_placeholders() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
     use std::sync::Arc;
-    use std::time::Duration as StdDuration;
-    use tokio::time::sleep;
     let (t, path) = file_db("conflict").await;
-    let repo = Arc::new(t.clientes());
+    let database = Database::new(t.db.clone());
+    let repo = Arc::new(SeaOrmClienteRepository::new(&database));
     repo.insert(&cliente("Existente", "11.222.333/0001-81"), None)
         .await
         .unwrap();
-    // Hold the write lock (SQLite) so the inserts below queue up and commit as one batch.
-    let blocker = sea_orm::TransactionTrait::begin(&t.db).await.unwrap();
-    blocker
-        .execute_unprepared(
-            "INSERT INTO grupos_empresa (nome, ativo, criado_em, atualizado_em) \
-             VALUES ('bloqueio', true, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-        )
-        .await
-        .ok();
+    // The writer starts no batch while held: the inserts below all queue, then go as one.
+    let writer = database.writer().expect("SQLite has a writer");
+    let hold = writer.hold().await;
     let spawn = |d: ClienteData| {
         let repo = repo.clone();
         tokio::spawn(async move { repo.insert(&d, None).await })
     };
     let primer = spawn(cliente("Primeiro", "33.444.555/0001-00"));
-    sleep(StdDuration::from_millis(100)).await;
     let mut tasks = Vec::new();
     for i in 0..30u32 {
         let cnpj = match i {
@@ -1653,8 +1647,14 @@ async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
         }
         tasks.push(spawn(d));
     }
-    sleep(StdDuration::from_millis(200)).await;
-    blocker.rollback().await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while writer.pending() < 31 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("31 inserts queued");
+    drop(hold);
     assert!(primer.await.unwrap().is_ok());
     let mut results = Vec::new();
     for task in tasks {
@@ -1676,12 +1676,21 @@ async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
         .unwrap()
         .unwrap();
     assert_eq!(all.count, 29);
+    // The 31 queued inserts were one batch.
+    assert_eq!(writer.largest_batch(), 31);
     let existente = repo
         .find_by_cnpj("11.222.333/0001-81")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(existente.data.razao_social, "Existente");
+    // Stopping the writer commits what is queued; inserts after it fail, never hang.
+    database.stop_writer().await;
+    assert!(matches!(
+        repo.insert(&cliente("Tarde", "55.666.777/0001-00"), None)
+            .await,
+        Err(DomainError::Internal(_))
+    ));
     drop(repo);
     t.finish().await;
     remove_sqlite(&path);
@@ -1991,4 +2000,188 @@ async fn flush_wal_leaves_everything_in_the_database_file() {
     drop(c);
     drop(t);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two PATCHes computed from the same read of a row (as two concurrent requests are) each
+/// change one field: with `since`, each writes only its own column and both survive, and
+/// the derived search text covers both.
+#[tokio::test]
+async fn updates_since_a_read_write_only_their_changes() {
+    let t = TestDb::new().await;
+    let repo = t.clientes();
+    let read = repo
+        .insert(&cliente("Padaria Pao", "11222333000181"), None)
+        .await
+        .unwrap();
+    let mut a = read.data.clone();
+    a.razao_social = "Confeitaria Doce".into();
+    let mut b = read.data.clone();
+    b.email_principal = Some("vendas@doce.com".into());
+    repo.update(read.id, &a, Some(read.data.clone()), None)
+        .await
+        .unwrap();
+    let u = repo
+        .update(read.id, &b, Some(read.data.clone()), None)
+        .await
+        .unwrap();
+    assert_eq!(u.data.razao_social, "Confeitaria Doce");
+    assert_eq!(u.data.email_principal.as_deref(), Some("vendas@doce.com"));
+    let terms = |t: &[&str]| ClienteFilter {
+        search: t.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let asc = [OrderBy::asc("id")];
+    assert_eq!(
+        razoes(&repo, &terms(&["doce", "vendas@doce"]), &asc).await,
+        ["Confeitaria Doce"]
+    );
+    assert!(razoes(&repo, &terms(&["pao"]), &asc).await.is_empty());
+
+    let contatos = t.contatos();
+    let c = contatos
+        .insert(&contato(read.id, "Ana", "+5511999990001"))
+        .await
+        .unwrap();
+    let mut a = c.data.clone();
+    a.nome = "Ana Maria".into();
+    let mut b = c.data.clone();
+    b.cargo = Some("Gerente".into());
+    contatos
+        .update(c.id, &a, Some(c.data.clone()))
+        .await
+        .unwrap();
+    let u = contatos
+        .update(c.id, &b, Some(c.data.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (u.data.nome.as_str(), u.data.cargo.as_deref()),
+        ("Ana Maria", Some("Gerente"))
+    );
+
+    let grupos = t.grupos();
+    let g0 = GrupoData {
+        nome: "Alfa".into(),
+        descricao: None,
+        ativo: true,
+    };
+    let g = grupos.insert(&g0).await.unwrap();
+    let a = GrupoData {
+        nome: "Beta".into(),
+        ..g0.clone()
+    };
+    let b = GrupoData {
+        descricao: Some("d".into()),
+        ..g0.clone()
+    };
+    grupos.update(g.id, &a, Some(g0.clone())).await.unwrap();
+    let u = grupos.update(g.id, &b, Some(g0.clone())).await.unwrap();
+    assert_eq!(
+        (u.nome.as_str(), u.descricao.as_deref()),
+        ("Beta", Some("d"))
+    );
+    t.finish().await;
+}
+
+/// Only a taken CNPJ is a CNPJ conflict: another unique constraint violated by an insert
+/// (through the SQLite group-commit writer too) surfaces as itself.
+#[tokio::test]
+async fn other_constraint_violations_are_not_cnpj_conflicts() {
+    let t = TestDb::new().await;
+    t.db.execute_unprepared(
+        "CREATE UNIQUE INDEX ux_test_clientes_razao_social ON clientes (razao_social)",
+    )
+    .await
+    .unwrap();
+    let repo = t.clientes();
+    repo.insert(&cliente("Mesma Razao", "11222333000181"), None)
+        .await
+        .unwrap();
+    for r in [
+        repo.insert(&cliente("Mesma Razao", "11444777000161"), None)
+            .await,
+        repo.insert_with_placeholder(&cliente("Mesma Razao", ""), None)
+            .await,
+    ] {
+        match r {
+            Err(DomainError::Conflict(msg)) => {
+                assert!(msg.contains("razao_social"), "{msg}");
+                assert!(!msg.contains("cnpj"), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    match repo
+        .insert(&cliente("Outra Razao", "11222333000181"), None)
+        .await
+    {
+        Err(DomainError::Conflict(msg)) => assert!(msg.contains("cnpj"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    t.finish().await;
+}
+
+/// SQLite: inserts that go around the group-commit writer (`cadastrar`'s transaction, which
+/// creates the cliente with the contato) and updates also do the bounded merge step, so the
+/// trigram index stays at a handful of segments.
+#[tokio::test]
+async fn writes_around_the_writer_keep_the_search_index_merged() {
+    let path =
+        std::env::temp_dir().join(format!("dx-seaorm-fts2-{:016x}.db", rand::random::<u64>()));
+    let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    migrate(&db).await.unwrap();
+    let t = TestDb::wrap(db);
+    let (repo, contatos) = (t.clientes(), t.contatos());
+    let segments = || async {
+        let n: i64 =
+            t.db.query_one(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(DISTINCT segid) FROM clientes_fts_idx",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        n
+    };
+    let mut ids = Vec::new();
+    for i in 0..300 {
+        let c = contatos
+            .cadastrar(
+                Some(cliente(
+                    &format!("Loja {i:03} Cadastrada"),
+                    &format!("00.000.000/{:04}-00", i + 1),
+                )),
+                &contato(0, "Ana", "+5511999990001"),
+            )
+            .await
+            .unwrap();
+        ids.push(c.data.cliente);
+    }
+    let n = segments().await;
+    assert!(n <= 12, "{n} segments after cadastrar");
+    for (i, id) in ids.iter().enumerate().take(200) {
+        let mut d = repo.get(*id, None).await.unwrap().unwrap().data;
+        d.razao_social = format!("Loja {i:03} Renomeada");
+        repo.update(*id, &d, None, None).await.unwrap();
+    }
+    let n = segments().await;
+    assert!(n <= 12, "{n} segments after updates");
+    let search = ClienteFilter {
+        search: vec!["renomeada".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        razoes(&repo, &search, &[OrderBy::asc("razao_social")])
+            .await
+            .len(),
+        100,
+        "the first page of 200"
+    );
+    drop((repo, contatos));
+    drop(t);
+    remove_sqlite(&path);
 }

@@ -3,7 +3,7 @@
 use crate::commands::{LoginCommand, RefreshCommand};
 use crate::permissions;
 use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
-use crate::throttle::LoginThrottle;
+use crate::throttle::{LoginKeys, LoginThrottle};
 use chrono::{DateTime, Utc};
 use kernel::{CacheInvalidation, Clock, DomainError, Invalidation, Result};
 use std::collections::{HashMap, HashSet};
@@ -243,22 +243,27 @@ impl AuthService {
         let ip_key = self.throttle.key("ip", client);
         let user_key = self.throttle.key("user", &name);
         let pair_key = self.throttle.key(&format!("pair:{client}"), &name);
-        let max = self.throttle.max();
-        let pair_limit = if self.throttle.failures(&user_key, now) >= max {
-            1
-        } else {
-            max
+        // The attempt is counted before the password is checked, in one step with the check
+        // of the limits: a parallel burst cannot get more attempts through than the limit.
+        let keys = LoginKeys {
+            ip: &ip_key,
+            pair: &pair_key,
+            user: &user_key,
         };
-        if let Some(wait) = self
+        let attempt = self
             .throttle
-            .blocked_for(&[(&ip_key, max), (&pair_key, pair_limit)], now)
-        {
-            return Err(DomainError::Throttled(wait));
-        }
+            .begin_attempt(&keys, now)
+            .map_err(DomainError::Throttled)?;
         let agent = if username.chars().count() > USERNAME_MAX_CHARS {
             None
         } else {
-            self.agents.find_by_username(&username).await?
+            match self.agents.find_by_username(&username).await {
+                Ok(a) => a,
+                Err(e) => {
+                    self.throttle.abandoned(attempt);
+                    return Err(e);
+                }
+            }
         };
         drop(username);
         let ok = match &agent {
@@ -270,11 +275,10 @@ impl AuthService {
             }
         };
         let Some(agent) = agent.filter(|_| ok) else {
-            self.throttle
-                .record_failure(&[&ip_key, &pair_key, &user_key], now);
+            self.throttle.failed(attempt);
             return Err(DomainError::BadCredentials);
         };
-        self.throttle.clear(&pair_key);
+        self.throttle.succeeded(attempt);
         let now = issue_time(self.clock.now(), agent.tokens_not_before);
         Ok(TokenPair {
             refresh: self.tokens.issue(
@@ -555,6 +559,91 @@ mod tests {
         }
         let e = block_on(s.login(cmd("other", "y", "ip"))).unwrap_err();
         assert!(matches!(e, DomainError::Throttled(300)));
+    }
+
+    /// A hasher that counts its verifications and yields once inside each, so that every
+    /// login of a burst polled together is in flight at the same time.
+    struct CountingHasher(std::sync::atomic::AtomicUsize);
+
+    #[async_trait::async_trait]
+    impl PasswordHasher for CountingHasher {
+        async fn hash(&self, _: &str) -> Result<String> {
+            Ok("h".into())
+        }
+        async fn verify(&self, _: &str, _: &str) -> bool {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut yielded = false;
+            std::future::poll_fn(|cx| {
+                if yielded {
+                    std::task::Poll::Ready(false)
+                } else {
+                    yielded = true;
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await
+        }
+    }
+
+    /// 40 wrong passwords sent together for one user from one address: all are started
+    /// before any has finished, yet at most the limit reach the password check (401); the
+    /// others are throttled (429).
+    #[test]
+    fn a_parallel_burst_gets_at_most_the_limit_of_attempts() {
+        use std::future::Future;
+        use std::pin::Pin;
+        use std::task::Poll;
+        let mut repo = MockAgentRepository::new();
+        repo.expect_find_by_username()
+            .returning(|_| Ok(Some(agent(true))));
+        let hasher = Arc::new(CountingHasher(Default::default()));
+        let s = AuthService::new(
+            Arc::new(repo),
+            hasher.clone(),
+            Arc::new(MockTokenCodec::new()),
+            clock(),
+            AuthConfig::default(),
+        );
+        let mut logins: Vec<Pin<Box<dyn Future<Output = Result<TokenPair>> + '_>>> = (0..40)
+            .map(|_| {
+                Box::pin(s.login(cmd("maria", "errada", "10.0.0.1")))
+                    as Pin<Box<dyn Future<Output = _>>>
+            })
+            .collect();
+        let mut results: Vec<Option<Result<TokenPair>>> = logins.iter().map(|_| None).collect();
+        // Polls every unfinished login in turn until all have finished.
+        block_on(std::future::poll_fn(|cx| {
+            for (login, result) in logins.iter_mut().zip(results.iter_mut()) {
+                if result.is_none()
+                    && let Poll::Ready(r) = login.as_mut().poll(cx)
+                {
+                    *result = Some(r);
+                }
+            }
+            if results.iter().all(Option::is_some) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }));
+        let verified = hasher.0.load(std::sync::atomic::Ordering::SeqCst);
+        let rejected = results
+            .iter()
+            .filter(|r| matches!(r, Some(Err(DomainError::BadCredentials))))
+            .count();
+        let throttled = results
+            .iter()
+            .filter(|r| matches!(r, Some(Err(DomainError::Throttled(_)))))
+            .count();
+        assert_eq!(
+            (verified, rejected, throttled),
+            (
+                LOGIN_MAX_FAILURES,
+                LOGIN_MAX_FAILURES,
+                40 - LOGIN_MAX_FAILURES
+            )
+        );
     }
 
     #[test]

@@ -87,8 +87,14 @@ impl LoginThrottle {
     /// Seconds to wait before another attempt is allowed for any of `limits` (key, limit), or
     /// `None`.
     pub fn blocked_for(&self, limits: &[(&str, usize)], now: i64) -> Option<u64> {
-        let oldest = now - self.window;
         let mut s = self.lock(now);
+        let wait = self.wait(&mut s, limits, now);
+        (wait > 0).then_some(wait as u64)
+    }
+
+    /// Seconds to wait for `limits` (0: not blocked), with the state locked.
+    fn wait(&self, s: &mut State, limits: &[(&str, usize)], now: i64) -> i64 {
+        let oldest = now - self.window;
         let mut wait = 0i64;
         for (key, limit) in limits {
             let limit = (*limit).clamp(1, self.max);
@@ -104,25 +110,94 @@ impl LoginThrottle {
                 }
             }
         }
-        (wait > 0).then_some(wait as u64)
+        wait
+    }
+
+    /// Starts a login attempt, atomically: under one lock, checks the limits of `keys` (as
+    /// [`LoginKeys`] describes) and, when none is reached, records the attempt as a failure
+    /// of every key *before* the password is verified. So however many attempts run in
+    /// parallel, at most the limit of them get past this point per window; the others get
+    /// `Err(seconds to wait)`.
+    ///
+    /// The caller ends the attempt with [`Self::succeeded`] (the recorded failure is taken
+    /// back and the pair's failures cleared), [`Self::failed`] (it stays), or
+    /// [`Self::abandoned`] (taken back: the attempt could not be decided, e.g. the database
+    /// failed). An attempt dropped without any of these counts as failed.
+    pub fn begin_attempt(&self, keys: &LoginKeys<'_>, now: i64) -> Result<Attempt, u64> {
+        let mut s = self.lock(now);
+        let oldest = now - self.window;
+        let user_failures = s
+            .failures
+            .get(keys.user)
+            .map_or(0, |q| q.iter().filter(|t| **t > oldest).count());
+        let pair_limit = if user_failures >= self.max {
+            1
+        } else {
+            self.max
+        };
+        let wait = self.wait(&mut s, &[(keys.ip, self.max), (keys.pair, pair_limit)], now);
+        if wait > 0 {
+            return Err(wait as u64);
+        }
+        let all = [keys.ip, keys.pair, keys.user];
+        let pushed_out = self.record_locked(&mut s, &all, now);
+        Ok(Attempt {
+            keys: all
+                .iter()
+                .map(|k| (*k).to_string())
+                .zip(pushed_out)
+                .collect(),
+            pair: keys.pair.to_string(),
+            at: now,
+        })
+    }
+
+    /// The attempt succeeded: its recorded failure is taken back from every key and the
+    /// pair's failures are cleared.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        take_back(&mut s, &attempt);
+        s.failures.remove(&attempt.pair);
+    }
+
+    /// The attempt failed: its recorded failure stays.
+    pub fn failed(&self, attempt: Attempt) {
+        drop(attempt);
+    }
+
+    /// The attempt was not decided (an error not about the credentials): its recorded failure
+    /// is taken back.
+    pub fn abandoned(&self, attempt: Attempt) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        take_back(&mut s, &attempt);
     }
 
     /// Records one failure against every key.
     pub fn record_failure(&self, keys: &[&str], now: i64) {
         let mut s = self.lock(now);
+        let _ = self.record_locked(&mut s, keys, now);
+    }
+
+    /// Records one failure against every key; returns, per key, the oldest failure that was
+    /// pushed out to keep at most `max` (so that taking the failure back can restore it).
+    fn record_locked(&self, s: &mut State, keys: &[&str], now: i64) -> Vec<Option<i64>> {
+        let mut pushed_out = Vec::with_capacity(keys.len());
         for k in keys {
             let q = match s.failures.get_mut(*k) {
                 Some(q) => q,
                 None => s.failures.entry((*k).to_string()).or_default(),
             };
             q.push_back(now);
+            let mut out = None;
             while q.len() > self.max {
-                q.pop_front();
+                out = q.pop_front();
             }
+            pushed_out.push(out);
         }
         if s.failures.len() > self.capacity {
-            self.evict(&mut s, now);
+            self.evict(s, now);
         }
+        pushed_out
     }
 
     /// Drops expired entries, then the least recently failed ones down to 3/4 of the capacity.
@@ -179,6 +254,45 @@ impl LoginThrottle {
     }
 }
 
+/// The keys of one login attempt (each built by [`LoginThrottle::key`]): the client address,
+/// the (address, username) pair and the username. The address and the pair are limited to
+/// the throttle's `max` failures; once the username has `max` failures from all addresses
+/// together, the pair is limited to one.
+pub struct LoginKeys<'a> {
+    pub ip: &'a str,
+    pub pair: &'a str,
+    pub user: &'a str,
+}
+
+/// A login attempt started by [`LoginThrottle::begin_attempt`], recorded as a failure until
+/// it is ended otherwise.
+#[derive(Debug)]
+#[must_use = "end the attempt with succeeded, failed or abandoned"]
+pub struct Attempt {
+    /// Each key, with the failure that recording this attempt pushed out of it.
+    keys: Vec<(String, Option<i64>)>,
+    pair: String,
+    at: i64,
+}
+
+/// Removes the failure `attempt` recorded (the newest one of its time) from each of its keys,
+/// and puts back the older failure it had pushed out.
+fn take_back(s: &mut State, attempt: &Attempt) {
+    for (k, out) in &attempt.keys {
+        if let Some(q) = s.failures.get_mut(k) {
+            if let Some(i) = q.iter().rposition(|t| *t == attempt.at) {
+                q.remove(i);
+                if let Some(t) = out {
+                    q.push_front(*t);
+                }
+            }
+            if q.is_empty() {
+                s.failures.remove(k);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +312,49 @@ mod tests {
         assert_eq!(t.blocked_for(&limits, 401), None);
         t.clear("user:a");
         assert_eq!(t.blocked_for(&[("user:a", 3)], 110), None);
+    }
+
+    #[test]
+    fn attempts_are_counted_when_they_begin() {
+        let t = LoginThrottle::new(3, 300);
+        let keys = LoginKeys {
+            ip: "ip:1",
+            pair: "pair:1:a",
+            user: "user:a",
+        };
+        // Three attempts in flight at once fill the limit; a fourth is refused before any ends.
+        let started: Vec<Attempt> = (0..3)
+            .map(|_| t.begin_attempt(&keys, 100).unwrap())
+            .collect();
+        assert_eq!(t.begin_attempt(&keys, 100).unwrap_err(), 300);
+        let mut started = started.into_iter();
+        // A success takes its attempt back and clears the pair; an undecided one is taken back.
+        t.succeeded(started.next().unwrap());
+        assert_eq!(
+            (t.failures("ip:1", 100), t.failures("pair:1:a", 100)),
+            (2, 0)
+        );
+        t.abandoned(started.next().unwrap());
+        t.failed(started.next().unwrap());
+        assert_eq!((t.failures("ip:1", 100), t.failures("user:a", 100)), (1, 1));
+        // Taking an attempt back restores the failure it had pushed out of a full key.
+        for i in 0..2 {
+            t.record_failure(&["user:a"], 101 + i);
+        }
+        assert_eq!(t.failures("user:a", 110), 3);
+        let other = LoginKeys {
+            ip: "ip:2",
+            pair: "pair:2:a",
+            user: "user:a",
+        };
+        let a = t.begin_attempt(&other, 110);
+        // `user:a` has 3 failures (the max): an address that never failed may still try.
+        let a = a.unwrap();
+        t.succeeded(a);
+        assert_eq!(t.failures("user:a", 110), 3);
+        // ... but one that failed for it once is blocked for it.
+        t.record_failure(&["pair:1:a"], 110);
+        assert_eq!(t.begin_attempt(&keys, 110).unwrap_err(), 300);
     }
 
     #[test]

@@ -30,11 +30,14 @@ pub trait ClienteRepository: Send + Sync {
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Cliente>>;
     /// A taken CNPJ → `Conflict`.
     async fn insert(&self, data: &ClienteData, criado_por: Option<i64>) -> Result<Cliente>;
-    /// A taken CNPJ → `Conflict`.
+    /// A taken CNPJ → `Conflict`. `since`: the row `data` was computed from; only the
+    /// columns where `data` differs from it are written (PATCH), so a concurrent update of
+    /// other columns is kept. `None` writes every column (PUT). Returns the stored row.
     async fn update(
         &self,
         id: i64,
         data: &ClienteData,
+        since: Option<ClienteData>,
         atualizado_por: Option<i64>,
     ) -> Result<Cliente>;
     /// Hard delete, cascading to contatos, documentos, filas and atendimentos.
@@ -75,7 +78,13 @@ pub trait GrupoEmpresaRepository: Send + Sync {
     ) -> Result<Option<Page<GrupoEmpresa>>>;
     async fn get(&self, id: i64) -> Result<Option<GrupoEmpresa>>;
     async fn insert(&self, data: &GrupoData) -> Result<GrupoEmpresa>;
-    async fn update(&self, id: i64, data: &GrupoData) -> Result<GrupoEmpresa>;
+    /// `since`: as in [`ClienteRepository::update`] (only the changed columns are written).
+    async fn update(
+        &self,
+        id: i64,
+        data: &GrupoData,
+        since: Option<GrupoData>,
+    ) -> Result<GrupoEmpresa>;
     /// Deletes the group; its clientes keep existing with `grupo_empresa` null.
     async fn delete(&self, id: i64) -> Result<bool>;
 }
@@ -93,7 +102,13 @@ pub trait ContatoRepository: Send + Sync {
     async fn get(&self, id: i64, only_active_clientes: bool) -> Result<Option<Contato>>;
     /// A taken (cliente, whatsapp) pair → `Conflict`.
     async fn insert(&self, data: &ContatoData) -> Result<Contato>;
-    async fn update(&self, id: i64, data: &ContatoData) -> Result<Contato>;
+    /// `since`: as in [`ClienteRepository::update`] (only the changed columns are written).
+    async fn update(
+        &self,
+        id: i64,
+        data: &ContatoData,
+        since: Option<ContatoData>,
+    ) -> Result<Contato>;
     async fn deactivate(&self, id: i64) -> Result<()>;
     async fn find_active_by_whatsapp(&self, whatsapp: &str) -> Result<Vec<Contato>>;
     /// In one transaction: creates `nova_empresa` when given (its id replaces

@@ -209,7 +209,13 @@ impl ClienteService {
             let current = self.get(id, owner).await?;
             let mut data = current.data.clone();
             self.validate(input, &mut data, Some(id)).await?;
-            match self.clientes.update(id, &data, Some(user)).await {
+            // Only the fields this request changed are written: a concurrent update of other
+            // fields survives (PUT merges the sent fields too, as observed).
+            match self
+                .clientes
+                .update(id, &data, Some(current.data.clone()), Some(user))
+                .await
+            {
                 Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
                 other => other.map(|updated| (current, updated)),
             }
@@ -257,9 +263,11 @@ impl ClienteService {
             Some(serde_json::Value::String(s)) if STATUS.contains(&s.as_str()) => s.clone(),
             Some(_) => return Err(invalid_status()),
         };
-        let mut data = current.data;
+        let mut data = current.data.clone();
         data.status = status;
-        self.clientes.update(id, &data, Some(user)).await
+        self.clientes
+            .update(id, &data, Some(current.data.clone()), Some(user))
+            .await
     }
 
     pub async fn stats(&self, owner: Option<i64>) -> Result<ClienteStats> {
@@ -327,12 +335,19 @@ impl ClienteService {
     /// `PUT` (the edge requires `nome`) or `PATCH`.
     pub async fn update_grupo(&self, id: i64, cmd: UpdateGrupo) -> Result<GrupoEmpresa> {
         let g = self.get_grupo(id).await?;
-        let data = GrupoData {
-            nome: cmd.nome.unwrap_or(g.nome),
-            descricao: cmd.descricao.unwrap_or(g.descricao),
-            ativo: cmd.ativo.unwrap_or(g.ativo),
+        let read = GrupoData {
+            nome: g.nome,
+            descricao: g.descricao,
+            ativo: g.ativo,
         };
-        self.grupos.update(id, &data).await
+        let data = GrupoData {
+            nome: cmd.nome.unwrap_or_else(|| read.nome.clone()),
+            descricao: cmd.descricao.unwrap_or_else(|| read.descricao.clone()),
+            ativo: cmd.ativo.unwrap_or(read.ativo),
+        };
+        // Only the fields that changed are written, so a concurrent update of other fields
+        // survives (PUT included: the edge made it send every field).
+        self.grupos.update(id, &data, Some(read)).await
     }
 
     pub async fn delete_grupo(&self, id: i64) -> Result<()> {
@@ -400,13 +415,22 @@ impl ContatoService {
         self.check_cliente(cmd.cliente, FieldErrors::new()).await?;
         let data = ContatoData {
             cliente: cmd.cliente.unwrap_or(current.cliente),
-            nome: cmd.nome.unwrap_or(current.nome),
-            cargo: cmd.cargo.unwrap_or(current.cargo),
-            whatsapp: cmd.whatsapp.map_or(current.whatsapp, Whatsapp::into_string),
-            email: cmd.email.map_or(current.email, EmailField::into_stored),
+            nome: cmd.nome.unwrap_or_else(|| current.nome.clone()),
+            cargo: cmd.cargo.unwrap_or_else(|| current.cargo.clone()),
+            whatsapp: cmd
+                .whatsapp
+                .map_or_else(|| current.whatsapp.clone(), Whatsapp::into_string),
+            email: cmd
+                .email
+                .map_or_else(|| current.email.clone(), EmailField::into_stored),
             ativo: cmd.ativo.unwrap_or(current.ativo),
         };
-        self.contatos.update(id, &data).await.map_err(unique_error)
+        // Only the fields that changed are written, so a concurrent update of other fields
+        // survives.
+        self.contatos
+            .update(id, &data, Some(current))
+            .await
+            .map_err(unique_error)
     }
 
     /// The error for a contato body the edge could not parse: DRF validates every field at
@@ -564,7 +588,8 @@ mod tests {
                     None,
                 )))
             });
-            repo.expect_update().returning(|_, d, by| Ok(stored(d, by)));
+            repo.expect_update()
+                .returning(|_, d, _, by| Ok(stored(d, by)));
             let s = service(repo).with_storage(storage_deleting(&[gone]));
             block_on(s.update(1, &input(patch), 7, None)).unwrap();
         }
@@ -576,7 +601,8 @@ mod tests {
                 None,
             )))
         });
-        repo.expect_update().returning(|_, d, by| Ok(stored(d, by)));
+        repo.expect_update()
+            .returning(|_, d, _, by| Ok(stored(d, by)));
         let s = service(repo).with_storage(storage_deleting(&[]));
         block_on(s.update(1, &input(json!({"nome_fantasia": "Padaria"})), 7, None)).unwrap();
     }
@@ -714,7 +740,7 @@ mod tests {
         repo.expect_get()
             .returning(|_, _| Ok(Some(stored(&ClienteData::defaults("x".into()), Some(1)))));
         repo.expect_update()
-            .returning(|_, d, _| Ok(stored(d, Some(1))));
+            .returning(|_, d, _, _| Ok(stored(d, Some(1))));
         let s = ClienteService::new(
             Arc::new(repo),
             Arc::new(MockGrupoEmpresaRepository::new()),
@@ -843,13 +869,14 @@ mod tests {
             .returning(move |id, _| Ok((id == 4).then(|| visible.clone())));
         contatos
             .expect_update()
-            .withf(|_, d| {
+            .withf(|_, d, since| {
                 d.nome == "Ana"
                     && d.cargo.is_none()
                     && d.email.as_deref() == Some("")
                     && d.whatsapp == "+5511999999999"
+                    && since.as_ref().is_some_and(|read| read.nome == "Ana")
             })
-            .returning(move |_, _| Ok(row.clone()));
+            .returning(move |_, _, _| Ok(row.clone()));
         let s = ContatoService::new(Arc::new(contatos), Arc::new(MockClienteRepository::new()));
         let cmd = UpdateContato {
             cargo: Some(None),

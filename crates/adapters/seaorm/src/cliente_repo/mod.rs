@@ -1,6 +1,5 @@
 //! `ClienteRepository` on sea-orm.
 
-mod checkpoint;
 mod mapping;
 mod query;
 mod resumo;
@@ -8,8 +7,11 @@ mod seed;
 mod stats;
 mod writer;
 
+use crate::Database;
 use crate::entities::{cliente, grupo_empresa};
-use crate::support::{count, db_err, filtered, now, ordered, paged, update_err, window};
+use crate::support::{
+    count, db_err, filtered, now, only_changed, ordered, paged, update_err, window,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::filter::ClienteFilter;
@@ -19,44 +21,56 @@ use clientes::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select, SqlErr, Statement,
+    ActiveModelTrait,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, SqlErr, Statement,
+    TransactionTrait,
 };
-use std::sync::OnceLock;
 
 use mapping::ClienteRow;
 pub(crate) use mapping::active_model;
 
 use cliente::Column as C;
 
+/// The search index's merge work of one write transaction (SQLite): up to 16 pages, instead
+/// of FTS5's automatic merges, which come every 64 leaf pages written and then merge 64 pages
+/// per level of the index at once (8–13 ms in the commit of one batch under a POST load).
+/// Migration 000004 turns the automatic merges off (`automerge=0`), so every transaction
+/// that writes `clientes_fts` (the group-commit writer's batches, and every insert, update
+/// and delete that goes around it: see [`merge_search_index`]) runs this step; it keeps the
+/// index at about a dozen segments however many clientes are written.
+pub(crate) const FTS_MERGE: &str =
+    "INSERT INTO clientes_fts(clientes_fts, rank) VALUES ('merge', 16)";
+
+/// SQLite: one bounded step of the search index's merge work ([`FTS_MERGE`]), for a write
+/// of `clientes` outside the group-commit writer, inside its transaction when there is one.
+/// A failed step leaves the index as it was (the statement is undone alone) and is taken up
+/// by the next write: it never fails the write. A no-op on PostgreSQL.
+pub(crate) async fn merge_search_index<D: ConnectionTrait>(db: &D) {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let _ = db.execute_unprepared(FTS_MERGE).await;
+    }
+}
+
 /// The `placeholder_counters` row of placeholder CNPJs (initialised by migration 000003).
 const PLACEHOLDER_COUNTER: &str = "cliente_cnpj";
 
 pub struct SeaOrmClienteRepository {
     db: DatabaseConnection,
-    /// SQLite: the group-commit writer of inserts, started by the first insert (`None` inside
-    /// when its thread could not be started: inserts then go straight to the pool).
-    writer: OnceLock<Option<writer::Writer>>,
+    /// The database's shared handle: its group-commit writer takes the inserts (SQLite).
+    database: Database,
 }
 
 impl SeaOrmClienteRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// `db`: a [`Database`] shared with the other repositories (one writer for all), or a
+    /// bare connection (a writer of this repository's own).
+    pub fn new(db: impl Into<Database>) -> Self {
+        let database = db.into();
         Self {
-            db,
-            writer: OnceLock::new(),
+            db: database.connection().clone(),
+            database,
         }
-    }
-
-    /// The group-commit writer (SQLite only; PostgreSQL inserts go straight to the pool, its
-    /// commits are cheap and concurrent).
-    fn writer(&self) -> Option<&writer::Writer> {
-        if self.db.get_database_backend() != DbBackend::Sqlite {
-            return None;
-        }
-        self.writer
-            .get_or_init(|| writer::Writer::start(&self.db).ok())
-            .as_ref()
     }
 
     /// Inserts directly on the pool (each statement its own transaction).
@@ -72,6 +86,7 @@ impl SeaOrmClienteRepository {
             insert_model(&self.db, data, criado_por).await
         }
         .map_err(db_err)?;
+        merge_search_index(&self.db).await;
         with_grupo_nome(&self.db, m).await.map_err(db_err)
     }
 
@@ -81,8 +96,15 @@ impl SeaOrmClienteRepository {
         criado_por: Option<i64>,
         allocate: bool,
     ) -> Result<Cliente> {
-        match self.writer() {
-            Some(w) => w.submit(data, criado_por, allocate).await,
+        match self.database.writer() {
+            Some(w) => {
+                w.submit(writer::Job {
+                    data: data.clone(),
+                    criado_por,
+                    allocate,
+                })
+                .await
+            }
             None => self.insert_direct(data, criado_por, allocate).await,
         }
     }
@@ -185,15 +207,23 @@ async fn insert_allocating<D: ConnectionTrait>(
     for _ in 0..PLACEHOLDER_ATTEMPTS {
         data.cnpj = placeholder_cnpj(next_seq(db).await?);
         match insert_model(db, &data, criado_por).await {
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                continue;
-            }
+            Err(e) if is_cnpj_conflict(&e) => continue,
             other => return other,
         }
     }
     Err(DbErr::Custom(
         "could not allocate a placeholder CNPJ".into(),
     ))
+}
+
+/// Whether `e` is a violation of the CNPJ's unique index (`clientes.cnpj` on SQLite,
+/// `ux_clientes_cnpj` on PostgreSQL), not of another constraint.
+fn is_cnpj_conflict(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(SqlErr::UniqueConstraintViolation(msg))
+            if msg.contains("clientes.cnpj") || msg.contains("ux_clientes_cnpj")
+    )
 }
 
 /// The inserted row as the domain's cliente, with its group's name.
@@ -289,13 +319,45 @@ impl ClienteRepository for SeaOrmClienteRepository {
         &self,
         id: i64,
         data: &ClienteData,
+        since: Option<ClienteData>,
         atualizado_por: Option<i64>,
     ) -> Result<Cliente> {
-        let mut am = active_model(data);
+        // `search_text` is derived from four columns, which two concurrent PATCHes may change
+        // one each: it is computed below from the row as stored after this write, never from
+        // the row this request read.
+        let derived = |d: &ClienteData| {
+            let mut am = active_model(d);
+            am.search_text = NotSet;
+            am
+        };
+        let mut am = match since {
+            Some(before) => only_changed(derived(data), &derived(&before)),
+            None => derived(data),
+        };
         am.id = Set(id);
         am.atualizado_em = Set(now());
         am.atualizado_por = Set(atualizado_por);
-        let m = am.update(&self.db).await.map_err(update_err("Cliente"))?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        // The UPDATE comes first in the transaction: it takes the row's lock on PostgreSQL
+        // (a concurrent update waits, then sees this one) and the write lock on SQLite, and
+        // returns the row with every committed change of other columns.
+        let m = am.update(&tx).await.map_err(update_err("Cliente"))?;
+        let text = mapping::search_text(&mapping::to_domain(m.clone(), None).data);
+        let m = if text == m.search_text {
+            m
+        } else {
+            let m = cliente::ActiveModel {
+                id: Set(id),
+                search_text: Set(text),
+                ..Default::default()
+            }
+            .update(&tx)
+            .await
+            .map_err(update_err("Cliente"))?;
+            merge_search_index(&tx).await;
+            m
+        };
+        tx.commit().await.map_err(db_err)?;
         let nome = grupo_nome(&self.db, m.grupo_empresa_id).await?;
         Ok(mapping::to_domain(m, nome))
     }
@@ -309,6 +371,7 @@ impl ClienteRepository for SeaOrmClienteRepository {
         if r.rows_affected == 0 {
             return Err(DomainError::NotFound("Cliente"));
         }
+        merge_search_index(&self.db).await;
         Ok(())
     }
 

@@ -161,6 +161,7 @@ impl SeaOrmClienteRepository {
                     .map_err(db_err)?;
                 i = stop;
             }
+            super::merge_search_index(&txn).await;
             txn.commit().await.map_err(db_err)?;
         }
         Ok(inserted)

@@ -128,7 +128,7 @@ impl Checkpointer {
 }
 
 /// A pool of exactly one connection that is never closed while the pool lives.
-pub(super) fn single(opts: SqliteConnectOptions) -> DatabaseConnection {
+pub(crate) fn single(opts: SqliteConnectOptions) -> DatabaseConnection {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(0)
