@@ -1619,7 +1619,16 @@ async fn two_hundred_concurrent_inserts_get_distinct_ids_and_placeholders() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_taken_cnpj_fails_only_its_own_insert_in_a_batch() {
     use std::sync::Arc;
-    let (t, path) = file_db("conflict").await;
+    // The group-commit writer is SQLite's: this test runs on a SQLite file on every back-end.
+    let path = std::env::temp_dir().join(format!(
+        "dx-seaorm-conflict-{:016x}.db",
+        rand::random::<u64>()
+    ));
+    let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    migrate(&db).await.unwrap();
+    let t = TestDb::wrap(db);
     let database = Database::new(t.db.clone());
     let repo = Arc::new(SeaOrmClienteRepository::new(&database));
     repo.insert(&cliente("Existente", "11.222.333/0001-81"), None)
