@@ -204,6 +204,19 @@ mod tests {
         assert!(e.contains(SYNCHRONOUS_VAR) && e.contains("off"), "{e}");
     }
 
+    /// `PRAGMA synchronous` of one connection (1 = NORMAL, 2 = FULL).
+    async fn synchronous_of(db: &DatabaseConnection) -> i64 {
+        db.query_one(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA synchronous",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+    }
+
     /// Every pooled connection (and so the group-commit writer's, built from the same
     /// options) gets the chosen setting.
     #[tokio::test]
@@ -213,34 +226,10 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", path.display());
         for (sync, expected) in [(Synchronous::Full, 2), (Synchronous::Normal, 1)] {
             let db = connect_with(&url, sync).await.unwrap();
-            let row = db
-                .query_one(Statement::from_string(
-                    DbBackend::Sqlite,
-                    "PRAGMA synchronous",
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(
-                row.try_get_by_index::<i64>(0).unwrap(),
-                expected,
-                "{sync:?}"
-            );
+            assert_eq!(synchronous_of(&db).await, expected, "{sync:?}");
             let opts = db.get_sqlite_connection_pool().connect_options();
             let again = crate::writer::checkpoint::single((*opts).clone());
-            let row = again
-                .query_one(Statement::from_string(
-                    DbBackend::Sqlite,
-                    "PRAGMA synchronous",
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(
-                row.try_get_by_index::<i64>(0).unwrap(),
-                expected,
-                "{sync:?}"
-            );
+            assert_eq!(synchronous_of(&again).await, expected, "{sync:?}");
             db.close().await.unwrap();
         }
         for suffix in ["", "-wal", "-shm"] {
