@@ -4,6 +4,7 @@
 pub mod cep;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod image;
 pub mod input;
 pub mod invalidation;
@@ -14,5 +15,6 @@ pub mod values;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{DomainError, FieldErrors, Result};
+pub use events::{Audience, Event, EventPublisher};
 pub use invalidation::{CacheInvalidation, Invalidation, LocalInvalidations};
 pub use page::{OrderBy, Page, PageRequest};
