@@ -1,0 +1,452 @@
+//! Session use cases (§4.5) and the handler of what gateways report.
+
+use crate::commands::{Caller, ImportSession, SessionChanges, SessionFilter};
+use crate::events::SessionEvent;
+use crate::message::{MessageStatus, StatusUpdate};
+use crate::ports::{
+    GatewayEvents, MessageAggregates, MessageKey, MessageRepository, OutboxSignal, SessionRef,
+    SessionRepository, WhatsAppGateway,
+};
+use crate::session::{
+    ConnectionState, DEFAULT_DEVICE_NAME, Session, SessionData, SessionStatus, Transition,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kernel::{
+    Audience, Clock, DomainError, EventPublisher, FieldErrors, Page, PageRequest, Result,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const NOT_FOUND: &str = "WhatsAppSession";
+
+/// The shared dependencies of the WhatsApp use cases.
+#[derive(Clone)]
+pub struct Deps {
+    pub sessions: Arc<dyn SessionRepository>,
+    pub messages: Arc<dyn MessageRepository>,
+    pub gateway: Arc<dyn WhatsAppGateway>,
+    pub events: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Result of `start`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub session_id: i64,
+    pub status: SessionStatus,
+}
+
+/// Result of `metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionMetrics {
+    pub session_id: i64,
+    pub aggregates: MessageAggregates,
+    pub uptime_seconds: Option<i64>,
+    pub error_count: i64,
+}
+
+/// Percent with two decimals; 100.0 when there is nothing to judge.
+pub fn acceptable_rate(acceptable: i64, total: i64) -> f64 {
+    if total == 0 {
+        100.0
+    } else {
+        (acceptable as f64 * 10000.0 / total as f64).round() / 100.0
+    }
+}
+
+pub struct SessionService {
+    d: Deps,
+}
+
+impl SessionService {
+    pub fn new(d: Deps) -> Self {
+        Self { d }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.d.clock.now()
+    }
+
+    pub async fn list(
+        &self,
+        caller: Caller,
+        mut filter: SessionFilter,
+        page: PageRequest,
+    ) -> Result<Page<Session>> {
+        filter.usuario = caller.scope();
+        self.d
+            .sessions
+            .list(&filter, page)
+            .await?
+            .ok_or(DomainError::InvalidPage)
+    }
+
+    pub async fn get(&self, caller: Caller, id: i64) -> Result<Session> {
+        self.d
+            .sessions
+            .get(id, caller.scope())
+            .await?
+            .ok_or(DomainError::NotFound(NOT_FOUND))
+    }
+
+    /// Checks `usuario` against the caller: non-superusers may only name themselves.
+    fn check_owner(caller: Caller, usuario: i64) -> Result<()> {
+        if caller.is_superuser || usuario == caller.id {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(FieldErrors::single(
+                "usuario",
+                "Você só pode gerenciar as suas próprias sessões.",
+            )))
+        }
+    }
+
+    /// `POST /sessions/`: `usuario` defaults to the caller.
+    pub async fn create(&self, caller: Caller, c: SessionChanges) -> Result<Session> {
+        let usuario = c.usuario.unwrap_or(caller.id);
+        Self::check_owner(caller, usuario)?;
+        let data = SessionData {
+            usuario,
+            status: c.status.unwrap_or_default(),
+            device_name: c.device_name.unwrap_or_default(),
+            phone_number: c.phone_number.unwrap_or_default(),
+            qr_code: c.qr_code.unwrap_or_default(),
+            last_error: c.last_error.unwrap_or_default(),
+            is_active: c.is_active.unwrap_or(true),
+        };
+        self.d.sessions.insert(&data).await
+    }
+
+    /// `PUT`/`PATCH`: the given fields replace the stored ones.
+    pub async fn update(&self, caller: Caller, id: i64, c: SessionChanges) -> Result<Session> {
+        let current = self.get(caller, id).await?;
+        let since = SessionData::of(&current);
+        let mut data = since.clone();
+        if let Some(u) = c.usuario {
+            Self::check_owner(caller, u)?;
+            data.usuario = u;
+        }
+        if let Some(s) = c.status {
+            data.status = s;
+        }
+        if let Some(v) = c.device_name {
+            data.device_name = v;
+        }
+        if let Some(v) = c.phone_number {
+            data.phone_number = v;
+        }
+        if let Some(v) = c.qr_code {
+            data.qr_code = v;
+        }
+        if let Some(v) = c.last_error {
+            data.last_error = v;
+        }
+        if let Some(v) = c.is_active {
+            data.is_active = v;
+        }
+        self.d.sessions.update(id, &data, Some(since)).await
+    }
+
+    pub async fn delete(&self, caller: Caller, id: i64) -> Result<()> {
+        self.get(caller, id).await?;
+        self.d.sessions.delete(id).await
+    }
+
+    /// `POST /sessions/start/`: get-or-create the caller's active session and connect it,
+    /// unless a connection is already on its way or up (then nothing new happens).
+    pub async fn start(&self, caller: Caller) -> Result<Started> {
+        let session = self
+            .d
+            .sessions
+            .get_or_create_active(caller.id, DEFAULT_DEVICE_NAME)
+            .await?;
+        let r = SessionRef {
+            usuario: caller.id,
+            session: Some(session.id),
+        };
+        let status = self.connect(r).await?;
+        Ok(Started {
+            session_id: session.id,
+            status,
+        })
+    }
+
+    async fn connect(&self, r: SessionRef) -> Result<ConnectionState> {
+        let live = self.d.gateway.state(r).await;
+        if live.is_live() {
+            return Ok(live);
+        }
+        self.d.gateway.connect(r).await
+    }
+
+    /// `POST /sessions/stop/`: the gateway reports `disconnected` (event and row).
+    pub async fn stop(&self, caller: Caller) -> Result<()> {
+        let current = self.d.sessions.current_of(caller.id).await?;
+        self.d
+            .gateway
+            .disconnect(SessionRef {
+                usuario: caller.id,
+                session: current.map(|s| s.id),
+            })
+            .await
+    }
+
+    /// `GET /sessions/status/`: the caller's session row (which follows the connection).
+    pub async fn status(&self, caller: Caller) -> Result<Option<Session>> {
+        self.d.sessions.current_of(caller.id).await
+    }
+
+    pub async fn metrics(&self, caller: Caller, id: i64) -> Result<SessionMetrics> {
+        let s = self.get(caller, id).await?;
+        let aggregates = self.d.messages.aggregates(Some(s.id), None).await?;
+        Ok(SessionMetrics {
+            session_id: s.id,
+            aggregates,
+            uptime_seconds: s.uptime_seconds(self.now()),
+            error_count: s.error_count,
+        })
+    }
+
+    pub async fn import(&self, caller: Caller, backup: ImportSession) -> Result<(Session, bool)> {
+        self.d.sessions.import(caller.id, &backup).await
+    }
+
+    /// `POST /sessions/{id}/reconnect/`: unless `auto_reconnect` is off, counts the attempt
+    /// and restarts the connection of the session's owner. Returns the session.
+    pub async fn reconnect(&self, caller: Caller, id: i64) -> Result<Session> {
+        let s = self.get(caller, id).await?;
+        if !s.auto_reconnect {
+            return Ok(s);
+        }
+        self.d.sessions.record_reconnect(s.id, self.now()).await?;
+        let r = SessionRef {
+            usuario: s.usuario,
+            session: Some(s.id),
+        };
+        if self.d.gateway.state(r).await != SessionStatus::Disconnected {
+            self.d.gateway.disconnect(r).await?;
+        }
+        if let Err(e) = self.d.gateway.connect(r).await {
+            self.d
+                .sessions
+                .record_error(s.usuario, &e.to_string())
+                .await?;
+            self.d.events.publish(
+                Audience::User(s.usuario),
+                SessionEvent::status(SessionStatus::Error, self.now()),
+            );
+        }
+        Ok(s)
+    }
+
+    /// Legacy `session/start`: connects without creating a row.
+    pub async fn start_legacy(&self, caller: Caller) -> Result<ConnectionState> {
+        let current = self.d.sessions.current_of(caller.id).await?;
+        self.connect(SessionRef {
+            usuario: caller.id,
+            session: current.map(|s| s.id),
+        })
+        .await
+    }
+
+    /// Legacy `session/status`: the connection's state.
+    pub async fn state_legacy(&self, caller: Caller) -> ConnectionState {
+        self.d
+            .gateway
+            .state(SessionRef {
+                usuario: caller.id,
+                session: None,
+            })
+            .await
+    }
+
+    /// At start-up: rows that say a connection is live are brought back to what the gateway
+    /// knows (the simulator starts disconnected after a restart).
+    pub async fn resync(&self) -> Result<usize> {
+        let mut changed = 0;
+        for s in self.d.sessions.live().await? {
+            let r = SessionRef {
+                usuario: s.usuario,
+                session: Some(s.id),
+            };
+            let state = self.d.gateway.state(r).await;
+            if state != s.status {
+                self.d
+                    .sessions
+                    .apply_transition(s.usuario, &Transition::to(state, self.now()))
+                    .await?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+}
+
+/// A message sent without a row (legacy `POST /whatsapp/messages`): whom its statuses go to.
+#[derive(Debug, Clone)]
+struct Unsaved {
+    usuario: i64,
+    message_id: String,
+}
+
+/// Most unsaved legacy messages whose statuses are still awaited.
+const UNSAVED_MAX: usize = 10_000;
+
+/// Turns what a gateway reports into row updates and events (§4.5, §5.3 A).
+pub struct GatewayEventHandler {
+    d: Deps,
+    outbox: Option<Arc<dyn OutboxSignal>>,
+    unsaved: Mutex<HashMap<String, Unsaved>>,
+    /// Reports that named a provider id no stored message carries yet: a gateway may report
+    /// `delivered` before the sender has recorded the id its `send` returned. Replayed by
+    /// [`GatewayEventHandler::provider_id_recorded`].
+    early: Mutex<HashMap<String, Vec<StatusUpdate>>>,
+}
+
+impl GatewayEventHandler {
+    pub fn new(d: Deps) -> Self {
+        Self {
+            d,
+            outbox: None,
+            unsaved: Mutex::new(HashMap::new()),
+            early: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Wakes the sender when a session becomes ready (its queued messages can go).
+    pub fn with_outbox(mut self, outbox: Arc<dyn OutboxSignal>) -> Self {
+        self.outbox = Some(outbox);
+        self
+    }
+
+    /// The sender stored `provider_id` on its message: reports that arrived before are
+    /// applied now, in the order they came.
+    pub async fn provider_id_recorded(&self, provider_id: &str) {
+        let early = {
+            let mut map = self.early.lock().unwrap_or_else(|e| e.into_inner());
+            map.remove(provider_id)
+        };
+        for u in early.unwrap_or_default() {
+            self.apply(provider_id, u).await;
+        }
+    }
+
+    /// Applies one report to the stored message; `false` when no message carries the id.
+    async fn apply(&self, provider_id: &str, update: StatusUpdate) -> bool {
+        let at = update.at;
+        match self
+            .d
+            .messages
+            .apply_status(&MessageKey::Provider(provider_id.to_string()), &update)
+            .await
+        {
+            Ok(Some(m)) => {
+                self.d.events.publish(
+                    Audience::User(m.usuario),
+                    SessionEvent::message_status(&m.message_id, m.status, at),
+                );
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                log_failure(&e);
+                true
+            }
+        }
+    }
+
+    /// Remembers that statuses of `provider_id` belong to an unsaved message of `usuario`.
+    pub fn expect_unsaved(&self, provider_id: &str, usuario: i64, message_id: &str) {
+        let mut map = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= UNSAVED_MAX {
+            map.clear();
+        }
+        map.insert(
+            provider_id.to_string(),
+            Unsaved {
+                usuario,
+                message_id: message_id.to_string(),
+            },
+        );
+    }
+}
+
+#[async_trait]
+impl GatewayEvents for GatewayEventHandler {
+    async fn connection_changed(&self, usuario: i64, state: ConnectionState, qr: Option<String>) {
+        let at = self.d.clock.now();
+        let mut t = Transition::to(state, at);
+        t.qr_code = qr.clone();
+        if let Err(e) = self.d.sessions.apply_transition(usuario, &t).await {
+            log_failure(&e);
+        }
+        self.d
+            .events
+            .publish(Audience::User(usuario), SessionEvent::status(state, at));
+        if let (SessionStatus::Qrcode, Some(qr)) = (state, qr) {
+            self.d
+                .events
+                .publish(Audience::User(usuario), SessionEvent::qrcode(&qr, at));
+        }
+        if state == SessionStatus::Ready
+            && let Some(o) = &self.outbox
+        {
+            o.notify();
+        }
+    }
+
+    async fn connection_failed(&self, usuario: i64, error: String) {
+        if let Err(e) = self.d.sessions.record_error(usuario, &error).await {
+            log_failure(&e);
+        }
+        self.d.events.publish(
+            Audience::User(usuario),
+            SessionEvent::status(SessionStatus::Error, self.d.clock.now()),
+        );
+    }
+
+    async fn delivery_status(
+        &self,
+        provider_id: String,
+        status: MessageStatus,
+        at: DateTime<Utc>,
+        error: Option<String>,
+    ) {
+        let update = StatusUpdate {
+            status,
+            at,
+            error_message: error,
+        };
+        if self.apply(&provider_id, update.clone()).await {
+            return;
+        }
+        let unsaved = {
+            let mut map = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+            let found = map.get(&provider_id).cloned();
+            if matches!(status, MessageStatus::Read) || status.is_failure() {
+                map.remove(&provider_id);
+            }
+            found
+        };
+        if let Some(u) = unsaved {
+            self.d.events.publish(
+                Audience::User(u.usuario),
+                SessionEvent::message_status(&u.message_id, status, at),
+            );
+            return;
+        }
+        // Either a stored message whose id is not recorded yet, or a stranger's: kept for a
+        // while (bounded), replayed when the sender records the id.
+        let mut map = self.early.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= UNSAVED_MAX {
+            map.clear();
+        }
+        map.entry(provider_id).or_default().push(update);
+    }
+}
+
+/// A failure in a callback has no caller to answer: it is logged.
+fn log_failure(e: &DomainError) {
+    tracing::warn!(error = %e, "whatsapp gateway callback failed");
+}
