@@ -108,7 +108,7 @@ enum AppSettings {
     Value,
 }
 
-fn id<T: IntoIden>(col: T) -> ColumnDef {
+pub(crate) fn id<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col)
         .big_integer()
         .not_null()
@@ -117,27 +117,27 @@ fn id<T: IntoIden>(col: T) -> ColumnDef {
         .to_owned()
 }
 
-fn text<T: IntoIden>(col: T) -> ColumnDef {
+pub(crate) fn text<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).text().not_null().to_owned()
 }
 
-fn text_null<T: IntoIden>(col: T) -> ColumnDef {
+pub(crate) fn text_null<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).text().null().to_owned()
 }
 
-fn string<T: IntoIden>(col: T, len: u32) -> ColumnDef {
+pub(crate) fn string<T: IntoIden>(col: T, len: u32) -> ColumnDef {
     ColumnDef::new(col).string_len(len).not_null().to_owned()
 }
 
-fn string_null<T: IntoIden>(col: T, len: u32) -> ColumnDef {
+pub(crate) fn string_null<T: IntoIden>(col: T, len: u32) -> ColumnDef {
     ColumnDef::new(col).string_len(len).null().to_owned()
 }
 
-fn boolean<T: IntoIden>(col: T) -> ColumnDef {
+pub(crate) fn boolean<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).boolean().not_null().to_owned()
 }
 
-fn timestamp<T: IntoIden>(col: T) -> ColumnDef {
+pub(crate) fn timestamp<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col)
         .timestamp_with_time_zone()
         .not_null()

@@ -10,3 +10,5 @@ pub mod contato;
 pub mod documento;
 pub mod group_permission;
 pub mod grupo_empresa;
+pub mod whatsapp_message;
+pub mod whatsapp_session;

@@ -1,0 +1,566 @@
+//! `MessageRepository` on sea-orm: messages, their status lattice and the outbox.
+
+use super::{json_of, usernames};
+use crate::entities::{whatsapp_message as wm, whatsapp_session as ws};
+use crate::support::{count, db_err, icontains, ordered, paged, window};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    TryInsertResult,
+};
+use whatsapp::commands::MessageFilter;
+use whatsapp::message::{
+    ACCEPTABLE_LATENCY_MS, Direction, Message, MessageStatus, MessageType, StatusUpdate, latency_ms,
+};
+use whatsapp::ports::{
+    Claimed, MessageAggregates, MessageKey, MessageRepository, NewInbound, NewOutbound,
+};
+
+use wm::Column as C;
+
+pub struct SeaOrmMessageRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmMessageRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
+    Message {
+        id: r.id,
+        session: r.session_id,
+        usuario: r.usuario_id,
+        usuario_nome,
+        message_id: r.message_id,
+        client_message_id: r.client_message_id,
+        provider_message_id: r.provider_message_id,
+        direction: Direction::parse(&r.direction).unwrap_or(Direction::Inbound),
+        message_type: MessageType::parse(&r.message_type).unwrap_or(MessageType::Text),
+        chat_id: r.chat_id,
+        contact_number: r.contact_number,
+        contact_name: r.contact_name,
+        text_content: r.text_content,
+        media_url: r.media_url,
+        media_mime_type: r.media_mime_type,
+        media_size: r.media_size,
+        payload: json_of(&r.payload),
+        raw_payload: json_of(&r.raw_payload),
+        protocol_version: r.protocol_version,
+        status: MessageStatus::parse(&r.status).unwrap_or(MessageStatus::Queued),
+        created_at: r.created_at,
+        queued_at: r.queued_at,
+        sent_at: r.sent_at,
+        delivered_at: r.delivered_at,
+        read_at: r.read_at,
+        error_message: r.error_message,
+        is_from_me: r.is_from_me,
+        latency_to_sent_ms: r.latency_to_sent_ms,
+        latency_to_delivered_ms: r.latency_to_delivered_ms,
+        latency_to_read_ms: r.latency_to_read_ms,
+    }
+}
+
+async fn with_names<D: ConnectionTrait>(db: &D, rows: Vec<wm::Model>) -> Result<Vec<Message>> {
+    let names = usernames(db, rows.iter().map(|r| r.usuario_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let n = names.get(&r.usuario_id).cloned().unwrap_or_default();
+            to_domain(r, n)
+        })
+        .collect())
+}
+
+async fn one<D: ConnectionTrait>(db: &D, row: Option<wm::Model>) -> Result<Option<Message>> {
+    Ok(match row {
+        Some(r) => with_names(db, vec![r]).await?.pop(),
+        None => None,
+    })
+}
+
+fn order_column(field: &str) -> Option<C> {
+    Some(match field {
+        "created_at" => C::CreatedAt,
+        "sent_at" => C::SentAt,
+        "delivered_at" => C::DeliveredAt,
+        _ => return None,
+    })
+}
+
+fn condition(f: &MessageFilter, backend: DbBackend) -> Condition {
+    let mut c = Condition::all();
+    if let Some(u) = f.usuario {
+        c = c.add(C::UsuarioId.eq(u));
+    }
+    if let Some(d) = f.direction {
+        c = c.add(C::Direction.eq(d.as_str()));
+    }
+    if let Some(t) = f.message_type {
+        c = c.add(C::MessageType.eq(t.as_str()));
+    }
+    if let Some(s) = f.status {
+        c = c.add(C::Status.eq(s.as_str()));
+    }
+    if let Some(chat) = &f.chat_id {
+        c = c.add(C::ChatId.eq(chat.clone()));
+    }
+    if let Some(b) = f.is_from_me {
+        c = c.add(C::IsFromMe.eq(b));
+    }
+    if let Some(s) = f.session {
+        c = c.add(C::SessionId.eq(s));
+    }
+    for term in &f.search {
+        c = c.add(
+            Condition::any()
+                .add(icontains((wm::Entity, C::TextContent), term, backend))
+                .add(icontains((wm::Entity, C::ContactNumber), term, backend))
+                .add(icontains((wm::Entity, C::ContactName), term, backend)),
+        );
+    }
+    c
+}
+
+/// Counts a message on its session: `total_messages_<column>` + 1, `last_message_at`.
+async fn count_on_session<D: ConnectionTrait>(
+    db: &D,
+    session: i64,
+    column: ws::Column,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    ws::Entity::update_many()
+        .col_expr(column, Expr::col(column).add(1))
+        .col_expr(ws::Column::LastMessageAt, Expr::value(at))
+        .col_expr(ws::Column::UpdatedAt, Expr::value(at))
+        .filter(ws::Column::Id.eq(session))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+async fn by_message_id<D: ConnectionTrait>(db: &D, message_id: &str) -> Result<Option<wm::Model>> {
+    wm::Entity::find()
+        .filter(C::MessageId.eq(message_id))
+        .one(db)
+        .await
+        .map_err(db_err)
+}
+
+/// Inserts `row` unless its `message_id` is stored; then counts it on its session. One
+/// transaction; the unique index decides between concurrent deliveries.
+async fn insert_once(
+    db: &DatabaseConnection,
+    row: wm::ActiveModel,
+    message_id: &str,
+    session: i64,
+    counter: ws::Column,
+    at: DateTime<Utc>,
+) -> Result<(Message, bool)> {
+    if let Some(existing) = by_message_id(db, message_id).await? {
+        return Ok((one(db, Some(existing)).await?.expect("row"), false));
+    }
+    let txn = db.begin().await.map_err(db_err)?;
+    let r = wm::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(C::MessageId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    let inserted = matches!(r, TryInsertResult::Inserted(_));
+    if inserted {
+        count_on_session(&txn, session, counter, at).await?;
+    }
+    let stored = by_message_id(&txn, message_id).await?;
+    txn.commit().await.map_err(db_err)?;
+    let m = one(db, stored)
+        .await?
+        .ok_or_else(|| DomainError::internal("stored message vanished"))?;
+    Ok((m, inserted))
+}
+
+fn base_row(session: i64, usuario: i64, message_id: &str, t: DateTime<Utc>) -> wm::ActiveModel {
+    wm::ActiveModel {
+        session_id: Set(session),
+        usuario_id: Set(usuario),
+        message_id: Set(message_id.to_string()),
+        client_message_id: Set(String::new()),
+        provider_message_id: Set(None),
+        contact_name: Set(String::new()),
+        media_mime_type: Set(String::new()),
+        media_size: Set(None),
+        protocol_version: Set("v1".to_string()),
+        created_at: Set(t),
+        queued_at: Set(t),
+        sent_at: Set(None),
+        delivered_at: Set(None),
+        read_at: Set(None),
+        error_message: Set(String::new()),
+        latency_to_sent_ms: Set(None),
+        latency_to_delivered_ms: Set(None),
+        latency_to_read_ms: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(None),
+        lease_until: Set(None),
+        ..Default::default()
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct AggRow {
+    total: Option<i64>,
+    outbound: Option<i64>,
+    inbound: Option<i64>,
+    with_error: Option<i64>,
+    avg_sent: Option<f64>,
+    avg_delivered: Option<f64>,
+    over_5s: Option<i64>,
+    acceptable: Option<i64>,
+    outbound_acceptable: Option<i64>,
+}
+
+fn sum(case: &str) -> SimpleExpr {
+    Expr::cust(format!(
+        "CAST(SUM(CASE WHEN {case} THEN 1 ELSE 0 END) AS BIGINT)"
+    ))
+}
+
+fn avg(col: &str) -> SimpleExpr {
+    Expr::cust(format!(
+        "CAST(AVG(CASE WHEN direction = 'outbound' THEN {col} END) AS DOUBLE PRECISION)"
+    ))
+}
+
+#[async_trait]
+impl MessageRepository for SeaOrmMessageRepository {
+    async fn list(&self, f: &MessageFilter, page: PageRequest) -> Result<Option<Page<Message>>> {
+        let cond = condition(f, self.db.get_database_backend());
+        let total = count(&self.db, wm::Entity::find().filter(cond.clone())).await?;
+        let Some(w) = window(page, total) else {
+            return Ok(None);
+        };
+        let order = if f.ordering.is_empty() {
+            vec![OrderBy {
+                field: "created_at",
+                desc: true,
+            }]
+        } else {
+            f.ordering.clone()
+        };
+        let rows = paged(
+            ordered(wm::Entity::find().filter(cond), &order, order_column, C::Id),
+            &w,
+        )
+        .all(&self.db)
+        .await
+        .map_err(db_err)?;
+        Ok(Some(Page {
+            count: total,
+            page: w.page,
+            page_size: w.limit,
+            items: with_names(&self.db, rows).await?,
+        }))
+    }
+
+    async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Message>> {
+        let mut q = wm::Entity::find_by_id(id);
+        if let Some(o) = owner {
+            q = q.filter(C::UsuarioId.eq(o));
+        }
+        let row = q.one(&self.db).await.map_err(db_err)?;
+        one(&self.db, row).await
+    }
+
+    async fn insert_inbound(&self, m: &NewInbound) -> Result<(Message, bool)> {
+        let t = m.received_at;
+        let mut row = base_row(m.session, m.usuario, &m.message_id, t);
+        row.direction = Set(Direction::Inbound.as_str().to_string());
+        row.message_type = Set(m.message_type.as_str().to_string());
+        row.chat_id = Set(m.chat_id.clone());
+        row.contact_number = Set(m.contact_number.clone());
+        row.contact_name = Set(m.contact_name.clone());
+        row.text_content = Set(m.text_content.clone());
+        row.media_url = Set(m.media_url.clone());
+        row.media_mime_type = Set(m.media_mime_type.clone());
+        row.media_size = Set(m.media_size);
+        row.payload = Set(m.payload.to_string());
+        row.raw_payload = Set(m.raw_payload.to_string());
+        row.protocol_version = Set(m.protocol_version.clone());
+        row.status = Set(MessageStatus::Delivered.as_str().to_string());
+        row.delivered_at = Set(Some(t));
+        row.latency_to_delivered_ms = Set(Some(0));
+        row.is_from_me = Set(false);
+        insert_once(
+            &self.db,
+            row,
+            &m.message_id,
+            m.session,
+            ws::Column::TotalMessagesReceived,
+            t,
+        )
+        .await
+    }
+
+    async fn insert_outbound(&self, m: &NewOutbound) -> Result<(Message, bool)> {
+        let t = m.queued_at;
+        let mut row = base_row(m.session, m.usuario, &m.message_id, t);
+        row.client_message_id = Set(m.client_message_id.clone());
+        row.direction = Set(Direction::Outbound.as_str().to_string());
+        row.message_type = Set(m.content.message_type().as_str().to_string());
+        row.chat_id = Set(m.to.clone());
+        row.contact_number = Set(m.to.clone());
+        row.text_content = Set(m.content.text().to_string());
+        row.media_url = Set(m.content.media_url().to_string());
+        row.payload = Set(m.payload.to_string());
+        row.raw_payload = Set("{}".to_string());
+        row.status = Set(MessageStatus::Queued.as_str().to_string());
+        row.is_from_me = Set(true);
+        row.next_attempt_at = Set(Some(t));
+        insert_once(
+            &self.db,
+            row,
+            &m.message_id,
+            m.session,
+            ws::Column::TotalMessagesSent,
+            t,
+        )
+        .await
+    }
+
+    async fn claim_due(
+        &self,
+        now_: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Claimed>> {
+        let due = Condition::all()
+            .add(C::Status.eq(MessageStatus::Queued.as_str()))
+            .add(
+                Condition::any()
+                    .add(C::NextAttemptAt.is_null())
+                    .add(C::NextAttemptAt.lte(now_)),
+            )
+            .add(
+                Condition::any()
+                    .add(C::LeaseUntil.is_null())
+                    .add(C::LeaseUntil.lt(now_)),
+            );
+        let mut pick = Query::select();
+        pick.column(C::Id)
+            .from(wm::Entity)
+            .cond_where(due.clone())
+            .order_by(C::Id, sea_orm::Order::Asc)
+            .limit(limit);
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        // The outer condition repeats the inner one: a concurrent claimer that waited for
+        // the row lock re-checks it on the row as the winner left it, and skips it.
+        let rows = wm::Entity::update_many()
+            .col_expr(C::LeaseUntil, Expr::value(lease_until))
+            .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+            .filter(C::Id.in_subquery(pick.to_owned()))
+            .filter(due)
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(db_err)?;
+        let attempts: Vec<u32> = rows
+            .iter()
+            .map(|r| u32::try_from(r.attempts - 1).unwrap_or(0))
+            .collect();
+        let mut messages = with_names(&self.db, rows).await?;
+        messages.sort_by_key(|m| m.id);
+        let mut out: Vec<Claimed> = Vec::with_capacity(messages.len());
+        for (message, attempts) in messages.into_iter().zip(attempts) {
+            out.push(Claimed { message, attempts });
+        }
+        Ok(out)
+    }
+
+    async fn retry_later(
+        &self,
+        id: i64,
+        due: DateTime<Utc>,
+        error: &str,
+        count_attempt: bool,
+    ) -> Result<()> {
+        let mut q = wm::Entity::update_many()
+            .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(C::NextAttemptAt, Expr::value(due))
+            .col_expr(C::ErrorMessage, Expr::value(error.to_string()))
+            .filter(C::Id.eq(id))
+            .filter(C::Status.eq(MessageStatus::Queued.as_str()));
+        if !count_attempt {
+            q = q.col_expr(C::Attempts, Expr::col(C::Attempts).sub(1));
+        }
+        q.exec(&self.db).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn mark_sent(&self, id: i64, provider_id: &str, at: DateTime<Utc>) -> Result<bool> {
+        let Some(row) = wm::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(false);
+        };
+        let r = wm::Entity::update_many()
+            .col_expr(C::Status, Expr::value(MessageStatus::Sent.as_str()))
+            .col_expr(C::ProviderMessageId, Expr::value(provider_id.to_string()))
+            .col_expr(C::SentAt, Expr::value(row.sent_at.unwrap_or(at)))
+            .col_expr(
+                C::LatencyToSentMs,
+                Expr::value(
+                    row.latency_to_sent_ms
+                        .unwrap_or(latency_ms(row.queued_at, at)),
+                ),
+            )
+            .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(C::ErrorMessage, Expr::value(String::new()))
+            .filter(C::Id.eq(id))
+            .filter(C::Status.eq(MessageStatus::Queued.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected == 1)
+    }
+
+    async fn apply_status(&self, key: &MessageKey, u: &StatusUpdate) -> Result<Option<Message>> {
+        // Read, decide with the lattice, then write only if the row still has the status
+        // read (a conditional update): a concurrent report makes this one re-read.
+        for _ in 0..5 {
+            let q = match key {
+                MessageKey::Id(id) => wm::Entity::find_by_id(*id),
+                MessageKey::Provider(p) => {
+                    wm::Entity::find().filter(C::ProviderMessageId.eq(p.clone()))
+                }
+            };
+            let Some(row) = q.one(&self.db).await.map_err(db_err)? else {
+                return Ok(None);
+            };
+            let current = MessageStatus::parse(&row.status).unwrap_or(MessageStatus::Queued);
+            if !current.may_become(u.status) {
+                return Ok(None);
+            }
+            let lat = latency_ms(row.queued_at, u.at);
+            let mut q = wm::Entity::update_many()
+                .col_expr(C::Status, Expr::value(u.status.as_str()))
+                .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .filter(C::Id.eq(row.id))
+                .filter(C::Status.eq(row.status.clone()));
+            match u.status {
+                MessageStatus::Sent if row.sent_at.is_none() => {
+                    q = q
+                        .col_expr(C::SentAt, Expr::value(u.at))
+                        .col_expr(C::LatencyToSentMs, Expr::value(lat));
+                }
+                MessageStatus::Delivered if row.delivered_at.is_none() => {
+                    q = q
+                        .col_expr(C::DeliveredAt, Expr::value(u.at))
+                        .col_expr(C::LatencyToDeliveredMs, Expr::value(lat));
+                }
+                MessageStatus::Read if row.read_at.is_none() => {
+                    q = q
+                        .col_expr(C::ReadAt, Expr::value(u.at))
+                        .col_expr(C::LatencyToReadMs, Expr::value(lat));
+                }
+                _ => {}
+            }
+            if let Some(e) = &u.error_message {
+                q = q.col_expr(C::ErrorMessage, Expr::value(e.clone()));
+            }
+            if q.exec(&self.db).await.map_err(db_err)?.rows_affected == 1 {
+                let row = wm::Entity::find_by_id(row.id)
+                    .one(&self.db)
+                    .await
+                    .map_err(db_err)?;
+                return one(&self.db, row).await;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn high_latency(&self, owner: Option<i64>) -> Result<Vec<Message>> {
+        let mut q = wm::Entity::find()
+            .filter(C::Direction.eq(Direction::Outbound.as_str()))
+            .filter(C::LatencyToSentMs.gt(ACCEPTABLE_LATENCY_MS));
+        if let Some(o) = owner {
+            q = q.filter(C::UsuarioId.eq(o));
+        }
+        let rows = q
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        with_names(&self.db, rows).await
+    }
+
+    async fn aggregates(
+        &self,
+        session: Option<i64>,
+        owner: Option<i64>,
+    ) -> Result<MessageAggregates> {
+        let mut cond = Condition::all();
+        if let Some(s) = session {
+            cond = cond.add(C::SessionId.eq(s));
+        }
+        if let Some(o) = owner {
+            cond = cond.add(C::UsuarioId.eq(o));
+        }
+        let ok = ACCEPTABLE_LATENCY_MS;
+        let inbound_ok = format!(
+            "direction = 'inbound' AND COALESCE(latency_to_read_ms, latency_to_delivered_ms, latency_to_sent_ms, 0) < {ok}"
+        );
+        let outbound_ok =
+            format!("direction = 'outbound' AND COALESCE(latency_to_sent_ms, 0) < {ok}");
+        let q = wm::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "total")
+            .column_as(sum("direction = 'outbound'"), "outbound")
+            .column_as(sum("direction = 'inbound'"), "inbound")
+            .column_as(sum("status IN ('failed', 'error')"), "with_error")
+            .column_as(avg("latency_to_sent_ms"), "avg_sent")
+            .column_as(avg("latency_to_delivered_ms"), "avg_delivered")
+            .column_as(
+                sum(&format!(
+                    "direction = 'outbound' AND latency_to_sent_ms > {ok}"
+                )),
+                "over_5s",
+            )
+            .column_as(
+                sum(&format!("({inbound_ok}) OR ({outbound_ok})")),
+                "acceptable",
+            )
+            .column_as(sum(&outbound_ok), "outbound_acceptable")
+            .filter(cond)
+            .into_model::<AggRow>()
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        let r = q.ok_or_else(|| DomainError::internal("aggregate returned no row"))?;
+        Ok(MessageAggregates {
+            total: r.total.unwrap_or(0),
+            outbound: r.outbound.unwrap_or(0),
+            inbound: r.inbound.unwrap_or(0),
+            with_error: r.with_error.unwrap_or(0),
+            avg_latency_to_sent_ms: r.avg_sent,
+            avg_latency_to_delivered_ms: r.avg_delivered,
+            over_5s: r.over_5s.unwrap_or(0),
+            acceptable: r.acceptable.unwrap_or(0),
+            outbound_acceptable: r.outbound_acceptable.unwrap_or(0),
+        })
+    }
+}
