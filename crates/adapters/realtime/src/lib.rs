@@ -58,6 +58,9 @@ pub enum Delivery {
     Closed,
 }
 
+/// The callback through which a broker delivers another instance's events to this instance.
+pub type Deliver = Arc<dyn Fn(Audience, Event) + Send + Sync>;
+
 /// Seam for several instances: a shared broker (Redis pub/sub, later) carries events between
 /// instances. `publish` forwards this instance's events; `start` gives the broker the callback
 /// through which events from other instances are delivered to this instance's sockets only.
@@ -66,7 +69,7 @@ pub trait Broker: Send + Sync {
     fn publish(&self, audience: &Audience, event: &Event);
     /// Called once by the hub: events received from other instances go to `deliver`, which
     /// reaches this instance's sockets only (never re-published).
-    fn start(&self, deliver: Arc<dyn Fn(Audience, Event) + Send + Sync>);
+    fn start(&self, deliver: Deliver);
 }
 
 /// The broker of a single instance: forwards nothing, receives nothing.
@@ -75,7 +78,7 @@ pub struct LocalBroker;
 
 impl Broker for LocalBroker {
     fn publish(&self, _audience: &Audience, _event: &Event) {}
-    fn start(&self, _deliver: Arc<dyn Fn(Audience, Event) + Send + Sync>) {}
+    fn start(&self, _deliver: Deliver) {}
 }
 
 type Listener = Arc<dyn Fn(i64, usize) + Send + Sync>;

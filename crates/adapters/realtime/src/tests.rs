@@ -4,7 +4,7 @@ use std::time::Duration;
 use kernel::{Audience, Event, EventPublisher};
 use parking_lot::Mutex;
 
-use crate::{Broker, Delivery, Hub, HubConfig, Subscription};
+use crate::{Broker, Deliver, Delivery, Hub, HubConfig, Subscription};
 
 fn event(n: u64) -> Event {
     Event::encode("test", &serde_json::json!({ "n": n }))
@@ -234,7 +234,7 @@ async fn a_listener_may_publish() {
 #[derive(Default)]
 struct TestBroker {
     published: Mutex<Vec<(Audience, Event)>>,
-    deliver: Mutex<Option<Arc<dyn Fn(Audience, Event) + Send + Sync>>>,
+    deliver: Mutex<Option<Deliver>>,
 }
 
 impl Broker for TestBroker {
@@ -243,7 +243,7 @@ impl Broker for TestBroker {
             .lock()
             .push((audience.clone(), event.clone()));
     }
-    fn start(&self, deliver: Arc<dyn Fn(Audience, Event) + Send + Sync>) {
+    fn start(&self, deliver: Deliver) {
         *self.deliver.lock() = Some(deliver);
     }
 }
