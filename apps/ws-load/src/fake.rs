@@ -205,7 +205,7 @@ async fn socket(mut ws: WebSocketStream<TcpStream>, user: i64, state: Arc<State>
             d = sub.recv() => match d {
                 Delivery::Frame(f) => {
                     events += 1;
-                    if state.opts.drop_every.is_some_and(|k| events % k == 0) {
+                    if state.opts.drop_every.is_some_and(|k| k > 0 && events.is_multiple_of(k)) {
                         continue;
                     }
                     if let Some(delay) = state.opts.delay {

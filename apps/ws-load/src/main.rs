@@ -29,7 +29,7 @@ struct CommonArgs {
     #[arg(long, default_value = "/ws/whatsapp/")]
     path: String,
     /// Handshakes in flight at once.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
     /// Run against an in-process fake server instead of --base (checks the generator).
     #[arg(long)]
