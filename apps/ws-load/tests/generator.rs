@@ -1,0 +1,244 @@
+//! The generator against its fake server: the figures it prints are the ones that happened,
+//! including loss and latency the fake injects on purpose.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ws_load::fake::{self, FakeOptions, FakeServer};
+use ws_load::http::{HttpClient, login};
+use ws_load::modes::{self, Common, FanoutOpts, HoldOpts, SustainedOpts};
+use ws_load::ws::connect_many;
+use ws_load::{Report, Target};
+
+async fn server(opts: FakeOptions) -> FakeServer {
+    fake::start("127.0.0.1:0".parse().unwrap(), opts)
+        .await
+        .unwrap()
+}
+
+fn common(s: &FakeServer) -> Common {
+    Common {
+        target: Target::from_addr(s.addr),
+        path: "/ws/whatsapp/".into(),
+        username: "bench".into(),
+        password: "pw".into(),
+        concurrency: 32,
+    }
+}
+
+fn check(r: &Report, pairs: &[(&str, f64)]) {
+    for (k, v) in pairs {
+        assert_eq!(r.num(k), *v, "{k} in {r:#?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_counts_every_delivery_of_every_round() {
+    let s = server(FakeOptions::default()).await;
+    let r = modes::fanout(&FanoutOpts {
+        common: common(&s),
+        sockets: 20,
+        rounds: 10,
+        round_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    check(
+        &r,
+        &[
+            ("connected", 20.0),
+            ("failed", 0.0),
+            ("expected", 200.0),
+            ("received", 200.0),
+            ("lost", 0.0),
+            ("duplicates", 0.0),
+            ("webhook_errors", 0.0),
+            ("round_timeouts", 0.0),
+        ],
+    );
+    assert!(r.num("latency_max_ms") > 0.0);
+    assert!(r.num("latency_p50_ms") <= r.num("latency_p99_ms"));
+    assert!(
+        eventually(|| s.hub.socket_count() == 0).await,
+        "sockets closed at the end"
+    );
+}
+
+/// Polls `cond` for up to 5 s (server-side effects follow the client's by a moment).
+async fn eventually(cond: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !cond() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_reports_the_frames_the_server_drops_and_its_delay() {
+    // Each socket skips its 3rd, 6th and 9th event; every frame is written 20 ms late.
+    let s = server(FakeOptions {
+        drop_every: Some(3),
+        delay: Some(Duration::from_millis(20)),
+        ..FakeOptions::default()
+    })
+    .await;
+    let r = modes::fanout(&FanoutOpts {
+        common: common(&s),
+        sockets: 5,
+        rounds: 9,
+        round_timeout: Duration::from_millis(300),
+    })
+    .await
+    .unwrap();
+    check(
+        &r,
+        &[
+            ("expected", 45.0),
+            ("received", 30.0),
+            ("lost", 15.0),
+            ("round_timeouts", 3.0),
+        ],
+    );
+    assert!(r.num("latency_p50_ms") >= 20.0, "{r:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sustained_counts_each_socket_by_message_id_at_the_asked_rate() {
+    let s = server(FakeOptions::default()).await;
+    let r = modes::sustained(&SustainedOpts {
+        common: common(&s),
+        sockets: 10,
+        rate: 2000.0,
+        secs: 1.0,
+        drain: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    // 2000 events/s over 10 sockets = 200 injects/s for 1 s.
+    check(
+        &r,
+        &[
+            ("connected", 10.0),
+            ("injects_sent", 200.0),
+            ("inject_success", 200.0),
+            ("inject_errors", 0.0),
+            ("sender_message_received", 200.0),
+            ("expected", 2000.0),
+            ("received", 2000.0),
+            ("lost", 0.0),
+        ],
+    );
+    let achieved = r.num("achieved_events_per_s");
+    assert!((1500.0..2600.0).contains(&achieved), "achieved {achieved}");
+    assert!(r.num("send_secs") >= 0.95, "paced, not bursted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sustained_reports_loss() {
+    let s = server(FakeOptions {
+        drop_every: Some(4),
+        ..FakeOptions::default()
+    })
+    .await;
+    let r = modes::sustained(&SustainedOpts {
+        common: common(&s),
+        sockets: 4,
+        rate: 400.0,
+        secs: 1.0,
+        drain: Duration::from_millis(500),
+    })
+    .await
+    .unwrap();
+    // 100 injects; each of the 4 receivers skips 25.
+    check(
+        &r,
+        &[("expected", 400.0), ("received", 300.0), ("lost", 100.0)],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_opens_sockets_over_several_users_and_keeps_them() {
+    let s = server(FakeOptions::default()).await;
+    let mut c = common(&s);
+    c.username = "agent{i}".into();
+    let hub = s.hub.clone();
+    // While the sockets are held, the server sees 20 per user.
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel();
+    let watcher = tokio::spawn(async move {
+        let _ = held_rx.await;
+        eventually(|| (1..=3).all(|u| hub.sockets_of(u) == 20)).await
+    });
+    let r = modes::hold(
+        &HoldOpts {
+            common: c,
+            sockets: 60,
+            users: 3,
+            secs: Some(1.0),
+        },
+        |_| {
+            let _ = held_tx.send(());
+        },
+    )
+    .await
+    .unwrap();
+    check(
+        &r,
+        &[
+            ("users", 3.0),
+            ("connected", 60.0),
+            ("failed", 0.0),
+            ("closed_by_server", 0.0),
+        ],
+    );
+    assert!(watcher.await.unwrap(), "20 sockets per user while held");
+    assert!(eventually(|| s.hub.socket_count() == 0).await);
+}
+
+#[tokio::test]
+async fn refused_handshakes_and_logins_are_counted_not_hidden() {
+    let s = server(FakeOptions {
+        password: Some("right".into()),
+        ..FakeOptions::default()
+    })
+    .await;
+    let t = Target::from_addr(s.addr);
+    assert!(login(&t, "bench", "wrong").await.is_err());
+    let opened = connect_many(&t, "/ws/whatsapp/", &["bad-token".into()], 3, 2).await;
+    assert_eq!(
+        (opened.sockets.len(), opened.refused, opened.failed),
+        (0, 3, 0)
+    );
+    let mut r = Report::default();
+    opened.report(&mut r, 3);
+    check(&r, &[("connected", 0.0), ("refused", 3.0), ("failed", 3.0)]);
+    // A valid token passes.
+    let token = login(&t, "bench", "right").await.unwrap();
+    let ok = connect_many(&t, "/ws/atendimento/", &[token], 2, 2).await;
+    assert_eq!(ok.sockets.len(), 2);
+}
+
+#[tokio::test]
+async fn the_http_client_reads_chunked_and_kept_alive_responses() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        for reply in [
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n",
+            "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}",
+        ] {
+            let _ = s.read(&mut buf).await.unwrap();
+            s.write_all(reply.as_bytes()).await.unwrap();
+        }
+    });
+    let mut c = HttpClient::new(&Target::from_addr(addr));
+    let (status, body) = c.post_json("/x", "{}").await.unwrap();
+    assert_eq!((status, body.as_slice()), (200, br#"{"a":1}"#.as_slice()));
+    // Same connection (the server accepts only once).
+    let (status, body) = c.post_json("/y", "{}").await.unwrap();
+    assert_eq!((status, body.as_slice()), (201, b"{}".as_slice()));
+}
