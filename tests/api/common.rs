@@ -63,6 +63,8 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         body_timeout: std::time::Duration::from_secs(30),
         max_connections: None,
         trusted_proxies: Default::default(),
+        whatsapp_step: std::time::Duration::ZERO,
+        outbox: true,
     }
 }
 

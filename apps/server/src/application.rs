@@ -76,6 +76,27 @@ impl Application {
             tasks: Vec::new(),
         };
         app.spawn_task("signals", wait_for_signal);
+        match app.state.whatsapp.sessions.resync().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                sessions = n,
+                "whatsapp sessions resynchronized with the gateway"
+            ),
+            Err(e) => tracing::warn!(error = %e, "whatsapp session resync failed"),
+        }
+        if app.state.whatsapp.run_outbox {
+            let outbox = app.state.whatsapp.outbox.clone();
+            let signal = app.state.whatsapp.outbox_signal.clone();
+            app.spawn_task("whatsapp-sender", move |shutdown| {
+                run_sender(outbox, signal, shutdown)
+            });
+        }
+        let hub = app.state.hub.clone();
+        app.spawn_task("hub-close", move |shutdown| async move {
+            shutdown.triggered().await;
+            // Sockets are closed (1001) so clients reconnect to another instance.
+            hub.close_all();
+        });
         let handle = app.server.handle();
         app.spawn_task("http-stop", move |shutdown| async move {
             shutdown.triggered().await;
@@ -134,6 +155,45 @@ impl Application {
         drop(state);
         flush_on_exit(&database_url).await;
         served
+    }
+}
+
+/// The outbox sender: a round whenever a message is queued or a session becomes ready, and
+/// at least every second (retries come due); rounds follow each other while they are full.
+async fn run_sender(
+    outbox: Arc<whatsapp::outbox::Outbox>,
+    signal: Arc<crate::state::OutboxNotify>,
+    shutdown: Shutdown,
+) {
+    let batch = whatsapp::outbox::OutboxConfig::default().batch as usize;
+    loop {
+        // Each round in its own task: a panic in one is logged, the sender goes on.
+        let round = tokio::spawn({
+            let outbox = outbox.clone();
+            async move { outbox.run_once().await }
+        });
+        let full = match round.await {
+            Ok(Ok(round)) => round.claimed() >= batch,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "whatsapp sender round failed");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "whatsapp sender round panicked");
+                false
+            }
+        };
+        if full {
+            if shutdown.is_triggered() {
+                return;
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = shutdown.triggered() => return,
+            _ = signal.0.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
     }
 }
 

@@ -31,6 +31,11 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (`DX_TRUSTED_PROXIES`, CIDRs;
     /// default none).
     pub trusted_proxies: crate::http::client_ip::TrustedProxies,
+    /// The WhatsApp simulator's step (§4.5): 100 ms, 0 with `WHATSAPP_STUB_FAST=1`.
+    pub whatsapp_step: Duration,
+    /// Whether this process runs the outbox sender (`DX_OUTBOX=off` leaves queued messages
+    /// for another instance, or for a test to find them queued).
+    pub outbox: bool,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
@@ -189,6 +194,11 @@ impl Config {
                     .unwrap_or(DEFAULT_BODY_TIMEOUT_SECS),
             ),
             max_connections: vars.positive::<usize>("DX_MAX_CONNECTIONS")?,
+            whatsapp_step: match env("WHATSAPP_STUB_FAST").as_deref() {
+                Some("1") => Duration::ZERO,
+                _ => Duration::from_millis(100),
+            },
+            outbox: !matches!(env("DX_OUTBOX").as_deref(), Some("off" | "0" | "false")),
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers and DTOs.
 
 use crate::routes::{
-    auth, authz, clientes, config, contatos, docs, documentos, integrations, media,
+    auth, authz, clientes, config, contatos, docs, documentos, integrations, media, whatsapp, ws,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -58,7 +58,7 @@ fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
 }
 
 /// Every area's document. A new area adds its `AreaDoc` here.
-fn areas() -> [utoipa::openapi::OpenApi; 9] {
+fn areas() -> [utoipa::openapi::OpenApi; 11] {
     [
         auth::AreaDoc::openapi(),
         clientes::AreaDoc::openapi(),
@@ -69,6 +69,8 @@ fn areas() -> [utoipa::openapi::OpenApi; 9] {
         config::AreaDoc::openapi(),
         media::AreaDoc::openapi(),
         docs::AreaDoc::openapi(),
+        whatsapp::AreaDoc::openapi(),
+        ws::AreaDoc::openapi(),
     ]
 }
 

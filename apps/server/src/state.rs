@@ -25,7 +25,80 @@ use kernel::{CacheInvalidation, Clock, DomainError, LocalInvalidations, SystemCl
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+/// The WhatsApp area's use cases and what the background sender needs.
+pub struct WhatsAppServices {
+    pub sessions: Arc<whatsapp::sessions::SessionService>,
+    pub messages: Arc<whatsapp::messages::MessageService>,
+    pub intake: Arc<whatsapp::intake::InboundIntake>,
+    pub gateway_events: Arc<whatsapp::sessions::GatewayEventHandler>,
+    pub outbox: Arc<whatsapp::outbox::Outbox>,
+    /// Wakes the sender when a message is queued or a session becomes ready.
+    pub outbox_signal: Arc<OutboxNotify>,
+    /// Whether this process runs the sender (`DX_OUTBOX`).
+    pub run_outbox: bool,
+}
+
+/// [`whatsapp::ports::OutboxSignal`] on a tokio `Notify`.
+#[derive(Default)]
+pub struct OutboxNotify(pub tokio::sync::Notify);
+
+impl whatsapp::ports::OutboxSignal for OutboxNotify {
+    fn notify(&self) {
+        self.0.notify_one();
+    }
+}
+
+impl WhatsAppServices {
+    /// Wires the area on the simulator gateway and the hub.
+    fn build(
+        conn: &DatabaseConnection,
+        config: &Config,
+        events: Arc<dyn kernel::EventPublisher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        use whatsapp::ports::{GatewayEvents, OutboxSignal};
+        let gateway = adapter_whatsapp::SimulatorGateway::new(config.whatsapp_step);
+        let deps = whatsapp::sessions::Deps {
+            sessions: Arc::new(db::SeaOrmSessionRepository::new(conn.clone())),
+            messages: Arc::new(db::SeaOrmMessageRepository::new(conn.clone())),
+            gateway: Arc::new(gateway.clone()),
+            events,
+            clock,
+        };
+        let outbox_signal = Arc::new(OutboxNotify::default());
+        let signal: Arc<dyn OutboxSignal> = outbox_signal.clone();
+        let gateway_events = Arc::new(
+            whatsapp::sessions::GatewayEventHandler::new(deps.clone()).with_outbox(signal.clone()),
+        );
+        let listener: Arc<dyn GatewayEvents> = gateway_events.clone();
+        gateway.bind(&listener);
+        Self {
+            sessions: Arc::new(whatsapp::sessions::SessionService::new(deps.clone())),
+            messages: Arc::new(whatsapp::messages::MessageService::new(
+                deps.clone(),
+                signal,
+            )),
+            intake: Arc::new(whatsapp::intake::InboundIntake::new(
+                deps.clone(),
+                Arc::new(whatsapp::ports::NoIntake),
+            )),
+            outbox: Arc::new(whatsapp::outbox::Outbox::new(
+                deps,
+                gateway_events.clone(),
+                whatsapp::outbox::OutboxConfig::default(),
+            )),
+            gateway_events,
+            outbox_signal,
+            run_outbox: config.outbox,
+        }
+    }
+}
+
 pub struct Services {
+    /// The real-time hub every area publishes through; the WebSocket endpoints register
+    /// their sockets on it.
+    pub hub: Arc<adapter_realtime::Hub>,
+    pub whatsapp: WhatsAppServices,
     pub auth: Arc<AuthService>,
     pub agents: Arc<AgentService>,
     pub groups: Arc<GroupService>,
@@ -130,7 +203,11 @@ impl Services {
         .with_storage(storage.clone());
         let principals = auth.principal_cache();
         principals.follow(invalidations.clone());
+        let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig::default());
+        let whatsapp = WhatsAppServices::build(&conn, config, hub.clone(), clock.clone());
         Ok(Arc::new(Self {
+            hub,
+            whatsapp,
             media: Arc::new(crate::routes::media::MediaFiles::new(
                 MediaUrlSigner::new(format!("media:{secret}")),
                 storage.clone(),

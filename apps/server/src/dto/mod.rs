@@ -5,6 +5,8 @@ pub mod chat;
 pub mod clientes;
 pub mod contatos;
 pub mod documentos;
+pub mod events;
+pub mod whatsapp;
 
 use crate::routes::media::MediaFiles;
 use actix_web::HttpRequest;

@@ -10,6 +10,8 @@ pub mod docs;
 pub mod documentos;
 pub mod integrations;
 pub mod media;
+pub mod whatsapp;
+pub mod ws;
 
 use crate::state::Services;
 use actix_web::web;
@@ -35,4 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
     media::configure(cfg);
     cfg.app_data(web::Data::new(authz::Area::new(s)));
     authz::configure(cfg);
+    cfg.app_data(web::Data::new(whatsapp::Area::new(s)));
+    whatsapp::configure(cfg);
+    cfg.app_data(web::Data::new(ws::Area::new(s)));
+    ws::configure(cfg);
 }

@@ -6,7 +6,7 @@ use crate::support::{count, db_err, icontains, ordered, paged, window};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -356,36 +356,55 @@ impl MessageRepository for SeaOrmMessageRepository {
                     .add(C::LeaseUntil.is_null())
                     .add(C::LeaseUntil.lt(now_)),
             );
-        let mut pick = Query::select();
-        pick.column(C::Id)
-            .from(wm::Entity)
-            .cond_where(due.clone())
-            .order_by(C::Id, sea_orm::Order::Asc)
+        // One transaction: pick the due ids, then claim each with a conditional update whose
+        // affected-row count says whether this caller won it (a concurrent claimer that
+        // waited for the row re-checks the condition on the row as the winner left it).
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let mut pick = wm::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(due.clone())
+            .order_by_asc(C::Id)
             .limit(limit);
-        if self.db.get_database_backend() == DbBackend::Postgres {
-            pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        if txn.get_database_backend() == DbBackend::Postgres {
+            pick = pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
-        // The outer condition repeats the inner one: a concurrent claimer that waited for
-        // the row lock re-checks it on the row as the winner left it, and skips it.
-        let rows = wm::Entity::update_many()
-            .col_expr(C::LeaseUntil, Expr::value(lease_until))
-            .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
-            .filter(C::Id.in_subquery(pick.to_owned()))
-            .filter(due)
-            .exec_with_returning(&self.db)
-            .await
-            .map_err(db_err)?;
+        let ids: Vec<i64> = pick.into_tuple().all(&txn).await.map_err(db_err)?;
+        let mut won = Vec::with_capacity(ids.len());
+        for id in ids {
+            let r = wm::Entity::update_many()
+                .col_expr(C::LeaseUntil, Expr::value(lease_until))
+                .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+                .filter(C::Id.eq(id))
+                .filter(due.clone())
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+            if r.rows_affected == 1 {
+                won.push(id);
+            }
+        }
+        let rows = if won.is_empty() {
+            Vec::new()
+        } else {
+            wm::Entity::find()
+                .filter(C::Id.is_in(won))
+                .order_by_asc(C::Id)
+                .all(&txn)
+                .await
+                .map_err(db_err)?
+        };
+        txn.commit().await.map_err(db_err)?;
         let attempts: Vec<u32> = rows
             .iter()
             .map(|r| u32::try_from(r.attempts - 1).unwrap_or(0))
             .collect();
-        let mut messages = with_names(&self.db, rows).await?;
-        messages.sort_by_key(|m| m.id);
-        let mut out: Vec<Claimed> = Vec::with_capacity(messages.len());
-        for (message, attempts) in messages.into_iter().zip(attempts) {
-            out.push(Claimed { message, attempts });
-        }
-        Ok(out)
+        let messages = with_names(&self.db, rows).await?;
+        Ok(messages
+            .into_iter()
+            .zip(attempts)
+            .map(|(message, attempts)| Claimed { message, attempts })
+            .collect())
     }
 
     async fn retry_later(
