@@ -65,6 +65,7 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         trusted_proxies: Default::default(),
         whatsapp_step: std::time::Duration::ZERO,
         outbox: true,
+        ws_queue: 1024,
     }
 }
 

@@ -15,3 +15,5 @@ mod lifecycle;
 mod lists;
 mod media;
 mod reliability;
+mod websocket;
+mod whatsapp;

@@ -23,9 +23,9 @@ const KILL_AFTER_ACKS: usize = 1_000;
 const MAX_WRITES_PER_WRITER: usize = 500;
 
 /// The server process; killed (SIGKILL) when dropped, so a failing test leaves no server.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -43,7 +43,13 @@ fn free_port() -> u16 {
 }
 
 /// Starts the server binary on `database_url` and waits until `/api/v1/health/` answers.
-async fn start(database_url: &str, dir: &Path, run: usize, http: &Client) -> Server {
+pub(crate) async fn start(
+    database_url: &str,
+    dir: &Path,
+    run: usize,
+    http: &Client,
+    extra_env: &[(&str, &str)],
+) -> Server {
     let port = free_port();
     let log = std::fs::File::create(dir.join(format!("server-{run}.log"))).expect("log file");
     let child = Command::new(env!("CARGO_BIN_EXE_dx-connect-under-test"))
@@ -59,6 +65,7 @@ async fn start(database_url: &str, dir: &Path, run: usize, http: &Client) -> Ser
         .env("WORKERS", "2")
         .env("RUST_LOG", "warn")
         .env_remove("DX_ADMIN_PASSWORD")
+        .envs(extra_env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
@@ -98,7 +105,7 @@ fn log_of(dir: &Path, run: usize) -> String {
     std::fs::read_to_string(dir.join(format!("server-{run}.log"))).unwrap_or_default()
 }
 
-async fn login(http: &Client, base: &str) -> String {
+pub(crate) async fn login(http: &Client, base: &str) -> String {
     let r = http
         .post(format!("{base}/api/v1/auth/token/"))
         .json(&json!({"username": "admin", "password": "admin123"}))
@@ -148,7 +155,7 @@ async fn acknowledged_writes_survive_sigkill() {
         .build()
         .expect("client");
 
-    let mut server = start(&url, dir.path(), 1, &http).await;
+    let mut server = start(&url, dir.path(), 1, &http, &[]).await;
     let token = login(&http, &server.base).await;
 
     let load_started = Instant::now();
@@ -219,7 +226,7 @@ async fn acknowledged_writes_survive_sigkill() {
     drop(server);
 
     // Restart on the same database: every acknowledged write is there, unchanged.
-    let server = start(&url, dir.path(), 2, &http).await;
+    let server = start(&url, dir.path(), 2, &http, &[]).await;
     let token = login(&http, &server.base).await;
     let stored = all_clientes(&http, &server.base, &token).await;
     let lost: Vec<&(i64, String)> = acked

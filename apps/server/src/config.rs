@@ -36,6 +36,9 @@ pub struct Config {
     /// Whether this process runs the outbox sender (`DX_OUTBOX=off` leaves queued messages
     /// for another instance, or for a test to find them queued).
     pub outbox: bool,
+    /// Frames a WebSocket may have waiting before it is closed as too slow (`DX_WS_QUEUE`,
+    /// default 1024).
+    pub ws_queue: usize,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
@@ -199,6 +202,7 @@ impl Config {
                 _ => Duration::from_millis(100),
             },
             outbox: !matches!(env("DX_OUTBOX").as_deref(), Some("off" | "0" | "false")),
+            ws_queue: vars.positive::<usize>("DX_WS_QUEUE")?.unwrap_or(1024),
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )

@@ -203,7 +203,9 @@ impl Services {
         .with_storage(storage.clone());
         let principals = auth.principal_cache();
         principals.follow(invalidations.clone());
-        let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig::default());
+        let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig {
+            queue_capacity: config.ws_queue,
+        });
         let whatsapp = WhatsAppServices::build(&conn, config, hub.clone(), clock.clone());
         Ok(Arc::new(Self {
             hub,

@@ -380,7 +380,7 @@ fn error(status: StatusCode, msg: impl Into<String>) -> ApiError {
     ApiError::Status(status, json!({"error": msg.into()}))
 }
 
-fn str_of<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn str_of(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 

@@ -175,11 +175,13 @@ impl WhatsAppGateway for SimulatorGateway {
         let provider_id = message.message_id.clone();
         let inner = self.inner.clone();
         let id = provider_id.clone();
+        // Even in fast mode the receipts come a moment later, as a provider's webhooks do:
+        // after the sender has recorded the id (reports that still overtake it are kept and
+        // replayed by the domain).
+        let gap = half.max(Duration::from_millis(5));
         tokio::spawn(async move {
             for status in [MessageStatus::Delivered, MessageStatus::Read] {
-                if !half.is_zero() {
-                    tokio::time::sleep(half).await;
-                }
+                tokio::time::sleep(gap).await;
                 if let Some(l) = inner.listener() {
                     l.delivery_status(id.clone(), status, Utc::now(), None)
                         .await;

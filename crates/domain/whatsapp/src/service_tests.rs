@@ -25,7 +25,9 @@ fn clock() -> Arc<MockClock> {
 }
 
 /// Records every published event as (audience, frame).
-fn recorder() -> (Arc<MockEventPublisher>, Arc<Mutex<Vec<(Audience, Event)>>>) {
+type Seen = Arc<Mutex<Vec<(Audience, Event)>>>;
+
+fn recorder() -> (Arc<MockEventPublisher>, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     let mut p = MockEventPublisher::new();

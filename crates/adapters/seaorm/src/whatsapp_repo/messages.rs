@@ -242,6 +242,37 @@ fn avg(col: &str) -> SimpleExpr {
     ))
 }
 
+/// Records the timestamp (and latency) of a report that came after a later status, if that
+/// timestamp is still unset.
+async fn stamp_late(
+    db: &DatabaseConnection,
+    row: &wm::Model,
+    u: &StatusUpdate,
+    lat: i64,
+) -> Result<()> {
+    let (at, latency, unset) = match u.status {
+        MessageStatus::Sent => (C::SentAt, C::LatencyToSentMs, row.sent_at.is_none()),
+        MessageStatus::Delivered => (
+            C::DeliveredAt,
+            C::LatencyToDeliveredMs,
+            row.delivered_at.is_none(),
+        ),
+        _ => return Ok(()),
+    };
+    if !unset || row.status == MessageStatus::Queued.as_str() {
+        return Ok(());
+    }
+    wm::Entity::update_many()
+        .col_expr(at, Expr::value(u.at))
+        .col_expr(latency, Expr::value(lat))
+        .filter(C::Id.eq(row.id))
+        .filter(at.is_null())
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl MessageRepository for SeaOrmMessageRepository {
     async fn list(&self, f: &MessageFilter, page: PageRequest) -> Result<Option<Page<Message>>> {
@@ -470,10 +501,13 @@ impl MessageRepository for SeaOrmMessageRepository {
                 return Ok(None);
             };
             let current = MessageStatus::parse(&row.status).unwrap_or(MessageStatus::Queued);
+            let lat = latency_ms(row.queued_at, u.at);
             if !current.may_become(u.status) {
+                // A late report (delivered after read) does not move the status back, but
+                // the moment it names is still recorded, once.
+                stamp_late(&self.db, &row, u, lat).await?;
                 return Ok(None);
             }
-            let lat = latency_ms(row.queued_at, u.at);
             let mut q = wm::Entity::update_many()
                 .col_expr(C::Status, Expr::value(u.status.as_str()))
                 .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
