@@ -391,6 +391,8 @@ impl MessageRepository for SeaOrmMessageRepository {
         // affected-row count says whether this caller won it (a concurrent claimer that
         // waited for the row re-checks the condition on the row as the winner left it).
         let txn = self.db.begin().await.map_err(db_err)?;
+        // Reads, then writes: the write lock first (see `write_lock`).
+        super::write_lock(&txn).await?;
         let mut pick = wm::Entity::find()
             .select_only()
             .column(C::Id)

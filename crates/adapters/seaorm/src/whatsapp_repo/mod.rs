@@ -36,6 +36,18 @@ pub(crate) async fn usernames<D: ConnectionTrait>(
     Ok(rows.into_iter().collect())
 }
 
+/// On SQLite, takes the write lock at the start of `txn` (waiting for it like any writer): a
+/// transaction that reads first and writes later is refused outright when another connection
+/// committed in between (`SQLITE_BUSY_SNAPSHOT`). PostgreSQL needs nothing.
+pub(crate) async fn write_lock<D: ConnectionTrait>(txn: &D) -> Result<()> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE whatsapp_sessions SET id = id WHERE id = -1")
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
 /// A JSON column's text as a value (an unreadable one as `{}`).
 pub(crate) fn json_of(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|_| serde_json::json!({}))

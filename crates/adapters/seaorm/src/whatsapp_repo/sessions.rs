@@ -227,6 +227,7 @@ impl SessionRepository for SeaOrmSessionRepository {
 
     async fn insert(&self, d: &SessionData) -> Result<Session> {
         let txn = self.db.begin().await.map_err(db_err)?;
+        super::write_lock(&txn).await?;
         if !agent_exists(&txn, d.usuario).await? {
             return Err(unknown_usuario(d.usuario));
         }
@@ -245,6 +246,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         since: Option<SessionData>,
     ) -> Result<Session> {
         let txn = self.db.begin().await.map_err(db_err)?;
+        super::write_lock(&txn).await?;
         if !agent_exists(&txn, d.usuario).await? {
             return Err(unknown_usuario(d.usuario));
         }
@@ -334,6 +336,7 @@ impl SessionRepository for SeaOrmSessionRepository {
 
     async fn import(&self, usuario: i64, b: &ImportSession) -> Result<(Session, bool)> {
         let txn = self.db.begin().await.map_err(db_err)?;
+        super::write_lock(&txn).await?;
         let t = now();
         let existing = active_row(&txn, usuario).await?;
         let created = existing.is_none();
