@@ -51,7 +51,7 @@ impl whatsapp::ports::OutboxSignal for OutboxNotify {
 impl WhatsAppServices {
     /// Wires the area on the simulator gateway and the hub.
     fn build(
-        conn: &DatabaseConnection,
+        database: &db::Database,
         config: &Config,
         events: Arc<dyn kernel::EventPublisher>,
         clock: Arc<dyn Clock>,
@@ -59,8 +59,10 @@ impl WhatsAppServices {
         use whatsapp::ports::{GatewayEvents, OutboxSignal};
         let gateway = adapter_whatsapp::SimulatorGateway::new(config.whatsapp_step);
         let deps = whatsapp::sessions::Deps {
-            sessions: Arc::new(db::SeaOrmSessionRepository::new(conn.clone())),
-            messages: Arc::new(db::SeaOrmMessageRepository::new(conn.clone())),
+            sessions: Arc::new(db::SeaOrmSessionRepository::new(
+                database.connection().clone(),
+            )),
+            messages: Arc::new(db::SeaOrmMessageRepository::new(database)),
             gateway: Arc::new(gateway.clone()),
             events,
             clock,
@@ -206,7 +208,7 @@ impl Services {
         let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig {
             queue_capacity: config.ws_queue,
         });
-        let whatsapp = WhatsAppServices::build(&conn, config, hub.clone(), clock.clone());
+        let whatsapp = WhatsAppServices::build(&database, config, hub.clone(), clock.clone());
         Ok(Arc::new(Self {
             hub,
             whatsapp,

@@ -1,6 +1,7 @@
 //! `MessageRepository` on sea-orm: messages, their status lattice and the outbox.
 
 use super::{json_of, usernames};
+use crate::Database;
 use crate::entities::{whatsapp_message as wm, whatsapp_session as ws};
 use crate::support::{count, db_err, icontains, ordered, paged, window};
 use async_trait::async_trait;
@@ -20,16 +21,63 @@ use whatsapp::ports::{
     Claimed, MessageAggregates, MessageKey, MessageRepository, NewInbound, NewOutbound,
 };
 
-use wm::Column as C;
+pub(crate) use wm::Column as C;
 
 pub struct SeaOrmMessageRepository {
     db: DatabaseConnection,
+    /// Inserts go through its group-commit writer (SQLite) when it has one.
+    database: Database,
 }
 
 impl SeaOrmMessageRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(database: impl Into<Database>) -> Self {
+        let database = database.into();
+        Self {
+            db: database.connection().clone(),
+            database,
+        }
     }
+
+    /// Inserts `row` unless its `message_id` is stored, counting it on its session: through
+    /// the writer (one transaction per batch) when there is one, else in a transaction of its
+    /// own.
+    async fn insert_once(
+        &self,
+        row: wm::ActiveModel,
+        message_id: &str,
+        session: i64,
+        counter: ws::Column,
+        at: DateTime<Utc>,
+    ) -> Result<(Message, bool)> {
+        if let Some(existing) = by_message_id(&self.db, message_id).await? {
+            return Ok((one(&self.db, Some(existing)).await?.expect("row"), false));
+        }
+        match self.database.writer() {
+            Some(w) => {
+                let job = super::batch::InsertJob {
+                    row,
+                    message_id: message_id.to_string(),
+                    session,
+                    inbound: matches!(counter, ws::Column::TotalMessagesReceived),
+                    at,
+                };
+                let (m, inserted) = w.submit(job).await?;
+                Ok((one(&self.db, Some(m)).await?.expect("row"), inserted))
+            }
+            None => insert_once(&self.db, row, message_id, session, counter, at).await,
+        }
+    }
+}
+
+/// The insert of one message, doing nothing if its `message_id` is stored.
+pub(crate) fn insert_statement(row: wm::ActiveModel) -> sea_orm::TryInsert<wm::ActiveModel> {
+    wm::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(C::MessageId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
 }
 
 fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
@@ -164,20 +212,8 @@ async fn insert_once(
     counter: ws::Column,
     at: DateTime<Utc>,
 ) -> Result<(Message, bool)> {
-    if let Some(existing) = by_message_id(db, message_id).await? {
-        return Ok((one(db, Some(existing)).await?.expect("row"), false));
-    }
     let txn = db.begin().await.map_err(db_err)?;
-    let r = wm::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(C::MessageId)
-                .do_nothing()
-                .to_owned(),
-        )
-        .do_nothing()
-        .exec(&txn)
-        .await
-        .map_err(db_err)?;
+    let r = insert_statement(row).exec(&txn).await.map_err(db_err)?;
     let inserted = matches!(r, TryInsertResult::Inserted(_));
     if inserted {
         count_on_session(&txn, session, counter, at).await?;
@@ -332,8 +368,7 @@ impl MessageRepository for SeaOrmMessageRepository {
         row.delivered_at = Set(Some(t));
         row.latency_to_delivered_ms = Set(Some(0));
         row.is_from_me = Set(false);
-        insert_once(
-            &self.db,
+        self.insert_once(
             row,
             &m.message_id,
             m.session,
@@ -358,8 +393,7 @@ impl MessageRepository for SeaOrmMessageRepository {
         row.status = Set(MessageStatus::Queued.as_str().to_string());
         row.is_from_me = Set(true);
         row.next_attempt_at = Set(Some(t));
-        insert_once(
-            &self.db,
+        self.insert_once(
             row,
             &m.message_id,
             m.session,

@@ -1,6 +1,7 @@
 //! The WhatsApp repositories on sea-orm: sessions ([`SeaOrmSessionRepository`]) and messages
 //! with the outbox ([`SeaOrmMessageRepository`]).
 
+mod batch;
 mod messages;
 mod sessions;
 
