@@ -309,3 +309,43 @@ async fn a_stalled_socket_is_closed_and_never_delays_another_socket() {
     }
     assert_eq!(closed, Some(CloseCode::Again), "closed as too slow (1013)");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_sockets_and_every_event() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/api/schema/"))
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = r.json().await.unwrap();
+    for path in ["/ws/whatsapp/", "/ws/atendimento/"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    for schema in [
+        "WsEventSessionStatus",
+        "WsEventQrcode",
+        "WsEventMessageStatus",
+        "WsEventMessageReceived",
+        "WsEventMessageSent",
+        "WsClientPing",
+        "WsClientInject",
+        "WsInjectReply",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    // The documented field names are the ones the frames carry.
+    let props = &doc["components"]["schemas"]["MessageReceivedData"]["properties"];
+    for k in [
+        "from",
+        "message",
+        "message_id",
+        "timestamp",
+        "media_url",
+        "media_type",
+        "latency_ms",
+    ] {
+        assert!(props[k].is_object(), "{k}");
+    }
+}
