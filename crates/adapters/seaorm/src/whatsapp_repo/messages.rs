@@ -1,9 +1,9 @@
 //! `MessageRepository` on sea-orm: messages, their status lattice and the outbox.
 
-use super::{json_of, usernames};
+use super::json_of;
 use crate::Database;
 use crate::entities::{whatsapp_message as wm, whatsapp_session as ws};
-use crate::support::{count, db_err, icontains, ordered, paged, window};
+use crate::support::{db_err, icontains};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
@@ -116,14 +116,7 @@ fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
 }
 
 async fn with_names<D: ConnectionTrait>(db: &D, rows: Vec<wm::Model>) -> Result<Vec<Message>> {
-    let names = usernames(db, rows.iter().map(|r| r.usuario_id)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let n = names.get(&r.usuario_id).cloned().unwrap_or_default();
-            to_domain(r, n)
-        })
-        .collect())
+    super::named(db, rows, |r| r.usuario_id, to_domain).await
 }
 
 async fn one<D: ConnectionTrait>(db: &D, row: Option<wm::Model>) -> Result<Option<Message>> {
@@ -313,27 +306,25 @@ async fn stamp_late(
 impl MessageRepository for SeaOrmMessageRepository {
     async fn list(&self, f: &MessageFilter, page: PageRequest) -> Result<Option<Page<Message>>> {
         let cond = condition(f, self.db.get_database_backend());
-        let total = count(&self.db, wm::Entity::find().filter(cond.clone())).await?;
-        let Some(w) = window(page, total) else {
+        let newest = OrderBy {
+            field: "created_at",
+            desc: true,
+        };
+        let Some((w, count, rows)) = super::page_rows::<wm::Entity, _>(
+            &self.db,
+            cond,
+            &f.ordering,
+            newest,
+            order_column,
+            C::Id,
+            page,
+        )
+        .await?
+        else {
             return Ok(None);
         };
-        let order = if f.ordering.is_empty() {
-            vec![OrderBy {
-                field: "created_at",
-                desc: true,
-            }]
-        } else {
-            f.ordering.clone()
-        };
-        let rows = paged(
-            ordered(wm::Entity::find().filter(cond), &order, order_column, C::Id),
-            &w,
-        )
-        .all(&self.db)
-        .await
-        .map_err(db_err)?;
         Ok(Some(Page {
-            count: total,
+            count,
             page: w.page,
             page_size: w.limit,
             items: with_names(&self.db, rows).await?,
@@ -341,11 +332,7 @@ impl MessageRepository for SeaOrmMessageRepository {
     }
 
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Message>> {
-        let mut q = wm::Entity::find_by_id(id);
-        if let Some(o) = owner {
-            q = q.filter(C::UsuarioId.eq(o));
-        }
-        let row = q.one(&self.db).await.map_err(db_err)?;
+        let row = super::owned_row::<wm::Entity, _>(&self.db, id, C::UsuarioId, owner).await?;
         one(&self.db, row).await
     }
 
