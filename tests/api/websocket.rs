@@ -349,3 +349,25 @@ async fn the_openapi_document_describes_the_sockets_and_every_event() {
         assert!(props[k].is_object(), "{k}");
     }
 }
+
+#[tokio::test]
+async fn a_socket_that_never_answers_the_pings_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_with(|c| c.ws_ping = Duration::from_secs(1)).await;
+    // A raw client: handshake, then silence (no pong, nothing read).
+    let mut tcp = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let req = format!(
+        "GET /ws/whatsapp/?token={} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        app.admin_token
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // By now the server gave up on it: what it sent ends, the connection is closed.
+    let mut all = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut all)).await;
+    assert!(read.is_ok(), "the server kept the silent socket open");
+    assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 101"));
+}

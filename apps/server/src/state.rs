@@ -97,6 +97,8 @@ impl WhatsAppServices {
 }
 
 pub struct Services {
+    /// Server ping interval of the WebSockets (`DX_WS_PING_SECS`).
+    pub ws_ping: std::time::Duration,
     /// The real-time hub every area publishes through; the WebSocket endpoints register
     /// their sockets on it.
     pub hub: Arc<adapter_realtime::Hub>,
@@ -210,6 +212,7 @@ impl Services {
         });
         let whatsapp = WhatsAppServices::build(&database, config, hub.clone(), clock.clone());
         Ok(Arc::new(Self {
+            ws_ping: config.ws_ping,
             hub,
             whatsapp,
             media: Arc::new(crate::routes::media::MediaFiles::new(
