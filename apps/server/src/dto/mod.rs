@@ -2,6 +2,7 @@
 
 pub mod authz;
 pub mod chat;
+pub mod cliente_form;
 pub mod clientes;
 pub mod contatos;
 pub mod documentos;

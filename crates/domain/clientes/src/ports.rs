@@ -128,3 +128,7 @@ pub trait ArquivosDoCliente: Send + Sync {
     /// Every documento's file of the cliente, active or not.
     async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>>;
 }
+
+/// What [`ClienteRepository`] reports as the `Conflict` of a taken CNPJ (the unique index on
+/// `clientes.cnpj`); a conflict on any other constraint carries another description.
+pub const CNPJ_CONSTRAINT: &str = "clientes.cnpj";
