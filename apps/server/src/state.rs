@@ -128,6 +128,7 @@ impl Services {
             clock.clone(),
         )
         .with_storage(storage.clone());
+        let config_service = Arc::new(config_service);
         let principals = auth.principal_cache();
         principals.follow(invalidations.clone());
         Ok(Arc::new(Self {
@@ -140,13 +141,19 @@ impl Services {
                 storage.clone(),
                 clock.clone(),
             )),
-            geracao: Arc::new(GeracaoService::new(
-                documentos_repo,
-                storage.clone(),
-                Arc::new(adapter_pdf::PrintPdfRenderer),
-                clock.clone(),
-            )),
-            config: Arc::new(config_service),
+            geracao: Arc::new(
+                GeracaoService::new(
+                    documentos_repo,
+                    storage.clone(),
+                    Arc::new(adapter_pdf::PrintPdfRenderer),
+                    clock.clone(),
+                )
+                .with_fontes(
+                    Arc::new(crate::bridges::ClientesDocumentos(clientes_repo.clone())),
+                    Arc::new(crate::bridges::EmpresaDocumentos(config_service.clone())),
+                ),
+            ),
+            config: config_service,
             files: storage.clone(),
             readiness: Arc::new(DatabaseReadiness(conn)),
             auth: Arc::new(auth),

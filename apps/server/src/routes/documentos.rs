@@ -11,7 +11,7 @@ use crate::http::{ApiError, ApiResult, Auth, created, no_content, ok, parse_id};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use documentos::geracao::{ClienteResumo, EmpresaResumo, GeracaoContexto, GerarRequest};
+use documentos::geracao::GerarRequest;
 use documentos::{Documento, DocumentoFilter, DocumentoInput, DocumentoScope};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
@@ -22,8 +22,6 @@ type State = web::Data<Area>;
 pub struct Area {
     pub documentos: std::sync::Arc<documentos::DocumentoService>,
     pub geracao: std::sync::Arc<documentos::GeracaoService>,
-    pub clientes: std::sync::Arc<clientes::service::ClienteService>,
-    pub config: std::sync::Arc<configuracoes::ConfigService>,
     pub storage: std::sync::Arc<dyn kernel::storage::FileStorage>,
     pub links: std::sync::Arc<crate::routes::media::MediaFiles>,
 }
@@ -33,8 +31,6 @@ impl Area {
         Self {
             documentos: s.documentos.clone(),
             geracao: s.geracao.clone(),
-            clientes: s.clientes.clone(),
-            config: s.config.clone(),
             storage: s.files.clone(),
             links: s.media.clone(),
         }
@@ -249,37 +245,6 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
     Ok(no_content())
 }
 
-/// Loads what generation needs: the cliente (any owner), the company and the templates.
-async fn contexto(state: &Area, cliente_id: i64) -> ApiResult<GeracaoContexto> {
-    let c = state.clientes.get(cliente_id, None).await?;
-    let endereco_completo = c.endereco_completo();
-    let empresa = state
-        .config
-        .company_summary()
-        .await?
-        .map(|e| EmpresaResumo {
-            razao_social: e.razao_social,
-            cnpj: e.cnpj,
-            endereco: e.endereco,
-            cidade: None,
-        });
-    let templates =
-        documentos::template::templates_configurados(&state.config.document_templates().await?);
-    Ok(GeracaoContexto {
-        cliente: ClienteResumo {
-            id: c.id,
-            razao_social: c.data.razao_social,
-            cnpj: c.data.cnpj,
-            endereco_completo,
-            email: c.data.email_principal,
-            telefone: c.data.telefone_principal,
-            status: c.data.status,
-        },
-        empresa,
-        templates,
-    })
-}
-
 /// Generate a contract PDF from a template.
 #[utoipa::path(post, operation_id = "documentos_gerar_contrato", path = "/api/v1/documentos/gerar-contrato/", tag = "Documentos", security(("jwt" = [])),
     request_body = GerarContratoIn,
@@ -288,7 +253,7 @@ pub async fn gerar_contrato(auth: Auth, state: State, body: Body) -> ApiResult<H
     gerar(
         &auth,
         &state,
-        GerarRequest::contrato(&body.value(), body.input.form)?,
+        crate::dto::documentos::gerar_contrato(&body)?,
         Tipo::Contrato,
     )
     .await
@@ -302,7 +267,7 @@ pub async fn gerar_boleto(auth: Auth, state: State, body: Body) -> ApiResult<Htt
     gerar(
         &auth,
         &state,
-        GerarRequest::boleto(&body.value(), body.input.form)?,
+        crate::dto::documentos::gerar_boleto(&body)?,
         Tipo::Boleto,
     )
     .await
@@ -319,14 +284,15 @@ async fn gerar(
     req: GerarRequest,
     tipo: Tipo,
 ) -> ApiResult<HttpResponse> {
-    let ctx = contexto(state, req.cliente_id).await?;
+    // The cliente is read within the caller's scope: one they cannot see is a 404.
+    let owner = auth.owner_scope();
     let (d, message) = match tipo {
         Tipo::Contrato => (
-            state.geracao.gerar_contrato(&ctx, &req, auth.id).await?,
+            state.geracao.contrato(&req, auth.id, owner).await?,
             "Contrato gerado com sucesso",
         ),
         Tipo::Boleto => (
-            state.geracao.gerar_boleto(&ctx, &req, auth.id).await?,
+            state.geracao.boleto(&req, auth.id, owner).await?,
             "Boleto gerado com sucesso",
         ),
     };

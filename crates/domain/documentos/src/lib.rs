@@ -22,7 +22,7 @@ pub use filter::{DocumentoFilter, DocumentoScope};
 pub use geracao::{ClienteResumo, EmpresaResumo, GeracaoContexto, GeracaoService, GerarRequest};
 pub use input::{DocumentoChanges, DocumentoInput, InputMode};
 pub use model::{Documento, NewDocumento, OrigemDocumento, StatusDocumento, TipoDocumento};
-pub use ports::{DocumentRenderer, DocumentoRepository};
+pub use ports::{ClientesDaGeracao, DocumentRenderer, DocumentoRepository, EmpresaDaGeracao};
 pub use render::{BoletoPdf, ContratoPdf, Parte};
 pub use service::DocumentoService;
 pub use template::{Template, TipoTemplate};
