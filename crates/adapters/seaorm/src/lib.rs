@@ -13,6 +13,7 @@ mod group_repo;
 mod grupo_repo;
 mod settings;
 mod support;
+mod unit_of_work;
 mod writer;
 
 pub use agent_repo::SeaOrmAgentRepository;
@@ -28,4 +29,5 @@ pub use group_repo::SeaOrmGroupRepository;
 pub use grupo_repo::SeaOrmGrupoEmpresaRepository;
 pub use sea_orm::{DatabaseConnection, DbErr};
 pub use settings::SeaOrmSettings;
+pub use unit_of_work::SeaOrmUnitOfWork;
 pub use writer::{Hold, MAX_BATCH, Writer};

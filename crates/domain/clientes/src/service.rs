@@ -9,8 +9,7 @@ use crate::contato::{Contato, ContatoData, ContatoFilter, UNIQUE_MSG};
 use crate::filter::{ClienteFilter, default_cliente_ordering};
 use crate::grupo::{GrupoData, GrupoEmpresa};
 use crate::ports::{
-    ArquivosDoCliente, CNPJ_CONSTRAINT, ClienteRepository, ContatoRepository,
-    GrupoEmpresaRepository,
+    CNPJ_CONSTRAINT, ClienteRepository, ContatoRepository, GrupoEmpresaRepository, UnitOfWork,
 };
 use chrono::Duration;
 use kernel::storage::FileStorage;
@@ -71,8 +70,8 @@ pub struct ClienteService {
     clock: Arc<dyn Clock>,
     /// Where the clientes' images are stored (see [`ClienteService::with_storage`]).
     storage: Option<Arc<dyn FileStorage>>,
-    /// The files of the clientes' documentos (see [`ClienteService::with_documentos`]).
-    documentos: Option<Arc<dyn ArquivosDoCliente>>,
+    /// Writes over several repositories (see [`ClienteService::with_unit_of_work`]).
+    uow: Option<Arc<dyn UnitOfWork>>,
 }
 
 impl ClienteService {
@@ -86,14 +85,16 @@ impl ClienteService {
             grupos,
             clock,
             storage: None,
-            documentos: None,
+            uow: None,
         }
     }
 
-    /// The files of the clientes' documentos, in the same storage: a deleted cliente's
-    /// documentos go with it (database cascade), and so do their files.
-    pub fn with_documentos(mut self, documentos: Arc<dyn ArquivosDoCliente>) -> Self {
-        self.documentos = Some(documentos);
+    /// The transactions of writes over several repositories: a cliente is deleted with its
+    /// documentos in one, and their files (in the same storage) are removed once it
+    /// commits. Without it a deletion leaves the documentos to the database's cascade and
+    /// their files in place.
+    pub fn with_unit_of_work(mut self, uow: Arc<dyn UnitOfWork>) -> Self {
+        self.uow = Some(uow);
         self
     }
 
@@ -262,15 +263,23 @@ impl ClienteService {
         Ok(updated)
     }
 
-    /// Deletes a cliente visible to `owner`; its images and its documentos' files are removed
-    /// after it (read before: the documentos go with the cliente in the database).
+    /// Deletes a cliente visible to `owner` with its documentos, in one transaction; its
+    /// images and its documentos' files are removed once it commits.
     pub async fn delete(&self, id: i64, owner: Option<i64>) -> Result<()> {
         let current = self.get(id, owner).await?;
-        let arquivos = match &self.documentos {
-            Some(d) => d.arquivos_do_cliente(id).await?,
-            None => Vec::new(),
+        let arquivos = match &self.uow {
+            Some(uow) => {
+                let mut tx = uow.begin().await?;
+                let arquivos = tx.delete_documentos_do_cliente(id).await?;
+                tx.delete_cliente(id).await?;
+                tx.commit().await?;
+                arquivos
+            }
+            None => {
+                self.clientes.delete(id).await?;
+                Vec::new()
+            }
         };
-        self.clientes.delete(id).await?;
         self.discard(cliente::images(&current.data)).await;
         self.discard(arquivos.iter().map(String::as_str)).await;
         Ok(())
@@ -847,31 +856,49 @@ mod tests {
         block_on(s.delete(1, None)).unwrap();
     }
 
-    /// The documentos' files are read before the cliente goes (they go with it) and removed
-    /// after; a cliente the caller cannot see is a 404 that touches nothing.
+    /// The cliente and its documentos go in one transaction, their files after it commits; a
+    /// cliente the caller cannot see is a 404 that touches nothing, and a failed deletion
+    /// rolls back and removes no file.
     #[test]
-    fn deleting_a_cliente_removes_its_documentos_files() {
+    fn deleting_a_cliente_removes_its_documentos_in_one_transaction() {
         let mut repo = MockClienteRepository::new();
-        repo.expect_get()
-            .returning(|_, owner| Ok((owner != Some(9)).then(|| stored(&with_logo(None), None))));
-        repo.expect_delete().times(1).returning(|_| Ok(()));
-        let mut documentos = crate::ports::MockArquivosDoCliente::new();
-        documentos
-            .expect_arquivos_do_cliente()
-            .with(mockall::predicate::eq(1))
-            .times(1)
-            .returning(|_| Ok(vec!["clientes/documentos/a.pdf".into()]));
+        repo.expect_get().returning(|id, owner| {
+            Ok((owner != Some(9)).then(|| {
+                let mut c = stored(&with_logo(None), None);
+                c.id = id;
+                c
+            }))
+        });
+        repo.expect_delete().never();
+        let mut uow = crate::fake_uow::FakeUow::new(
+            |_| Err(DomainError::internal("unused")),
+            |_| Err(DomainError::internal("unused")),
+        );
+        uow.arquivos = vec!["clientes/documentos/a.pdf".into()];
+        let uow = Arc::new(uow);
         let s = service(repo)
             .with_storage(storage_deleting(&[
                 "clientes/imagens/assinatura.png",
                 "clientes/documentos/a.pdf",
             ]))
-            .with_documentos(Arc::new(documentos));
+            .with_unit_of_work(uow.clone());
         assert!(matches!(
             block_on(s.delete(1, Some(9))),
             Err(DomainError::NotFound(_))
         ));
+        assert!(uow.steps().is_empty());
         block_on(s.delete(1, None)).unwrap();
+        assert_eq!(
+            uow.steps(),
+            ["begin", "delete_documentos:1", "delete_cliente:1", "commit"]
+        );
+        // The fake's cliente 404 vanished meanwhile: rolled back, no file removed (the
+        // storage expects exactly the deletions above).
+        assert!(matches!(
+            block_on(s.delete(404, None)),
+            Err(DomainError::NotFound("Cliente"))
+        ));
+        assert_eq!(uow.steps().last().map(String::as_str), Some("rollback"));
     }
 
     #[test]

@@ -240,7 +240,7 @@ fn is_cnpj_conflict(e: &DbErr) -> bool {
 }
 
 /// The inserted row as the domain's cliente, with its group's name.
-async fn with_grupo_nome<D: ConnectionTrait>(
+pub(crate) async fn with_grupo_nome<D: ConnectionTrait>(
     db: &D,
     m: cliente::Model,
 ) -> std::result::Result<Cliente, DbErr> {

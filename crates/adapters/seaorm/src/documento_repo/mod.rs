@@ -5,7 +5,6 @@
 //! (`nome_busca`, `descricao_busca`, `template_usado_busca`) that every write keeps in step,
 //! because SQLite's `LOWER()` only folds ASCII letters.
 
-mod arquivos;
 mod query;
 
 use crate::entities::{agent, cliente, documento};
