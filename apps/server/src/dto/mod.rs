@@ -5,6 +5,7 @@ pub mod chat;
 pub mod cliente_form;
 pub mod clientes;
 pub mod contatos;
+pub mod documento_form;
 pub mod documentos;
 
 use crate::routes::media::MediaFiles;

@@ -1,6 +1,7 @@
 //! Documentos (contract §4.4, §4.13): streamed uploads to the file storage, signed file links,
 //! PDF contracts and FEBRABAN boletos.
 
+use crate::dto::documento_form::{DocumentoInput, InputMode};
 use crate::dto::documentos::{
     DocumentoListOut, DocumentoOut, DocumentoUpload, GeradoOut, GerarBoletoIn, GerarContratoIn,
 };
@@ -12,7 +13,7 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use documentos::geracao::GerarRequest;
-use documentos::{Documento, DocumentoFilter, DocumentoInput, DocumentoScope};
+use documentos::{Documento, DocumentoFilter, DocumentoScope};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
@@ -168,7 +169,10 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let (input, arquivo) = read_upload(&req, payload, &state).await?;
-    let d = state.documentos.criar(&input, arquivo, auth.id).await?;
+    let d = state
+        .documentos
+        .criar(input.parse(InputMode::Create), arquivo, auth.id)
+        .await?;
     Ok(created(out(&state, Some(&req), d).await))
 }
 
@@ -201,7 +205,16 @@ async fn update(
     let (input, arquivo) = read_upload(&req, payload, &state).await?;
     let d = state
         .documentos
-        .atualizar(id, &scope(&auth), &input, arquivo, parcial)
+        .atualizar(
+            id,
+            &scope(&auth),
+            input.parse(if parcial {
+                InputMode::Patch
+            } else {
+                InputMode::Replace
+            }),
+            arquivo,
+        )
         .await?;
     Ok(ok(out(&state, Some(&req), d).await))
 }

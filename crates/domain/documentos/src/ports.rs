@@ -1,8 +1,8 @@
 //! Ports of the documentos domain. `FileStorage` and `Clock` come from `kernel`.
 
+use crate::commands::DocumentoChanges;
 use crate::filter::{DocumentoFilter, DocumentoScope};
 use crate::geracao::{ClienteResumo, EmpresaResumo};
-use crate::input::DocumentoChanges;
 use crate::model::{Documento, NewDocumento};
 use crate::render::{BoletoPdf, ContratoPdf};
 use crate::template::Template;
