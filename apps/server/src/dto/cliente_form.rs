@@ -144,7 +144,7 @@ fn image(body: &Body, field: &str, errors: &mut FieldErrors) -> Option<Imagem> {
 
 /// `POST`, `PUT` and `PATCH /clientes/…` bodies (every field optional for all three, as
 /// observed). A refused body keeps the fields that parsed, for the use case's own checks.
-pub fn cliente_changes(body: &Body) -> std::result::Result<ClienteChanges, InvalidCliente> {
+pub fn cliente_changes(body: &Body) -> std::result::Result<ClienteChanges, Box<InvalidCliente>> {
     let input = &body.input;
     let mut e = FieldErrors::new();
     let errors = &mut e;
@@ -197,7 +197,7 @@ pub fn cliente_changes(body: &Body) -> std::result::Result<ClienteChanges, Inval
     if e.is_empty() {
         Ok(changes)
     } else {
-        Err(InvalidCliente { errors: e, changes })
+        Err(Box::new(InvalidCliente { errors: e, changes }))
     }
 }
 

@@ -69,7 +69,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let changes = match cliente_form::cliente_changes(body.object().map(|_| &body)?) {
         Ok(changes) => changes,
-        Err(bad) => return Err(state.clientes.invalid(None, bad).await.into()),
+        Err(bad) => return Err(state.clientes.invalid(None, *bad).await.into()),
     };
     let c = state.clientes.create(changes, auth.id).await?;
     Ok(created(ClienteOut::from(c, |p| {
@@ -110,7 +110,7 @@ pub async fn update(
     state.clientes.get(id, auth.owner_scope()).await?;
     let changes = match cliente_form::cliente_changes(body.object().map(|_| &body)?) {
         Ok(changes) => changes,
-        Err(bad) => return Err(state.clientes.invalid(Some(id), bad).await.into()),
+        Err(bad) => return Err(state.clientes.invalid(Some(id), *bad).await.into()),
     };
     let c = state
         .clientes
