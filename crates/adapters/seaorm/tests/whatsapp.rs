@@ -19,6 +19,7 @@ fn inbound(session: i64, usuario: i64, id: &str) -> NewInbound {
     NewInbound {
         session,
         usuario,
+        usuario_nome: String::new(),
         message_id: id.into(),
         message_type: MessageType::Text,
         chat_id: "5511".into(),
@@ -39,6 +40,7 @@ fn outbound(session: i64, usuario: i64, id: &str) -> NewOutbound {
     NewOutbound {
         session,
         usuario,
+        usuario_nome: String::new(),
         message_id: id.into(),
         client_message_id: String::new(),
         to: "5511".into(),

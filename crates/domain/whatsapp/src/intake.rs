@@ -56,6 +56,7 @@ impl InboundIntake {
             .insert_inbound(&NewInbound {
                 session: session.id,
                 usuario: session.usuario,
+                usuario_nome: session.usuario_nome.clone(),
                 message_id,
                 message_type: msg.message_type,
                 chat_id: msg.chat_id.clone(),

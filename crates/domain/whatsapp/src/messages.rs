@@ -80,6 +80,7 @@ impl MessageService {
             .insert_outbound(&NewOutbound {
                 session: session.id,
                 usuario: caller.id,
+                usuario_nome: session.usuario_nome.clone(),
                 message_id: message_id.clone(),
                 client_message_id: cmd.client_message_id.clone().unwrap_or_default(),
                 to: cmd.to.clone(),

@@ -56,6 +56,8 @@ pub trait SessionRepository: Send + Sync {
 pub struct NewInbound {
     pub session: i64,
     pub usuario: i64,
+    /// The session owner's username (the returned message's `usuario_nome`).
+    pub usuario_nome: String,
     pub message_id: String,
     pub message_type: MessageType,
     pub chat_id: String,
@@ -76,6 +78,8 @@ pub struct NewInbound {
 pub struct NewOutbound {
     pub session: i64,
     pub usuario: i64,
+    /// The sender's username (the returned message's `usuario_nome`).
+    pub usuario_nome: String,
     pub message_id: String,
     pub client_message_id: String,
     pub to: String,

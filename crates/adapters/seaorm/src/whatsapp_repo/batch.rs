@@ -1,6 +1,6 @@
 //! Message inserts as a kind of job of the database's group-commit writer
 //! ([`crate::writer`]): the inbound (and outbound) messages of one batch are inserted in one
-//! transaction, each `ON CONFLICT (message_id) DO NOTHING`, and counted on their sessions with
+//! transaction, as one multi-row `ON CONFLICT (message_id) DO NOTHING`, and counted on their sessions with
 //! one update per session.
 
 use super::messages::{C, insert_statement};
@@ -10,9 +10,12 @@ use crate::writer::{BatchInsert, own_fault};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, Result};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, TryInsertResult};
-use std::collections::HashMap;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryTrait,
+    TryInsertResult,
+};
+use std::collections::{HashMap, HashSet};
 
 /// One message to insert unless its `message_id` is stored.
 pub(crate) struct InsertJob {
@@ -23,6 +26,44 @@ pub(crate) struct InsertJob {
     pub at: DateTime<Utc>,
 }
 
+/// The whole batch as one multi-row `INSERT … ON CONFLICT (message_id) DO NOTHING RETURNING
+/// message_id`: a job whose id comes back was inserted (the first of duplicates in the batch).
+async fn together(
+    txn: &DatabaseTransaction,
+    jobs: &[InsertJob],
+) -> std::result::Result<Vec<Result<bool>>, DbErr> {
+    let mut q = wm::Entity::insert_many(jobs.iter().map(|j| j.row.clone()))
+        .on_conflict(OnConflict::column(C::MessageId).do_nothing().to_owned())
+        .into_query();
+    q.returning_col(C::MessageId);
+    let stmt = txn.get_database_backend().build(&q);
+    let mut inserted: HashSet<String> = HashSet::new();
+    for r in txn.query_all(stmt).await? {
+        inserted.insert(r.try_get::<String>("", "message_id")?);
+    }
+    Ok(jobs
+        .iter()
+        .map(|j| Ok(inserted.remove(&j.message_id)))
+        .collect())
+}
+
+/// Item by item: a statement that fails on its own data is undone alone.
+async fn one_by_one(
+    txn: &DatabaseTransaction,
+    jobs: &[InsertJob],
+) -> std::result::Result<Vec<Result<bool>>, DbErr> {
+    let mut outcome = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        match insert_statement(j.row.clone()).exec(txn).await {
+            Ok(TryInsertResult::Inserted(_)) => outcome.push(Ok(true)),
+            Ok(_) => outcome.push(Ok(false)),
+            Err(e) if own_fault(&e) => outcome.push(Err(db_err(e))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(outcome)
+}
+
 #[async_trait]
 impl BatchInsert for InsertJob {
     type Output = (wm::Model, bool);
@@ -31,21 +72,26 @@ impl BatchInsert for InsertJob {
         txn: &DatabaseTransaction,
         jobs: &[Self],
     ) -> std::result::Result<Vec<Result<(wm::Model, bool)>>, DbErr> {
-        let mut outcome: Vec<Result<bool>> = Vec::with_capacity(jobs.len());
-        // (session, inbound) → (messages, latest time)
+        txn.execute_unprepared("SAVEPOINT message_batch").await?;
+        let outcome = match together(txn, jobs).await {
+            Ok(o) => {
+                txn.execute_unprepared("RELEASE message_batch").await?;
+                o
+            }
+            // A row that fails on its own data (an unknown session): item by item.
+            Err(e) if own_fault(&e) => {
+                txn.execute_unprepared("ROLLBACK TO message_batch").await?;
+                txn.execute_unprepared("RELEASE message_batch").await?;
+                one_by_one(txn, jobs).await?
+            }
+            Err(e) => return Err(e),
+        };
         let mut counts: HashMap<(i64, bool), (i64, DateTime<Utc>)> = HashMap::new();
-        for j in jobs {
-            match insert_statement(j.row.clone()).exec(txn).await {
-                Ok(TryInsertResult::Inserted(_)) => {
-                    let e = counts.entry((j.session, j.inbound)).or_insert((0, j.at));
-                    e.0 += 1;
-                    e.1 = e.1.max(j.at);
-                    outcome.push(Ok(true));
-                }
-                Ok(_) => outcome.push(Ok(false)),
-                // A statement that fails on its own data (an unknown session) is undone alone.
-                Err(e) if own_fault(&e) => outcome.push(Err(db_err(e))),
-                Err(e) => return Err(e),
+        for (j, o) in jobs.iter().zip(&outcome) {
+            if matches!(o, Ok(true)) {
+                let e = counts.entry((j.session, j.inbound)).or_insert((0, j.at));
+                e.0 += 1;
+                e.1 = e.1.max(j.at);
             }
         }
         for ((session, inbound), (n, at)) in counts {

@@ -41,18 +41,18 @@ impl SeaOrmMessageRepository {
     /// Inserts `row` unless its `message_id` is stored, counting it on its session: through
     /// the writer (one transaction per batch) when there is one, else in a transaction of its
     /// own.
+    #[allow(clippy::too_many_arguments)]
     async fn insert_once(
         &self,
         row: wm::ActiveModel,
         message_id: &str,
         session: i64,
+        (usuario, usuario_nome): (i64, &str),
         counter: ws::Column,
         at: DateTime<Utc>,
     ) -> Result<(Message, bool)> {
-        if let Some(existing) = by_message_id(&self.db, message_id).await? {
-            return Ok((one(&self.db, Some(existing)).await?.expect("row"), false));
-        }
         match self.database.writer() {
+            // The batch itself tells a stored id (no read first: the hot path).
             Some(w) => {
                 let job = super::batch::InsertJob {
                     row,
@@ -62,9 +62,22 @@ impl SeaOrmMessageRepository {
                     at,
                 };
                 let (m, inserted) = w.submit(job).await?;
-                Ok((one(&self.db, Some(m)).await?.expect("row"), inserted))
+                let name = if m.usuario_id == usuario {
+                    usuario_nome.to_string()
+                } else {
+                    super::usernames(&self.db, [m.usuario_id])
+                        .await?
+                        .remove(&m.usuario_id)
+                        .unwrap_or_default()
+                };
+                Ok((to_domain(m, name), inserted))
             }
-            None => insert_once(&self.db, row, message_id, session, counter, at).await,
+            None => {
+                if let Some(existing) = by_message_id(&self.db, message_id).await? {
+                    return Ok((one(&self.db, Some(existing)).await?.expect("row"), false));
+                }
+                insert_once(&self.db, row, message_id, session, counter, at).await
+            }
         }
     }
 }
@@ -359,6 +372,7 @@ impl MessageRepository for SeaOrmMessageRepository {
             row,
             &m.message_id,
             m.session,
+            (m.usuario, &m.usuario_nome),
             ws::Column::TotalMessagesReceived,
             t,
         )
@@ -384,6 +398,7 @@ impl MessageRepository for SeaOrmMessageRepository {
             row,
             &m.message_id,
             m.session,
+            (m.usuario, &m.usuario_nome),
             ws::Column::TotalMessagesSent,
             t,
         )
