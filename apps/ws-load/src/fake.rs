@@ -197,7 +197,8 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()> 
                     .and_then(|id| id.parse::<i64>().ok())
                     .filter(|id| *id > 0 && (*id as usize) <= state.users.lock().len());
                 if user.is_none() {
-                    let body = r#"{"detail":"As credenciais de autenticação não foram fornecidas."}"#;
+                    let body =
+                        r#"{"detail":"As credenciais de autenticação não foram fornecidas."}"#;
                     respond(&mut stream, "401 Unauthorized", body).await?;
                     continue;
                 }

@@ -85,14 +85,18 @@ pub async fn http_load(o: &HttpLoadOpts) -> Result<Report, String> {
                 }
                 r.requests += 1;
                 let t0 = Instant::now();
-                let wait = hard_deadline.saturating_duration_since(t0).max(o.drain_timeout);
+                let wait = hard_deadline
+                    .saturating_duration_since(t0)
+                    .max(o.drain_timeout);
                 let sent = client.send_once(&o.method, &o.path, &headers, &body);
                 match tokio::time::timeout(wait, sent).await {
                     Ok(Ok((status, resp))) => {
                         let now = Instant::now();
                         r.latencies.push(now.duration_since(t0).as_nanos() as u64);
-                        last_response
-                            .fetch_max(now.duration_since(start).as_nanos() as u64, Ordering::Relaxed);
+                        last_response.fetch_max(
+                            now.duration_since(start).as_nanos() as u64,
+                            Ordering::Relaxed,
+                        );
                         if (200..300).contains(&status) {
                             r.ok += 1;
                         } else {
@@ -177,7 +181,10 @@ pub async fn http_load(o: &HttpLoadOpts) -> Result<Report, String> {
         && let Some(b) = proc::cpu_secs(pid)
     {
         report.push("server_cpu_secs", format!("{:.2}", b - a));
-        report.push("server_cpu_pct", format!("{:.0}", 100.0 * (b - a) / elapsed));
+        report.push(
+            "server_cpu_pct",
+            format!("{:.0}", 100.0 * (b - a) / elapsed),
+        );
     }
     Ok(report)
 }

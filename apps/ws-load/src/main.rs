@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ws_load::modes::{self, Common, FanoutOpts, HoldOpts, SustainedOpts};
 use ws_load::load::{self, HttpLoadOpts};
+use ws_load::modes::{self, Common, FanoutOpts, HoldOpts, SustainedOpts};
 use ws_load::{Report, Target, fake};
 
 #[derive(Parser)]

@@ -259,8 +259,7 @@ fn http_opts(s: &FakeServer, path: &str, body: &str, token: Option<String>) -> H
     }
 }
 
-const WEBHOOK: &str =
-    r#"{"event":"message_received","data":{"from":"5511900000000","message":"b","message_id":"{id}"}}"#;
+const WEBHOOK: &str = r#"{"event":"message_received","data":{"from":"5511900000000","message":"b","message_id":"{id}"}}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_load_counts_exactly_what_the_server_accepted_with_distinct_ids() {
@@ -287,7 +286,11 @@ async fn http_load_counts_exactly_what_the_server_accepted_with_distinct_ids() {
             ("connects", 8.0),
         ],
     );
-    assert_eq!(s.counts.webhook_ids.lock().len() as f64, accepted, "one id per request");
+    assert_eq!(
+        s.counts.webhook_ids.lock().len() as f64,
+        accepted,
+        "one id per request"
+    );
     assert!(r.num("latency_p50_ms") >= 20.0);
     assert!(r.num("elapsed_secs") >= 0.5);
     assert!(r.num("rps") > 0.0);
@@ -299,17 +302,30 @@ async fn http_load_sends_the_bearer_token_and_counts_refusals_by_status() {
     let s = server(FakeOptions::default()).await;
     let path = "/api/v1/whatsapp/send/";
     let body = r#"{"to":"5511999990000","text":"bench"}"#;
-    let refused = load::http_load(&http_opts(&s, path, body, None)).await.unwrap();
+    let refused = load::http_load(&http_opts(&s, path, body, None))
+        .await
+        .unwrap();
     assert!(refused.num("non_2xx") > 0.0);
     check(
         &refused,
-        &[("ok_2xx", 0.0), ("status_401", refused.num("non_2xx")), ("errors", 0.0)],
+        &[
+            ("ok_2xx", 0.0),
+            ("status_401", refused.num("non_2xx")),
+            ("errors", 0.0),
+        ],
     );
-    let token = login(&Target::from_addr(s.addr), "bench", "pw").await.unwrap();
-    let r = load::http_load(&http_opts(&s, path, body, Some(token))).await.unwrap();
+    let token = login(&Target::from_addr(s.addr), "bench", "pw")
+        .await
+        .unwrap();
+    let r = load::http_load(&http_opts(&s, path, body, Some(token)))
+        .await
+        .unwrap();
     let accepted = s.counts.sends.load(Ordering::Relaxed) as f64;
     assert!(accepted > 0.0);
-    check(&r, &[("ok_2xx", accepted), ("non_2xx", 0.0), ("errors", 0.0)]);
+    check(
+        &r,
+        &[("ok_2xx", accepted), ("non_2xx", 0.0), ("errors", 0.0)],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,7 +341,12 @@ async fn http_load_reports_answers_that_never_come_as_abandoned() {
     let r = load::http_load(&o).await.unwrap();
     check(
         &r,
-        &[("requests", 8.0), ("ok_2xx", 0.0), ("abandoned", 8.0), ("errors", 0.0)],
+        &[
+            ("requests", 8.0),
+            ("ok_2xx", 0.0),
+            ("abandoned", 8.0),
+            ("errors", 0.0),
+        ],
     );
     assert!(r.num("elapsed_secs") < 1.0, "bounded by the drain timeout");
 }
