@@ -66,6 +66,7 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         whatsapp_step: std::time::Duration::ZERO,
         outbox: true,
         ws_queue: 1024,
+        ws_ping: std::time::Duration::from_secs(20),
     }
 }
 

@@ -420,3 +420,66 @@ async fn gerar_boleto_febraban_and_pix() {
         "{v}"
     );
 }
+
+/// Generation reads the cliente within the caller's scope: an agent who cannot see a
+/// cliente gets the 404 of a missing one (and nothing is generated), and generates for
+/// their own clientes.
+#[tokio::test]
+async fn gerar_reads_the_cliente_within_the_callers_scope() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let (s, alheio) = app
+        .post("/api/v1/clientes/", t, json!({"razao_social":"Do Admin"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{alheio}");
+    let (_, joana) = app.agent("joana", json!({})).await;
+    let (s, proprio) = app
+        .post(
+            "/api/v1/clientes/",
+            &joana,
+            json!({"razao_social":"Da Joana"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{proprio}");
+    let boleto = json!({"banco":"001","agencia":"1606","conta":"6809350","carteira":"31",
+        "nosso_numero":"1448","convenio":"050094","valor":"10.00","data_vencimento":"2099-12-31"});
+    for (path, body) in [
+        (
+            "/api/v1/documentos/gerar-contrato/",
+            json!({"cliente_id": alheio["id"]}),
+        ),
+        (
+            "/api/v1/documentos/gerar-boleto/",
+            json!({"cliente_id": alheio["id"], "dados_boleto": boleto}),
+        ),
+    ] {
+        let (s, v) = app.post(path, &joana, body).await;
+        assert_eq!(
+            (s, v),
+            (
+                StatusCode::NOT_FOUND,
+                json!({"detail":"No Cliente matches the given query."})
+            ),
+            "{path}"
+        );
+    }
+    let (_, v) = app.get("/api/v1/documentos/", t).await;
+    assert_eq!(v["count"], 0, "nothing was generated: {v}");
+    // The superuser sees every cliente; the agent their own.
+    let (s, v) = app
+        .post(
+            "/api/v1/documentos/gerar-contrato/",
+            t,
+            json!({"cliente_id": alheio["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = app
+        .post(
+            "/api/v1/documentos/gerar-boleto/",
+            &joana,
+            json!({"cliente_id": proprio["id"], "dados_boleto": boleto}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}

@@ -309,3 +309,65 @@ async fn a_stalled_socket_is_closed_and_never_delays_another_socket() {
     }
     assert_eq!(closed, Some(CloseCode::Again), "closed as too slow (1013)");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_sockets_and_every_event() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/api/schema/"))
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = r.json().await.unwrap();
+    for path in ["/ws/whatsapp/", "/ws/atendimento/"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    for schema in [
+        "WsEventSessionStatus",
+        "WsEventQrcode",
+        "WsEventMessageStatus",
+        "WsEventMessageReceived",
+        "WsEventMessageSent",
+        "WsClientPing",
+        "WsClientInject",
+        "WsInjectReply",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    // The documented field names are the ones the frames carry.
+    let props = &doc["components"]["schemas"]["MessageReceivedData"]["properties"];
+    for k in [
+        "from",
+        "message",
+        "message_id",
+        "timestamp",
+        "media_url",
+        "media_type",
+        "latency_ms",
+    ] {
+        assert!(props[k].is_object(), "{k}");
+    }
+}
+
+#[tokio::test]
+async fn a_socket_that_never_answers_the_pings_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_with(|c| c.ws_ping = Duration::from_secs(1)).await;
+    // A raw client: handshake, then silence (no pong, nothing read).
+    let mut tcp = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let req = format!(
+        "GET /ws/whatsapp/?token={} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        app.admin_token
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // By now the server gave up on it: what it sent ends, the connection is closed.
+    let mut all = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut all)).await;
+    assert!(read.is_ok(), "the server kept the silent socket open");
+    assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 101"));
+}

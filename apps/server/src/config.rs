@@ -39,6 +39,9 @@ pub struct Config {
     /// Frames a WebSocket may have waiting before it is closed as too slow (`DX_WS_QUEUE`,
     /// default 1024).
     pub ws_queue: usize,
+    /// How often the server pings a WebSocket (`DX_WS_PING_SECS`, default 20); a socket silent
+    /// for three intervals is dropped.
+    pub ws_ping: Duration,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
@@ -203,6 +206,7 @@ impl Config {
             },
             outbox: !matches!(env("DX_OUTBOX").as_deref(), Some("off" | "0" | "false")),
             ws_queue: vars.positive::<usize>("DX_WS_QUEUE")?.unwrap_or(1024),
+            ws_ping: Duration::from_secs(vars.positive::<u64>("DX_WS_PING_SECS")?.unwrap_or(20)),
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )

@@ -3,9 +3,7 @@
 //! [`Services::configure`] registers every area's state and routes.
 
 use crate::config::Config;
-use adapter_cache::{
-    CachedClienteRepository, CachedContatoRepository, CachedGrupoRepository, ListCache,
-};
+use adapter_cache::{CachedClienteRepository, CachedGrupoRepository, ListCache};
 use adapter_cipher::AesGcmCipher;
 use adapter_seaorm as db;
 use adapter_security::{Argon2Hasher, JwtCodec};
@@ -51,7 +49,7 @@ impl whatsapp::ports::OutboxSignal for OutboxNotify {
 impl WhatsAppServices {
     /// Wires the area on the simulator gateway and the hub.
     fn build(
-        conn: &DatabaseConnection,
+        database: &db::Database,
         config: &Config,
         events: Arc<dyn kernel::EventPublisher>,
         clock: Arc<dyn Clock>,
@@ -59,8 +57,10 @@ impl WhatsAppServices {
         use whatsapp::ports::{GatewayEvents, OutboxSignal};
         let gateway = adapter_whatsapp::SimulatorGateway::new(config.whatsapp_step);
         let deps = whatsapp::sessions::Deps {
-            sessions: Arc::new(db::SeaOrmSessionRepository::new(conn.clone())),
-            messages: Arc::new(db::SeaOrmMessageRepository::new(conn.clone())),
+            sessions: Arc::new(db::SeaOrmSessionRepository::new(
+                database.connection().clone(),
+            )),
+            messages: Arc::new(db::SeaOrmMessageRepository::new(database)),
             gateway: Arc::new(gateway.clone()),
             events,
             clock,
@@ -95,6 +95,8 @@ impl WhatsAppServices {
 }
 
 pub struct Services {
+    /// Server ping interval of the WebSockets (`DX_WS_PING_SECS`).
+    pub ws_ping: std::time::Duration,
     /// The real-time hub every area publishes through; the WebSocket endpoints register
     /// their sockets on it.
     pub hub: Arc<adapter_realtime::Hub>,
@@ -160,18 +162,21 @@ impl Services {
             Arc::new(db::SeaOrmGrupoEmpresaRepository::new(conn.clone()));
         let raw_contatos: Arc<dyn ContatoRepository> =
             Arc::new(db::SeaOrmContatoRepository::new(conn.clone()));
-        let (clientes_repo, grupos_repo, contatos_repo) = if config.list_cache {
+        let raw_uow: Arc<dyn clientes::ports::UnitOfWork> =
+            Arc::new(db::SeaOrmUnitOfWork::new(conn.clone()));
+        let (clientes_repo, grupos_repo, contatos_repo, uow) = if config.list_cache {
             let cache = ListCache::follow(invalidations.clone());
             (
                 Arc::new(CachedClienteRepository::new(raw_clientes, cache.clone()))
                     as Arc<dyn ClienteRepository>,
                 Arc::new(CachedGrupoRepository::new(raw_grupos, cache.clone()))
                     as Arc<dyn GrupoEmpresaRepository>,
-                Arc::new(CachedContatoRepository::new(raw_contatos, cache))
-                    as Arc<dyn ContatoRepository>,
+                raw_contatos,
+                Arc::new(adapter_cache::CachedUnitOfWork::new(raw_uow, cache))
+                    as Arc<dyn clientes::ports::UnitOfWork>,
             )
         } else {
-            (raw_clientes, raw_grupos, raw_contatos)
+            (raw_clientes, raw_grupos, raw_contatos, raw_uow)
         };
         let hasher = Arc::new(Argon2Hasher);
         let storage = Arc::new(LocalFileStorage::new(config.media_root.clone()));
@@ -182,8 +187,6 @@ impl Services {
         )
         .map_err(DomainError::internal)?;
         let documentos_repo = Arc::new(db::SeaOrmDocumentoRepository::new(conn.clone()));
-        let documentos_arquivos: Arc<dyn clientes::ports::ArquivosDoCliente> =
-            documentos_repo.clone();
         let auth = AuthService::new(
             agents_repo.clone(),
             hasher.clone(),
@@ -201,13 +204,15 @@ impl Services {
             clock.clone(),
         )
         .with_storage(storage.clone());
+        let config_service = Arc::new(config_service);
         let principals = auth.principal_cache();
         principals.follow(invalidations.clone());
         let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig {
             queue_capacity: config.ws_queue,
         });
-        let whatsapp = WhatsAppServices::build(&conn, config, hub.clone(), clock.clone());
+        let whatsapp = WhatsAppServices::build(&database, config, hub.clone(), clock.clone());
         Ok(Arc::new(Self {
+            ws_ping: config.ws_ping,
             hub,
             whatsapp,
             media: Arc::new(crate::routes::media::MediaFiles::new(
@@ -219,13 +224,19 @@ impl Services {
                 storage.clone(),
                 clock.clone(),
             )),
-            geracao: Arc::new(GeracaoService::new(
-                documentos_repo,
-                storage.clone(),
-                Arc::new(adapter_pdf::PrintPdfRenderer),
-                clock.clone(),
-            )),
-            config: Arc::new(config_service),
+            geracao: Arc::new(
+                GeracaoService::new(
+                    documentos_repo,
+                    storage.clone(),
+                    Arc::new(adapter_pdf::PrintPdfRenderer),
+                    clock.clone(),
+                )
+                .with_fontes(
+                    Arc::new(crate::bridges::ClientesDocumentos(clientes_repo.clone())),
+                    Arc::new(crate::bridges::EmpresaDocumentos(config_service.clone())),
+                ),
+            ),
+            config: config_service,
             files: storage.clone(),
             readiness: Arc::new(DatabaseReadiness(conn)),
             auth: Arc::new(auth),
@@ -241,7 +252,7 @@ impl Services {
             clientes: Arc::new(
                 ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock)
                     .with_storage(storage.clone())
-                    .with_documentos(documentos_arquivos),
+                    .with_unit_of_work(uow.clone()),
             ),
             contatos: Arc::new(ContatoService::new(
                 contatos_repo.clone(),
@@ -251,6 +262,7 @@ impl Services {
                 contatos_repo,
                 clientes_repo,
                 grupos_repo,
+                uow,
             )),
         }))
     }

@@ -1,8 +1,10 @@
 //! Documento representations. `arquivo` is a signed, expiring media link.
 
+use crate::http::body::Body;
 use chrono::NaiveDate;
-use documentos::Documento;
+use documentos::{Documento, GerarRequest};
 use kernel::clock::format_local;
+use kernel::{DomainError, Result, messages};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -139,4 +141,149 @@ pub struct GerarBoletoIn {
 pub struct GeradoOut {
     pub message: String,
     pub documento: DocumentoOut,
+}
+
+/// A `gerar-contrato` body (`dados_contrato`, default template `contrato_padrao`).
+pub fn gerar_contrato(body: &Body) -> Result<GerarRequest> {
+    gerar(
+        &body.value(),
+        body.input.form,
+        "contrato_padrao",
+        "dados_contrato",
+    )
+}
+
+/// A `gerar-boleto` body (`dados_boleto`, default template `boleto_padrao`).
+pub fn gerar_boleto(body: &Body) -> Result<GerarRequest> {
+    gerar(
+        &body.value(),
+        body.input.form,
+        "boleto_padrao",
+        "dados_boleto",
+    )
+}
+
+/// Missing / null / `""` / `0` `cliente_id` → `BadRequest("cliente_id é obrigatório")`;
+/// any other non-integer → 400 `{"cliente_id":[…]}`; extra data not an object → 400.
+/// A JSON body needs a JSON integer (`"1"` is refused, §1.4); form bodies (`form`) carry the
+/// id as a digit string and the data as JSON text.
+fn gerar(
+    body: &Value,
+    form: bool,
+    template_padrao: &str,
+    campo_dados: &str,
+) -> Result<GerarRequest> {
+    let obrigatorio = || DomainError::BadRequest("cliente_id é obrigatório".into());
+    let cliente_id = match body.get("cliente_id") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => return Err(obrigatorio()),
+        Some(Value::String(s)) if s.is_empty() => return Err(obrigatorio()),
+        Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
+        Some(Value::String(s)) if form && s.trim().parse::<i64>().is_ok() => {
+            s.trim().parse().unwrap_or_default()
+        }
+        Some(_) => return Err(DomainError::field("cliente_id", messages::INTEGER)),
+    };
+    if cliente_id == 0 {
+        return Err(obrigatorio());
+    }
+    let template_nome = match body.get("template_nome") {
+        None => template_padrao.to_string(),
+        Some(v) => documentos::template::valor_texto(v),
+    };
+    let not_an_object = || DomainError::field(campo_dados, "Os dados devem ser um objeto JSON.");
+    let dados = match body.get(campo_dados) {
+        None => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(not_an_object()),
+        },
+        Some(_) => return Err(not_an_object()),
+    };
+    Ok(GerarRequest {
+        cliente_id,
+        template_nome,
+        dados,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn contrato(v: Value, form: bool) -> Result<GerarRequest> {
+        gerar(&v, form, "contrato_padrao", "dados_contrato")
+    }
+
+    fn boleto(v: Value, form: bool) -> Result<GerarRequest> {
+        gerar(&v, form, "boleto_padrao", "dados_boleto")
+    }
+
+    #[test]
+    fn request_parsing() {
+        let r = contrato(json!({"cliente_id": 7}), false).unwrap();
+        assert_eq!(
+            (r.cliente_id, r.template_nome.as_str(), r.dados.len()),
+            (7, "contrato_padrao", 0)
+        );
+        let r = boleto(
+            json!({"cliente_id": "7", "dados_boleto": "{\"banco\":\"001\"}"}),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.template_nome.as_str(), r.dados["banco"].as_str()),
+            ("boleto_padrao", Some("001"))
+        );
+        let r = contrato(json!({"cliente_id": 1, "template_nome": null}), false).unwrap();
+        assert_eq!(r.template_nome, "None");
+        for body in [
+            json!({}),
+            json!({"cliente_id": null}),
+            json!({"cliente_id": ""}),
+            json!({"cliente_id": 0}),
+        ] {
+            assert!(
+                matches!(contrato(body, false), Err(DomainError::BadRequest(m)) if m == "cliente_id é obrigatório")
+            );
+        }
+        assert!(
+            matches!(contrato(json!({"cliente_id": "x"}), false), Err(DomainError::Validation(e)) if e.has("cliente_id"))
+        );
+        assert!(matches!(
+            contrato(json!({"cliente_id": 1, "dados_contrato": [1]}), false),
+            Err(DomainError::Validation(e)) if e.has("dados_contrato")
+        ));
+    }
+
+    #[test]
+    fn json_bodies_need_a_json_integer_cliente_id() {
+        for id in [
+            json!("1"),
+            json!(" 1 "),
+            json!(1.5),
+            json!(true),
+            json!([1]),
+        ] {
+            for body in [
+                json!({"cliente_id": id}),
+                json!({"cliente_id": id, "dados_boleto": {}}),
+            ] {
+                for r in [contrato(body.clone(), false), boleto(body.clone(), false)] {
+                    assert!(
+                        matches!(&r, Err(DomainError::Validation(e)) if e.has("cliente_id")),
+                        "{body}: {r:?}"
+                    );
+                }
+            }
+        }
+        // A form carries strings: a digit string is the id.
+        assert_eq!(
+            contrato(json!({"cliente_id": "1"}), true)
+                .unwrap()
+                .cliente_id,
+            1
+        );
+    }
 }

@@ -2,8 +2,10 @@
 
 pub mod authz;
 pub mod chat;
+pub mod cliente_form;
 pub mod clientes;
 pub mod contatos;
+pub mod documento_form;
 pub mod documentos;
 pub mod events;
 pub mod whatsapp;

@@ -1,18 +1,16 @@
 //! Clientes, grupos de empresa and the chat-intake endpoints (contract §4.2).
 
 use crate::dto;
+use crate::dto::cliente_form;
 use crate::dto::clientes::{ClienteIn, ClienteListOut, ClienteOut, ContatoOut, GrupoIn, GrupoOut};
 use crate::dto::media_link;
-use crate::http::body::UploadedFile;
 use crate::http::middleware::Res;
 use crate::http::page::{Paginated, page_request, paginate, query_pairs};
 use crate::http::{ApiError, ApiResult, Auth, Body, MaybeAuth, created, no_content, ok, parse_id};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clientes::chat::{Cadastro, NOT_FOUND_MSG};
-use clientes::cliente::{IMAGE_FIELDS, UPLOAD};
 use kernel::DomainError;
-use kernel::input::Input;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -25,7 +23,6 @@ pub struct Area {
     pub clientes: std::sync::Arc<clientes::service::ClienteService>,
     pub chat: std::sync::Arc<clientes::chat::ChatIntakeService>,
     pub documentos: std::sync::Arc<documentos::DocumentoService>,
-    pub storage: std::sync::Arc<dyn kernel::storage::FileStorage>,
     pub links: std::sync::Arc<crate::routes::media::MediaFiles>,
 }
 
@@ -35,7 +32,6 @@ impl Area {
             clientes: s.clientes.clone(),
             chat: s.chat.clone(),
             documentos: s.documentos.clone(),
-            storage: s.files.clone(),
             links: s.media.clone(),
         }
     }
@@ -53,9 +49,11 @@ impl Area {
     responses((status = 200, body = Paginated<ClienteListOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
+    let page = page_request(&q)?;
+    let query = cliente_form::cliente_query(&q)?;
     let page = state
         .clientes
-        .list_resumo(&q, auth.owner_scope(), page_request(&q)?)
+        .list_resumo(query, auth.owner_scope(), page)
         .await?;
     Ok(ok(paginate(&req, &q, page, ClienteListOut::from)))
 }
@@ -69,55 +67,14 @@ pub async fn create(
     state: State,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let input = with_images(&state, &body).await?;
-    let c = state.clientes.create(&input, auth.id).await?;
+    let changes = match cliente_form::cliente_changes(body.object().map(|_| &body)?) {
+        Ok(changes) => changes,
+        Err(bad) => return Err(state.clientes.invalid(None, *bad).await.into()),
+    };
+    let c = state.clientes.create(changes, auth.id).await?;
     Ok(created(ClienteOut::from(c, |p| {
         media_link(&state.links, Some(&req), p)
     })))
-}
-
-const NOT_AN_IMAGE: &str =
-    "Faça upload de uma imagem válida. O arquivo enviado não é uma imagem ou está corrompido.";
-
-/// PNG, JPEG, GIF and WebP, recognised by their signatures.
-fn is_image(data: &[u8]) -> bool {
-    kernel::image::ImageKind::sniff(data).is_some_and(|k| k != kernel::image::ImageKind::Ico)
-}
-
-/// The body with `logo`/`assinatura_digital` image parts stored and referenced (`upload:…`;
-/// the service removes them again if the write is refused). A client can clear an image
-/// (null or "") but never name a stored path itself.
-async fn with_images(state: &Area, body: &Body) -> ApiResult<Input> {
-    let mut input = body.object()?.clone();
-    let mut errors = kernel::FieldErrors::new();
-    for field in IMAGE_FIELDS {
-        if let Some(Value::String(s)) = input.map.get(field)
-            && !s.is_empty()
-        {
-            input.map.insert(field.into(), Value::Bool(false));
-        }
-        if body.file(field).is_some_and(|f| !is_image(&f.data)) {
-            errors.add(field, NOT_AN_IMAGE);
-        }
-    }
-    // Every part is checked before any is stored: a refused body leaves no file behind.
-    errors.into_result()?;
-    for field in IMAGE_FIELDS {
-        let Some(UploadedFile { filename, data, .. }) = body.file(field) else {
-            continue;
-        };
-        let path = kernel::storage::FileStorage::save(
-            state.storage.as_ref(),
-            clientes::cliente::IMAGES_DIR,
-            filename,
-            data,
-        )
-        .await?;
-        input
-            .map
-            .insert(field.into(), Value::String(format!("{UPLOAD}{path}")));
-    }
-    Ok(input)
 }
 
 /// Cliente detail.
@@ -149,11 +106,15 @@ pub async fn update(
     body: Body,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
+    // A cliente the caller cannot see is a 404 whatever the body.
     state.clientes.get(id, auth.owner_scope()).await?;
-    let input = with_images(&state, &body).await?;
+    let changes = match cliente_form::cliente_changes(body.object().map(|_| &body)?) {
+        Ok(changes) => changes,
+        Err(bad) => return Err(state.clientes.invalid(Some(id), *bad).await.into()),
+    };
     let c = state
         .clientes
-        .update(id, &input, auth.id, auth.owner_scope())
+        .update(id, changes, auth.id, auth.owner_scope())
         .await?;
     Ok(ok(ClienteOut::from(c, |p| {
         media_link(&state.links, Some(&req), p)
@@ -191,10 +152,9 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
     responses((status = 200, body = Paginated<ClienteOut>), (status = 400), (status = 401), (status = 404, description = "Página inválida")))]
 pub async fn search(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
-    let page = state
-        .clientes
-        .list(&q, auth.owner_scope(), page_request(&q)?)
-        .await?;
+    let page = page_request(&q)?;
+    let query = cliente_form::cliente_query(&q)?;
+    let page = state.clientes.list(query, auth.owner_scope(), page).await?;
     Ok(ok(paginate(&req, &q, page, |c| {
         ClienteOut::from(c, |p| media_link(&state.links, Some(&req), p))
     })))
@@ -211,9 +171,15 @@ pub async fn by_status(
     status: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
+    let page = page_request(&q)?;
+    // An unknown status is reported before the query's filters.
+    if !clientes::cliente::STATUS.contains(&status.as_str()) {
+        return Err(clientes::cliente::invalid_status().into());
+    }
+    let query = cliente_form::cliente_query(&q)?;
     let page = state
         .clientes
-        .list_by_status(&status, &q, auth.owner_scope(), page_request(&q)?)
+        .list_by_status(&status, query, auth.owner_scope(), page)
         .await?;
     Ok(ok(paginate(&req, &q, page, |c| {
         ClienteOut::from(c, |p| media_link(&state.links, Some(&req), p))
@@ -239,7 +205,12 @@ pub async fn set_status(
     let id = parse_id(&id)?;
     let c = state
         .clientes
-        .set_status(id, &body.value(), auth.id, auth.owner_scope())
+        .set_status(
+            id,
+            &cliente_form::status(&body)?,
+            auth.id,
+            auth.owner_scope(),
+        )
         .await?;
     Ok(ok(ClienteOut::from(c, |p| {
         media_link(&state.links, Some(&req), p)

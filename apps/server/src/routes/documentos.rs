@@ -1,6 +1,7 @@
 //! Documentos (contract §4.4, §4.13): streamed uploads to the file storage, signed file links,
 //! PDF contracts and FEBRABAN boletos.
 
+use crate::dto::documento_form::{DocumentoInput, InputMode};
 use crate::dto::documentos::{
     DocumentoListOut, DocumentoOut, DocumentoUpload, GeradoOut, GerarBoletoIn, GerarContratoIn,
 };
@@ -11,8 +12,8 @@ use crate::http::{ApiError, ApiResult, Auth, created, no_content, ok, parse_id};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use documentos::geracao::{ClienteResumo, EmpresaResumo, GeracaoContexto, GerarRequest};
-use documentos::{Documento, DocumentoFilter, DocumentoInput, DocumentoScope};
+use documentos::geracao::GerarRequest;
+use documentos::{Documento, DocumentoFilter, DocumentoScope};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
@@ -22,8 +23,6 @@ type State = web::Data<Area>;
 pub struct Area {
     pub documentos: std::sync::Arc<documentos::DocumentoService>,
     pub geracao: std::sync::Arc<documentos::GeracaoService>,
-    pub clientes: std::sync::Arc<clientes::service::ClienteService>,
-    pub config: std::sync::Arc<configuracoes::ConfigService>,
     pub storage: std::sync::Arc<dyn kernel::storage::FileStorage>,
     pub links: std::sync::Arc<crate::routes::media::MediaFiles>,
 }
@@ -33,8 +32,6 @@ impl Area {
         Self {
             documentos: s.documentos.clone(),
             geracao: s.geracao.clone(),
-            clientes: s.clientes.clone(),
-            config: s.config.clone(),
             storage: s.files.clone(),
             links: s.media.clone(),
         }
@@ -172,7 +169,10 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let (input, arquivo) = read_upload(&req, payload, &state).await?;
-    let d = state.documentos.criar(&input, arquivo, auth.id).await?;
+    let d = state
+        .documentos
+        .criar(input.parse(InputMode::Create), arquivo, auth.id)
+        .await?;
     Ok(created(out(&state, Some(&req), d).await))
 }
 
@@ -205,7 +205,16 @@ async fn update(
     let (input, arquivo) = read_upload(&req, payload, &state).await?;
     let d = state
         .documentos
-        .atualizar(id, &scope(&auth), &input, arquivo, parcial)
+        .atualizar(
+            id,
+            &scope(&auth),
+            input.parse(if parcial {
+                InputMode::Patch
+            } else {
+                InputMode::Replace
+            }),
+            arquivo,
+        )
         .await?;
     Ok(ok(out(&state, Some(&req), d).await))
 }
@@ -249,37 +258,6 @@ pub async fn delete(auth: Auth, state: State, id: web::Path<String>) -> ApiResul
     Ok(no_content())
 }
 
-/// Loads what generation needs: the cliente (any owner), the company and the templates.
-async fn contexto(state: &Area, cliente_id: i64) -> ApiResult<GeracaoContexto> {
-    let c = state.clientes.get(cliente_id, None).await?;
-    let endereco_completo = c.endereco_completo();
-    let empresa = state
-        .config
-        .company_summary()
-        .await?
-        .map(|e| EmpresaResumo {
-            razao_social: e.razao_social,
-            cnpj: e.cnpj,
-            endereco: e.endereco,
-            cidade: None,
-        });
-    let templates =
-        documentos::template::templates_configurados(&state.config.document_templates().await?);
-    Ok(GeracaoContexto {
-        cliente: ClienteResumo {
-            id: c.id,
-            razao_social: c.data.razao_social,
-            cnpj: c.data.cnpj,
-            endereco_completo,
-            email: c.data.email_principal,
-            telefone: c.data.telefone_principal,
-            status: c.data.status,
-        },
-        empresa,
-        templates,
-    })
-}
-
 /// Generate a contract PDF from a template.
 #[utoipa::path(post, operation_id = "documentos_gerar_contrato", path = "/api/v1/documentos/gerar-contrato/", tag = "Documentos", security(("jwt" = [])),
     request_body = GerarContratoIn,
@@ -288,7 +266,7 @@ pub async fn gerar_contrato(auth: Auth, state: State, body: Body) -> ApiResult<H
     gerar(
         &auth,
         &state,
-        GerarRequest::contrato(&body.value(), body.input.form)?,
+        crate::dto::documentos::gerar_contrato(&body)?,
         Tipo::Contrato,
     )
     .await
@@ -302,7 +280,7 @@ pub async fn gerar_boleto(auth: Auth, state: State, body: Body) -> ApiResult<Htt
     gerar(
         &auth,
         &state,
-        GerarRequest::boleto(&body.value(), body.input.form)?,
+        crate::dto::documentos::gerar_boleto(&body)?,
         Tipo::Boleto,
     )
     .await
@@ -319,14 +297,15 @@ async fn gerar(
     req: GerarRequest,
     tipo: Tipo,
 ) -> ApiResult<HttpResponse> {
-    let ctx = contexto(state, req.cliente_id).await?;
+    // The cliente is read within the caller's scope: one they cannot see is a 404.
+    let owner = auth.owner_scope();
     let (d, message) = match tipo {
         Tipo::Contrato => (
-            state.geracao.gerar_contrato(&ctx, &req, auth.id).await?,
+            state.geracao.contrato(&req, auth.id, owner).await?,
             "Contrato gerado com sucesso",
         ),
         Tipo::Boleto => (
-            state.geracao.gerar_boleto(&ctx, &req, auth.id).await?,
+            state.geracao.boleto(&req, auth.id, owner).await?,
             "Boleto gerado com sucesso",
         ),
     };

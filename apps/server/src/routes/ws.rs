@@ -4,7 +4,7 @@
 //! deleted user, a refresh token, garbage: 403). The socket is then registered on the hub and
 //! this module only forwards: hub frames out, `ping` → `pong`, `inject_incoming` into the
 //! intake. A socket whose queue overflowed is closed with 1013; a socket that does not answer
-//! the server's pings within [`PONG_TIMEOUT`] is dropped. The request log prints paths
+//! the server's pings for [`SILENT_PINGS`] intervals is dropped. The request log prints paths
 //! only, never the query string, so tokens do not reach the logs.
 
 use crate::dto::whatsapp as dto;
@@ -21,10 +21,8 @@ use std::time::{Duration, Instant};
 use whatsapp::commands::InboundTarget;
 use whatsapp::intake::InboundIntake;
 
-/// How often the server pings an idle socket.
-pub const PING_EVERY: Duration = Duration::from_secs(20);
-/// A socket with no pong (or any frame) for this long is dropped.
-pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
+/// A socket that sent nothing (not even a pong) for this many ping intervals is dropped.
+pub const SILENT_PINGS: u32 = 3;
 /// Largest client frame accepted (inject payloads are small).
 const MAX_FRAME: usize = 64 * 1024;
 
@@ -33,6 +31,8 @@ type State = web::Data<Area>;
 pub struct Area {
     pub hub: Arc<Hub>,
     pub intake: Arc<InboundIntake>,
+    /// Server ping interval (`DX_WS_PING_SECS`).
+    pub ping: Duration,
 }
 
 impl Area {
@@ -40,6 +40,7 @@ impl Area {
         Self {
             hub: s.hub.clone(),
             intake: s.whatsapp.intake.clone(),
+            ping: s.ws_ping,
         }
     }
 }
@@ -94,7 +95,13 @@ async fn connect(
         .map_err(|e| ApiError::detail(StatusCode::BAD_REQUEST, e.to_string()))?;
     let sub = state.hub.register(principal.id);
     let stream = stream.max_frame_size(MAX_FRAME);
-    actix_web::rt::spawn(drive(session, stream, sub, state.intake.clone()));
+    actix_web::rt::spawn(drive(
+        session,
+        stream,
+        sub,
+        state.intake.clone(),
+        state.ping,
+    ));
     Ok(response)
 }
 
@@ -104,9 +111,10 @@ async fn drive(
     mut stream: actix_ws::MessageStream,
     mut sub: Subscription,
     intake: Arc<InboundIntake>,
+    every: Duration,
 ) {
     let user = sub.user_id();
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut ping = tokio::time::interval(every);
     ping.tick().await;
     let mut last_seen = Instant::now();
     let close = loop {
@@ -142,7 +150,7 @@ async fn drive(
                 }
             }
             _ = ping.tick() => {
-                if last_seen.elapsed() > PONG_TIMEOUT {
+                if last_seen.elapsed() > every * SILENT_PINGS {
                     break Some(CloseReason { code: CloseCode::Policy, description: Some("pong timeout".into()) });
                 }
                 if session.ping(b"").await.is_err() {

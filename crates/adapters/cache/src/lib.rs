@@ -5,6 +5,6 @@
 pub mod list_cache;
 
 pub use list_cache::{
-    CLIENTE_LISTS, CachedClienteRepository, CachedContatoRepository, CachedGrupoRepository,
-    ListCache, MAX_AGE,
+    CLIENTE_LISTS, CachedClienteRepository, CachedGrupoRepository, CachedUnitOfWork, ListCache,
+    MAX_AGE,
 };

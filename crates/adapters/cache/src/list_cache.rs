@@ -13,10 +13,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::cliente::{Cliente, ClienteData, ClienteResumo, ClienteStats};
-use clientes::contato::{Contato, ContatoData, ContatoFilter};
+use clientes::contato::{Contato, ContatoData};
 use clientes::filter::ClienteFilter;
 use clientes::grupo::{GrupoData, GrupoEmpresa};
-use clientes::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use clientes::ports::{ClienteRepository, ClientesTx, GrupoEmpresaRepository, UnitOfWork};
 use kernel::{CacheInvalidation, Invalidation, OrderBy, Page, PageRequest, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -265,62 +265,63 @@ impl GrupoEmpresaRepository for CachedGrupoRepository {
     }
 }
 
-/// `cadastrar` may create a cliente.
-pub struct CachedContatoRepository {
-    inner: Arc<dyn ContatoRepository>,
+/// The unit of work's transactions may write clientes (a cadastro's new company, a
+/// deletion): a committed one that did bumps the generation.
+pub struct CachedUnitOfWork {
+    inner: Arc<dyn UnitOfWork>,
     cache: Arc<ListCache>,
 }
 
-impl CachedContatoRepository {
-    pub fn new(inner: Arc<dyn ContatoRepository>, cache: Arc<ListCache>) -> Self {
+impl CachedUnitOfWork {
+    pub fn new(inner: Arc<dyn UnitOfWork>, cache: Arc<ListCache>) -> Self {
         Self { inner, cache }
     }
 }
 
 #[async_trait]
-impl ContatoRepository for CachedContatoRepository {
-    async fn list(
-        &self,
-        filter: &ContatoFilter,
-        order: &[OrderBy],
-        page: PageRequest,
-    ) -> Result<Option<Page<Contato>>> {
-        self.inner.list(filter, order, page).await
+impl UnitOfWork for CachedUnitOfWork {
+    async fn begin(&self) -> Result<Box<dyn ClientesTx>> {
+        Ok(Box::new(CachedTx {
+            inner: self.inner.begin().await?,
+            cache: self.cache.clone(),
+            writes_clientes: false,
+        }))
+    }
+}
+
+struct CachedTx {
+    inner: Box<dyn ClientesTx>,
+    cache: Arc<ListCache>,
+    writes_clientes: bool,
+}
+
+#[async_trait]
+impl ClientesTx for CachedTx {
+    async fn insert_cliente(
+        &mut self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+    ) -> Result<Cliente> {
+        self.writes_clientes = true;
+        self.inner.insert_cliente(data, criado_por).await
     }
 
-    async fn get(&self, id: i64, only_active_clientes: bool) -> Result<Option<Contato>> {
-        self.inner.get(id, only_active_clientes).await
+    async fn insert_contato(&mut self, data: &ContatoData) -> Result<Contato> {
+        self.inner.insert_contato(data).await
     }
 
-    async fn insert(&self, data: &ContatoData) -> Result<Contato> {
-        self.inner.insert(data).await
+    async fn delete_documentos_do_cliente(&mut self, cliente_id: i64) -> Result<Vec<String>> {
+        self.inner.delete_documentos_do_cliente(cliente_id).await
     }
 
-    async fn update(
-        &self,
-        id: i64,
-        data: &ContatoData,
-        since: Option<ContatoData>,
-    ) -> Result<Contato> {
-        self.inner.update(id, data, since).await
+    async fn delete_cliente(&mut self, id: i64) -> Result<()> {
+        self.writes_clientes = true;
+        self.inner.delete_cliente(id).await
     }
 
-    async fn deactivate(&self, id: i64) -> Result<()> {
-        self.inner.deactivate(id).await
-    }
-
-    async fn find_active_by_whatsapp(&self, whatsapp: &str) -> Result<Vec<Contato>> {
-        self.inner.find_active_by_whatsapp(whatsapp).await
-    }
-
-    async fn cadastrar(
-        &self,
-        nova_empresa: Option<ClienteData>,
-        contato: &ContatoData,
-    ) -> Result<Contato> {
-        let creates = nova_empresa.is_some();
-        let r = self.inner.cadastrar(nova_empresa, contato).await;
-        if creates {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        let r = self.inner.commit().await;
+        if self.writes_clientes {
             self.cache.written();
         }
         r

@@ -1,13 +1,11 @@
 //! `ContatoRepository` on sea-orm.
 
-use crate::cliente_repo::{insert_cliente, merge_search_index};
 use crate::entities::{cliente, contato};
 use crate::support::{
     count, db_err, icontains, never, now, only_changed, ordered, paged, update_err, window,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use clientes::ClienteData;
 use clientes::contato::{Contato, ContatoData, ContatoFilter};
 use clientes::ports::ContatoRepository;
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
@@ -15,7 +13,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select, TransactionTrait,
+    QuerySelect, RelationTrait, Select,
 };
 
 use contato::Column as K;
@@ -155,7 +153,7 @@ fn condition(f: &ContatoFilter, backend: DbBackend) -> Result<(Condition, bool)>
 }
 
 /// One contato by id with its cliente's name, whatever its `ativo` flag.
-async fn fetch<D: ConnectionTrait>(db: &D, id: i64) -> Result<Contato> {
+pub(crate) async fn fetch<D: ConnectionTrait>(db: &D, id: i64) -> Result<Contato> {
     with_cliente_nome(joined().filter(K::Id.eq(id)))
         .one(db)
         .await
@@ -164,7 +162,10 @@ async fn fetch<D: ConnectionTrait>(db: &D, id: i64) -> Result<Contato> {
         .ok_or(DomainError::NotFound("ContatoCliente"))
 }
 
-async fn insert_contato<D: ConnectionTrait>(db: &D, data: &ContatoData) -> Result<contato::Model> {
+pub(crate) async fn insert_contato<D: ConnectionTrait>(
+    db: &D,
+    data: &ContatoData,
+) -> Result<contato::Model> {
     let t = now();
     contato::ActiveModel {
         cliente_id: Set(data.cliente),
@@ -277,23 +278,6 @@ impl ContatoRepository for SeaOrmContatoRepository {
             .order_by_asc(K::Id);
         let rows = with_cliente_nome(q).all(&self.db).await.map_err(db_err)?;
         Ok(rows.into_iter().map(Contato::from).collect())
-    }
-
-    async fn cadastrar(
-        &self,
-        nova_empresa: Option<ClienteData>,
-        contato: &ContatoData,
-    ) -> Result<Contato> {
-        let tx = self.db.begin().await.map_err(db_err)?;
-        let mut data = contato.clone();
-        if let Some(empresa) = &nova_empresa {
-            data.cliente = insert_cliente(&tx, empresa, None).await?.id;
-            merge_search_index(&tx).await;
-        }
-        let m = insert_contato(&tx, &data).await?;
-        let out = fetch(&tx, m.id).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(out)
     }
 }
 

@@ -13,6 +13,7 @@ mod group_repo;
 mod grupo_repo;
 mod settings;
 mod support;
+mod unit_of_work;
 mod whatsapp_repo;
 mod writer;
 
@@ -29,5 +30,6 @@ pub use group_repo::SeaOrmGroupRepository;
 pub use grupo_repo::SeaOrmGrupoEmpresaRepository;
 pub use sea_orm::{DatabaseConnection, DbErr};
 pub use settings::SeaOrmSettings;
+pub use unit_of_work::SeaOrmUnitOfWork;
 pub use whatsapp_repo::{SeaOrmMessageRepository, SeaOrmSessionRepository};
 pub use writer::{Hold, MAX_BATCH, Writer};

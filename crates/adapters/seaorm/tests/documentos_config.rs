@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use clientes::ports::ClienteRepository;
 use configuracoes::model::StoredConfig;
 use configuracoes::ports::ConfigRepository;
+use documentos::commands::DocumentoChanges;
 use documentos::filter::{DocumentoFilter, DocumentoScope};
-use documentos::input::DocumentoChanges;
 use documentos::model::{Documento, NewDocumento, OrigemDocumento, StatusDocumento, TipoDocumento};
 use documentos::ports::DocumentoRepository;
 use kernel::{DomainError, OrderBy, PageRequest};
@@ -305,6 +305,70 @@ async fn documentos_cascade_with_their_cliente() {
             .map(|r| r.try_get::<i64>("", "id").unwrap())
             .collect();
         assert_eq!(left, vec![c.id], "{}: inactive rows cascade too", t.name());
+        t.finish().await;
+    }
+}
+
+/// The unit of work deletes a cliente's documentos (active or not) with the cliente, returning
+/// their files; a transaction dropped without commit leaves both in place.
+#[tokio::test]
+async fn the_unit_of_work_deletes_a_cliente_with_its_documentos() {
+    use clientes::ports::UnitOfWork;
+    for t in TestDb::all().await {
+        let repo = t.docs();
+        let c1 = t.cliente("Cliente Um", "11111111000111", None).await;
+        let c2 = t.cliente("Cliente Dois", "22222222000122", None).await;
+        let a = repo.insert(novo(c1, "A")).await.unwrap();
+        let b = repo.insert(novo(c1, "B")).await.unwrap();
+        repo.soft_delete(b.id).await.unwrap();
+        let c = repo.insert(novo(c2, "C")).await.unwrap();
+        let uow = SeaOrmUnitOfWork::new(t.db.clone());
+
+        // Rolled back: nothing changes.
+        let mut tx = uow.begin().await.unwrap();
+        assert_eq!(tx.delete_documentos_do_cliente(c1).await.unwrap().len(), 2);
+        tx.delete_cliente(c1).await.unwrap();
+        drop(tx);
+        assert!(repo.cliente_existe(c1).await.unwrap());
+        assert!(
+            repo.get(a.id, &DocumentoScope::Superuser)
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        let mut tx = uow.begin().await.unwrap();
+        let mut files = tx.delete_documentos_do_cliente(c1).await.unwrap();
+        files.sort();
+        tx.delete_cliente(c1).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            files,
+            [a.arquivo.clone(), b.arquivo.clone()],
+            "{}",
+            t.name()
+        );
+        assert!(!repo.cliente_existe(c1).await.unwrap());
+        assert!(
+            repo.get(c.id, &DocumentoScope::Superuser)
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        // A cliente that is gone: NotFound, and the transaction is simply dropped.
+        let mut tx = uow.begin().await.unwrap();
+        assert!(
+            tx.delete_documentos_do_cliente(c1)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            tx.delete_cliente(c1).await,
+            Err(kernel::DomainError::NotFound("Cliente"))
+        ));
+        drop(tx);
         t.finish().await;
     }
 }

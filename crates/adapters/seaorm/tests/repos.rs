@@ -1064,6 +1064,25 @@ async fn contatos_crud_scope_and_cascade() {
     t.finish().await;
 }
 
+/// The cadastro manual's writes through the unit of work: the new cliente (when given), then
+/// the contato pointing at it, in one transaction.
+async fn cadastrar(
+    db: &sea_orm::DatabaseConnection,
+    empresa: Option<ClienteData>,
+    c: &ContatoData,
+) -> Result<clientes::Contato, DomainError> {
+    use clientes::ports::UnitOfWork;
+    let uow = SeaOrmUnitOfWork::new(db.clone());
+    let mut tx = uow.begin().await?;
+    let mut c = c.clone();
+    if let Some(e) = &empresa {
+        c.cliente = tx.insert_cliente(e, None).await?.id;
+    }
+    let out = tx.insert_contato(&c).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
 #[tokio::test]
 async fn cadastrar_is_atomic() {
     let t = TestDb::new().await;
@@ -1074,8 +1093,7 @@ async fn cadastrar_is_atomic() {
         .unwrap();
 
     // Existing cliente.
-    let c = contatos
-        .cadastrar(None, &contato(existing.id, "Zé", "+5511999990001"))
+    let c = cadastrar(&t.db, None, &contato(existing.id, "Zé", "+5511999990001"))
         .await
         .unwrap();
     assert_eq!(
@@ -1085,8 +1103,7 @@ async fn cadastrar_is_atomic() {
 
     // New empresa: created together with the contato (which points at it).
     let nova = cliente("Nova", "00.000.000/0001-00");
-    let c = contatos
-        .cadastrar(Some(nova), &contato(0, "Ana", "+5511999990002"))
+    let c = cadastrar(&t.db, Some(nova), &contato(0, "Ana", "+5511999990002"))
         .await
         .unwrap();
     let created = repo
@@ -1100,12 +1117,12 @@ async fn cadastrar_is_atomic() {
     );
 
     // A taken CNPJ: nothing is stored.
-    let r = contatos
-        .cadastrar(
-            Some(cliente("Dup", "11222333000181")),
-            &contato(0, "X", "+5511999990003"),
-        )
-        .await;
+    let r = cadastrar(
+        &t.db,
+        Some(cliente("Dup", "11222333000181")),
+        &contato(0, "X", "+5511999990003"),
+    )
+    .await;
     assert!(conflict(r));
     assert!(
         contatos
@@ -1120,12 +1137,12 @@ async fn cadastrar_is_atomic() {
     t.db.execute_unprepared("CREATE UNIQUE INDEX test_only_whatsapp ON contatos (whatsapp)")
         .await
         .unwrap();
-    let r = contatos
-        .cadastrar(
-            Some(cliente("Rollback", "00.000.000/0002-00")),
-            &contato(0, "Y", "+5511999990002"),
-        )
-        .await;
+    let r = cadastrar(
+        &t.db,
+        Some(cliente("Rollback", "00.000.000/0002-00")),
+        &contato(0, "Y", "+5511999990002"),
+    )
+    .await;
     assert!(conflict(r));
     assert!(
         repo.find_by_cnpj("00.000.000/0002-00")
@@ -1159,7 +1176,7 @@ async fn concurrent_writers_do_not_fail() {
     let mut tasks = Vec::new();
     for i in 0..64u32 {
         let repo = t.clientes();
-        let contatos = t.contatos();
+        let db = t.db.clone();
         tasks.push(tokio::spawn(async move {
             let c = repo
                 .insert(
@@ -1167,9 +1184,7 @@ async fn concurrent_writers_do_not_fail() {
                     None,
                 )
                 .await?;
-            contatos
-                .cadastrar(None, &contato(c.id, "N", &format!("+55119999{i:05}")))
-                .await?;
+            cadastrar(&db, None, &contato(c.id, "N", &format!("+55119999{i:05}"))).await?;
             repo.list(
                 &ClienteFilter::default(),
                 &[OrderBy::desc("criado_em")],
@@ -2158,16 +2173,16 @@ async fn writes_around_the_writer_keep_the_search_index_merged() {
     };
     let mut ids = Vec::new();
     for i in 0..300 {
-        let c = contatos
-            .cadastrar(
-                Some(cliente(
-                    &format!("Loja {i:03} Cadastrada"),
-                    &format!("00.000.000/{:04}-00", i + 1),
-                )),
-                &contato(0, "Ana", "+5511999990001"),
-            )
-            .await
-            .unwrap();
+        let c = cadastrar(
+            &t.db,
+            Some(cliente(
+                &format!("Loja {i:03} Cadastrada"),
+                &format!("00.000.000/{:04}-00", i + 1),
+            )),
+            &contato(0, "Ana", "+5511999990001"),
+        )
+        .await
+        .unwrap();
         ids.push(c.data.cliente);
     }
     let n = segments().await;

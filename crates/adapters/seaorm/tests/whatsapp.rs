@@ -48,11 +48,23 @@ fn outbound(session: i64, usuario: i64, id: &str) -> NewOutbound {
     }
 }
 
-async fn setup(t: &TestDb) -> (SeaOrmSessionRepository, Arc<SeaOrmMessageRepository>, i64, i64) {
+async fn setup(
+    t: &TestDb,
+) -> (
+    SeaOrmSessionRepository,
+    Arc<SeaOrmMessageRepository>,
+    i64,
+    i64,
+) {
     let user = t.agent(&format!("wa{}", uuid_like())).await;
     let sessions = SeaOrmSessionRepository::new(t.db.clone());
     let s = sessions.get_or_create_active(user, "DX").await.unwrap();
-    (sessions, Arc::new(SeaOrmMessageRepository::new(t.db.clone())), s.id, user)
+    (
+        sessions,
+        Arc::new(SeaOrmMessageRepository::new(t.db.clone())),
+        s.id,
+        user,
+    )
 }
 
 fn uuid_like() -> u64 {
@@ -77,8 +89,15 @@ async fn one_active_session_per_user() {
             is_active: true,
         };
         let second = sessions.insert(&data).await.unwrap();
-        assert!(!sessions.get(first, None).await.unwrap().unwrap().is_active, "{}", t.name());
-        assert_eq!(sessions.current_of(user).await.unwrap().unwrap().id, second.id);
+        assert!(
+            !sessions.get(first, None).await.unwrap().unwrap().is_active,
+            "{}",
+            t.name()
+        );
+        assert_eq!(
+            sessions.current_of(user).await.unwrap().unwrap().id,
+            second.id
+        );
         // Transitions go to the active row.
         let at = Utc::now();
         let s = sessions
@@ -88,7 +107,10 @@ async fn one_active_session_per_user() {
             .unwrap();
         assert_eq!((s.id, s.status), (second.id, SessionStatus::Ready));
         assert!(s.connected_at.is_some());
-        assert_eq!(sessions.latest_ready().await.unwrap().unwrap().id, second.id);
+        assert_eq!(
+            sessions.latest_ready().await.unwrap().unwrap().id,
+            second.id
+        );
         t.finish().await;
     }
 }
@@ -101,7 +123,9 @@ async fn concurrent_deliveries_of_one_message_id_store_one_row_and_count_once() 
         for _ in 0..32 {
             let m = messages.clone();
             let n = inbound(session, user, "dup-1");
-            tasks.push(tokio::spawn(async move { m.insert_inbound(&n).await.unwrap() }));
+            tasks.push(tokio::spawn(
+                async move { m.insert_inbound(&n).await.unwrap() },
+            ));
         }
         let mut ids = BTreeSet::new();
         let mut inserted = 0;
@@ -122,7 +146,10 @@ async fn two_senders_never_claim_the_same_message() {
     for t in TestDb::all().await {
         let (_, messages, session, user) = setup(&t).await;
         for i in 0..40 {
-            messages.insert_outbound(&outbound(session, user, &format!("o-{i}"))).await.unwrap();
+            messages
+                .insert_outbound(&outbound(session, user, &format!("o-{i}")))
+                .await
+                .unwrap();
         }
         let now = Utc::now() + Duration::seconds(1);
         let lease = now + Duration::seconds(60);
@@ -135,9 +162,18 @@ async fn two_senders_never_claim_the_same_message() {
         assert!(a.is_disjoint(&b), "{}: {a:?} {b:?}", t.name());
         assert_eq!(a.len() + b.len(), 40, "{}", t.name());
         // Leased: nothing more now; after the lease, all again (a crashed sender's work).
-        assert!(messages.claim_due(now, lease, 100).await.unwrap().is_empty());
+        assert!(
+            messages
+                .claim_due(now, lease, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let later = lease + Duration::seconds(1);
-        let again = messages.claim_due(later, later + Duration::seconds(60), 100).await.unwrap();
+        let again = messages
+            .claim_due(later, later + Duration::seconds(60), 100)
+            .await
+            .unwrap();
         assert_eq!(again.len(), 40);
         assert!(again.iter().all(|c| c.attempts == 1), "{}", t.name());
         t.finish().await;
@@ -148,18 +184,49 @@ async fn two_senders_never_claim_the_same_message() {
 async fn statuses_only_move_forward_and_stamp_each_time_once() {
     for t in TestDb::all().await {
         let (_, messages, session, user) = setup(&t).await;
-        let (m, _) = messages.insert_outbound(&outbound(session, user, "lat-1")).await.unwrap();
+        let (m, _) = messages
+            .insert_outbound(&outbound(session, user, "lat-1"))
+            .await
+            .unwrap();
         let t0 = m.queued_at;
-        assert!(messages.mark_sent(m.id, "p-1", t0 + Duration::milliseconds(40)).await.unwrap());
-        assert!(!messages.mark_sent(m.id, "p-1", t0).await.unwrap(), "only once");
+        assert!(
+            messages
+                .mark_sent(m.id, "p-1", t0 + Duration::milliseconds(40))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !messages.mark_sent(m.id, "p-1", t0).await.unwrap(),
+            "only once"
+        );
         let key = MessageKey::Provider("p-1".into());
-        let upd = |s, ms| StatusUpdate { status: s, at: t0 + Duration::milliseconds(ms), error_message: None };
-        let read = messages.apply_status(&key, &upd(MessageStatus::Read, 150)).await.unwrap().unwrap();
+        let upd = |s, ms| StatusUpdate {
+            status: s,
+            at: t0 + Duration::milliseconds(ms),
+            error_message: None,
+        };
+        let read = messages
+            .apply_status(&key, &upd(MessageStatus::Read, 150))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(read.status, MessageStatus::Read);
         assert_eq!(read.latency_to_read_ms, Some(150), "{}", t.name());
         // A late `delivered` keeps `read` but records its time; a failure never lands.
-        assert!(messages.apply_status(&key, &upd(MessageStatus::Delivered, 100)).await.unwrap().is_none());
-        assert!(messages.apply_status(&key, &upd(MessageStatus::Failed, 200)).await.unwrap().is_none());
+        assert!(
+            messages
+                .apply_status(&key, &upd(MessageStatus::Delivered, 100))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            messages
+                .apply_status(&key, &upd(MessageStatus::Failed, 200))
+                .await
+                .unwrap()
+                .is_none()
+        );
         let m = messages.get(m.id, None).await.unwrap().unwrap();
         assert_eq!(m.status, MessageStatus::Read);
         assert_eq!(m.latency_to_sent_ms, Some(40));

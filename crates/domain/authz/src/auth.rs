@@ -3,7 +3,8 @@
 use crate::commands::{LoginCommand, RefreshCommand};
 use crate::permissions;
 use crate::ports::{AgentRepository, PasswordHasher, TokenCodec, TokenError, TokenKind};
-use crate::throttle::{LoginKeys, LoginThrottle};
+use crate::throttle::LoginThrottle;
+use crate::throttle_port::{LoginAttempts, ThrottleLimit};
 use chrono::{DateTime, Utc};
 use kernel::{CacheInvalidation, Clock, DomainError, Invalidation, Result};
 use std::collections::{HashMap, HashSet};
@@ -182,7 +183,10 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenCodec>,
     clock: Arc<dyn Clock>,
-    throttle: LoginThrottle,
+    /// Failed logins (see [`AuthService::with_login_attempts`]).
+    throttle: Arc<dyn LoginAttempts>,
+    /// The in-process throttle when it is the one in use (its size, for diagnostics).
+    local_throttle: Option<Arc<LoginThrottle>>,
     config: AuthConfig,
     cache: Arc<PrincipalCache>,
     /// Access tokens whose signature was already verified: token → (user id, exp, iat). Saves
@@ -207,16 +211,26 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         config: AuthConfig,
     ) -> Self {
+        let local = Arc::new(LoginThrottle::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECS));
         Self {
             agents,
             hasher,
             tokens,
             clock,
-            throttle: LoginThrottle::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECS),
+            throttle: local.clone(),
+            local_throttle: Some(local),
             config,
             cache: Arc::new(PrincipalCache::default()),
             verified: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Counts failed logins in `attempts` (a store shared by several instances, say) instead
+    /// of the in-process throttle.
+    pub fn with_login_attempts(mut self, attempts: Arc<dyn LoginAttempts>) -> Self {
+        self.throttle = attempts;
+        self.local_throttle = None;
+        self
     }
 
     /// `POST /auth/token/`. `client` identifies the caller's address for throttling.
@@ -245,14 +259,29 @@ impl AuthService {
         let pair_key = self.throttle.key(&format!("pair:{client}"), &name);
         // The attempt is counted before the password is checked, in one step with the check
         // of the limits: a parallel burst cannot get more attempts through than the limit.
-        let keys = LoginKeys {
-            ip: &ip_key,
-            pair: &pair_key,
-            user: &user_key,
+        // Once the username has `max` failures from all addresses together, the pair is
+        // limited to one (read just before: a burst is still bounded by the pair's limit).
+        let max = self.throttle.max();
+        let pair_limit = if self.throttle.failures(&user_key, now).await >= max {
+            1
+        } else {
+            max
         };
+        let limits = [
+            ThrottleLimit {
+                key: ip_key.clone(),
+                limit: max,
+            },
+            ThrottleLimit {
+                key: pair_key.clone(),
+                limit: pair_limit,
+            },
+        ];
+        let keys = [ip_key, pair_key.clone(), user_key];
         let attempt = self
             .throttle
-            .begin_attempt(&keys, now)
+            .attempt(&limits, &keys, now)
+            .await
             .map_err(DomainError::Throttled)?;
         let agent = if username.chars().count() > USERNAME_MAX_CHARS {
             None
@@ -260,7 +289,7 @@ impl AuthService {
             match self.agents.find_by_username(&username).await {
                 Ok(a) => a,
                 Err(e) => {
-                    self.throttle.abandoned(attempt);
+                    self.throttle.abandoned(attempt).await;
                     return Err(e);
                 }
             }
@@ -275,10 +304,12 @@ impl AuthService {
             }
         };
         let Some(agent) = agent.filter(|_| ok) else {
-            self.throttle.failed(attempt);
+            self.throttle.failed(attempt).await;
             return Err(DomainError::BadCredentials);
         };
-        self.throttle.succeeded(attempt);
+        self.throttle
+            .succeeded(attempt, std::slice::from_ref(&pair_key))
+            .await;
         let now = issue_time(self.clock.now(), agent.tokens_not_before);
         Ok(TokenPair {
             refresh: self.tokens.issue(
@@ -382,12 +413,12 @@ impl AuthService {
 
     /// How many keys the login throttle holds.
     pub fn throttle_len(&self) -> usize {
-        self.throttle.len()
+        self.local_throttle.as_ref().map_or(0, |t| t.len())
     }
 
     /// Length in bytes of the longest key the login throttle holds.
     pub fn throttle_longest_key(&self) -> usize {
-        self.throttle.longest_key()
+        self.local_throttle.as_ref().map_or(0, |t| t.longest_key())
     }
 
     /// The principal cache, to hand to the services whose writes must clear it.
@@ -524,6 +555,63 @@ mod tests {
             clock(),
             AuthConfig::default(),
         )
+    }
+
+    /// Login goes through the `LoginAttempts` port: each admitted attempt ends with exactly
+    /// one of failed (bad password), succeeded (clearing the pair) or abandoned (the
+    /// database failed); a refused attempt is the port's wait, and reads nothing.
+    #[test]
+    fn login_counts_attempts_through_the_port() {
+        use crate::throttle_port::{Attempt, MockLoginAttempts};
+        let mut attempts = MockLoginAttempts::new();
+        attempts.expect_key().returning(|p, k| format!("{p}:{k}"));
+        attempts.expect_max().return_const(10usize);
+        attempts.expect_failures().returning(|_, _| 0);
+        attempts.expect_attempt().returning(|limits, keys, now| {
+            assert_eq!(limits[0].key, "ip:9.9.9.9");
+            if keys.iter().any(|k| k == "user:bloqueado") {
+                return Err(42);
+            }
+            Ok(Attempt {
+                keys: keys.to_vec(),
+                at: now,
+                restore: Vec::new(),
+            })
+        });
+        attempts.expect_failed().times(1).returning(|_| ());
+        attempts
+            .expect_succeeded()
+            .withf(|_, clear| clear == ["pair:9.9.9.9:maria"])
+            .times(1)
+            .returning(|_, _| ());
+        attempts.expect_abandoned().times(1).returning(|_| ());
+        let mut repo = MockAgentRepository::new();
+        repo.expect_find_by_username()
+            .with(eq("maria"))
+            .returning(|_| Ok(Some(agent(true))));
+        repo.expect_find_by_username()
+            .with(eq("quebrado"))
+            .returning(|_| Err(DomainError::internal("db down")));
+        repo.expect_find_by_username().with(eq("bloqueado")).never();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|p, _| p == "certa");
+        let mut tokens = MockTokenCodec::new();
+        tokens.expect_issue().returning(|_, _, _, _| Ok("t".into()));
+        let s = service(repo, hasher, tokens).with_login_attempts(Arc::new(attempts));
+        assert!(block_on(s.login(cmd("maria", "certa", "9.9.9.9"))).is_ok());
+        assert!(matches!(
+            block_on(s.login(cmd("maria", "x", "9.9.9.9"))),
+            Err(DomainError::BadCredentials)
+        ));
+        assert!(matches!(
+            block_on(s.login(cmd("quebrado", "x", "9.9.9.9"))),
+            Err(DomainError::Internal(_))
+        ));
+        assert!(matches!(
+            block_on(s.login(cmd("bloqueado", "x", "9.9.9.9"))),
+            Err(DomainError::Throttled(42))
+        ));
+        assert_eq!(s.throttle_len(), 0);
     }
 
     #[test]

@@ -152,6 +152,36 @@ impl LoginThrottle {
         })
     }
 
+    /// The port's check-and-record ([`crate::throttle_port::LoginAttempts::attempt`]), under
+    /// one lock: when no limit is reached, the attempt is recorded as a failure of every key
+    /// at once; returns, per key, the failure that recording pushed out.
+    pub(crate) fn admit(
+        &self,
+        limits: &[(&str, usize)],
+        keys: &[&str],
+        now: i64,
+    ) -> Result<Vec<Option<i64>>, u64> {
+        let mut s = self.lock(now);
+        let wait = self.wait(&mut s, limits, now);
+        if wait > 0 {
+            return Err(wait as u64);
+        }
+        Ok(self.record_locked(&mut s, keys, now))
+    }
+
+    /// Takes back the failure an admitted attempt recorded at `at` (see [`Self::admit`]).
+    pub(crate) fn take_back(&self, keys: &[(String, Option<i64>)], at: i64) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        take_back(
+            &mut s,
+            &Attempt {
+                keys: keys.to_vec(),
+                pair: String::new(),
+                at,
+            },
+        );
+    }
+
     /// The attempt succeeded: its recorded failure is taken back from every key and the
     /// pair's failures are cleared.
     pub fn succeeded(&self, attempt: Attempt) {

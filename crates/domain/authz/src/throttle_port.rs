@@ -26,6 +26,10 @@ pub struct ThrottleLimit {
 pub struct Attempt {
     pub keys: Vec<String>,
     pub at: i64,
+    /// The implementation's own bookkeeping, per key of `keys` (the in-process throttle: the
+    /// older failure that recording this one pushed out, put back if it is withdrawn); an
+    /// implementation that needs none leaves it empty.
+    pub restore: Vec<Option<i64>>,
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -54,10 +58,15 @@ pub trait LoginAttempts: Send + Sync {
 
     /// The attempt succeeded: its failure is not counted, and each key of `clear` is reset.
     async fn succeeded(&self, attempt: Attempt, clear: &[String]);
+
+    /// The attempt could not be decided (an error not about the credentials, such as a
+    /// database failure): its failure is not counted.
+    async fn abandoned(&self, attempt: Attempt);
 }
 
-/// The in-process throttle. Until the throttle records inside its check (one lock), the
-/// failure of an admitted attempt is recorded in `failed`.
+/// The in-process throttle: the check and the recording of the attempt's failure are one
+/// step under its lock, so a parallel burst gets at most the limit through; a success or an
+/// undecided attempt withdraws the failure.
 #[async_trait]
 impl LoginAttempts for crate::throttle::LoginThrottle {
     fn key(&self, prefix: &str, part: &str) -> String {
@@ -79,24 +88,33 @@ impl LoginAttempts for crate::throttle::LoginThrottle {
         now: i64,
     ) -> Result<Attempt, u64> {
         let limits: Vec<(&str, usize)> = limits.iter().map(|l| (l.key.as_str(), l.limit)).collect();
-        match self.blocked_for(&limits, now) {
-            Some(wait) => Err(wait),
-            None => Ok(Attempt {
-                keys: keys.to_vec(),
-                at: now,
-            }),
-        }
+        let names: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let restore = self.admit(&limits, &names, now)?;
+        Ok(Attempt {
+            keys: keys.to_vec(),
+            at: now,
+            restore,
+        })
     }
 
-    async fn failed(&self, attempt: Attempt) {
-        let keys: Vec<&str> = attempt.keys.iter().map(String::as_str).collect();
-        self.record_failure(&keys, attempt.at);
+    async fn failed(&self, _attempt: Attempt) {
+        // Recorded when it was admitted.
     }
 
-    async fn succeeded(&self, _attempt: Attempt, clear: &[String]) {
+    async fn succeeded(&self, attempt: Attempt, clear: &[String]) {
+        LoginAttempts::abandoned(self, attempt).await;
         for key in clear {
             self.clear(key);
         }
+    }
+
+    async fn abandoned(&self, attempt: Attempt) {
+        let keys: Vec<(String, Option<i64>)> = attempt
+            .keys
+            .into_iter()
+            .zip(attempt.restore.into_iter().chain(std::iter::repeat(None)))
+            .collect();
+        self.take_back(&keys, attempt.at);
     }
 }
 
@@ -139,6 +157,29 @@ mod tests {
             assert_eq!(t.failures(&pair, 20).await, 0);
             assert_eq!(t.failures(&ip, 20).await, 3);
             assert!(t.attempt(&[limit(&ip, 3)], &keys, 61).await.is_ok());
+        });
+    }
+
+    /// Attempts are counted when admitted: three in flight fill a limit of three, and an
+    /// abandoned one is withdrawn.
+    #[test]
+    fn attempts_count_when_admitted_and_abandoned_ones_are_withdrawn() {
+        futures_executor::block_on(async {
+            let t: Arc<dyn LoginAttempts> = Arc::new(LoginThrottle::new(3, 60));
+            let ip = t.key("ip", "10.0.0.2");
+            let keys = [ip.clone()];
+            let mut in_flight = Vec::new();
+            for _ in 0..3 {
+                in_flight.push(
+                    t.attempt(&[limit(&ip, 3)], &keys, 5)
+                        .await
+                        .expect("admitted"),
+                );
+            }
+            assert_eq!(t.attempt(&[limit(&ip, 3)], &keys, 5).await, Err(60));
+            t.abandoned(in_flight.remove(0)).await;
+            assert_eq!(t.failures(&ip, 5).await, 2);
+            assert!(t.attempt(&[limit(&ip, 3)], &keys, 5).await.is_ok());
         });
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::cliente::ClienteData;
 use crate::contato::{Contato, ContatoData, UNIQUE_MSG};
-use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository};
+use crate::ports::{ClienteRepository, ContatoRepository, GrupoEmpresaRepository, UnitOfWork};
 use crate::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
 use kernel::values::{Cnpj, Email, Whatsapp};
 use kernel::{DomainError, FieldErrors, Result};
@@ -43,6 +43,8 @@ pub struct ChatIntakeService {
     contatos: Arc<dyn ContatoRepository>,
     clientes: Arc<dyn ClienteRepository>,
     grupos: Arc<dyn GrupoEmpresaRepository>,
+    /// The cadastro's writes (a new company and its contato) in one transaction.
+    uow: Arc<dyn UnitOfWork>,
 }
 
 impl ChatIntakeService {
@@ -50,11 +52,13 @@ impl ChatIntakeService {
         contatos: Arc<dyn ContatoRepository>,
         clientes: Arc<dyn ClienteRepository>,
         grupos: Arc<dyn GrupoEmpresaRepository>,
+        uow: Arc<dyn UnitOfWork>,
     ) -> Self {
         Self {
             contatos,
             clientes,
             grupos,
+            uow,
         }
     }
 
@@ -171,8 +175,20 @@ impl ChatIntakeService {
         ))
     }
 
+    /// In one transaction: creates `empresa` when given (its id replaces `contato.cliente`),
+    /// then the contato.
     async fn save(&self, empresa: Option<ClienteData>, contato: &ContatoData) -> Result<Cadastro> {
-        match self.contatos.cadastrar(empresa, contato).await {
+        let saved = async {
+            let mut tx = self.uow.begin().await?;
+            let mut contato = contato.clone();
+            if let Some(empresa) = &empresa {
+                contato.cliente = tx.insert_cliente(empresa, None).await?.id;
+            }
+            let c = tx.insert_contato(&contato).await?;
+            tx.commit().await?;
+            Ok(c)
+        };
+        match saved.await {
             Ok(c) => Ok(Cadastro::Created(c)),
             Err(DomainError::Conflict(_)) => {
                 Err(DomainError::field("non_field_errors", UNIQUE_MSG))
@@ -246,6 +262,7 @@ mod tests {
             Arc::new(MockContatoRepository::new()),
             Arc::new(MockClienteRepository::new()),
             Arc::new(grupos),
+            Arc::new(crate::ports::MockUnitOfWork::new()),
         );
         let with_grupo = |g| DadosCapturados {
             grupo_empresa_id: g,
@@ -288,16 +305,17 @@ mod tests {
                 vec![]
             })
         });
-        contatos.expect_cadastrar().returning(|empresa, c| {
-            let mut c = c.clone();
-            if let Some(e) = empresa {
+        let uow = Arc::new(crate::fake_uow::FakeUow::new(
+            |e| {
                 assert_eq!(e.razao_social, "Nova");
                 assert_eq!(e.cnpj, "00.000.000/0001-00");
                 assert_eq!(e.responsavel_legal_nome, "A ser preenchido");
-                c.cliente = 99;
-            }
-            Ok(contato(&c))
-        });
+                let mut c = cliente(99);
+                c.data = e.clone();
+                Ok(c)
+            },
+            |c| Ok(contato(c)),
+        ));
         let mut clientes = MockClienteRepository::new();
         clientes
             .expect_get()
@@ -310,6 +328,7 @@ mod tests {
             Arc::new(contatos),
             Arc::new(clientes),
             Arc::new(MockGrupoEmpresaRepository::new()),
+            uow.clone(),
         );
         let created = |d| match block_on(s.cadastro_manual(d)) {
             Ok(Cadastro::Created(c)) => c.data.cliente,
@@ -359,5 +378,57 @@ mod tests {
             }
             _ => panic!(),
         }
+        // The new company and its contato went in one transaction.
+        let steps = uow.steps();
+        let nova = [
+            "begin",
+            "insert_cliente:00.000.000/0001-00",
+            "insert_contato:99",
+            "commit",
+        ];
+        assert!(steps.windows(4).any(|w| w == nova), "{steps:?}");
+    }
+
+    /// A contato that conflicts rolls the new company back with it.
+    #[test]
+    fn a_refused_contato_rolls_its_new_company_back() {
+        let mut contatos = MockContatoRepository::new();
+        contatos
+            .expect_find_active_by_whatsapp()
+            .returning(|_| Ok(vec![]));
+        let mut clientes = MockClienteRepository::new();
+        clientes.expect_find_by_nome().returning(|_| Ok(None));
+        clientes.expect_find_by_cnpj().returning(|_| Ok(None));
+        let uow = Arc::new(crate::fake_uow::FakeUow::new(
+            |_| Ok(cliente(99)),
+            |_| Err(DomainError::Conflict("contatos.whatsapp".into())),
+        ));
+        let s = ChatIntakeService::new(
+            Arc::new(contatos),
+            Arc::new(clientes),
+            Arc::new(MockGrupoEmpresaRepository::new()),
+            uow.clone(),
+        );
+        let cnpj = Cnpj::parse_formatted("11.222.333/0001-81").unwrap();
+        match block_on(s.cadastro_manual(DadosCapturados {
+            empresa_nome: Some("Nova".into()),
+            empresa_cnpj: Some(cnpj),
+            ..dados("5511999999999")
+        })) {
+            Err(DomainError::Validation(e)) => {
+                assert_eq!(e.to_json(), json!({"non_field_errors":[UNIQUE_MSG]}))
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("created"),
+        }
+        assert_eq!(
+            uow.steps(),
+            [
+                "begin",
+                "insert_cliente:11222333000181",
+                "insert_contato:99",
+                "rollback"
+            ]
+        );
     }
 }

@@ -1,9 +1,8 @@
 //! The Cliente entity, its writable data, validation and derived fields.
 
+use crate::commands::ClienteChanges;
 use chrono::{DateTime, Utc};
-use kernel::FieldErrors;
-use kernel::input::Input;
-use kernel::values::{self, Cnpj, Cpf};
+use kernel::values::{Cep, Cnpj, Cpf, Email, Telefone};
 use std::collections::BTreeMap;
 
 pub const STATUS: [&str; 4] = ["ativo", "inativo", "suspenso", "bloqueado"];
@@ -196,119 +195,63 @@ pub struct ClienteStats {
     pub recentes: u64,
 }
 
-/// Applies the writable fields present in `input` onto `data`, recording errors.
-/// Returns whether `grupo_empresa` was set (so the caller can check it exists).
-pub fn apply_input(input: &Input, data: &mut ClienteData, errors: &mut FieldErrors) {
-    if let Some(v) = input.int("grupo_empresa", true, errors) {
-        data.grupo_empresa = v;
-    }
-    if let Some(v) = input.text("razao_social", Some(255), false, errors) {
-        data.razao_social = v;
-    }
-    opt_text(input, "nome_fantasia", 255, &mut data.nome_fantasia, errors);
-    if let Some(v) = input.text("cnpj", None, false, errors) {
-        match Cnpj::parse_formatted(&v) {
-            Ok(c) => data.cnpj = c.into_string(),
-            Err(msg) => errors.add("cnpj", msg),
+/// Applies the fields `changes` sets onto `data`, except the images (stored first by the
+/// use case, see [`ClienteChanges::logo`]).
+pub fn apply(changes: ClienteChanges, data: &mut ClienteData) {
+    fn set<T>(slot: &mut T, v: Option<T>) {
+        if let Some(v) = v {
+            *slot = v;
         }
     }
-    opt_text(
-        input,
-        "inscricao_estadual",
-        20,
-        &mut data.inscricao_estadual,
-        errors,
+    let c = changes;
+    set(&mut data.grupo_empresa, c.grupo_empresa);
+    set(&mut data.razao_social, c.razao_social);
+    set(&mut data.nome_fantasia, c.nome_fantasia);
+    set(&mut data.cnpj, c.cnpj.map(Cnpj::into_string));
+    set(&mut data.inscricao_estadual, c.inscricao_estadual);
+    set(&mut data.inscricao_municipal, c.inscricao_municipal);
+    set(&mut data.ramo_atividade, c.ramo_atividade);
+    set(&mut data.regime_tributario, c.regime_tributario);
+    set(&mut data.responsavel_legal_nome, c.responsavel_legal_nome);
+    set(
+        &mut data.responsavel_legal_cpf,
+        c.responsavel_legal_cpf.map(Cpf::into_string),
     );
-    opt_text(
-        input,
-        "inscricao_municipal",
-        20,
-        &mut data.inscricao_municipal,
-        errors,
+    set(&mut data.responsavel_legal_cargo, c.responsavel_legal_cargo);
+    set(
+        &mut data.email_principal,
+        c.email_principal.map(|e| e.map(Email::into_string)),
     );
-    opt_text(
-        input,
-        "ramo_atividade",
-        255,
-        &mut data.ramo_atividade,
-        errors,
+    set(
+        &mut data.telefone_principal,
+        c.telefone_principal.map(|t| t.map(Telefone::into_string)),
     );
-    if let Some(v) = input.choice("regime_tributario", &REGIMES, errors) {
-        data.regime_tributario = v;
-    }
-    if let Some(v) = input.text("responsavel_legal_nome", Some(255), false, errors) {
-        data.responsavel_legal_nome = v;
-    }
-    if let Some(v) = input.text("responsavel_legal_cpf", None, false, errors) {
-        match Cpf::parse_formatted(&v) {
-            Ok(c) => data.responsavel_legal_cpf = c.into_string(),
-            Err(msg) => errors.add("responsavel_legal_cpf", msg),
-        }
-    }
-    opt_text(
-        input,
-        "responsavel_legal_cargo",
-        100,
-        &mut data.responsavel_legal_cargo,
-        errors,
-    );
-    if let Some(v) = input.email("email_principal", true, true, errors) {
-        data.email_principal = v.filter(|s| !s.is_empty());
-    }
-    if let Some(v) = input.string("telefone_principal", Some(20), true, true, errors) {
-        match v.filter(|s| !s.is_empty()) {
-            Some(t) if !values::is_valid_phone(&t) => {
-                errors.add("telefone_principal", values::PHONE_MSG)
-            }
-            other => data.telefone_principal = other,
-        }
-    }
-    opt_text(input, "endereco", usize::MAX, &mut data.endereco, errors);
-    opt_text(input, "numero", 10, &mut data.numero, errors);
-    opt_text(input, "complemento", 100, &mut data.complemento, errors);
-    opt_text(input, "bairro", 100, &mut data.bairro, errors);
-    opt_text(input, "cidade", 100, &mut data.cidade, errors);
-    opt_text(input, "estado", 2, &mut data.estado, errors);
-    if let Some(v) = input.string("cep", Some(9), true, true, errors) {
-        match v.filter(|s| !s.is_empty()) {
-            Some(c) if !values::is_valid_cep(&c) => errors.add("cep", values::CEP_MSG),
-            other => data.cep = other,
-        }
-    }
-    if let Some(v) = input.choice("status", &STATUS, errors) {
-        data.status = v;
-    }
-    opt_text(
-        input,
-        "observacoes",
-        usize::MAX,
-        &mut data.observacoes,
-        errors,
-    );
-    for file_field in IMAGE_FIELDS {
-        if let Some(v) = input.raw(file_field) {
-            match v {
-                serde_json::Value::Null => set_file(data, file_field, None),
-                serde_json::Value::String(s) if s.is_empty() => set_file(data, file_field, None),
-                serde_json::Value::String(s) if s.starts_with(UPLOAD) => {
-                    set_file(data, file_field, Some(s[UPLOAD.len()..].to_string()))
-                }
-                _ => errors.add(
-                    file_field,
-                    "O dado submetido não é um arquivo. Certifique-se do tipo de codificação no formulário.",
-                ),
-            }
-        }
-    }
+    set(&mut data.endereco, c.endereco);
+    set(&mut data.numero, c.numero);
+    set(&mut data.complemento, c.complemento);
+    set(&mut data.bairro, c.bairro);
+    set(&mut data.cidade, c.cidade);
+    set(&mut data.estado, c.estado);
+    set(&mut data.cep, c.cep.map(|c| c.map(Cep::into_string)));
+    set(&mut data.status, c.status);
+    set(&mut data.observacoes, c.observacoes);
 }
 
 /// The cliente's image fields.
 pub const IMAGE_FIELDS: [&str; 2] = ["logo", "assinatura_digital"];
 /// Storage folder of the clientes' images.
 pub const IMAGES_DIR: &str = "clientes/imagens";
-/// Prefix of an image field's value that names a file the server has just stored for this
-/// request (`upload:<path>`); a client can never send one that is accepted as is.
-pub const UPLOAD: &str = "upload:";
+/// An image field that is neither a file, null nor `""`.
+pub const NOT_A_FILE: &str =
+    "O dado submetido não é um arquivo. Certifique-se do tipo de codificação no formulário.";
+/// An image file that is not a PNG, JPEG, GIF or WebP.
+pub const NOT_AN_IMAGE: &str =
+    "Faça upload de uma imagem válida. O arquivo enviado não é uma imagem ou está corrompido.";
+
+/// PNG, JPEG, GIF and WebP, recognised by their signatures.
+pub fn is_image(data: &[u8]) -> bool {
+    kernel::image::ImageKind::sniff(data).is_some_and(|k| k != kernel::image::ImageKind::Ico)
+}
 
 /// The stored images of a cliente.
 pub fn images(data: &ClienteData) -> impl Iterator<Item = &str> {
@@ -317,44 +260,27 @@ pub fn images(data: &ClienteData) -> impl Iterator<Item = &str> {
         .filter_map(|p| p.as_deref())
 }
 
-/// The files stored for this request, named in the input's image fields.
-pub fn uploaded(input: &Input) -> impl Iterator<Item = &str> {
-    IMAGE_FIELDS.into_iter().filter_map(|f| {
-        input
-            .raw(f)
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.strip_prefix(UPLOAD))
-    })
+/// `PATCH /clientes/{id}/status/` without a `status`.
+pub fn status_required() -> kernel::DomainError {
+    kernel::DomainError::BadRequest("Campo \"status\" é obrigatório".into())
 }
 
-fn set_file(data: &mut ClienteData, field: &str, v: Option<String>) {
-    if field == "logo" {
-        data.logo = v;
-    } else {
-        data.assinatura_digital = v;
-    }
-}
-
-/// A nullable, blank-allowed text field (blank stored as given).
-fn opt_text(
-    input: &Input,
-    key: &str,
-    max: usize,
-    slot: &mut Option<String>,
-    errors: &mut FieldErrors,
-) {
-    let max = (max != usize::MAX).then_some(max);
-    if let Some(v) = input.string(key, max, true, true, errors) {
-        *slot = v;
-    }
+/// A status that is not one of [`STATUS`].
+pub fn invalid_status() -> kernel::DomainError {
+    kernel::DomainError::BadRequest(format!(
+        "Status inválido. Opções: [{}]",
+        STATUS
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::Utc;
-    use kernel::messages as m;
-    use serde_json::json;
 
     fn cliente(data: ClienteData) -> Cliente {
         Cliente {
@@ -392,47 +318,5 @@ mod tests {
         assert_eq!(cliente(d.clone()).nome_display(), DEFAULT_RAZAO);
         d.nome_fantasia = Some("Fantasia".into());
         assert_eq!(cliente(d).nome_display(), "Fantasia");
-    }
-
-    #[test]
-    fn input_validation_messages() {
-        let input = Input::json(
-            json!({"cnpj":"11222333000181","responsavel_legal_cpf":"529.982.247-24","telefone_principal":"123",
-                   "cep":"123","status":"zzz","email_principal":"no","razao_social":"","estado":"SPX",
-                   "grupo_empresa":"1"})
-            .as_object()
-            .cloned()
-            .unwrap(),
-        );
-        let mut d = ClienteData::defaults("p".into());
-        let mut e = FieldErrors::new();
-        apply_input(&input, &mut d, &mut e);
-        assert_eq!(
-            e.to_json(),
-            json!({"cnpj":[values::CNPJ_FORMAT_MSG],"responsavel_legal_cpf":[values::CPF_INVALID_MSG],
-                   "telefone_principal":[values::PHONE_MSG],"cep":[values::CEP_MSG],
-                   "status":[m::invalid_choice("zzz")],"email_principal":[m::EMAIL],
-                   "razao_social":[m::BLANK],"estado":[m::max_length(2)],"grupo_empresa":[m::INTEGER]})
-        );
-    }
-
-    #[test]
-    fn input_applies_and_normalizes() {
-        let input = Input::json(
-            json!({"cnpj":"12.abc.345/01de-35","responsavel_legal_cpf":"529.982.247-25","nome_fantasia":null,
-                   "telefone_principal":"+5511999999999","tipo_pessoa":"fisica","regime_tributario":"mei"})
-            .as_object()
-            .cloned()
-            .unwrap(),
-        );
-        let mut d = ClienteData::defaults("p".into());
-        d.nome_fantasia = Some("old".into());
-        let mut e = FieldErrors::new();
-        apply_input(&input, &mut d, &mut e);
-        assert!(e.is_empty(), "{e:?}");
-        assert_eq!(d.cnpj, "12ABC34501DE35");
-        assert_eq!(d.responsavel_legal_cpf, "52998224725");
-        assert_eq!(d.nome_fantasia, None);
-        assert_eq!(d.regime_tributario, "mei");
     }
 }

@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use kernel::clock::TZ;
-use kernel::page::search_terms;
-use kernel::{FieldErrors, OrderBy, Result, messages as m};
+use kernel::{FieldErrors, OrderBy, messages as m};
 
 pub const DATETIME_MSG: &str = "Informe uma data/hora válida.";
 
@@ -40,59 +39,6 @@ pub struct ClienteFilter {
     pub busca_geral: Option<String>,
 }
 
-impl ClienteFilter {
-    /// Parses the list's query parameters. Bad choices and datetimes → 400.
-    pub fn from_query(query: &[(String, String)], owner: Option<i64>) -> Result<Self> {
-        let mut f = ClienteFilter {
-            owner,
-            ..Default::default()
-        };
-        let mut errors = FieldErrors::new();
-        for (k, v) in query {
-            let k = k.as_str();
-            match k {
-                // The last `search`/`q` is the one used (below), as DRF reads them.
-                "search" | "q" => {}
-                "status" if !v.is_empty() => {
-                    f.status = choice(k, v, &crate::cliente::STATUS, &mut errors)
-                }
-                "regime_tributario" if !v.is_empty() => {
-                    f.regime_tributario = choice(k, v, &crate::cliente::REGIMES, &mut errors)
-                }
-                "estado" if !v.is_empty() => f.estado = Some(v.to_lowercase()),
-                "busca_geral" if !v.trim().is_empty() => {
-                    f.busca_geral = Some(v.trim().to_lowercase())
-                }
-                "criado_apos" | "criado_antes" | "atualizado_apos" | "atualizado_antes"
-                    if !v.is_empty() =>
-                {
-                    let dt = parse_datetime(v);
-                    if dt.is_none() {
-                        errors.add(k, DATETIME_MSG);
-                    }
-                    match k {
-                        "criado_apos" => f.criado_apos = dt,
-                        "criado_antes" => f.criado_antes = dt,
-                        "atualizado_apos" => f.atualizado_apos = dt,
-                        _ => f.atualizado_antes = dt,
-                    }
-                }
-                _ => {
-                    if let Some(col) = CLIENTE_ICONTAINS.iter().find(|c| **c == k)
-                        && !v.is_empty()
-                    {
-                        set_icontains(&mut f.icontains, col, v);
-                    }
-                }
-            }
-        }
-        f.search = search_terms("search", last(query, "search"), &mut errors);
-        f.q = search_terms("q", last(query, "q"), &mut errors);
-        errors.into_result()?;
-        Ok(f)
-    }
-}
-
 /// The last value of `key` in the query.
 pub fn last<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
     query
@@ -112,21 +58,12 @@ pub fn set_icontains(filters: &mut Vec<(&'static str, String)>, col: &'static st
     }
 }
 
-/// Ordering of the cliente list (default `-criado_em`).
-pub fn cliente_ordering(query: &[(String, String)]) -> Vec<OrderBy> {
-    let raw = query
-        .iter()
-        .find(|(k, _)| k == "ordering")
-        .map(|(_, v)| v.as_str());
-    OrderBy::parse(raw, &CLIENTE_ORDERING, &[OrderBy::desc("criado_em")])
+/// Ordering of the cliente lists when the query asks for none.
+pub fn default_cliente_ordering() -> Vec<OrderBy> {
+    vec![OrderBy::desc("criado_em")]
 }
 
-pub(crate) fn choice(
-    key: &str,
-    v: &str,
-    choices: &[&str],
-    errors: &mut FieldErrors,
-) -> Option<String> {
+pub fn choice(key: &str, v: &str, choices: &[&str], errors: &mut FieldErrors) -> Option<String> {
     if choices.contains(&v) {
         Some(v.to_string())
     } else {
@@ -177,52 +114,6 @@ pub fn id_param(key: &str, v: &str, errors: &mut FieldErrors) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn parses_filters() {
-        let f = ClienteFilter::from_query(
-            &q(&[
-                ("search", "Acme  SA"),
-                ("status", "ativo"),
-                ("estado", "SP"),
-                ("cidade", "Paulo"),
-                ("criado_apos", "2025-01-01T00:00:00Z"),
-                ("bogus", "1"),
-                ("busca_geral", " X "),
-            ]),
-            Some(3),
-        )
-        .unwrap();
-        assert_eq!(f.search, vec!["acme", "sa"]);
-        assert_eq!(f.status.as_deref(), Some("ativo"));
-        assert_eq!(f.estado.as_deref(), Some("sp"));
-        assert_eq!(f.icontains, vec![("cidade", "paulo".to_string())]);
-        assert_eq!(f.owner, Some(3));
-        assert_eq!(f.busca_geral.as_deref(), Some("x"));
-        assert!(f.criado_apos.is_some());
-    }
-
-    #[test]
-    fn rejects_bad_values() {
-        match ClienteFilter::from_query(&q(&[("status", "x"), ("criado_antes", "ontem")]), None)
-            .unwrap_err()
-        {
-            kernel::DomainError::Validation(e) => assert_eq!(
-                e.to_json(),
-                json!({"status":["Faça uma escolha válida. x não é uma das escolhas disponíveis."],
-                       "criado_antes":[DATETIME_MSG]})
-            ),
-            other => panic!("{other:?}"),
-        }
-    }
 
     #[test]
     fn datetime_formats() {
@@ -233,14 +124,5 @@ mod tests {
         );
         assert!(parse_datetime("2025-10-12").is_some());
         assert!(parse_datetime("amanhã").is_none());
-    }
-
-    #[test]
-    fn ordering_default() {
-        assert_eq!(cliente_ordering(&[]), vec![OrderBy::desc("criado_em")]);
-        assert_eq!(
-            cliente_ordering(&q(&[("ordering", "razao_social")])),
-            vec![OrderBy::asc("razao_social")]
-        );
     }
 }

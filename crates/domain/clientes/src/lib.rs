@@ -5,6 +5,8 @@ pub mod chat;
 pub mod cliente;
 pub mod commands;
 pub mod contato;
+#[cfg(test)]
+pub(crate) mod fake_uow;
 pub mod filter;
 pub mod grupo;
 pub mod ports;

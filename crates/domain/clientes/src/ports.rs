@@ -111,20 +111,37 @@ pub trait ContatoRepository: Send + Sync {
     ) -> Result<Contato>;
     async fn deactivate(&self, id: i64) -> Result<()>;
     async fn find_active_by_whatsapp(&self, whatsapp: &str) -> Result<Vec<Contato>>;
-    /// In one transaction: creates `nova_empresa` when given (its id replaces
-    /// `contato.cliente`), then the contato.
-    async fn cadastrar(
-        &self,
-        nova_empresa: Option<ClienteData>,
-        contato: &ContatoData,
-    ) -> Result<Contato>;
 }
 
-/// The stored files of a cliente's documentos (another area's rows, which the database
-/// deletes with the cliente): the cliente's deletion removes them too.
+/// Writes that touch several repositories, made in one transaction: all of them or none
+/// (a cliente deleted with its documentos, a cadastro manual creating a cliente and its
+/// contato).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait ArquivosDoCliente: Send + Sync {
-    /// Every documento's file of the cliente, active or not.
-    async fn arquivos_do_cliente(&self, cliente_id: i64) -> Result<Vec<String>>;
+pub trait UnitOfWork: Send + Sync {
+    async fn begin(&self) -> Result<Box<dyn ClientesTx>>;
 }
+
+/// An open transaction of [`UnitOfWork`]: dropped without [`ClientesTx::commit`], every write
+/// made in it is rolled back. Errors are those of the repositories' same writes.
+#[async_trait]
+pub trait ClientesTx: Send {
+    /// As [`ClienteRepository::insert`] (a taken CNPJ → `Conflict(CNPJ_CONSTRAINT)`).
+    async fn insert_cliente(
+        &mut self,
+        data: &ClienteData,
+        criado_por: Option<i64>,
+    ) -> Result<Cliente>;
+    /// As [`ContatoRepository::insert`] (a taken (cliente, whatsapp) pair → `Conflict`).
+    async fn insert_contato(&mut self, data: &ContatoData) -> Result<Contato>;
+    /// Deletes every documento of the cliente, active or not (another area's rows), and
+    /// returns their stored files, to be removed once the transaction commits.
+    async fn delete_documentos_do_cliente(&mut self, cliente_id: i64) -> Result<Vec<String>>;
+    /// As [`ClienteRepository::delete`] (missing → `NotFound("Cliente")`).
+    async fn delete_cliente(&mut self, id: i64) -> Result<()>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// What [`ClienteRepository`] reports as the `Conflict` of a taken CNPJ (the unique index on
+/// `clientes.cnpj`); a conflict on any other constraint carries another description.
+pub const CNPJ_CONSTRAINT: &str = "clientes.cnpj";

@@ -2,36 +2,57 @@
 
 use crate::cliente::{self, CNPJ_TAKEN, Cliente, ClienteData, ClienteResumo, ClienteStats, STATUS};
 use crate::commands::{
-    ContatoQuery, CreateContato, CreateGrupo, GrupoQuery, UpdateContato, UpdateGrupo,
+    ClienteChanges, ClienteQuery, ContatoQuery, CreateContato, CreateGrupo, GrupoQuery, Imagem,
+    InvalidCliente, UpdateContato, UpdateGrupo,
 };
 use crate::contato::{Contato, ContatoData, ContatoFilter, UNIQUE_MSG};
-use crate::filter::{ClienteFilter, cliente_ordering};
+use crate::filter::{ClienteFilter, default_cliente_ordering};
 use crate::grupo::{GrupoData, GrupoEmpresa};
 use crate::ports::{
-    ArquivosDoCliente, ClienteRepository, ContatoRepository, GrupoEmpresaRepository,
+    CNPJ_CONSTRAINT, ClienteRepository, ContatoRepository, GrupoEmpresaRepository, UnitOfWork,
 };
 use chrono::Duration;
-use kernel::input::Input;
 use kernel::storage::FileStorage;
 use kernel::values::{EmailField, Whatsapp};
 use kernel::{Clock, DomainError, FieldErrors, OrderBy, Page, PageRequest, Result, messages as m};
 use std::sync::Arc;
 
-type Query = [(String, String)];
-
 fn page_or_404<T>(p: Option<Page<T>>) -> Result<Page<T>> {
     p.ok_or_else(kernel::page::invalid_page)
 }
 
-fn invalid_status() -> DomainError {
-    DomainError::BadRequest(format!(
-        "Status inválido. Opções: [{}]",
-        STATUS
-            .iter()
-            .map(|s| format!("'{s}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
+/// A taken CNPJ (the repository names the `cnpj` constraint) is a field error; any other
+/// conflict stays what it is.
+fn cnpj_conflict(e: DomainError) -> DomainError {
+    match e {
+        DomainError::Conflict(c) if c == CNPJ_CONSTRAINT => DomainError::field("cnpj", CNPJ_TAKEN),
+        other => other,
+    }
+}
+
+/// The new values of the image fields of a write, after their files are stored.
+#[derive(Debug, Default)]
+struct StoredImages {
+    logo: Option<Option<String>>,
+    assinatura_digital: Option<Option<String>>,
+}
+
+impl StoredImages {
+    fn apply(&self, data: &mut ClienteData) {
+        if let Some(v) = &self.logo {
+            data.logo = v.clone();
+        }
+        if let Some(v) = &self.assinatura_digital {
+            data.assinatura_digital = v.clone();
+        }
+    }
+
+    /// The files stored for this write.
+    fn stored(&self) -> impl Iterator<Item = &str> {
+        [&self.logo, &self.assinatura_digital]
+            .into_iter()
+            .filter_map(|p| p.as_ref().and_then(|p| p.as_deref()))
+    }
 }
 
 /// How many placeholder numbers a creation tries before giving up (only numbers already taken
@@ -49,8 +70,8 @@ pub struct ClienteService {
     clock: Arc<dyn Clock>,
     /// Where the clientes' images are stored (see [`ClienteService::with_storage`]).
     storage: Option<Arc<dyn FileStorage>>,
-    /// The files of the clientes' documentos (see [`ClienteService::with_documentos`]).
-    documentos: Option<Arc<dyn ArquivosDoCliente>>,
+    /// Writes over several repositories (see [`ClienteService::with_unit_of_work`]).
+    uow: Option<Arc<dyn UnitOfWork>>,
 }
 
 impl ClienteService {
@@ -64,14 +85,16 @@ impl ClienteService {
             grupos,
             clock,
             storage: None,
-            documentos: None,
+            uow: None,
         }
     }
 
-    /// The files of the clientes' documentos, in the same storage: a deleted cliente's
-    /// documentos go with it (database cascade), and so do their files.
-    pub fn with_documentos(mut self, documentos: Arc<dyn ArquivosDoCliente>) -> Self {
-        self.documentos = Some(documentos);
+    /// The transactions of writes over several repositories: a cliente is deleted with its
+    /// documentos in one, and their files (in the same storage) are removed once it
+    /// commits. Without it a deletion leaves the documentos to the database's cascade and
+    /// their files in place.
+    pub fn with_unit_of_work(mut self, uow: Arc<dyn UnitOfWork>) -> Self {
+        self.uow = Some(uow);
         self
     }
 
@@ -92,61 +115,53 @@ impl ClienteService {
         }
     }
 
-    /// `result` as is; when it is an error, the files uploaded for `input` are removed.
-    async fn discard_uploads_on_error<T>(&self, input: &Input, result: Result<T>) -> Result<T> {
-        if result.is_err() {
-            self.discard(cliente::uploaded(input)).await;
-        }
-        result
+    fn page_of(&self, query: ClienteQuery, owner: Option<i64>) -> (ClienteFilter, Vec<OrderBy>) {
+        let filter = ClienteFilter {
+            owner,
+            ..query.filter
+        };
+        let order = if query.ordering.is_empty() {
+            default_cliente_ordering()
+        } else {
+            query.ordering
+        };
+        (filter, order)
     }
 
     pub async fn list(
         &self,
-        query: &Query,
+        query: ClienteQuery,
         owner: Option<i64>,
         page: PageRequest,
     ) -> Result<Page<Cliente>> {
-        let filter = ClienteFilter::from_query(query, owner)?;
-        page_or_404(
-            self.clientes
-                .list(&filter, &cliente_ordering(query), page)
-                .await?,
-        )
+        let (filter, order) = self.page_of(query, owner);
+        page_or_404(self.clientes.list(&filter, &order, page).await?)
     }
 
     /// The list page in its list representation (reads only the columns it shows).
     pub async fn list_resumo(
         &self,
-        query: &Query,
+        query: ClienteQuery,
         owner: Option<i64>,
         page: PageRequest,
     ) -> Result<Page<ClienteResumo>> {
-        let filter = ClienteFilter::from_query(query, owner)?;
-        page_or_404(
-            self.clientes
-                .list_resumo(&filter, &cliente_ordering(query), page)
-                .await?,
-        )
+        let (filter, order) = self.page_of(query, owner);
+        page_or_404(self.clientes.list_resumo(&filter, &order, page).await?)
     }
 
     /// `/clientes/status/{status}/`.
     pub async fn list_by_status(
         &self,
         status: &str,
-        query: &Query,
+        mut query: ClienteQuery,
         owner: Option<i64>,
         page: PageRequest,
     ) -> Result<Page<Cliente>> {
         if !STATUS.contains(&status) {
-            return Err(invalid_status());
+            return Err(cliente::invalid_status());
         }
-        let mut filter = ClienteFilter::from_query(query, owner)?;
-        filter.status = Some(status.to_string());
-        page_or_404(
-            self.clientes
-                .list(&filter, &cliente_ordering(query), page)
-                .await?,
-        )
+        query.filter.status = Some(status.to_string());
+        self.list(query, owner, page).await
     }
 
     pub async fn get(&self, id: i64, owner: Option<i64>) -> Result<Cliente> {
@@ -169,14 +184,30 @@ impl ClienteService {
         self.clientes.imagem_visivel(path, owner).await
     }
 
-    pub async fn create(&self, input: &Input, user: i64) -> Result<Cliente> {
-        let result = async {
-            let mut data = ClienteData::defaults(String::new());
-            self.validate(input, &mut data, None).await?;
-            self.insert_with_placeholder(data, Some(user)).await
+    /// `POST /clientes/`: `changes` applied onto the model defaults; an empty `cnpj` gets a
+    /// placeholder. Images sent are checked, then stored; they are removed again when the
+    /// write is refused.
+    pub async fn create(&self, changes: ClienteChanges, user: i64) -> Result<Cliente> {
+        self.validate(&changes, None, FieldErrors::new()).await?;
+        let (changes, images) = self.store_images(changes).await?;
+        let mut data = ClienteData::defaults(String::new());
+        images.apply(&mut data);
+        cliente::apply(changes, &mut data);
+        let result = self.insert_with_placeholder(data, Some(user)).await;
+        if result.is_err() {
+            self.discard(images.stored()).await;
         }
-        .await;
-        self.discard_uploads_on_error(input, result).await
+        result
+    }
+
+    /// The error of a body the edge refused: image files that are not images alone (as
+    /// before anything else), else the edge's field errors with the database checks of the
+    /// fields that did parse. `id`: the cliente being updated.
+    pub async fn invalid(&self, id: Option<i64>, bad: InvalidCliente) -> DomainError {
+        match self.validate(&bad.changes, id, bad.errors).await {
+            Err(e) => e,
+            Ok(()) => DomainError::internal("a refused cliente body without errors"),
+        }
     }
 
     /// Inserts `data`; an empty `cnpj` gets a freshly allocated placeholder.
@@ -189,82 +220,85 @@ impl ClienteService {
         data: ClienteData,
         user: Option<i64>,
     ) -> Result<Cliente> {
-        match self.clientes.insert_with_placeholder(&data, user).await {
-            Err(DomainError::Conflict(_)) if !data.cnpj.is_empty() => {
-                Err(DomainError::field("cnpj", CNPJ_TAKEN))
-            }
-            other => other,
-        }
+        self.clientes
+            .insert_with_placeholder(&data, user)
+            .await
+            .map_err(cnpj_conflict)
     }
 
-    /// PUT and PATCH (every field optional for both, as observed).
+    /// `PUT` and `PATCH` (every field optional for both, as observed), of a cliente visible
+    /// to `owner`.
     pub async fn update(
         &self,
         id: i64,
-        input: &Input,
+        changes: ClienteChanges,
         user: i64,
         owner: Option<i64>,
     ) -> Result<Cliente> {
-        let result = async {
-            let current = self.get(id, owner).await?;
-            let mut data = current.data.clone();
-            self.validate(input, &mut data, Some(id)).await?;
-            // Only the fields this request changed are written: a concurrent update of other
-            // fields survives (PUT merges the sent fields too, as observed).
-            match self
-                .clientes
-                .update(id, &data, Some(current.data.clone()), Some(user))
-                .await
-            {
-                Err(DomainError::Conflict(_)) => Err(DomainError::field("cnpj", CNPJ_TAKEN)),
-                other => other.map(|updated| (current, updated)),
+        let current = self.get(id, owner).await?;
+        self.validate(&changes, Some(id), FieldErrors::new())
+            .await?;
+        let (changes, images) = self.store_images(changes).await?;
+        let mut data = current.data.clone();
+        images.apply(&mut data);
+        cliente::apply(changes, &mut data);
+        // Only the fields this request changed are written: a concurrent update of other
+        // fields survives (PUT merges the sent fields too, as observed).
+        let updated = match self
+            .clientes
+            .update(id, &data, Some(current.data.clone()), Some(user))
+            .await
+            .map_err(cnpj_conflict)
+        {
+            Ok(updated) => updated,
+            Err(e) => {
+                self.discard(images.stored()).await;
+                return Err(e);
             }
-        }
-        .await;
-        let (before, updated) = self.discard_uploads_on_error(input, result).await?;
+        };
         // Images replaced or cleared by this update are no longer referenced by anything.
         let kept: Vec<&str> = cliente::images(&updated.data).collect();
-        self.discard(cliente::images(&before.data).filter(|p| !kept.contains(p)))
+        self.discard(cliente::images(&current.data).filter(|p| !kept.contains(p)))
             .await;
         Ok(updated)
     }
 
-    /// Deletes a cliente (its contatos and documentos go with it in the database) and its
-    /// images.
-    /// Deletes a cliente visible to `owner`; its images and its documentos' files are removed
-    /// after it (read before: the documentos go with the cliente).
+    /// Deletes a cliente visible to `owner` with its documentos, in one transaction; its
+    /// images and its documentos' files are removed once it commits.
     pub async fn delete(&self, id: i64, owner: Option<i64>) -> Result<()> {
         let current = self.get(id, owner).await?;
-        let arquivos = match &self.documentos {
-            Some(d) => d.arquivos_do_cliente(id).await?,
-            None => Vec::new(),
+        let arquivos = match &self.uow {
+            Some(uow) => {
+                let mut tx = uow.begin().await?;
+                let arquivos = tx.delete_documentos_do_cliente(id).await?;
+                tx.delete_cliente(id).await?;
+                tx.commit().await?;
+                arquivos
+            }
+            None => {
+                self.clientes.delete(id).await?;
+                Vec::new()
+            }
         };
-        self.clientes.delete(id).await?;
         self.discard(cliente::images(&current.data)).await;
         self.discard(arquivos.iter().map(String::as_str)).await;
         Ok(())
     }
 
-    /// `PATCH /clientes/{id}/status/`.
+    /// `PATCH /clientes/{id}/status/`: `status` must be one of [`STATUS`].
     pub async fn set_status(
         &self,
         id: i64,
-        body: &serde_json::Value,
+        status: &str,
         user: i64,
         owner: Option<i64>,
     ) -> Result<Cliente> {
         let current = self.get(id, owner).await?;
-        let status = match body.get("status") {
-            None | Some(serde_json::Value::Null) => {
-                return Err(DomainError::BadRequest(
-                    "Campo \"status\" é obrigatório".into(),
-                ));
-            }
-            Some(serde_json::Value::String(s)) if STATUS.contains(&s.as_str()) => s.clone(),
-            Some(_) => return Err(invalid_status()),
-        };
+        if !STATUS.contains(&status) {
+            return Err(cliente::invalid_status());
+        }
         let mut data = current.data.clone();
-        data.status = status;
+        data.status = status.to_string();
         self.clientes
             .update(id, &data, Some(current.data.clone()), Some(user))
             .await
@@ -282,23 +316,80 @@ impl ClienteService {
         Ok(s)
     }
 
-    async fn validate(&self, input: &Input, data: &mut ClienteData, id: Option<i64>) -> Result<()> {
-        let mut errors = FieldErrors::new();
-        cliente::apply_input(input, data, &mut errors);
-        if input.has("grupo_empresa")
-            && !errors.has("grupo_empresa")
-            && let Some(g) = data.grupo_empresa
+    /// The checks of a write beyond its fields' own: image files must be images (reported
+    /// alone: nothing else is checked then), the grupo de empresa must exist and the CNPJ
+    /// must be free. `errors`: those already found by the edge.
+    async fn validate(
+        &self,
+        changes: &ClienteChanges,
+        id: Option<i64>,
+        mut errors: FieldErrors,
+    ) -> Result<()> {
+        let mut not_images = FieldErrors::new();
+        for (field, image) in [
+            ("logo", &changes.logo),
+            ("assinatura_digital", &changes.assinatura_digital),
+        ] {
+            if let Some(Imagem::Enviar(f)) = image
+                && !cliente::is_image(&f.data)
+            {
+                not_images.add(field, cliente::NOT_AN_IMAGE);
+            }
+        }
+        not_images.into_result()?;
+        if let Some(Some(g)) = changes.grupo_empresa
             && self.grupos.get(g).await?.is_none()
         {
             errors.add("grupo_empresa", m::invalid_pk(&g.to_string()));
         }
-        if input.has("cnpj")
-            && !errors.has("cnpj")
-            && self.clientes.cnpj_taken(&data.cnpj, id).await?
+        if let Some(cnpj) = &changes.cnpj
+            && self.clientes.cnpj_taken(cnpj.as_str(), id).await?
         {
             errors.add("cnpj", CNPJ_TAKEN);
         }
         errors.into_result()
+    }
+
+    /// Stores the images `changes` sends (checked by [`ClienteService::validate`]); returns
+    /// the other changes and the images' new values.
+    async fn store_images(
+        &self,
+        mut changes: ClienteChanges,
+    ) -> Result<(ClienteChanges, StoredImages)> {
+        let logo = changes.logo.take();
+        let assinatura = changes.assinatura_digital.take();
+        let mut images = StoredImages::default();
+        images.logo = match self.store_image(logo).await {
+            Ok(v) => v,
+            Err(e) => return Err(e),
+        };
+        images.assinatura_digital = match self.store_image(assinatura).await {
+            Ok(v) => v,
+            Err(e) => {
+                // The logo may be stored already.
+                self.discard(images.stored()).await;
+                return Err(e);
+            }
+        };
+        Ok((changes, images))
+    }
+
+    /// The new value of one image field, its file stored.
+    async fn store_image(&self, image: Option<Imagem>) -> Result<Option<Option<String>>> {
+        match image {
+            None => Ok(None),
+            Some(Imagem::Remover) => Ok(Some(None)),
+            Some(Imagem::Enviar(f)) => {
+                let storage = self
+                    .storage
+                    .as_ref()
+                    .ok_or_else(|| DomainError::internal("no storage for the clientes' images"))?;
+                let path = storage
+                    .save(cliente::IMAGES_DIR, &f.filename, &f.data)
+                    .await?;
+                Ok(Some(Some(path)))
+            }
+        }
     }
 
     // ----- grupos de empresa -----
@@ -504,8 +595,37 @@ mod tests {
         }
     }
 
-    fn input(v: serde_json::Value) -> Input {
-        Input::json(v.as_object().cloned().unwrap())
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    fn enviar(name: &str, data: &[u8]) -> Option<Imagem> {
+        Some(Imagem::Enviar(crate::commands::ImagemEnviada {
+            filename: name.into(),
+            data: data.to_vec(),
+        }))
+    }
+
+    /// A storage that stores `saves` (name → path) and expects exactly `deletes`.
+    fn storage(
+        saves: &[(&'static str, &'static str)],
+        deletes: &[&'static str],
+    ) -> Arc<kernel::storage::MockFileStorage> {
+        let mut storage = kernel::storage::MockFileStorage::new();
+        for &(name, path) in saves {
+            let path = path.to_string();
+            storage
+                .expect_save()
+                .withf(move |dir, n, _| dir == cliente::IMAGES_DIR && n == name)
+                .times(1)
+                .returning(move |_, _, _| Ok(path.clone()));
+        }
+        for p in deletes {
+            storage
+                .expect_delete()
+                .with(mockall::predicate::eq(*p))
+                .times(1)
+                .returning(|_| Ok(()));
+        }
+        Arc::new(storage)
     }
 
     /// The service hands allocation and insertion to the repository in one call.
@@ -574,12 +694,23 @@ mod tests {
 
     #[test]
     fn an_update_removes_the_images_it_replaced_or_cleared() {
-        for (patch, gone) in [
+        for (changes, saves, gone) in [
             (
-                json!({"logo": "upload:clientes/imagens/novo.png"}),
+                ClienteChanges {
+                    logo: enviar("novo.png", PNG),
+                    ..Default::default()
+                },
+                vec![("novo.png", "clientes/imagens/novo.png")],
                 "clientes/imagens/velho.png",
             ),
-            (json!({"logo": null}), "clientes/imagens/velho.png"),
+            (
+                ClienteChanges {
+                    logo: Some(Imagem::Remover),
+                    ..Default::default()
+                },
+                vec![],
+                "clientes/imagens/velho.png",
+            ),
         ] {
             let mut repo = MockClienteRepository::new();
             repo.expect_get().returning(|_, _| {
@@ -588,10 +719,16 @@ mod tests {
                     None,
                 )))
             });
+            let expected = if saves.is_empty() {
+                None
+            } else {
+                Some("clientes/imagens/novo.png")
+            };
             repo.expect_update()
+                .withf(move |_, d, _, _| d.logo.as_deref() == expected)
                 .returning(|_, d, _, by| Ok(stored(d, by)));
-            let s = service(repo).with_storage(storage_deleting(&[gone]));
-            block_on(s.update(1, &input(patch), 7, None)).unwrap();
+            let s = service(repo).with_storage(storage(&saves, &[gone]));
+            block_on(s.update(1, changes, 7, None)).unwrap();
         }
         // An update that keeps the images removes nothing.
         let mut repo = MockClienteRepository::new();
@@ -604,12 +741,50 @@ mod tests {
         repo.expect_update()
             .returning(|_, d, _, by| Ok(stored(d, by)));
         let s = service(repo).with_storage(storage_deleting(&[]));
-        block_on(s.update(1, &input(json!({"nome_fantasia": "Padaria"})), 7, None)).unwrap();
+        let changes = ClienteChanges {
+            nome_fantasia: Some(Some("Padaria".into())),
+            ..Default::default()
+        };
+        block_on(s.update(1, changes, 7, None)).unwrap();
+    }
+
+    /// A file that is not an image is refused before anything is stored, and alone: the
+    /// other checks do not run.
+    #[test]
+    fn a_file_that_is_not_an_image_is_refused_before_storing() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_cnpj_taken().never();
+        repo.expect_insert_with_placeholder().never();
+        let s = service(repo).with_storage(storage(&[], &[]));
+        let changes = ClienteChanges {
+            logo: enviar("a.png", PNG),
+            assinatura_digital: enviar("b.png", b"not an image"),
+            cnpj: Some(kernel::values::Cnpj::parse_formatted("11.222.333/0001-81").unwrap()),
+            ..Default::default()
+        };
+        match block_on(s.create(changes.clone(), 7)).unwrap_err() {
+            DomainError::Validation(e) => assert_eq!(
+                e.to_json(),
+                json!({"assinatura_digital":[cliente::NOT_AN_IMAGE]})
+            ),
+            other => panic!("{other:?}"),
+        }
+        let bad = InvalidCliente {
+            errors: FieldErrors::single("razao_social", m::BLANK),
+            changes,
+        };
+        match block_on(s.invalid(None, bad)) {
+            DomainError::Validation(e) => assert_eq!(
+                e.to_json(),
+                json!({"assinatura_digital":[cliente::NOT_AN_IMAGE]})
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn a_refused_write_removes_the_images_uploaded_for_it() {
-        let upload = json!({"logo": "upload:clientes/imagens/novo.png", "email_principal": "x"});
+    fn a_refused_write_removes_the_images_stored_for_it() {
+        // The repository refuses the update (the CNPJ was taken meanwhile).
         let mut repo = MockClienteRepository::new();
         repo.expect_get().returning(|_, _| {
             Ok(Some(stored(
@@ -617,13 +792,51 @@ mod tests {
                 None,
             )))
         });
-        repo.expect_update().never();
-        let s = service(repo).with_storage(storage_deleting(&["clientes/imagens/novo.png"]));
-        assert!(block_on(s.update(1, &input(upload.clone()), 7, None)).is_err());
+        repo.expect_cnpj_taken().returning(|_, _| Ok(false));
+        repo.expect_update()
+            .returning(|_, _, _, _| Err(DomainError::Conflict(CNPJ_CONSTRAINT.into())));
+        let s = service(repo).with_storage(storage(
+            &[("novo.png", "clientes/imagens/novo.png")],
+            &["clientes/imagens/novo.png"],
+        ));
+        let changes = ClienteChanges {
+            logo: enviar("novo.png", PNG),
+            cnpj: Some(kernel::values::Cnpj::parse_formatted("11.222.333/0001-81").unwrap()),
+            ..Default::default()
+        };
+        match block_on(s.update(1, changes.clone(), 7, None)).unwrap_err() {
+            DomainError::Validation(e) => assert_eq!(e.to_json(), json!({"cnpj":[CNPJ_TAKEN]})),
+            other => panic!("{other:?}"),
+        }
+        // A creation refused by the repository for another reason.
         let mut repo = MockClienteRepository::new();
-        repo.expect_insert_with_placeholder().never();
-        let s = service(repo).with_storage(storage_deleting(&["clientes/imagens/novo.png"]));
-        assert!(block_on(s.create(&input(upload), 7)).is_err());
+        repo.expect_cnpj_taken().returning(|_, _| Ok(false));
+        repo.expect_insert_with_placeholder()
+            .times(1)
+            .returning(|_, _| Err(DomainError::internal("disk full")));
+        let s = service(repo).with_storage(storage(
+            &[("novo.png", "clientes/imagens/novo.png")],
+            &["clientes/imagens/novo.png"],
+        ));
+        assert!(matches!(
+            block_on(s.create(changes, 7)),
+            Err(DomainError::Internal(_))
+        ));
+    }
+
+    /// Only the conflict of the CNPJ's constraint is the CNPJ error.
+    #[test]
+    fn other_conflicts_are_not_the_cnpj_error() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_get()
+            .returning(|_, _| Ok(Some(stored(&with_logo(None), None))));
+        repo.expect_update()
+            .returning(|_, _, _, _| Err(DomainError::Conflict("contatos.whatsapp".into())));
+        let s = service(repo);
+        assert!(matches!(
+            block_on(s.update(1, ClienteChanges::default(), 7, None)),
+            Err(DomainError::Conflict(c)) if c == "contatos.whatsapp"
+        ));
     }
 
     #[test]
@@ -643,31 +856,49 @@ mod tests {
         block_on(s.delete(1, None)).unwrap();
     }
 
-    /// The documentos' files are read before the cliente goes (they go with it) and removed
-    /// after; a cliente the caller cannot see is a 404 that touches nothing.
+    /// The cliente and its documentos go in one transaction, their files after it commits; a
+    /// cliente the caller cannot see is a 404 that touches nothing, and a failed deletion
+    /// rolls back and removes no file.
     #[test]
-    fn deleting_a_cliente_removes_its_documentos_files() {
+    fn deleting_a_cliente_removes_its_documentos_in_one_transaction() {
         let mut repo = MockClienteRepository::new();
-        repo.expect_get()
-            .returning(|_, owner| Ok((owner != Some(9)).then(|| stored(&with_logo(None), None))));
-        repo.expect_delete().times(1).returning(|_| Ok(()));
-        let mut documentos = crate::ports::MockArquivosDoCliente::new();
-        documentos
-            .expect_arquivos_do_cliente()
-            .with(mockall::predicate::eq(1))
-            .times(1)
-            .returning(|_| Ok(vec!["clientes/documentos/a.pdf".into()]));
+        repo.expect_get().returning(|id, owner| {
+            Ok((owner != Some(9)).then(|| {
+                let mut c = stored(&with_logo(None), None);
+                c.id = id;
+                c
+            }))
+        });
+        repo.expect_delete().never();
+        let mut uow = crate::fake_uow::FakeUow::new(
+            |_| Err(DomainError::internal("unused")),
+            |_| Err(DomainError::internal("unused")),
+        );
+        uow.arquivos = vec!["clientes/documentos/a.pdf".into()];
+        let uow = Arc::new(uow);
         let s = service(repo)
             .with_storage(storage_deleting(&[
                 "clientes/imagens/assinatura.png",
                 "clientes/documentos/a.pdf",
             ]))
-            .with_documentos(Arc::new(documentos));
+            .with_unit_of_work(uow.clone());
         assert!(matches!(
             block_on(s.delete(1, Some(9))),
             Err(DomainError::NotFound(_))
         ));
+        assert!(uow.steps().is_empty());
         block_on(s.delete(1, None)).unwrap();
+        assert_eq!(
+            uow.steps(),
+            ["begin", "delete_documentos:1", "delete_cliente:1", "commit"]
+        );
+        // The fake's cliente 404 vanished meanwhile: rolled back, no file removed (the
+        // storage expects exactly the deletions above).
+        assert!(matches!(
+            block_on(s.delete(404, None)),
+            Err(DomainError::NotFound("Cliente"))
+        ));
+        assert_eq!(uow.steps().last().map(String::as_str), Some("rollback"));
     }
 
     #[test]
@@ -678,7 +909,11 @@ mod tests {
             d.cnpj = placeholder_cnpj(7);
             Ok(stored(&d, by))
         }));
-        let c = block_on(s.create(&input(json!({"razao_social":"ACME"})), 9)).unwrap();
+        let changes = ClienteChanges {
+            razao_social: Some("ACME".into()),
+            ..Default::default()
+        };
+        let c = block_on(s.create(changes, 9)).unwrap();
         assert_eq!(c.data.cnpj, "00.000.000/0007-00");
         assert_eq!(c.criado_por, Some(9));
         assert_eq!(c.data.responsavel_legal_cpf, "000.000.000-00");
@@ -701,7 +936,7 @@ mod tests {
     fn real_cnpj_conflict_is_a_field_error_without_allocation() {
         let s = service(allocating_repo(|d, _| {
             assert_eq!(d.cnpj, "11.222.333/0001-81");
-            Err(DomainError::Conflict("cnpj".into()))
+            Err(DomainError::Conflict(CNPJ_CONSTRAINT.into()))
         }));
         match block_on(
             s.insert_with_placeholder(ClienteData::defaults("11.222.333/0001-81".into()), None),
@@ -720,12 +955,12 @@ mod tests {
         let mut grupos = MockGrupoEmpresaRepository::new();
         grupos.expect_get().returning(|_| Ok(None));
         let s = ClienteService::new(Arc::new(repo), Arc::new(grupos), clock());
-        match block_on(s.create(
-            &input(json!({"cnpj":"11.222.333/0001-81","grupo_empresa":5})),
-            1,
-        ))
-        .unwrap_err()
-        {
+        let changes = ClienteChanges {
+            cnpj: Some(kernel::values::Cnpj::parse_formatted("11.222.333/0001-81").unwrap()),
+            grupo_empresa: Some(Some(5)),
+            ..Default::default()
+        };
+        match block_on(s.create(changes, 1)).unwrap_err() {
             DomainError::Validation(e) => assert_eq!(
                 e.to_json(),
                 json!({"cnpj":[CNPJ_TAKEN],"grupo_empresa":["Pk inválido \"5\" - objeto não existe."]})
@@ -746,13 +981,9 @@ mod tests {
             Arc::new(MockGrupoEmpresaRepository::new()),
             clock(),
         );
-        let c = block_on(s.set_status(1, &json!({"status":"suspenso"}), 1, None)).unwrap();
+        let c = block_on(s.set_status(1, "suspenso", 1, None)).unwrap();
         assert_eq!(c.data.status, "suspenso");
-        match block_on(s.set_status(1, &json!({}), 1, None)).unwrap_err() {
-            DomainError::BadRequest(m) => assert_eq!(m, "Campo \"status\" é obrigatório"),
-            other => panic!("{other:?}"),
-        }
-        match block_on(s.set_status(1, &json!({"status":"x"}), 1, None)).unwrap_err() {
+        match block_on(s.set_status(1, "x", 1, None)).unwrap_err() {
             DomainError::BadRequest(m) => {
                 assert_eq!(
                     m,
@@ -762,8 +993,33 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            block_on(s.list_by_status("x", &[], None, PageRequest::default())),
+            block_on(s.list_by_status("x", ClienteQuery::default(), None, PageRequest::default())),
             Err(DomainError::BadRequest(_))
+        ));
+    }
+
+    /// The caller's scope replaces any owner in the query; no ordering is the newest first.
+    #[test]
+    fn lists_take_the_callers_scope_and_the_default_ordering() {
+        let mut repo = MockClienteRepository::new();
+        repo.expect_list_resumo()
+            .withf(|f, order, _| {
+                f.owner == Some(4) && f.search == ["acme"] && order == [OrderBy::desc("criado_em")]
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(None));
+        let s = service(repo);
+        let query = ClienteQuery {
+            filter: ClienteFilter {
+                owner: Some(99),
+                search: vec!["acme".into()],
+                ..Default::default()
+            },
+            ordering: Vec::new(),
+        };
+        assert!(matches!(
+            block_on(s.list_resumo(query, Some(4), PageRequest::default())),
+            Err(DomainError::InvalidPage)
         ));
     }
 

@@ -5,12 +5,12 @@ use crate::STORAGE_DIR;
 use crate::boleto::{DadosBoleto, formatar_reais};
 use crate::model::{Documento, NewDocumento, OrigemDocumento, StatusDocumento, TipoDocumento};
 use crate::pix::PixEstatico;
-use crate::ports::{DocumentRenderer, DocumentoRepository};
+use crate::ports::{ClientesDaGeracao, DocumentRenderer, DocumentoRepository, EmpresaDaGeracao};
 use crate::render::{BoletoPdf, ContratoPdf, Parte, paragrafos};
 use crate::template::{Template, preencher, resolver_template};
 use chrono::{DateTime, NaiveDate, Utc};
 use kernel::storage::FileStorage;
-use kernel::{Clock, DomainError, Result, messages};
+use kernel::{Clock, DomainError, Result};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -53,74 +53,14 @@ pub struct GeracaoContexto {
     pub templates: Vec<Template>,
 }
 
-/// A parsed `gerar-contrato` / `gerar-boleto` body.
+/// A `gerar-contrato` / `gerar-boleto` request (parsed by the edge).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GerarRequest {
     pub cliente_id: i64,
     pub template_nome: String,
-    /// `dados_contrato` / `dados_boleto`.
+    /// `dados_contrato` / `dados_boleto`: the template's extra fill values (a boleto's are
+    /// validated by [`GeracaoService::gerar_boleto`]).
     pub dados: Map<String, Value>,
-}
-
-impl GerarRequest {
-    /// Parses a `gerar-contrato` body (`dados_contrato`, default template `contrato_padrao`);
-    /// `form`: the body came from a form or multipart (values are strings).
-    pub fn contrato(body: &Value, form: bool) -> Result<Self> {
-        Self::parse(body, form, "contrato_padrao", "dados_contrato")
-    }
-
-    /// Parses a `gerar-boleto` body (`dados_boleto`, default template `boleto_padrao`).
-    pub fn boleto(body: &Value, form: bool) -> Result<Self> {
-        Self::parse(body, form, "boleto_padrao", "dados_boleto")
-    }
-
-    /// Missing / null / `""` / `0` `cliente_id` → `BadRequest("cliente_id é obrigatório")`;
-    /// any other non-integer → 400 `{"cliente_id":[…]}`; extra data not an object → 400.
-    /// A JSON body needs a JSON integer (`"1"` is refused, §1.4); form bodies carry the id as a
-    /// digit string and the data as JSON text.
-    fn parse(body: &Value, form: bool, template_padrao: &str, campo_dados: &str) -> Result<Self> {
-        let obrigatorio = || DomainError::BadRequest("cliente_id é obrigatório".into());
-        let cliente_id = match body.get("cliente_id") {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => return Err(obrigatorio()),
-            Some(Value::String(s)) if s.is_empty() => return Err(obrigatorio()),
-            Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
-            Some(Value::String(s)) if form && s.trim().parse::<i64>().is_ok() => {
-                s.trim().parse().unwrap_or_default()
-            }
-            Some(_) => return Err(DomainError::field("cliente_id", messages::INTEGER)),
-        };
-        if cliente_id == 0 {
-            return Err(obrigatorio());
-        }
-        let template_nome = match body.get("template_nome") {
-            None => template_padrao.to_string(),
-            Some(v) => crate::template::valor_texto(v),
-        };
-        let dados = match body.get(campo_dados) {
-            None => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
-            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-                Ok(Value::Object(m)) => m,
-                _ => {
-                    return Err(DomainError::field(
-                        campo_dados,
-                        "Os dados devem ser um objeto JSON.",
-                    ));
-                }
-            },
-            Some(_) => {
-                return Err(DomainError::field(
-                    campo_dados,
-                    "Os dados devem ser um objeto JSON.",
-                ));
-            }
-        };
-        Ok(Self {
-            cliente_id,
-            template_nome,
-            dados,
-        })
-    }
 }
 
 /// The fill dict of §4.4, in precedence order (later keys win): cliente fields, empresa fields,
@@ -168,6 +108,8 @@ pub struct GeracaoService {
     storage: Arc<dyn FileStorage>,
     renderer: Arc<dyn DocumentRenderer>,
     clock: Arc<dyn Clock>,
+    /// Where the context comes from (see [`GeracaoService::with_fontes`]).
+    fontes: Option<(Arc<dyn ClientesDaGeracao>, Arc<dyn EmpresaDaGeracao>)>,
 }
 
 impl GeracaoService {
@@ -182,12 +124,66 @@ impl GeracaoService {
             storage,
             renderer,
             clock,
+            fontes: None,
         }
     }
 
-    /// `POST /documentos/gerar-contrato/`. The caller loads the cliente by `req.cliente_id`
-    /// (404 `Cliente` when missing); an inactive cliente is refused here as well with the same
-    /// 404. Returns the stored Documento (`arquivo` relative path).
+    /// The other areas the generation context is read from: the clientes (within the
+    /// caller's scope) and the settings (company, templates).
+    pub fn with_fontes(
+        mut self,
+        clientes: Arc<dyn ClientesDaGeracao>,
+        empresa: Arc<dyn EmpresaDaGeracao>,
+    ) -> Self {
+        self.fontes = Some((clientes, empresa));
+        self
+    }
+
+    /// The context of a generation for cliente `cliente_id`, as seen by a caller whose
+    /// clientes are those of `owner` (`None`: every cliente, as for superusers): a cliente
+    /// outside the scope is `NotFound("Cliente")`, like a missing one.
+    pub async fn contexto(&self, cliente_id: i64, owner: Option<i64>) -> Result<GeracaoContexto> {
+        let (clientes, empresa) = self
+            .fontes
+            .as_ref()
+            .ok_or_else(|| DomainError::internal("generation context sources not wired"))?;
+        let cliente = clientes
+            .cliente(cliente_id, owner)
+            .await?
+            .ok_or(DomainError::NotFound("Cliente"))?;
+        Ok(GeracaoContexto {
+            cliente,
+            empresa: empresa.empresa().await?,
+            templates: empresa.templates().await?,
+        })
+    }
+
+    /// `POST /documentos/gerar-contrato/` by user `usuario_id`, whose clientes are those of
+    /// `owner` (see [`GeracaoService::contexto`]).
+    pub async fn contrato(
+        &self,
+        req: &GerarRequest,
+        usuario_id: i64,
+        owner: Option<i64>,
+    ) -> Result<Documento> {
+        let ctx = self.contexto(req.cliente_id, owner).await?;
+        self.gerar_contrato(&ctx, req, usuario_id).await
+    }
+
+    /// `POST /documentos/gerar-boleto/` (as [`GeracaoService::contrato`]).
+    pub async fn boleto(
+        &self,
+        req: &GerarRequest,
+        usuario_id: i64,
+        owner: Option<i64>,
+    ) -> Result<Documento> {
+        let ctx = self.contexto(req.cliente_id, owner).await?;
+        self.gerar_boleto(&ctx, req, usuario_id).await
+    }
+
+    /// A contract from a loaded context (see [`GeracaoService::contrato`]); an inactive
+    /// cliente is refused with the 404 of a missing one. Returns the stored Documento
+    /// (`arquivo` relative path).
     pub async fn gerar_contrato(
         &self,
         ctx: &GeracaoContexto,

@@ -5,9 +5,9 @@
 //! Pure domain crate: no web framework, database driver or async runtime.
 
 pub mod boleto;
+pub mod commands;
 pub mod filter;
 pub mod geracao;
-pub mod input;
 pub mod model;
 pub mod pix;
 pub mod ports;
@@ -18,11 +18,11 @@ pub mod template;
 #[cfg(test)]
 mod test_util;
 
+pub use commands::{DocumentoChanges, DocumentoForm};
 pub use filter::{DocumentoFilter, DocumentoScope};
 pub use geracao::{ClienteResumo, EmpresaResumo, GeracaoContexto, GeracaoService, GerarRequest};
-pub use input::{DocumentoChanges, DocumentoInput, InputMode};
 pub use model::{Documento, NewDocumento, OrigemDocumento, StatusDocumento, TipoDocumento};
-pub use ports::{DocumentRenderer, DocumentoRepository};
+pub use ports::{ClientesDaGeracao, DocumentRenderer, DocumentoRepository, EmpresaDaGeracao};
 pub use render::{BoletoPdf, ContratoPdf, Parte};
 pub use service::DocumentoService;
 pub use template::{Template, TipoTemplate};

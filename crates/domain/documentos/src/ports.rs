@@ -1,9 +1,11 @@
 //! Ports of the documentos domain. `FileStorage` and `Clock` come from `kernel`.
 
+use crate::commands::DocumentoChanges;
 use crate::filter::{DocumentoFilter, DocumentoScope};
-use crate::input::DocumentoChanges;
+use crate::geracao::{ClienteResumo, EmpresaResumo};
 use crate::model::{Documento, NewDocumento};
 use crate::render::{BoletoPdf, ContratoPdf};
+use crate::template::Template;
 use async_trait::async_trait;
 use kernel::{Page, PageRequest, Result};
 
@@ -44,4 +46,23 @@ pub trait DocumentoRepository: Send + Sync {
 pub trait DocumentRenderer: Send + Sync {
     async fn render_contrato(&self, contrato: &ContratoPdf) -> Result<Vec<u8>>;
     async fn render_boleto(&self, boleto: &BoletoPdf) -> Result<Vec<u8>>;
+}
+
+/// The clientes a generation is for (another area's rows), read within the caller's scope.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ClientesDaGeracao: Send + Sync {
+    /// Cliente `id` when a caller who sees the clientes of `owner` (`None`: every cliente)
+    /// may see it; `Ok(None)` when missing or out of that scope.
+    async fn cliente(&self, id: i64, owner: Option<i64>) -> Result<Option<ClienteResumo>>;
+}
+
+/// The issuing company and the configured templates (the settings area).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EmpresaDaGeracao: Send + Sync {
+    /// `None` when the company data is not configured.
+    async fn empresa(&self) -> Result<Option<EmpresaResumo>>;
+    /// `Config.document_templates` (empty: the built-ins).
+    async fn templates(&self) -> Result<Vec<Template>>;
 }

@@ -1,8 +1,8 @@
 //! CRUD use cases of `/api/v1/documentos/`: the rules live here so handlers stay thin.
 
 use crate::MODEL_NAME;
+use crate::commands::{DocumentoForm, VENCIMENTO_PASSADO};
 use crate::filter::{DocumentoFilter, DocumentoScope};
-use crate::input::{DocumentoInput, InputMode};
 use crate::model::{Documento, NewDocumento, formatar_tamanho, today};
 use crate::ports::DocumentoRepository;
 use chrono::NaiveDate;
@@ -78,11 +78,11 @@ impl DocumentoService {
     /// had no file). `usuario_upload` is forced to the caller; `ativo` defaults to true.
     pub async fn criar(
         &self,
-        input: &DocumentoInput,
+        form: DocumentoForm,
         arquivo: Option<String>,
         usuario_id: i64,
     ) -> Result<Documento> {
-        let resultado = self.criar_interno(input, arquivo.clone(), usuario_id).await;
+        let resultado = self.criar_interno(form, arquivo.clone(), usuario_id).await;
         if resultado.is_err() {
             self.descartar(arquivo.as_deref()).await;
         }
@@ -91,11 +91,14 @@ impl DocumentoService {
 
     async fn criar_interno(
         &self,
-        input: &DocumentoInput,
+        form: DocumentoForm,
         arquivo: Option<String>,
         usuario_id: i64,
     ) -> Result<Documento> {
-        let (c, mut erros) = input.validar_parcial(InputMode::Create, self.hoje());
+        let DocumentoForm {
+            changes: c,
+            errors: mut erros,
+        } = self.checar_vencimento(form);
         if arquivo.is_none() {
             erros.add("arquivo", messages::NO_FILE);
         }
@@ -124,18 +127,17 @@ impl DocumentoService {
         self.repo.insert(novo).await
     }
 
-    /// `PUT` (`parcial = false`: `cliente` and `nome` required) or `PATCH` (`parcial = true`).
-    /// `arquivo` = path of a newly stored upload, if any (the old file is kept, like the original).
+    /// `PUT` (the edge requires `cliente` and `nome`) or `PATCH`. `arquivo` = path of a newly
+    /// stored upload, if any (the old file is kept, like the original).
     pub async fn atualizar(
         &self,
         id: i64,
         scope: &DocumentoScope,
-        input: &DocumentoInput,
+        form: DocumentoForm,
         arquivo: Option<String>,
-        parcial: bool,
     ) -> Result<Documento> {
         let resultado = self
-            .atualizar_interno(id, scope, input, arquivo.clone(), parcial)
+            .atualizar_interno(id, scope, form, arquivo.clone())
             .await;
         if resultado.is_err() {
             self.descartar(arquivo.as_deref()).await;
@@ -147,21 +149,29 @@ impl DocumentoService {
         &self,
         id: i64,
         scope: &DocumentoScope,
-        input: &DocumentoInput,
+        form: DocumentoForm,
         arquivo: Option<String>,
-        parcial: bool,
     ) -> Result<Documento> {
         self.obter(id, scope).await?;
-        let mode = if parcial {
-            InputMode::Patch
-        } else {
-            InputMode::Replace
-        };
-        let (mut c, mut erros) = input.validar_parcial(mode, self.hoje());
+        let DocumentoForm {
+            changes: mut c,
+            errors: mut erros,
+        } = self.checar_vencimento(form);
         self.checar_cliente(c.cliente_id, &mut erros).await?;
         erros.into_result()?;
         c.arquivo = arquivo;
         self.repo.update(id, c).await
+    }
+
+    /// A `data_vencimento` before today (São Paulo) is a field error.
+    fn checar_vencimento(&self, mut form: DocumentoForm) -> DocumentoForm {
+        if let Some(Some(d)) = form.changes.data_vencimento
+            && d < self.hoje()
+        {
+            form.errors.add("data_vencimento", VENCIMENTO_PASSADO);
+            form.changes.data_vencimento = None;
+        }
+        form
     }
 
     /// `DELETE /documentos/{id}/` — soft delete (`ativo = false`).
@@ -211,8 +221,19 @@ mod tests {
         DocumentoService::new(Arc::new(repo), Arc::new(storage), clock())
     }
 
-    fn form(v: serde_json::Value) -> DocumentoInput {
-        DocumentoInput::form(v.as_object().cloned().unwrap_or_default())
+    fn form(changes: crate::DocumentoChanges) -> DocumentoForm {
+        DocumentoForm {
+            changes,
+            errors: kernel::FieldErrors::new(),
+        }
+    }
+
+    fn doc(cliente: i64, nome: &str) -> crate::DocumentoChanges {
+        crate::DocumentoChanges {
+            cliente_id: Some(cliente),
+            nome: Some(nome.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -235,7 +256,7 @@ mod tests {
             .returning(|_| Ok(documento(1)));
         let s = service(repo, MockFileStorage::new());
         let d = block_on(s.criar(
-            &form(json!({"cliente": "7", "nome": "Doc"})),
+            form(doc(7, "Doc")),
             Some("clientes/documentos/a.pdf".into()),
             42,
         ));
@@ -254,19 +275,27 @@ mod tests {
             .times(1)
             .returning(|_| Ok(()));
         let s = service(repo, storage);
-        let err = block_on(s.criar(
-            &form(json!({"cliente": "99", "status": "x"})),
-            Some("clientes/documentos/a.pdf".into()),
-            1,
-        ))
-        .unwrap_err();
+        // The edge refused `nome` and `status`; the use case adds the unknown cliente and the
+        // past due date to the same errors.
+        let mut refused = form(crate::DocumentoChanges {
+            cliente_id: Some(99),
+            data_vencimento: Some(NaiveDate::from_ymd_opt(2025, 10, 11)),
+            ..Default::default()
+        });
+        refused.errors.add("nome", messages::REQUIRED);
+        refused
+            .errors
+            .add("status", "\"x\" não é um escolha válido.");
+        let err =
+            block_on(s.criar(refused, Some("clientes/documentos/a.pdf".into()), 1)).unwrap_err();
         let DomainError::Validation(e) = err else {
             panic!("{err:?}")
         };
         assert_eq!(
             e.into_json(),
             json!({"cliente":[messages::invalid_pk("99")],"nome":[messages::REQUIRED],
-                   "status":["\"x\" não é um escolha válido."]})
+                   "status":["\"x\" não é um escolha válido."],
+                   "data_vencimento":[VENCIMENTO_PASSADO]})
         );
     }
 
@@ -275,8 +304,7 @@ mod tests {
         let mut repo = MockDocumentoRepository::new();
         repo.expect_cliente_existe().returning(|_| Ok(true));
         let s = service(repo, MockFileStorage::new());
-        let err =
-            block_on(s.criar(&form(json!({"cliente": "7", "nome": "Doc"})), None, 1)).unwrap_err();
+        let err = block_on(s.criar(form(doc(7, "Doc")), None, 1)).unwrap_err();
         assert!(matches!(err, DomainError::Validation(e) if e.has("arquivo")));
     }
 
@@ -302,16 +330,11 @@ mod tests {
             .times(1)
             .returning(|_| Ok(()));
         let s = service(repo, MockFileStorage::new());
-        let patch = DocumentoInput::json(
-            json!({"nome": "Novo"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        );
-        assert!(block_on(s.atualizar(1, &DocumentoScope::Superuser, &patch, None, true)).is_ok());
-        let err =
-            block_on(s.atualizar(1, &DocumentoScope::Superuser, &patch, None, false)).unwrap_err();
-        assert!(matches!(err, DomainError::Validation(e) if e.has("cliente")));
+        let patch = form(crate::DocumentoChanges {
+            nome: Some("Novo".into()),
+            ..Default::default()
+        });
+        assert!(block_on(s.atualizar(1, &DocumentoScope::Superuser, patch, None)).is_ok());
         assert!(matches!(
             block_on(s.remover(5, &DocumentoScope::Owner(2))),
             Err(DomainError::NotFound("DocumentoCliente"))

@@ -244,6 +244,55 @@ impl Whatsapp {
     }
 }
 
+/// A phone number as [`is_valid_phone`] accepts it, at most [`Telefone::MAX_CHARS`]
+/// characters (the length is checked by the edge first, with its own message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Telefone(String);
+
+impl Telefone {
+    pub const MAX_CHARS: usize = 20;
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if s.chars().count() <= Self::MAX_CHARS && is_valid_phone(s) {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(PHONE_MSG)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A CEP as accepted on clientes (`12345-678` or `12345678`), kept as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cep(String);
+
+impl Cep {
+    pub const MAX_CHARS: usize = 9;
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if is_valid_cep(s) {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(CEP_MSG)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Brazilian states (UF).
 pub const UFS: [&str; 27] = [
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
@@ -332,6 +381,13 @@ mod tests {
         assert!(is_valid_email("a.b@c.com.br"));
         assert!(!is_valid_email("a@b") && !is_valid_email("") && !is_valid_email("x y@z.com"));
         assert!(is_valid_uf("sp") && !is_valid_uf("XX"));
+        assert_eq!(
+            Telefone::parse("+5511999999999").unwrap().as_str(),
+            "+5511999999999"
+        );
+        assert_eq!(Telefone::parse("123"), Err(PHONE_MSG));
+        assert_eq!(Cep::parse("01001-000").unwrap().into_string(), "01001-000");
+        assert_eq!(Cep::parse("0100100"), Err(CEP_MSG));
     }
 
     /// Full-width (U+FF10…) and Arabic-Indic (U+0660…) digits are not digits here.

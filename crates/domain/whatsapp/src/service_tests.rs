@@ -454,9 +454,17 @@ fn a_status_reported_before_the_provider_id_is_recorded_is_applied_afterwards() 
             .await;
         assert!(frames(&seen).is_empty());
         *known.lock().unwrap() = true;
+        // Arrives while the delivered one still waits: it queues behind it.
+        h.delivery_status("p1".into(), MessageStatus::Read, t0(), None)
+            .await;
+        assert!(frames(&seen).is_empty());
         h.provider_id_recorded("p1").await;
+        // Once recorded, receipts apply at once.
+        h.delivery_status("p1".into(), MessageStatus::Read, t0(), None)
+            .await;
     });
     let f = frames(&seen);
-    assert_eq!(f.len(), 1);
+    assert_eq!(f.len(), 3);
     assert!(f[0].contains(r#""status":"delivered""#));
+    assert!(f[1].contains(r#""status":"read""#));
 }

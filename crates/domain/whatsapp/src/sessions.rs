@@ -301,7 +301,32 @@ pub struct GatewayEventHandler {
     /// Reports that named a provider id no stored message carries yet: a gateway may report
     /// `delivered` before the sender has recorded the id its `send` returned. Replayed by
     /// [`GatewayEventHandler::provider_id_recorded`].
-    early: Mutex<HashMap<String, Vec<StatusUpdate>>>,
+    early: Mutex<Early>,
+}
+
+/// Receipts waiting for their provider id to be recorded, and the ids recorded lately.
+#[derive(Default)]
+struct Early {
+    /// Per provider id, in arrival order. While an entry exists (waiting, or being replayed),
+    /// new receipts for that id join it, so they are applied in order.
+    waiting: HashMap<String, Vec<StatusUpdate>>,
+    /// Ids the sender recorded (bounded): a receipt that missed its row just before the id
+    /// was recorded is applied again instead of waiting forever.
+    recorded: std::collections::HashSet<String>,
+    recorded_order: std::collections::VecDeque<String>,
+}
+
+impl Early {
+    fn remember(&mut self, id: &str) {
+        if self.recorded.insert(id.to_string()) {
+            self.recorded_order.push_back(id.to_string());
+            if self.recorded_order.len() > UNSAVED_MAX
+                && let Some(old) = self.recorded_order.pop_front()
+            {
+                self.recorded.remove(&old);
+            }
+        }
+    }
 }
 
 impl GatewayEventHandler {
@@ -310,7 +335,7 @@ impl GatewayEventHandler {
             d,
             outbox: None,
             unsaved: Mutex::new(HashMap::new()),
-            early: Mutex::new(HashMap::new()),
+            early: Mutex::new(Early::default()),
         }
     }
 
@@ -323,12 +348,41 @@ impl GatewayEventHandler {
     /// The sender stored `provider_id` on its message: reports that arrived before are
     /// applied now, in the order they came.
     pub async fn provider_id_recorded(&self, provider_id: &str) {
-        let early = {
-            let mut map = self.early.lock().unwrap_or_else(|e| e.into_inner());
-            map.remove(provider_id)
+        let has_waiting = {
+            let mut e = self.early.lock().unwrap_or_else(|e| e.into_inner());
+            e.remember(provider_id);
+            e.waiting.contains_key(provider_id)
         };
-        for u in early.unwrap_or_default() {
-            self.apply(provider_id, u).await;
+        if !has_waiting {
+            return;
+        }
+        // Replays until no receipt is left; receipts arriving meanwhile join the entry.
+        loop {
+            let batch = {
+                let mut e = self.early.lock().unwrap_or_else(|e| e.into_inner());
+                match e.waiting.get_mut(provider_id) {
+                    Some(list) if !list.is_empty() => std::mem::take(list),
+                    _ => {
+                        e.waiting.remove(provider_id);
+                        return;
+                    }
+                }
+            };
+            for u in batch {
+                self.apply(provider_id, u).await;
+            }
+        }
+    }
+
+    /// Queues `update` behind receipts of the same id still waiting; `false` when none wait.
+    fn join_waiting(&self, provider_id: &str, update: &StatusUpdate) -> bool {
+        let mut e = self.early.lock().unwrap_or_else(|e| e.into_inner());
+        match e.waiting.get_mut(provider_id) {
+            Some(list) => {
+                list.push(update.clone());
+                true
+            }
+            None => false,
         }
     }
 
@@ -418,7 +472,9 @@ impl GatewayEvents for GatewayEventHandler {
             at,
             error_message: error,
         };
-        if self.apply(&provider_id, update.clone()).await {
+        if self.join_waiting(&provider_id, &update)
+            || self.apply(&provider_id, update.clone()).await
+        {
             return;
         }
         let unsaved = {
@@ -438,11 +494,24 @@ impl GatewayEvents for GatewayEventHandler {
         }
         // Either a stored message whose id is not recorded yet, or a stranger's: kept for a
         // while (bounded), replayed when the sender records the id.
-        let mut map = self.early.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= UNSAVED_MAX {
-            map.clear();
+        let recorded_meanwhile = {
+            let mut e = self.early.lock().unwrap_or_else(|e| e.into_inner());
+            if e.recorded.contains(&provider_id) {
+                true
+            } else {
+                if e.waiting.len() >= UNSAVED_MAX {
+                    e.waiting.clear();
+                }
+                e.waiting
+                    .entry(provider_id.clone())
+                    .or_default()
+                    .push(update.clone());
+                false
+            }
+        };
+        if recorded_meanwhile {
+            self.apply(&provider_id, update).await;
         }
-        map.entry(provider_id).or_default().push(update);
     }
 }
 

@@ -15,7 +15,7 @@ use crate::support::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clientes::filter::ClienteFilter;
-use clientes::ports::ClienteRepository;
+use clientes::ports::{CNPJ_CONSTRAINT, ClienteRepository};
 use clientes::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
 use clientes::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
@@ -85,7 +85,7 @@ impl SeaOrmClienteRepository {
         } else {
             insert_model(&self.db, data, criado_por).await
         }
-        .map_err(db_err)?;
+        .map_err(cliente_err)?;
         merge_search_index(&self.db).await;
         with_grupo_nome(&self.db, m).await.map_err(db_err)
     }
@@ -146,7 +146,9 @@ pub(crate) async fn insert_cliente<D: ConnectionTrait>(
     data: &ClienteData,
     criado_por: Option<i64>,
 ) -> Result<cliente::Model> {
-    insert_model(db, data, criado_por).await.map_err(db_err)
+    insert_model(db, data, criado_por)
+        .await
+        .map_err(cliente_err)
 }
 
 /// [`insert_cliente`] keeping the driver's error (the group-commit writer sorts errors by it).
@@ -216,6 +218,17 @@ async fn insert_allocating<D: ConnectionTrait>(
     ))
 }
 
+/// Translates a driver error of a cliente write: a violation of the CNPJ's unique index is the
+/// port's [`CNPJ_CONSTRAINT`] conflict; any other error as [`db_err`] (another unique
+/// constraint keeps the driver's description, so it is never taken for a taken CNPJ).
+pub(crate) fn cliente_err(e: DbErr) -> DomainError {
+    if is_cnpj_conflict(&e) {
+        DomainError::Conflict(CNPJ_CONSTRAINT.into())
+    } else {
+        db_err(e)
+    }
+}
+
 /// Whether `e` is a violation of the CNPJ's unique index (`clientes.cnpj` on SQLite,
 /// `ux_clientes_cnpj` on PostgreSQL), not of another constraint.
 fn is_cnpj_conflict(e: &DbErr) -> bool {
@@ -227,7 +240,7 @@ fn is_cnpj_conflict(e: &DbErr) -> bool {
 }
 
 /// The inserted row as the domain's cliente, with its group's name.
-async fn with_grupo_nome<D: ConnectionTrait>(
+pub(crate) async fn with_grupo_nome<D: ConnectionTrait>(
     db: &D,
     m: cliente::Model,
 ) -> std::result::Result<Cliente, DbErr> {
@@ -341,7 +354,10 @@ impl ClienteRepository for SeaOrmClienteRepository {
         // The UPDATE comes first in the transaction: it takes the row's lock on PostgreSQL
         // (a concurrent update waits, then sees this one) and the write lock on SQLite, and
         // returns the row with every committed change of other columns.
-        let m = am.update(&tx).await.map_err(update_err("Cliente"))?;
+        let m = am.update(&tx).await.map_err(|e| match e {
+            e if is_cnpj_conflict(&e) => cliente_err(e),
+            e => update_err("Cliente")(e),
+        })?;
         let text = mapping::search_text(&mapping::to_domain(m.clone(), None).data);
         let m = if text == m.search_text {
             m

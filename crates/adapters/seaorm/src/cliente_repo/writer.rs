@@ -10,6 +10,7 @@ use crate::entities::{cliente, grupo_empresa};
 use crate::support::now;
 use crate::writer::{BatchInsert, own_fault};
 use async_trait::async_trait;
+use clientes::ports::CNPJ_CONSTRAINT;
 use clientes::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
 use clientes::{Cliente, ClienteData};
 use kernel::{DomainError, Result};
@@ -113,11 +114,7 @@ async fn together(
             match by_cnpj.remove(&cnpjs[i]) {
                 Some(m) => stored[i] = Some(Ok(m)),
                 None if allocates(&jobs[i]) => retry.push(i),
-                None => {
-                    stored[i] = Some(Err(DomainError::Conflict(
-                        "UNIQUE constraint failed: clientes.cnpj".into(),
-                    )))
-                }
+                None => stored[i] = Some(Err(DomainError::Conflict(CNPJ_CONSTRAINT.into()))),
             }
         }
         pending = retry;
@@ -208,7 +205,7 @@ async fn one_by_one(
             Err(e) if own_fault(&e) => {
                 txn.execute_unprepared("ROLLBACK TO cliente_item").await?;
                 txn.execute_unprepared("RELEASE cliente_item").await?;
-                results.push(Err(crate::support::db_err(e)));
+                results.push(Err(super::cliente_err(e)));
             }
             Err(e) => return Err(e),
         }

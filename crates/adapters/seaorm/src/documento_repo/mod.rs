@@ -5,15 +5,14 @@
 //! (`nome_busca`, `descricao_busca`, `template_usado_busca`) that every write keeps in step,
 //! because SQLite's `LOWER()` only folds ASCII letters.
 
-mod arquivos;
 mod query;
 
 use crate::entities::{agent, cliente, documento};
 use crate::support::{count, db_err, paged, window};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use documentos::commands::DocumentoChanges;
 use documentos::filter::{DocumentoFilter, DocumentoScope};
-use documentos::input::DocumentoChanges;
 use documentos::model::{Documento, NewDocumento, OrigemDocumento, StatusDocumento, TipoDocumento};
 use documentos::ports::DocumentoRepository;
 use kernel::{DomainError, FieldErrors, Page, PageRequest, Result, messages};

@@ -1,8 +1,9 @@
 //! `MessageRepository` on sea-orm: messages, their status lattice and the outbox.
 
-use super::{json_of, usernames};
+use super::json_of;
+use crate::Database;
 use crate::entities::{whatsapp_message as wm, whatsapp_session as ws};
-use crate::support::{count, db_err, icontains, ordered, paged, window};
+use crate::support::{db_err, icontains};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
@@ -20,16 +21,63 @@ use whatsapp::ports::{
     Claimed, MessageAggregates, MessageKey, MessageRepository, NewInbound, NewOutbound,
 };
 
-use wm::Column as C;
+pub(crate) use wm::Column as C;
 
 pub struct SeaOrmMessageRepository {
     db: DatabaseConnection,
+    /// Inserts go through its group-commit writer (SQLite) when it has one.
+    database: Database,
 }
 
 impl SeaOrmMessageRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(database: impl Into<Database>) -> Self {
+        let database = database.into();
+        Self {
+            db: database.connection().clone(),
+            database,
+        }
     }
+
+    /// Inserts `row` unless its `message_id` is stored, counting it on its session: through
+    /// the writer (one transaction per batch) when there is one, else in a transaction of its
+    /// own.
+    async fn insert_once(
+        &self,
+        row: wm::ActiveModel,
+        message_id: &str,
+        session: i64,
+        counter: ws::Column,
+        at: DateTime<Utc>,
+    ) -> Result<(Message, bool)> {
+        if let Some(existing) = by_message_id(&self.db, message_id).await? {
+            return Ok((one(&self.db, Some(existing)).await?.expect("row"), false));
+        }
+        match self.database.writer() {
+            Some(w) => {
+                let job = super::batch::InsertJob {
+                    row,
+                    message_id: message_id.to_string(),
+                    session,
+                    inbound: matches!(counter, ws::Column::TotalMessagesReceived),
+                    at,
+                };
+                let (m, inserted) = w.submit(job).await?;
+                Ok((one(&self.db, Some(m)).await?.expect("row"), inserted))
+            }
+            None => insert_once(&self.db, row, message_id, session, counter, at).await,
+        }
+    }
+}
+
+/// The insert of one message, doing nothing if its `message_id` is stored.
+pub(crate) fn insert_statement(row: wm::ActiveModel) -> sea_orm::TryInsert<wm::ActiveModel> {
+    wm::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(C::MessageId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
 }
 
 fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
@@ -68,14 +116,7 @@ fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
 }
 
 async fn with_names<D: ConnectionTrait>(db: &D, rows: Vec<wm::Model>) -> Result<Vec<Message>> {
-    let names = usernames(db, rows.iter().map(|r| r.usuario_id)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let n = names.get(&r.usuario_id).cloned().unwrap_or_default();
-            to_domain(r, n)
-        })
-        .collect())
+    super::named(db, rows, |r| r.usuario_id, to_domain).await
 }
 
 async fn one<D: ConnectionTrait>(db: &D, row: Option<wm::Model>) -> Result<Option<Message>> {
@@ -164,20 +205,8 @@ async fn insert_once(
     counter: ws::Column,
     at: DateTime<Utc>,
 ) -> Result<(Message, bool)> {
-    if let Some(existing) = by_message_id(db, message_id).await? {
-        return Ok((one(db, Some(existing)).await?.expect("row"), false));
-    }
     let txn = db.begin().await.map_err(db_err)?;
-    let r = wm::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(C::MessageId)
-                .do_nothing()
-                .to_owned(),
-        )
-        .do_nothing()
-        .exec(&txn)
-        .await
-        .map_err(db_err)?;
+    let r = insert_statement(row).exec(&txn).await.map_err(db_err)?;
     let inserted = matches!(r, TryInsertResult::Inserted(_));
     if inserted {
         count_on_session(&txn, session, counter, at).await?;
@@ -277,27 +306,25 @@ async fn stamp_late(
 impl MessageRepository for SeaOrmMessageRepository {
     async fn list(&self, f: &MessageFilter, page: PageRequest) -> Result<Option<Page<Message>>> {
         let cond = condition(f, self.db.get_database_backend());
-        let total = count(&self.db, wm::Entity::find().filter(cond.clone())).await?;
-        let Some(w) = window(page, total) else {
+        let newest = OrderBy {
+            field: "created_at",
+            desc: true,
+        };
+        let Some((w, count, rows)) = super::page_rows::<wm::Entity, _>(
+            &self.db,
+            cond,
+            &f.ordering,
+            newest,
+            order_column,
+            C::Id,
+            page,
+        )
+        .await?
+        else {
             return Ok(None);
         };
-        let order = if f.ordering.is_empty() {
-            vec![OrderBy {
-                field: "created_at",
-                desc: true,
-            }]
-        } else {
-            f.ordering.clone()
-        };
-        let rows = paged(
-            ordered(wm::Entity::find().filter(cond), &order, order_column, C::Id),
-            &w,
-        )
-        .all(&self.db)
-        .await
-        .map_err(db_err)?;
         Ok(Some(Page {
-            count: total,
+            count,
             page: w.page,
             page_size: w.limit,
             items: with_names(&self.db, rows).await?,
@@ -305,11 +332,7 @@ impl MessageRepository for SeaOrmMessageRepository {
     }
 
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Message>> {
-        let mut q = wm::Entity::find_by_id(id);
-        if let Some(o) = owner {
-            q = q.filter(C::UsuarioId.eq(o));
-        }
-        let row = q.one(&self.db).await.map_err(db_err)?;
+        let row = super::owned_row::<wm::Entity, _>(&self.db, id, C::UsuarioId, owner).await?;
         one(&self.db, row).await
     }
 
@@ -332,8 +355,7 @@ impl MessageRepository for SeaOrmMessageRepository {
         row.delivered_at = Set(Some(t));
         row.latency_to_delivered_ms = Set(Some(0));
         row.is_from_me = Set(false);
-        insert_once(
-            &self.db,
+        self.insert_once(
             row,
             &m.message_id,
             m.session,
@@ -358,8 +380,7 @@ impl MessageRepository for SeaOrmMessageRepository {
         row.status = Set(MessageStatus::Queued.as_str().to_string());
         row.is_from_me = Set(true);
         row.next_attempt_at = Set(Some(t));
-        insert_once(
-            &self.db,
+        self.insert_once(
             row,
             &m.message_id,
             m.session,

@@ -1,8 +1,8 @@
 //! `SessionRepository` on sea-orm.
 
-use super::{json_of, usernames};
+use super::json_of;
 use crate::entities::{agent, whatsapp_session as ws};
-use crate::support::{count, db_err, icontains, now, only_changed, ordered, paged, window};
+use crate::support::{db_err, icontains, now, only_changed};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, FieldErrors, Page, PageRequest, Result, messages as m};
@@ -56,14 +56,7 @@ fn to_domain(r: ws::Model, usuario_nome: String) -> Session {
 }
 
 async fn with_names<D: ConnectionTrait>(db: &D, rows: Vec<ws::Model>) -> Result<Vec<Session>> {
-    let names = usernames(db, rows.iter().map(|r| r.usuario_id)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let n = names.get(&r.usuario_id).cloned().unwrap_or_default();
-            to_domain(r, n)
-        })
-        .collect())
+    super::named(db, rows, |r| r.usuario_id, to_domain).await
 }
 
 async fn one<D: ConnectionTrait>(db: &D, row: Option<ws::Model>) -> Result<Option<Session>> {
@@ -177,27 +170,25 @@ impl SessionRepository for SeaOrmSessionRepository {
                     .add(icontains((ws::Entity, C::DeviceName), term, backend)),
             );
         }
-        let total = count(&self.db, ws::Entity::find().filter(cond.clone())).await?;
-        let Some(w) = window(page, total) else {
+        let newest = kernel::OrderBy {
+            field: "updated_at",
+            desc: true,
+        };
+        let Some((w, count, rows)) = super::page_rows::<ws::Entity, _>(
+            &self.db,
+            cond,
+            &f.ordering,
+            newest,
+            order_column,
+            C::Id,
+            page,
+        )
+        .await?
+        else {
             return Ok(None);
         };
-        let order = if f.ordering.is_empty() {
-            vec![kernel::OrderBy {
-                field: "updated_at",
-                desc: true,
-            }]
-        } else {
-            f.ordering.clone()
-        };
-        let rows = paged(
-            ordered(ws::Entity::find().filter(cond), &order, order_column, C::Id),
-            &w,
-        )
-        .all(&self.db)
-        .await
-        .map_err(db_err)?;
         Ok(Some(Page {
-            count: total,
+            count,
             page: w.page,
             page_size: w.limit,
             items: with_names(&self.db, rows).await?,
@@ -205,11 +196,7 @@ impl SessionRepository for SeaOrmSessionRepository {
     }
 
     async fn get(&self, id: i64, owner: Option<i64>) -> Result<Option<Session>> {
-        let mut q = ws::Entity::find_by_id(id);
-        if let Some(o) = owner {
-            q = q.filter(C::UsuarioId.eq(o));
-        }
-        let row = q.one(&self.db).await.map_err(db_err)?;
+        let row = super::owned_row::<ws::Entity, _>(&self.db, id, C::UsuarioId, owner).await?;
         one(&self.db, row).await
     }
 

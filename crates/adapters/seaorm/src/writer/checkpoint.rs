@@ -32,10 +32,21 @@ pub(super) const RESTART_FRAMES: i64 = 4096;
 const WAL_SIZE_LIMIT: &str = "67108864";
 
 /// What the last checkpoint saw of the WAL, shared by the checkpointer and the writer.
-#[derive(Default)]
 pub(super) struct WalState {
     /// Frames in the WAL at the last checkpoint (0 after the writer completed one).
     frames: AtomicI64,
+    /// Passes of the checkpointer so far, successful or not: the hook that lets a test wait
+    /// for the pass a commit kicked instead of sleeping.
+    passes: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for WalState {
+    fn default() -> Self {
+        Self {
+            frames: AtomicI64::new(0),
+            passes: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 /// The result row of `PRAGMA wal_checkpoint`.
@@ -82,10 +93,15 @@ pub(super) struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread on a connection of its own opened with `opts`.
     pub(super) fn start(opts: &SqliteConnectOptions) -> std::io::Result<Self> {
-        Self::start_with(opts, RESTART_FRAMES)
+        Self::start_with(opts, RESTART_FRAMES, PERIOD)
     }
 
-    fn start_with(opts: &SqliteConnectOptions, restart_frames: i64) -> std::io::Result<Self> {
+    /// `period`: how long a pass waits after the kick that woke it.
+    fn start_with(
+        opts: &SqliteConnectOptions,
+        restart_frames: i64,
+        period: Duration,
+    ) -> std::io::Result<Self> {
         let db = single(opts.clone());
         let state = Arc::new(WalState::default());
         let (kick, kicked) = mpsc::channel(1);
@@ -95,7 +111,7 @@ impl Checkpointer {
         let shared = state.clone();
         std::thread::Builder::new()
             .name("wal-checkpoint".into())
-            .spawn(move || rt.block_on(run(db, shared, kicked)))?;
+            .spawn(move || rt.block_on(run(db, shared, kicked, period)))?;
         Ok(Self {
             state,
             kick,
@@ -139,11 +155,16 @@ pub(crate) fn single(opts: SqliteConnectOptions) -> DatabaseConnection {
     SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
 }
 
-async fn run(db: DatabaseConnection, state: Arc<WalState>, mut kicked: mpsc::Receiver<()>) {
+async fn run(
+    db: DatabaseConnection,
+    state: Arc<WalState>,
+    mut kicked: mpsc::Receiver<()>,
+    period: Duration,
+) {
     // `recv` answers `None` once the writer has dropped its sender: time to stop.
     while kicked.recv().await.is_some() {
         // Let the commits of the next few batches join this pass.
-        tokio::time::sleep(PERIOD).await;
+        tokio::time::sleep(period).await;
         // A failed pass (the file is locked for longer than the busy timeout, say) is simply
         // tried again at the next period; the writer's own catch-up does not depend on it.
         if let Ok(c) = passive(&db).await
@@ -151,6 +172,7 @@ async fn run(db: DatabaseConnection, state: Arc<WalState>, mut kicked: mpsc::Rec
         {
             state.frames.store(c.log, Ordering::Relaxed);
         }
+        state.passes.send_modify(|n| *n += 1);
     }
 }
 
@@ -235,7 +257,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_writer_commits_without_checkpoints_and_the_wal_stays_short() {
         let (file, opts) = temp_db();
-        let checkpointer = Checkpointer::start_with(&opts, 64).unwrap();
+        let checkpointer = Checkpointer::start_with(&opts, 64, Duration::ZERO).unwrap();
         let writer = single(Checkpointer::writer_options(&opts));
         assert_eq!(scalar(&writer, "PRAGMA wal_autocheckpoint").await, 0);
         writer
@@ -244,8 +266,20 @@ mod tests {
             .unwrap();
 
         // 300 transactions of 4+ pages back to back: some 1,500 frames, 6 MiB of WAL if it
-        // never restarted.
-        write(&writer, 300, || checkpointer.catch_up(&writer)).await;
+        // never restarted. After each commit the test waits for the checkpointer's pass that
+        // the commit kicked (the hook, instead of hoping the thread gets its turn under
+        // load), so every catch-up sees the WAL's length as of the previous commit.
+        let passes = checkpointer.state.passes.subscribe();
+        write(&writer, 300, || {
+            let mut passes = passes.clone();
+            let seen = *passes.borrow_and_update();
+            let (c, w) = (&checkpointer, &writer);
+            async move {
+                c.catch_up(w).await;
+                let _ = passes.wait_for(|n| *n > seen).await;
+            }
+        })
+        .await;
         assert_eq!(scalar(&writer, "SELECT count(*) FROM t").await, 1200);
         let len = wal_len(&file);
         assert!(len < 2 << 20, "the WAL grew to {len} bytes");
@@ -256,7 +290,7 @@ mod tests {
         // Commits only kick the checkpointer (no catch-up by the writer, whose automatic
         // checkpoints are off): the rows still reach the database file, by the checkpointer.
         let (file, opts) = temp_db();
-        let checkpointer = Checkpointer::start_with(&opts, i64::MAX).unwrap();
+        let checkpointer = Checkpointer::start_with(&opts, i64::MAX, PERIOD).unwrap();
         let writer = single(Checkpointer::writer_options(&opts));
         writer
             .execute_unprepared("CREATE TABLE t (x BLOB)")

@@ -1,12 +1,14 @@
-//! Validation of the Documento write body (create / PUT / PATCH), from JSON or form fields.
+//! Parsing of the Documento write body (create / PUT / PATCH), from JSON or form fields, into
+//! the domain's [`DocumentoForm`] with the contract's DRF-style field errors. The use case
+//! adds its own checks (the file, the `cliente`, a past `data_vencimento`).
 
-use crate::model::{OrigemDocumento, StatusDocumento, TipoDocumento};
 use chrono::NaiveDate;
+use documentos::commands::{DocumentoChanges, DocumentoForm};
+use documentos::model::{OrigemDocumento, StatusDocumento, TipoDocumento};
 use kernel::{FieldErrors, messages};
 use serde_json::{Map, Value};
 
 pub const DADOS_NAO_OBJETO: &str = "Dados preenchidos devem ser um objeto";
-pub const VENCIMENTO_PASSADO: &str = "Data de vencimento não pode ser no passado";
 pub const JSON_INVALIDO: &str = "Valor deve ser JSON válido.";
 
 /// Which write this is: create and PUT require `cliente` and `nome`; PATCH requires nothing.
@@ -24,23 +26,6 @@ pub enum InputMode {
 pub struct DocumentoInput {
     pub campos: Map<String, Value>,
     pub formulario: bool,
-}
-
-/// Validated changes; `None` = not sent. `Option<Option<_>>` fields may be set to null.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DocumentoChanges {
-    pub cliente_id: Option<i64>,
-    pub nome: Option<String>,
-    pub tipo_documento: Option<TipoDocumento>,
-    pub status: Option<StatusDocumento>,
-    pub origem: Option<OrigemDocumento>,
-    /// New stored file path (set by the service when a file was uploaded).
-    pub arquivo: Option<String>,
-    pub descricao: Option<Option<String>>,
-    pub template_usado: Option<Option<String>>,
-    pub dados_preenchidos: Option<Map<String, Value>>,
-    pub data_vencimento: Option<Option<NaiveDate>>,
-    pub ativo: Option<bool>,
 }
 
 fn python_type(v: &Value) -> &'static str {
@@ -97,24 +82,15 @@ impl DocumentoInput {
         }
     }
 
-    /// Validates every field; `today` is the São Paulo date (for `data_vencimento`).
-    /// The `cliente` id's existence and the file are checked by the service.
-    pub fn validar(
-        &self,
-        mode: InputMode,
-        today: NaiveDate,
-    ) -> Result<DocumentoChanges, FieldErrors> {
-        let (c, e) = self.validar_parcial(mode, today);
-        if e.is_empty() { Ok(c) } else { Err(e) }
+    /// Parses every field (the `cliente` id's existence, a past `data_vencimento` and the
+    /// file are checked by the use case).
+    pub fn parse(&self, mode: InputMode) -> DocumentoForm {
+        let (changes, errors) = self.validar_parcial(mode);
+        DocumentoForm { changes, errors }
     }
 
-    /// Like [`Self::validar`] but returns the fields that did parse together with the errors,
-    /// so that further checks (the `cliente` FK) can add to the same error body.
-    pub fn validar_parcial(
-        &self,
-        mode: InputMode,
-        today: NaiveDate,
-    ) -> (DocumentoChanges, FieldErrors) {
+    /// The fields that did parse together with the errors.
+    fn validar_parcial(&self, mode: InputMode) -> (DocumentoChanges, FieldErrors) {
         let mut e = FieldErrors::new();
         let mut c = DocumentoChanges::default();
         let requires = mode != InputMode::Patch;
@@ -185,7 +161,6 @@ impl DocumentoInput {
                 c.data_vencimento = Some(None)
             }
             Some(Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-                Ok(d) if d < today => e.add("data_vencimento", VENCIMENTO_PASSADO),
                 Ok(d) => c.data_vencimento = Some(Some(d)),
                 Err(_) => e.add("data_vencimento", messages::DATE),
             },
@@ -247,7 +222,7 @@ fn choice<T>(
             return None;
         }
         Value::String(s) => s.clone(),
-        other => crate::template::valor_texto(other),
+        other => documentos::template::valor_texto(other),
     };
     let parsed = parse(&text);
     if parsed.is_none() {
@@ -265,6 +240,17 @@ mod tests {
         NaiveDate::from_ymd_opt(2025, 10, 12).unwrap()
     }
 
+    impl DocumentoInput {
+        fn validar(&self, mode: InputMode) -> Result<DocumentoChanges, FieldErrors> {
+            let f = self.parse(mode);
+            if f.errors.is_empty() {
+                Ok(f.changes)
+            } else {
+                Err(f.errors)
+            }
+        }
+    }
+
     fn input(v: Value, form: bool) -> DocumentoInput {
         DocumentoInput {
             campos: v.as_object().unwrap().clone(),
@@ -275,20 +261,18 @@ mod tests {
     #[test]
     fn create_requires_cliente_and_nome() {
         let e = input(json!({}), false)
-            .validar(InputMode::Create, today())
+            .validar(InputMode::Create)
             .unwrap_err();
         assert_eq!(
             e.into_json(),
             json!({"cliente":[messages::REQUIRED],"nome":[messages::REQUIRED]})
         );
         let e = input(json!({}), false)
-            .validar(InputMode::Replace, today())
+            .validar(InputMode::Replace)
             .unwrap_err();
         assert!(e.has("cliente"));
         assert_eq!(
-            input(json!({}), false)
-                .validar(InputMode::Patch, today())
-                .unwrap(),
+            input(json!({}), false).validar(InputMode::Patch).unwrap(),
             DocumentoChanges::default()
         );
     }
@@ -301,7 +285,7 @@ mod tests {
                    "dados_preenchidos": {"a": 1}, "data_vencimento": "2025-10-12", "ativo": "false"}),
             false,
         )
-        .validar(InputMode::Create, today())
+        .validar(InputMode::Create)
         .unwrap();
         assert_eq!(c.cliente_id, Some(3));
         assert_eq!(c.nome.as_deref(), Some("Contrato"));
@@ -323,7 +307,7 @@ mod tests {
                    "data_vencimento": "2025-10-11", "ativo": "talvez"}),
             false,
         )
-        .validar(InputMode::Patch, today())
+        .validar(InputMode::Patch)
         .unwrap_err()
         .into_json();
         assert_eq!(
@@ -339,14 +323,15 @@ mod tests {
         assert_eq!(e["origem"], json!([messages::NULL]));
         assert_eq!(e["template_usado"], json!([messages::max_length(100)]));
         assert_eq!(e["dados_preenchidos"], json!([DADOS_NAO_OBJETO]));
-        assert_eq!(e["data_vencimento"], json!([VENCIMENTO_PASSADO]));
+        // A past date parses: the use case refuses it.
+        assert!(e.get("data_vencimento").is_none());
         assert_eq!(e["ativo"], json!([messages::BOOLEAN]));
 
         let e = input(
             json!({"cliente": 1.5, "nome": "  ", "data_vencimento": "12/10/2025"}),
             false,
         )
-        .validar(InputMode::Create, today())
+        .validar(InputMode::Create)
         .unwrap_err()
         .into_json();
         assert_eq!(
@@ -364,7 +349,7 @@ mod tests {
                    "data_vencimento": "", "ativo": ""}),
             true,
         )
-        .validar(InputMode::Create, today())
+        .validar(InputMode::Create)
         .unwrap();
         assert_eq!(c.cliente_id, Some(7));
         assert_eq!(c.dados_preenchidos.unwrap()["k"], json!("v"));
@@ -375,7 +360,7 @@ mod tests {
             json!({"cliente": "7a", "nome": "Doc", "dados_preenchidos": "[1]"}),
             true,
         )
-        .validar(InputMode::Create, today())
+        .validar(InputMode::Create)
         .unwrap_err()
         .into_json();
         assert_eq!(
@@ -384,7 +369,7 @@ mod tests {
         );
         assert_eq!(e["dados_preenchidos"], json!([DADOS_NAO_OBJETO]));
         let e = input(json!({"dados_preenchidos": "{oops"}), true)
-            .validar(InputMode::Patch, today())
+            .validar(InputMode::Patch)
             .unwrap_err()
             .into_json();
         assert_eq!(e["dados_preenchidos"], json!([JSON_INVALIDO]));
