@@ -22,9 +22,14 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## Load benchmarks against a release server (see docs/benchmarks.md).
+## Load benchmarks against a release server (see docs/benchmarks.md): the CRUD endpoints
+## (scripts/bench.sh), then WhatsApp and WebSocket (scripts/bench-whatsapp.sh).
+## BENCH_ONLY=crud or BENCH_ONLY=whatsapp runs one of the two.
+BENCH_ONLY ?=
 bench:
-	./scripts/bench.sh
+	@case "$(BENCH_ONLY)" in ""|crud|whatsapp) ;; *) echo "BENCH_ONLY must be crud or whatsapp" >&2; exit 2;; esac
+	@if [ "$(BENCH_ONLY)" != whatsapp ]; then ./scripts/bench.sh; fi
+	@if [ "$(BENCH_ONLY)" != crud ]; then ./scripts/bench-whatsapp.sh; fi
 
 openapi:
 	$(CARGO) run -q -p dx-connect-server --bin dx-connect -- openapi

@@ -6,12 +6,14 @@
 //! Tokens are `fake.<user id>`, one id per user name. The webhook's "session owner" is the
 //! user who logged in last. Knobs make it misbehave on purpose, so tests can check that the
 //! generator sees it: `drop_every` (each socket skips every k-th event frame), `delay`
-//! (added before each event frame is written).
+//! (added before each event frame is written), `http_delay` (before each webhook and send
+//! answer). `POST /api/v1/whatsapp/send/` answers 202 to a valid bearer token, 401 otherwise;
+//! [`Counts`] records what was accepted, so tests compare it with the generator's count.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use adapter_realtime::{Delivery, Hub, HubConfig};
@@ -36,6 +38,9 @@ pub struct FakeOptions {
     pub drop_every: Option<u64>,
     /// Delay before each event frame is written.
     pub delay: Option<Duration>,
+    /// Delay before each answer to the webhook and to send (so that requests are in flight
+    /// when an HTTP load's deadline passes).
+    pub http_delay: Option<Duration>,
 }
 
 struct State {
@@ -43,11 +48,22 @@ struct State {
     hub: Arc<Hub>,
     users: Mutex<HashMap<String, i64>>,
     owner: AtomicI64,
+    counts: Arc<Counts>,
+}
+
+/// What the fake server accepted (answered with 2xx), to check an HTTP load's own count.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub webhooks: AtomicU64,
+    /// Distinct webhook `message_id`s.
+    pub webhook_ids: Mutex<std::collections::HashSet<String>>,
+    pub sends: AtomicU64,
 }
 
 pub struct FakeServer {
     pub addr: SocketAddr,
     pub hub: Arc<Hub>,
+    pub counts: Arc<Counts>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -61,11 +77,13 @@ pub async fn start(listen: SocketAddr, opts: FakeOptions) -> std::io::Result<Fak
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let hub = Hub::new(HubConfig::default());
+    let counts = Arc::new(Counts::default());
     let state = Arc::new(State {
         opts,
         hub: Arc::clone(&hub),
         users: Mutex::new(HashMap::new()),
         owner: AtomicI64::new(0),
+        counts: Arc::clone(&counts),
     });
     let task = tokio::spawn(async move {
         loop {
@@ -79,7 +97,12 @@ pub async fn start(listen: SocketAddr, opts: FakeOptions) -> std::io::Result<Fak
             });
         }
     });
-    Ok(FakeServer { addr, hub, task })
+    Ok(FakeServer {
+        addr,
+        hub,
+        counts,
+        task,
+    })
 }
 
 async fn respond(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
@@ -152,6 +175,11 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()> 
                 ) {
                     (Some("message_received"), Some(from), Some(text)) => {
                         let id = d["message_id"].as_str().unwrap_or("webhook_0").to_string();
+                        if let Some(delay) = state.opts.http_delay {
+                            tokio::time::sleep(delay).await;
+                        }
+                        state.counts.webhooks.fetch_add(1, Ordering::Relaxed);
+                        state.counts.webhook_ids.lock().insert(id.clone());
                         let owner = state.owner.load(Ordering::Relaxed);
                         state
                             .hub
@@ -161,6 +189,25 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()> 
                     }
                     _ => respond(&mut stream, "400 Bad Request", r#"{"error":"bad"}"#).await?,
                 }
+            }
+            ("POST", "/api/v1/whatsapp/send/") => {
+                let user = req
+                    .header("authorization")
+                    .and_then(|h| h.strip_prefix("Bearer fake."))
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .filter(|id| *id > 0 && (*id as usize) <= state.users.lock().len());
+                if user.is_none() {
+                    let body =
+                        r#"{"detail":"As credenciais de autenticação não foram fornecidas."}"#;
+                    respond(&mut stream, "401 Unauthorized", body).await?;
+                    continue;
+                }
+                if let Some(delay) = state.opts.http_delay {
+                    tokio::time::sleep(delay).await;
+                }
+                let n = state.counts.sends.fetch_add(1, Ordering::Relaxed) + 1;
+                let body = serde_json::json!({ "id": n, "status": "pending" });
+                respond(&mut stream, "202 Accepted", &body.to_string()).await?;
             }
             _ => respond(&mut stream, "404 Not Found", r#"{"detail":"Not found."}"#).await?,
         }

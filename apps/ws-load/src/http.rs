@@ -55,18 +55,44 @@ impl HttpClient {
     }
 
     async fn try_post(&mut self, path: &str, body: &str) -> io::Result<(u16, Vec<u8>)> {
+        self.send_once("POST", path, "", body).await
+    }
+
+    /// Whether a kept-alive connection is open (the next request reuses it).
+    pub fn is_connected(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// One request, never retried (a load generator must count a failed request once, not
+    /// send it twice): connects if needed, writes `method path` with `extra_headers` (each
+    /// line ending in `\r\n`) and a JSON `body` (none when empty and the method is `GET`),
+    /// reads the response. After an error the connection is dropped; the next call opens a
+    /// new one.
+    pub async fn send_once(
+        &mut self,
+        method: &str,
+        path: &str,
+        extra_headers: &str,
+        body: &str,
+    ) -> io::Result<(u16, Vec<u8>)> {
         if self.stream.is_none() {
             let s = TcpStream::connect(self.target.addr).await?;
             s.set_nodelay(true)?;
             self.stream = Some(s);
             self.buf.clear();
         }
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Accept: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n{extra_headers}",
             self.target.host,
-            body.len()
         );
+        if !(body.is_empty() && method == "GET") {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
         let result = self.exchange(request.as_bytes()).await;
         if result.is_err() {
             self.stream = None;

@@ -1,13 +1,16 @@
 //! WebSocket load generator for DX Connect.
 //!
-//! Three modes drive a running server (`hold`, `fanout`, `sustained`, see [`modes`]); a small
-//! fake server ([`fake`]) speaking the same wire format checks the measurements. Results are
+//! Three modes drive a running server's sockets (`hold`, `fanout`, `sustained`, see [`modes`]),
+//! and an HTTP request load ([`load`]: `http`, `webhook`, `send`) counts every answer exactly;
+//! a small fake server ([`fake`]) speaking the same wire format checks the measurements. Results are
 //! [`Report`]s: one `key=value` line per figure, for bench scripts.
 
 pub mod fake;
 pub mod frame;
 pub mod http;
+pub mod load;
 pub mod modes;
+pub mod proc;
 pub mod stats;
 pub mod ws;
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use ws_load::load::{self, HttpLoadOpts};
 use ws_load::modes::{self, Common, FanoutOpts, HoldOpts, SustainedOpts};
 use ws_load::{Report, Target, fake};
 
@@ -36,8 +37,67 @@ struct CommonArgs {
     fake: bool,
 }
 
+/// Options of the HTTP request loads (`http`, `webhook`, `send`).
+#[derive(Args, Clone)]
+struct LoadArgs {
+    /// The server, `http://host:port`.
+    #[arg(long, default_value = "http://127.0.0.1:8001")]
+    base: String,
+    /// Keep-alive connections, each looping request → response.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds during which requests are issued (answers in flight at the end are awaited).
+    #[arg(long, default_value_t = 10.0)]
+    secs: f64,
+    /// How long an answer in flight at the deadline may still take (then `abandoned`).
+    #[arg(long, default_value_t = 30.0)]
+    drain_secs: f64,
+    /// Bearer token (else, for requests that need one, log in with --username/--password).
+    #[arg(long, env = "WS_LOAD_TOKEN")]
+    token: Option<String>,
+    #[arg(long, env = "WS_LOAD_USERNAME", default_value = "admin")]
+    username: String,
+    #[arg(long, env = "WS_LOAD_PASSWORD", default_value = "admin")]
+    password: String,
+    /// Also report the CPU time this process (the server) used during the run.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// Any JSON request in a loop; `{id}` in --body becomes an id unique to each request.
+    Http {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, default_value = "POST")]
+        method: String,
+        #[arg(long)]
+        path: String,
+        #[arg(long, default_value = "")]
+        body: String,
+        /// Log in (--username/--password) for a token when --token is not given.
+        #[arg(long)]
+        login: bool,
+    },
+    /// POST /api/v1/whatsapp/webhook/ `message_received`, a distinct message_id each (public).
+    Webhook {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, default_value = "5511900000000")]
+        from: String,
+        #[arg(long, default_value = "bench")]
+        message: String,
+    },
+    /// POST /api/v1/whatsapp/send/ with a bearer token (202 = queued).
+    Send {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, default_value = "5511999990000")]
+        to: String,
+        #[arg(long, default_value = "bench")]
+        text: String,
+    },
     /// Open N authenticated sockets and keep them open (until Ctrl-C or --secs).
     Hold {
         #[command(flatten)]
@@ -112,6 +172,33 @@ async fn common(
     })
 }
 
+async fn http_load(
+    a: LoadArgs,
+    method: String,
+    path: String,
+    body: String,
+    login: bool,
+) -> Result<Report, String> {
+    let target = Target::parse(&a.base).await?;
+    let token = match a.token {
+        Some(t) => Some(t),
+        None if login => Some(ws_load::http::login(&target, &a.username, &a.password).await?),
+        None => None,
+    };
+    load::http_load(&HttpLoadOpts {
+        target,
+        method,
+        path,
+        body,
+        token,
+        connections: a.connections,
+        duration: Duration::from_secs_f64(a.secs),
+        drain_timeout: Duration::from_secs_f64(a.drain_secs),
+        server_pid: a.server_pid,
+    })
+    .await
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -178,6 +265,31 @@ async fn main() {
                 })
                 .await
             }
+            Cmd::Http {
+                load,
+                method,
+                path,
+                body,
+                login,
+            } => http_load(load, method, path, body, login).await,
+            Cmd::Webhook {
+                load,
+                from,
+                message,
+            } => {
+                let body = serde_json::json!({
+                    "event": "message_received",
+                    "data": { "from": from, "message": message, "message_id": load::ID },
+                })
+                .to_string();
+                let path = "/api/v1/whatsapp/webhook/".to_string();
+                http_load(load, "POST".into(), path, body, false).await
+            }
+            Cmd::Send { load, to, text } => {
+                let body = serde_json::json!({ "to": to, "text": text }).to_string();
+                let path = "/api/v1/whatsapp/send/".to_string();
+                http_load(load, "POST".into(), path, body, true).await
+            }
             Cmd::Fake {
                 listen,
                 password,
@@ -188,6 +300,7 @@ async fn main() {
                     password,
                     drop_every,
                     delay: delay_ms.map(Duration::from_millis),
+                    http_delay: None,
                 };
                 let server = fake::start(listen, opts).await.map_err(|e| e.to_string())?;
                 println!("listening=http://{}", server.addr);

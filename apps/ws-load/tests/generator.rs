@@ -1,11 +1,13 @@
 //! The generator against its fake server: the figures it prints are the ones that happened,
 //! including loss and latency the fake injects on purpose.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ws_load::fake::{self, FakeOptions, FakeServer};
 use ws_load::http::{HttpClient, login};
+use ws_load::load::{self, HttpLoadOpts};
 use ws_load::modes::{self, Common, FanoutOpts, HoldOpts, SustainedOpts};
 use ws_load::ws::connect_many;
 use ws_load::{Report, Target};
@@ -241,4 +243,110 @@ async fn the_http_client_reads_chunked_and_kept_alive_responses() {
     // Same connection (the server accepts only once).
     let (status, body) = c.post_json("/y", "{}").await.unwrap();
     assert_eq!((status, body.as_slice()), (201, b"{}".as_slice()));
+}
+
+fn http_opts(s: &FakeServer, path: &str, body: &str, token: Option<String>) -> HttpLoadOpts {
+    HttpLoadOpts {
+        target: Target::from_addr(s.addr),
+        method: "POST".into(),
+        path: path.into(),
+        body: body.into(),
+        token,
+        connections: 8,
+        duration: Duration::from_millis(500),
+        drain_timeout: Duration::from_secs(5),
+        server_pid: Some(std::process::id()),
+    }
+}
+
+const WEBHOOK: &str = r#"{"event":"message_received","data":{"from":"5511900000000","message":"b","message_id":"{id}"}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_load_counts_exactly_what_the_server_accepted_with_distinct_ids() {
+    // Every answer takes 20 ms, so each of the 8 connections has a request in flight when the
+    // deadline passes: those are awaited and counted, never dropped.
+    let s = server(FakeOptions {
+        http_delay: Some(Duration::from_millis(20)),
+        ..FakeOptions::default()
+    })
+    .await;
+    let r = load::http_load(&http_opts(&s, "/api/v1/whatsapp/webhook/", WEBHOOK, None))
+        .await
+        .unwrap();
+    let accepted = s.counts.webhooks.load(Ordering::Relaxed) as f64;
+    assert!(accepted >= 8.0 * 15.0, "{r:#?}");
+    check(
+        &r,
+        &[
+            ("ok_2xx", accepted),
+            ("requests", accepted),
+            ("non_2xx", 0.0),
+            ("errors", 0.0),
+            ("abandoned", 0.0),
+            ("connects", 8.0),
+        ],
+    );
+    assert_eq!(
+        s.counts.webhook_ids.lock().len() as f64,
+        accepted,
+        "one id per request"
+    );
+    assert!(r.num("latency_p50_ms") >= 20.0);
+    assert!(r.num("elapsed_secs") >= 0.5);
+    assert!(r.num("rps") > 0.0);
+    assert!(r.get("generator_cpu_secs").is_some() && r.get("server_cpu_secs").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_load_sends_the_bearer_token_and_counts_refusals_by_status() {
+    let s = server(FakeOptions::default()).await;
+    let path = "/api/v1/whatsapp/send/";
+    let body = r#"{"to":"5511999990000","text":"bench"}"#;
+    let refused = load::http_load(&http_opts(&s, path, body, None))
+        .await
+        .unwrap();
+    assert!(refused.num("non_2xx") > 0.0);
+    check(
+        &refused,
+        &[
+            ("ok_2xx", 0.0),
+            ("status_401", refused.num("non_2xx")),
+            ("errors", 0.0),
+        ],
+    );
+    let token = login(&Target::from_addr(s.addr), "bench", "pw")
+        .await
+        .unwrap();
+    let r = load::http_load(&http_opts(&s, path, body, Some(token)))
+        .await
+        .unwrap();
+    let accepted = s.counts.sends.load(Ordering::Relaxed) as f64;
+    assert!(accepted > 0.0);
+    check(
+        &r,
+        &[("ok_2xx", accepted), ("non_2xx", 0.0), ("errors", 0.0)],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_load_reports_answers_that_never_come_as_abandoned() {
+    let s = server(FakeOptions {
+        http_delay: Some(Duration::from_secs(3)),
+        ..FakeOptions::default()
+    })
+    .await;
+    let mut o = http_opts(&s, "/api/v1/whatsapp/webhook/", WEBHOOK, None);
+    o.duration = Duration::from_millis(100);
+    o.drain_timeout = Duration::from_millis(300);
+    let r = load::http_load(&o).await.unwrap();
+    check(
+        &r,
+        &[
+            ("requests", 8.0),
+            ("ok_2xx", 0.0),
+            ("abandoned", 8.0),
+            ("errors", 0.0),
+        ],
+    );
+    assert!(r.num("elapsed_secs") < 1.0, "bounded by the drain timeout");
 }

@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# WhatsApp and WebSocket benchmarks of a release DX Connect server on SQLite (issue 9; see
+# docs/benchmarks.md, "WhatsApp and WebSocket").
+#
+# Builds the release server and ws-load, then for each case starts the server on a fresh
+# temporary database (RUST_LOG=warn, WHATSAPP_STUB_FAST=1, DX_MAX_CONNECTIONS=20000), logs in
+# as admin, starts a WhatsApp session (ready at once with the fast stub) and drives it:
+#   webhook    64 connections POST the webhook (distinct message ids) for BENCH_DURATION s;
+#              the stored inbound count must equal the 2xx answers
+#   send       64 connections POST /whatsapp/send/ (202); then waits until every stored
+#              outbound message is `read` (bounded by BENCH_DRAIN_TIMEOUT) and reports how
+#              long the sender took
+#   sockets    BENCH_SOCKETS authenticated sockets on /ws/whatsapp/ over BENCH_HOLD_PROCS
+#              ws-load processes; the server's VmRSS before and with every socket open
+#   fanout     one webhook event to BENCH_FANOUT_SOCKETS sockets of one user, BENCH_FANOUT_ROUNDS
+#              times; delivery latency
+#   sustained  BENCH_SUSTAINED_SOCKETS sockets receive BENCH_RATE events/s for
+#              BENCH_SUSTAINED_SECS s; loss
+# Prints one line per figure and a table with PASS/FAIL against the targets, the load average
+# before each case and the CPU seconds of server and generator (they share the machine).
+#
+# Environment (all optional):
+#   DX_BIN, WS_LOAD_BIN     use these binaries instead of building
+#   BENCH_CASES             cases to run, comma-separated (webhook,send,sockets,fanout,sustained)
+#   BENCH_DURATION          seconds of HTTP load (10)
+#   BENCH_CONNECTIONS       HTTP connections (64)
+#   BENCH_DRAIN_TIMEOUT     seconds to wait for the sender to mark everything read (60)
+#   BENCH_SOCKETS           sockets held (15000); BENCH_HOLD_PROCS ws-load processes (2)
+#   BENCH_FANOUT_SOCKETS (1000), BENCH_FANOUT_ROUNDS (10)
+#   BENCH_SUSTAINED_SOCKETS (100), BENCH_RATE (10000), BENCH_SUSTAINED_SECS (10)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CASES=${BENCH_CASES:-webhook,send,sockets,fanout,sustained}
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+DRAIN_TIMEOUT=${BENCH_DRAIN_TIMEOUT:-60}
+SOCKETS=${BENCH_SOCKETS:-15000}
+HOLD_PROCS=${BENCH_HOLD_PROCS:-2}
+FANOUT_SOCKETS=${BENCH_FANOUT_SOCKETS:-1000}
+FANOUT_ROUNDS=${BENCH_FANOUT_ROUNDS:-10}
+SUSTAINED_SOCKETS=${BENCH_SUSTAINED_SOCKETS:-100}
+RATE=${BENCH_RATE:-10000}
+SUSTAINED_SECS=${BENCH_SUSTAINED_SECS:-10}
+PASSWORD=admin123
+
+for tool in curl python3 awk; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required" >&2; exit 1; }
+done
+
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+if [[ -z "${DX_BIN:-}" || -z "${WS_LOAD_BIN:-}" ]]; then
+  echo "== building the release server and ws-load"
+  cargo build --release -p dx-connect-server --bin dx-connect -p ws-load --bin ws-load >&2
+fi
+BIN=${DX_BIN:-$TARGET_DIR/release/dx-connect}
+WSLOAD=${WS_LOAD_BIN:-$TARGET_DIR/release/ws-load}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/dx-bench-wa.XXXXXX")
+SERVER_PID=""
+HOLD_PIDS=()
+stop_holds() {
+  local p
+  for p in "${HOLD_PIDS[@]}"; do
+    kill -INT "$p" 2>/dev/null || true
+  done
+  for p in "${HOLD_PIDS[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  HOLD_PIDS=()
+}
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+cleanup() {
+  stop_holds
+  stop_server
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+has_case() { [[ ",$CASES," == *",$1,"* ]]; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# kv FILE KEY: the last value of KEY in a ws-load output.
+kv() { awk -v k="$2" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2) } END { print v }' "$1"; }
+# json KEY: a top-level field of the JSON on stdin.
+json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# cpu PID: user + system CPU seconds so far (fields 14 and 15 of /proc/PID/stat, 100 ticks/s).
+cpu() { awk '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+now() { date +%s.%N; }
+calc() { python3 -c "print($1)"; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# start_server NAME [VAR=value ...]: a fresh database $WORK/NAME.db; sets BASE, SERVER_PID,
+# TOKEN and starts the admin's WhatsApp session (ready at once with WHATSAPP_STUB_FAST=1).
+start_server() {
+  local name=$1
+  shift
+  PORT=$(free_port)
+  BASE="http://127.0.0.1:$PORT"
+  env DATABASE_URL="sqlite://$WORK/$name.db?mode=rwc" MEDIA_ROOT="$WORK/$name-media" \
+    DX_DATA_DIR="$WORK" RUST_LOG=warn JWT_ACCESS_TOKEN_LIFETIME=60 CEP_PROVIDER=offline \
+    DJANGO_SECRET_KEY=bench-secret-key-bench-secret-key WHATSAPP_STUB_FAST=1 \
+    DX_MAX_CONNECTIONS=20000 "$@" BIND=127.0.0.1 PORT="$PORT" "$BIN" serve \
+    >"$WORK/server-$name.log" 2>&1 &
+  SERVER_PID=$!
+  local up=""
+  for _ in $(seq 1 150); do
+    if curl -fs "$BASE/api/v1/health/" >/dev/null 2>&1; then up=1; break; fi
+    sleep 0.2
+  done
+  if [[ -z "$up" ]]; then
+    echo "server did not start:" >&2
+    cat "$WORK/server-$name.log" >&2
+    exit 1
+  fi
+  TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/token/" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" | json access)
+  curl -fs -X POST "$BASE/api/v1/whatsapp/sessions/start/" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d '{}' >/dev/null
+  local status=""
+  for _ in $(seq 1 100); do
+    status=$(curl -fs "$BASE/api/v1/whatsapp/sessions/status/" -H "Authorization: Bearer $TOKEN" | json status)
+    [[ "$status" == ready ]] && return 0
+    sleep 0.1
+  done
+  echo "the WhatsApp session did not become ready (status: $status)" >&2
+  exit 1
+}
+
+# count QUERY: the "count" of GET /api/v1/whatsapp/messages/?QUERY&page_size=1.
+count() {
+  curl -fs "$BASE/api/v1/whatsapp/messages/?$1&page_size=1" -H "Authorization: Bearer $TOKEN" | json count
+}
+
+# before NAME: prints and remembers the load average before a case.
+declare -A LOAD
+before() {
+  LOAD[$1]=$(loadavg)
+  echo "== $1 (load average before: ${LOAD[$1]})"
+}
+
+ROWS=()
+# row CASE FIGURE VALUE TARGET VERDICT CPU
+row() { ROWS+=("$(printf '%-10s | %-34s | %18s | %-16s | %-4s | %-14s | %s' "$1" "$2" "$3" "$4" "$5" "${LOAD[$1]}" "$6")"); }
+verdict() { if python3 -c "import sys; sys.exit(0 if ($1) else 1)"; then echo PASS; else echo FAIL; fi; }
+
+echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
+  "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr);" \
+  "open files $(ulimit -Sn)/$(ulimit -Hn); commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+# ---------------------------------------------------------------- 1. webhook intake
+if has_case webhook; then
+  before webhook
+  start_server webhook
+  "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$DURATION" \
+    --server-pid "$SERVER_PID" >"$WORK/webhook.out" 2>"$WORK/webhook.err" || { cat "$WORK/webhook.err" >&2; exit 1; }
+  stored=$(count direction=inbound)
+  sed 's/^/  /' "$WORK/webhook.out"
+  ok=$(kv "$WORK/webhook.out" ok_2xx)
+  sleep 1
+  stored_later=$(count direction=inbound)
+  echo "  stored_inbound=$stored (1 s later: $stored_later)"
+  split="server $(kv "$WORK/webhook.out" server_cpu_pct) % / gen $(kv "$WORK/webhook.out" generator_cpu_pct) %"
+  rps=$(kv "$WORK/webhook.out" ok_rps)
+  p99=$(kv "$WORK/webhook.out" latency_p99_ms)
+  row webhook "msgs/s (2xx)" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" "$split"
+  row webhook "p99 ms (p50 $(kv "$WORK/webhook.out" latency_p50_ms))" "$p99" "< 20" "$(verdict "$p99 < 20")" ""
+  row webhook "stored = 2xx" "$stored / $ok" "equal" "$(verdict "$stored == $ok and $stored_later == $ok")" \
+    "non-2xx $(kv "$WORK/webhook.out" non_2xx), errors $(kv "$WORK/webhook.out" errors)"
+  stop_server
+fi
+
+# ---------------------------------------------------------------- 2. send + drain
+if has_case send; then
+  before send
+  start_server send
+  "$WSLOAD" send --base "$BASE" --token "$TOKEN" --connections "$CONNECTIONS" --secs "$DURATION" \
+    --server-pid "$SERVER_PID" >"$WORK/send.out" 2>"$WORK/send.err" || { cat "$WORK/send.err" >&2; exit 1; }
+  t_end=$(now)
+  cpu_end=$(cpu "$SERVER_PID")
+  sed 's/^/  /' "$WORK/send.out"
+  accepted=$(kv "$WORK/send.out" ok_2xx)
+  read_n=0
+  deadline=$(calc "$t_end + $DRAIN_TIMEOUT")
+  while :; do
+    read_n=$(count "direction=outbound&status=read")
+    [[ "$read_n" -ge "$accepted" ]] && break
+    [[ $(calc "int($(now) >= $deadline)") == 1 ]] && break
+    sleep 0.2
+  done
+  drain=$(calc "round($(now) - $t_end, 1)")
+  drain_cpu=$(calc "round($(cpu "$SERVER_PID") - $cpu_end, 2)")
+  outbound=$(count direction=outbound)
+  echo "  stored_outbound=$outbound read=$read_n drain_secs=$drain server_cpu_during_drain_secs=$drain_cpu"
+  if [[ "$read_n" -lt "$accepted" ]]; then
+    for s in queued sent delivered failed; do
+      echo "  status_$s=$(count "direction=outbound&status=$s")"
+    done
+  fi
+  split="server $(kv "$WORK/send.out" server_cpu_pct) % / gen $(kv "$WORK/send.out" generator_cpu_pct) %"
+  rps=$(kv "$WORK/send.out" ok_rps)
+  p99=$(kv "$WORK/send.out" latency_p99_ms)
+  row send "accepted/s (202)" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" "$split"
+  row send "p99 ms (p50 $(kv "$WORK/send.out" latency_p50_ms))" "$p99" "(record)" "-" ""
+  row send "stored outbound = accepted" "$outbound / $accepted" "equal" "$(verdict "$outbound == $accepted")" ""
+  row send "all read after (s)" "$drain" "≤ $DRAIN_TIMEOUT" "$(verdict "$read_n == $accepted")" \
+    "read $read_n, server CPU ${drain_cpu} s"
+  stop_server
+fi
+
+# ---------------------------------------------------------------- 3. sockets held
+if has_case sockets; then
+  before sockets
+  start_server sockets
+  sleep 1
+  rss0=$(rss_kib "$SERVER_PID")
+  fds0=$(find "/proc/$SERVER_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
+  cpu0=$(cpu "$SERVER_PID")
+  per=$(( (SOCKETS + HOLD_PROCS - 1) / HOLD_PROCS ))
+  t0=$(now)
+  for i in $(seq 1 "$HOLD_PROCS"); do
+    n=$per
+    if [[ $i -eq $HOLD_PROCS ]]; then n=$(( SOCKETS - per * (HOLD_PROCS - 1) )); fi
+    "$WSLOAD" hold --base "$BASE" --password "$PASSWORD" --sockets "$n" --secs 3600 \
+      >"$WORK/hold-$i.out" 2>"$WORK/hold-$i.err" &
+    HOLD_PIDS+=($!)
+  done
+  for i in $(seq 1 "$HOLD_PROCS"); do
+    for _ in $(seq 1 1200); do
+      grep -q '^connect_secs=' "$WORK/hold-$i.out" 2>/dev/null && break
+      kill -0 "${HOLD_PIDS[$((i - 1))]}" 2>/dev/null || break
+      sleep 0.25
+    done
+  done
+  open_secs=$(calc "round($(now) - $t0, 1)")
+  connected=0
+  failed=0
+  for i in $(seq 1 "$HOLD_PROCS"); do
+    connected=$(( connected + $(kv "$WORK/hold-$i.out" connected) ))
+    failed=$(( failed + $(kv "$WORK/hold-$i.out" failed) ))
+  done
+  sleep 2
+  rss1=$(rss_kib "$SERVER_PID")
+  fds1=$(find "/proc/$SERVER_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
+  cpu1=$(cpu "$SERVER_PID")
+  gen_cpu=0
+  for p in "${HOLD_PIDS[@]}"; do gen_cpu=$(calc "$gen_cpu + $(cpu "$p")"); done
+  per_socket=$(calc "round(($rss1 - $rss0) / max($connected, 1), 1)")
+  stop_holds
+  sleep 2
+  rss2=$(rss_kib "$SERVER_PID")
+  for i in $(seq 1 "$HOLD_PROCS"); do sed "s/^/  hold-$i: /" "$WORK/hold-$i.out"; done
+  echo "  connected=$connected failed=$failed open_secs=$open_secs server_fds=$fds0→$fds1"
+  echo "  server_rss_kib: before=$rss0 with_sockets=$rss1 after_close=$rss2 per_socket_kib=$per_socket"
+  split="server $(calc "round($cpu1 - $cpu0, 1)") s / gen $(calc "round($gen_cpu, 1)") s CPU to open"
+  row sockets "sockets open" "$connected / $SOCKETS" "all" "$(verdict "$connected == $SOCKETS")" \
+    "failed $failed, ${open_secs} s to open"
+  row sockets "server RSS KiB before → with" "$rss0 → $rss1" "(record)" "-" "after close $rss2"
+  row sockets "RSS per socket KiB" "$per_socket" "< 20" "$(verdict "$per_socket < 20")" "$split"
+  stop_server
+fi
+
+# ws_case NAME ARGS...: runs ws-load with ARGS, its output in $WORK/NAME.out; records the CPU
+# seconds of the server and of the generator over the whole invocation (logins and
+# handshakes included).
+ws_case() {
+  local name=$1
+  shift
+  local c0 t
+  c0=$(cpu "$SERVER_PID")
+  TIMEFORMAT='%U %S'
+  { time "$WSLOAD" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"; } 2>"$WORK/$name.time" ||
+    { cat "$WORK/$name.err" >&2; exit 1; }
+  t=$(awk '{ print $1 + $2 }' "$WORK/$name.time")
+  SPLIT="server $(calc "round($(cpu "$SERVER_PID") - $c0, 1)") s / gen $(calc "round($t, 1)") s CPU"
+  sed 's/^/  /' "$WORK/$name.out"
+}
+
+# ---------------------------------------------------------------- 4. fan-out
+if has_case fanout; then
+  before fanout
+  start_server fanout
+  ws_case fanout fanout --base "$BASE" --password "$PASSWORD" --sockets "$FANOUT_SOCKETS" \
+    --rounds "$FANOUT_ROUNDS"
+  p99=$(kv "$WORK/fanout.out" latency_p99_ms)
+  lost=$(kv "$WORK/fanout.out" lost)
+  row fanout "delivery p99 ms (p50 $(kv "$WORK/fanout.out" latency_p50_ms))" "$p99" "< 50" \
+    "$(verdict "$p99 < 50")" "$SPLIT"
+  row fanout "lost of $(kv "$WORK/fanout.out" expected)" "$lost" "0" "$(verdict "$lost == 0")" \
+    "max $(kv "$WORK/fanout.out" latency_max_ms) ms, webhook p50 $(kv "$WORK/fanout.out" webhook_p50_ms) ms"
+  stop_server
+fi
+
+# ---------------------------------------------------------------- 5. sustained
+if has_case sustained; then
+  before sustained
+  start_server sustained
+  ws_case sustained sustained --base "$BASE" --password "$PASSWORD" --sockets "$SUSTAINED_SOCKETS" \
+    --rate "$RATE" --secs "$SUSTAINED_SECS"
+  lost=$(kv "$WORK/sustained.out" lost)
+  closed=$(kv "$WORK/sustained.out" closed_by_server)
+  row sustained "lost of $(kv "$WORK/sustained.out" expected)" "$lost" "0" \
+    "$(verdict "$lost == 0 and $closed == 0")" "closed by server $closed; $SPLIT"
+  row sustained "events/s achieved" "$(kv "$WORK/sustained.out" achieved_events_per_s)" "$RATE" \
+    "$(verdict "$(kv "$WORK/sustained.out" achieved_events_per_s) >= 0.95 * $RATE")" \
+    "latency p50 $(kv "$WORK/sustained.out" latency_p50_ms) / p99 $(kv "$WORK/sustained.out" latency_p99_ms) ms"
+  stop_server
+fi
+
+echo
+printf '%-10s | %-34s | %18s | %-16s | %-4s | %-14s | %s\n' case figure value target ok "load before" notes
+printf '%s\n' "${ROWS[@]}"
