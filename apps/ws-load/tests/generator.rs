@@ -91,19 +91,17 @@ async fn fanout_reports_the_frames_the_server_drops_and_its_delay() {
         common: common(&s),
         sockets: 5,
         rounds: 9,
-        round_timeout: Duration::from_millis(300),
+        round_timeout: Duration::from_millis(1000),
     })
     .await
     .unwrap();
     check(
         &r,
-        &[
-            ("expected", 45.0),
-            ("received", 30.0),
-            ("lost", 15.0),
-            ("round_timeouts", 3.0),
-        ],
+        &[("expected", 45.0), ("received", 30.0), ("lost", 15.0)],
     );
+    // The three rounds with dropped frames must time out; on a loaded machine a slow round
+    // may too, so only the lower bound is exact.
+    assert!(r.num("round_timeouts") >= 3.0, "{r:#?}");
     assert!(r.num("latency_p50_ms") >= 20.0, "{r:#?}");
 }
 
