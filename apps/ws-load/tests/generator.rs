@@ -125,11 +125,17 @@ async fn sustained_counts_each_socket_by_message_id_at_the_asked_rate() {
             ("injects_sent", 200.0),
             ("inject_success", 200.0),
             ("inject_errors", 0.0),
-            ("sender_message_received", 200.0),
             ("expected", 2000.0),
             ("received", 2000.0),
             ("lost", 0.0),
         ],
+    );
+    // The sender's own copy of the event may still be on its way when the last reply is in
+    // (the two travel separately): not counted exactly.
+    let own = r.num("sender_message_received");
+    assert!(
+        (190.0..=200.0).contains(&own),
+        "sender_message_received {own}"
     );
     let achieved = r.num("achieved_events_per_s");
     assert!((1500.0..2600.0).contains(&achieved), "achieved {achieved}");
