@@ -652,3 +652,77 @@ async fn a_message_queued_by_a_killed_server_is_sent_after_the_restart() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn message_lists_filter_search_and_order_and_sessions_can_be_deleted() {
+    let app = spawn_app().await;
+    let admin = app.admin_token.clone();
+    let session = start_session(&app, &admin).await;
+    for (i, text) in ["bom dia", "boa tarde", "preço do plano"]
+        .iter()
+        .enumerate()
+    {
+        let (s, _) = app
+            .anon_post("/api/v1/whatsapp/webhook/", json!({"event":"message_received","data":{"from":format!("551190{i}"),"message":text,"message_id":format!("f-{i}")}}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, _) = app
+        .post(
+            "/api/v1/whatsapp/send/",
+            &admin,
+            json!({"to": "5511", "text": "olá"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (_, all) = app.get("/api/v1/whatsapp/messages/", &admin).await;
+    assert_eq!(all["count"], 4);
+    assert_eq!(
+        all["results"][0]["direction"], "outbound",
+        "newest first: {all}"
+    );
+    let (_, inbound) = app
+        .get(
+            "/api/v1/whatsapp/messages/?direction=inbound&ordering=created_at",
+            &admin,
+        )
+        .await;
+    assert_eq!(inbound["count"], 3);
+    assert_eq!(inbound["results"][0]["message_id"], "f-0");
+    let (_, found) = app
+        .get("/api/v1/whatsapp/messages/?search=PREÇO", &admin)
+        .await;
+    assert_eq!(found["count"], 1, "{found}");
+    let (_, mine) = app
+        .get(
+            &format!("/api/v1/whatsapp/messages/?session={session}&is_from_me=true"),
+            &admin,
+        )
+        .await;
+    assert_eq!(mine["count"], 1);
+    let (_, chat) = app
+        .get("/api/v1/whatsapp/messages/?chat_id=5511901", &admin)
+        .await;
+    assert_eq!(chat["count"], 1);
+    for bad in [
+        "direction=sideways",
+        "status=lost",
+        "session=x",
+        "is_from_me=maybe",
+    ] {
+        let (s, v) = app
+            .get(&format!("/api/v1/whatsapp/messages/?{bad}"), &admin)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+    }
+    let (s, _) = app
+        .delete(&format!("/api/v1/whatsapp/sessions/{session}/"), &admin)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app
+        .get(&format!("/api/v1/whatsapp/sessions/{session}/"), &admin)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, all) = app.get("/api/v1/whatsapp/messages/", &admin).await;
+    assert_eq!(all["count"], 0, "a session's messages go with it");
+}

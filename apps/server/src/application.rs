@@ -165,7 +165,7 @@ async fn run_sender(
     signal: Arc<crate::state::OutboxNotify>,
     shutdown: Shutdown,
 ) {
-    let batch = whatsapp::outbox::OutboxConfig::default().batch as usize;
+    let batch = outbox.batch();
     loop {
         // Each round in its own task: a panic in one is logged, the sender goes on.
         let round = tokio::spawn({

@@ -376,8 +376,9 @@ pub fn session_changes(input: &Input) -> ApiResult<SessionChanges> {
     Ok(changes)
 }
 
-fn error(status: StatusCode, msg: impl Into<String>) -> ApiError {
-    ApiError::Status(status, json!({"error": msg.into()}))
+/// A 400 `{"error": …}` (the contract's endpoint-specific failure body).
+fn error(msg: impl Into<String>) -> ApiError {
+    kernel::DomainError::BadRequest(msg.into()).into()
 }
 
 fn str_of(v: Option<&Value>) -> Option<&str> {
@@ -393,10 +394,7 @@ pub fn import_session(v: &Value) -> ApiResult<ImportSession> {
     let o = match v.as_object() {
         Some(o) if !o.is_empty() => o,
         _ => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "Dados de backup não fornecidos",
-            ));
+            return Err(error("Dados de backup não fornecidos"));
         }
     };
     let text = |k: &str, default: &str| str_of(o.get(k)).unwrap_or(default).to_string();
@@ -525,10 +523,7 @@ pub fn webhook(body: &Value) -> ApiResult<InboundMessage> {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         };
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            format!("Evento não suportado: {shown}"),
-        ));
+        return Err(error(format!("Evento não suportado: {shown}")));
     }
     let data = body.get("data").and_then(Value::as_object);
     let get = |k: &str| data.and_then(|d| d.get(k)).filter(|v| !v.is_null());
@@ -537,10 +532,10 @@ pub fn webhook(body: &Value) -> ApiResult<InboundMessage> {
         .filter(|k| get(k).is_none())
         .collect();
     if !missing.is_empty() {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            format!("Campos obrigatórios ausentes: {}", missing.join(", ")),
-        ));
+        return Err(error(format!(
+            "Campos obrigatórios ausentes: {}",
+            missing.join(", ")
+        )));
     }
     let text_of = |k: &str| -> String {
         match get(k) {

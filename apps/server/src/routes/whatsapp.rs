@@ -335,8 +335,7 @@ pub async fn webhook(_who: MaybeAuth, state: State, body: Body) -> ApiResult<Htt
 #[utoipa::path(post, operation_id = "whatsapp_inject_incoming", path = "/api/v1/whatsapp/inject-incoming/", tag = "WhatsApp", security(("jwt" = [])), request_body = Object,
     responses((status = 200, description = "Injected"), (status = 400), (status = 401), (status = 404)))]
 pub async fn inject_incoming(auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-    let msg = dto::inject(&body.value(), true)
-        .map_err(|e| ApiError::Status(StatusCode::BAD_REQUEST, json!({"error": e.0})))?;
+    let msg = dto::inject(&body.value(), true).map_err(|e| DomainError::BadRequest(e.0))?;
     let (m, _) = state
         .intake
         .receive(InboundTarget::SessionOf(auth.id), msg)

@@ -101,6 +101,22 @@ impl Inner {
         }
     }
 
+    /// Starts a new run (`connecting`) unless one is live, in one locked step, so two
+    /// concurrent `connect`s start one run: `Err` with the live state otherwise.
+    fn begin(&self, usuario: i64) -> std::result::Result<u64, ConnectionState> {
+        let mut map = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        let c = map.entry(usuario).or_insert(Connection {
+            state: SessionStatus::Disconnected,
+            generation: 0,
+        });
+        if c.state.is_live() {
+            return Err(c.state);
+        }
+        c.generation += 1;
+        c.state = SessionStatus::Connecting;
+        Ok(c.generation)
+    }
+
     async fn report(&self, usuario: i64, state: ConnectionState) {
         if let Some(l) = self.listener() {
             let qr = (state == SessionStatus::Qrcode).then(|| STUB_QR_B64.to_string());
@@ -129,12 +145,10 @@ impl Inner {
 #[async_trait]
 impl WhatsAppGateway for SimulatorGateway {
     async fn connect(&self, r: SessionRef) -> Result<ConnectionState> {
-        let current = self.inner.get(r.usuario);
-        if current.state.is_live() {
-            return Ok(current.state);
-        }
-        let Some(generation) = self.inner.set(r.usuario, SessionStatus::Connecting, None) else {
-            return Ok(SessionStatus::Connecting);
+        let generation = match self.inner.begin(r.usuario) {
+            Ok(g) => g,
+            // Already on its way or up: nothing new.
+            Err(live) => return Ok(live),
         };
         self.inner
             .report(r.usuario, SessionStatus::Connecting)
@@ -255,6 +269,24 @@ mod tests {
         // Already ready: nothing new.
         assert_eq!(g.connect(ANA).await.unwrap(), SessionStatus::Ready);
         assert_eq!(rec.seen.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_connects_start_one_run() {
+        let (g, rec, _keep) = setup(Duration::from_millis(100));
+        let (a, b) = tokio::join!(g.connect(ANA), g.connect(ANA));
+        assert_eq!(
+            (a.unwrap(), b.unwrap()),
+            (SessionStatus::Connecting, SessionStatus::Connecting)
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let seen = rec.seen.lock().unwrap();
+        assert_eq!(
+            seen.iter().filter(|s| s.ends_with(":connecting:")).count(),
+            1,
+            "{seen:?}"
+        );
+        assert_eq!(seen.last().map(String::as_str), Some("1:ready:"));
     }
 
     #[tokio::test(start_paused = true)]

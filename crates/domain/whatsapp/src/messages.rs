@@ -3,9 +3,7 @@
 use crate::commands::{Caller, Content, MessageFilter, SendMessage};
 use crate::events::{MessageSent, SessionEvent, V1, utc_iso};
 use crate::message::{Message, MessageStatus};
-use crate::ports::{
-    MessageAggregates, NewOutbound, OutboundMessage, OutboxSignal, SendError, SessionRef,
-};
+use crate::ports::{MessageAggregates, NewOutbound, OutboundMessage, OutboxSignal, SessionRef};
 use crate::session::SessionStatus;
 use crate::sessions::{Deps, GatewayEventHandler};
 use kernel::{Audience, DomainError, Page, PageRequest, Result};
@@ -173,7 +171,7 @@ impl MessageService {
                     ),
                 );
             }
-            Err(SendError::NotConnected | SendError::Transient(_) | SendError::Permanent(_)) => {
+            Err(_) => {
                 self.d.events.publish(
                     who,
                     SessionEvent::message_status(

@@ -100,6 +100,11 @@ impl Outbox {
         Self { d, handler, config }
     }
 
+    /// Most messages one round claims: a round that claimed this many may have left more due.
+    pub fn batch(&self) -> usize {
+        usize::try_from(self.config.batch).unwrap_or(usize::MAX)
+    }
+
     /// Claims the due messages and sends them concurrently; returns what happened.
     pub async fn run_once(&self) -> Result<Round> {
         let now = self.d.clock.now();

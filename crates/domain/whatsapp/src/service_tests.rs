@@ -138,11 +138,15 @@ fn start_connects_a_disconnected_session_and_leaves_a_live_one_alone() {
         let mut s = MockSessionRepository::new();
         s.expect_get_or_create_active()
             .returning(|_, _| Ok(session(SessionStatus::Disconnected)));
+        // The gateway decides whether a connection is already live (its contract).
         let mut g = MockWhatsAppGateway::new();
-        g.expect_state().returning(move |_| live);
-        g.expect_connect()
-            .times(usize::from(expect_connect))
-            .returning(|_| Ok(SessionStatus::Connecting));
+        g.expect_connect().times(1).returning(move |_| {
+            Ok(if expect_connect {
+                SessionStatus::Connecting
+            } else {
+                live
+            })
+        });
         let (p, _) = recorder();
         let svc = SessionService::new(deps(s, MockMessageRepository::new(), g, p));
         let started = futures_executor::block_on(svc.start(ANA)).unwrap();

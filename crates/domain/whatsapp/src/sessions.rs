@@ -172,11 +172,8 @@ impl SessionService {
         })
     }
 
+    /// The gateway decides, atomically, whether a connection is already live (port contract).
     async fn connect(&self, r: SessionRef) -> Result<ConnectionState> {
-        let live = self.d.gateway.state(r).await;
-        if live.is_live() {
-            return Ok(live);
-        }
         self.d.gateway.connect(r).await
     }
 
@@ -228,14 +225,7 @@ impl SessionService {
             self.d.gateway.disconnect(r).await?;
         }
         if let Err(e) = self.d.gateway.connect(r).await {
-            self.d
-                .sessions
-                .record_error(s.usuario, &e.to_string())
-                .await?;
-            self.d.events.publish(
-                Audience::User(s.usuario),
-                SessionEvent::status(SessionStatus::Error, self.now()),
-            );
+            report_failure(&self.d, s.usuario, &e.to_string()).await?;
         }
         Ok(s)
     }
@@ -281,6 +271,17 @@ impl SessionService {
         }
         Ok(changed)
     }
+}
+
+/// A failed (re)connect: counted on the user's active session, then `session_status: error`
+/// to the user (after the write).
+async fn report_failure(d: &Deps, usuario: i64, error: &str) -> Result<()> {
+    d.sessions.record_error(usuario, error).await?;
+    d.events.publish(
+        Audience::User(usuario),
+        SessionEvent::status(SessionStatus::Error, d.clock.now()),
+    );
+    Ok(())
 }
 
 /// A message sent without a row (legacy `POST /whatsapp/messages`): whom its statuses go to.
@@ -451,13 +452,9 @@ impl GatewayEvents for GatewayEventHandler {
     }
 
     async fn connection_failed(&self, usuario: i64, error: String) {
-        if let Err(e) = self.d.sessions.record_error(usuario, &error).await {
+        if let Err(e) = report_failure(&self.d, usuario, &error).await {
             log_failure(&e);
         }
-        self.d.events.publish(
-            Audience::User(usuario),
-            SessionEvent::status(SessionStatus::Error, self.d.clock.now()),
-        );
     }
 
     async fn delivery_status(
