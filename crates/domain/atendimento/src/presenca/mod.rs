@@ -1,0 +1,1 @@
+//! Presence, typing indicators and notification preferences (contract §4.8).
