@@ -3,7 +3,10 @@
 use crate::commands::{Caller, Content, MessageFilter, SendMessage};
 use crate::events::{MessageSent, SessionEvent, V1, utc_iso};
 use crate::message::{Message, MessageStatus};
-use crate::ports::{MessageAggregates, NewOutbound, OutboundMessage, OutboxSignal, SessionRef};
+use crate::ports::{
+    MessageAggregates, NewOutbound, OutboundMessage, OutboundMessageHandler, OutboxSignal,
+    SessionRef,
+};
 use crate::session::SessionStatus;
 use crate::sessions::{Deps, GatewayEventHandler};
 use kernel::{Audience, DomainError, Page, PageRequest, Result};
@@ -16,11 +19,22 @@ pub const NOT_READY: &str = "Sessão não está pronta para enviar mensagens";
 pub struct MessageService {
     d: Deps,
     outbox: Arc<dyn OutboxSignal>,
+    activity: Arc<dyn OutboundMessageHandler>,
 }
 
 impl MessageService {
     pub fn new(d: Deps, outbox: Arc<dyn OutboxSignal>) -> Self {
-        Self { d, outbox }
+        Self {
+            d,
+            outbox,
+            activity: Arc::new(crate::ports::NoIntake),
+        }
+    }
+
+    /// Who counts an agent's sent message on its chat (the atendimento area).
+    pub fn with_activity(mut self, activity: Arc<dyn OutboundMessageHandler>) -> Self {
+        self.activity = activity;
+        self
     }
 
     pub async fn list(
@@ -107,6 +121,10 @@ impl MessageService {
                 SessionEvent::message_status(&m.message_id, MessageStatus::Queued, now),
             );
             self.outbox.notify();
+            if let Err(e) = self.activity.handle(&m).await {
+                // The message is stored and will be sent; only the chat's counters missed it.
+                tracing::error!(error = %e, message_id = %m.message_id, "chat activity failed");
+            }
         }
         Ok(m)
     }

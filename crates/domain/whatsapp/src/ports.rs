@@ -272,6 +272,21 @@ impl InboundMessageHandler for NoIntake {
     }
 }
 
+/// Every outbound message an agent queued (`/whatsapp/send/`) is handed to it once: the
+/// chat counts it as agent activity (first response, unread reset).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OutboundMessageHandler: Send + Sync {
+    async fn handle(&self, message: &Message) -> Result<()>;
+}
+
+#[async_trait]
+impl OutboundMessageHandler for NoIntake {
+    async fn handle(&self, _message: &Message) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Wakes the sender when a message was queued (so it need not poll fast).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait OutboxSignal: Send + Sync {
