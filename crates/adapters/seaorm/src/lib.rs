@@ -22,6 +22,7 @@ pub use agent_repo::SeaOrmAgentRepository;
 pub use atendimento_repo::{
     SeaOrmAgentDirectory, SeaOrmAtendimentoRepository, SeaOrmChatRepository,
     SeaOrmDepartamentoRepository, SeaOrmFilaRepository, SeaOrmIntakeRepository,
+    SeaOrmRelatorioRepository,
 };
 pub use cliente_repo::SeaOrmClienteRepository;
 pub use config_repo::SeaOrmConfigRepository;

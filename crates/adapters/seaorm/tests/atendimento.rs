@@ -495,3 +495,90 @@ async fn departamentos_filas_and_atendimentos_crud() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn reports_group_by_the_database() {
+    use atendimento::relatorios::{Agrupamento, Grupo, RelatorioQuery, RelatorioRepository};
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let ag = t.agent("rep1").await;
+        let chats = r.chats();
+        let mut ids = Vec::new();
+        for i in 0..10 {
+            let IntakeOutcome::Opened { atendimento: a, .. } = r
+                .intake()
+                .register_inbound(&inbound(&format!("5533{i}"), "oi"))
+                .await
+                .unwrap()
+            else {
+                panic!()
+            };
+            ids.push(a.id);
+        }
+        // Accept 9 of 10, waits of 10 s × i (the p90 by nearest rank is 80 s).
+        for (i, id) in ids.iter().enumerate().take(9) {
+            let a = r.atendimentos().get(*id, None).await.unwrap().unwrap();
+            let at = a.criado_em + Duration::seconds(10 * i as i64);
+            chats.aceitar(*id, ag, None, at).await.unwrap().unwrap();
+        }
+        for (id, nota) in [(ids[0], 5), (ids[1], 4), (ids[2], 5)] {
+            chats
+                .avaliar(id, nota, "", Utc::now())
+                .await
+                .unwrap()
+                .unwrap();
+            let op = FinalizeOp {
+                observacoes: None,
+                unless_finalizado: true,
+                idle_before: None,
+                auto: id == ids[2],
+            };
+            chats.finalizar(id, &op, Utc::now()).await.unwrap().unwrap();
+        }
+        let today = Utc::now().with_timezone(&kernel::clock::TZ).date_naive();
+        let q = RelatorioQuery {
+            inicio: today - Duration::days(1),
+            fim: today,
+            departamento: None,
+            atendente: None,
+        };
+        let repo = SeaOrmRelatorioRepository::new(&r.database);
+        let geral = repo.metricas(&q, Agrupamento::Geral).await.unwrap();
+        let m = &geral[0].metricas;
+        assert_eq!(
+            (m.abertos, m.fechados, m.auto_encerrados),
+            (10, 3, 1),
+            "{}",
+            t.name()
+        );
+        assert_eq!(m.csat_distribuicao, [0, 0, 0, 1, 2]);
+        assert!((m.csat_media.unwrap() - 14.0 / 3.0).abs() < 1e-9);
+        assert!((m.espera_media_segundos.unwrap() - 40.0).abs() < 1e-9);
+        assert_eq!(m.espera_p90_segundos, Some(80.0), "{}", t.name());
+        let by_agent = repo.metricas(&q, Agrupamento::Atendente).await.unwrap();
+        let mine = by_agent
+            .iter()
+            .find(|l| l.grupo == Grupo::Atendente(Some(ag)))
+            .unwrap();
+        assert_eq!(mine.metricas.abertos, 9);
+        assert_eq!(mine.nome.as_deref(), Some("REP1"));
+        assert!(by_agent.iter().any(|l| l.grupo == Grupo::Atendente(None)));
+        let by_day = repo.metricas(&q, Agrupamento::Dia).await.unwrap();
+        assert_eq!(by_day.len(), 1);
+        assert_eq!(by_day[0].grupo, Grupo::Dia(today));
+        let by_dep = repo.metricas(&q, Agrupamento::Departamento).await.unwrap();
+        assert_eq!(by_dep[0].nome.as_deref(), Some("Suporte"));
+        let empty = RelatorioQuery {
+            inicio: today - Duration::days(30),
+            fim: today - Duration::days(20),
+            ..q
+        };
+        assert!(
+            repo.metricas(&empty, Agrupamento::Geral)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        t.finish().await;
+    }
+}

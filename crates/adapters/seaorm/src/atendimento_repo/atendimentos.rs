@@ -68,10 +68,11 @@ pub(crate) async fn insert_row<D: ConnectionTrait>(db: &D, n: &NewAtendimento<'_
          total_mensagens_atendente, avaliacao, comentario_avaliacao, observacoes, criado_em, \
          iniciado_em, atualizado_em, janela_desde, total_mensagens, mensagens_nao_lidas, \
          ultima_mensagem_texto, ultima_mensagem_em, ultima_mensagem_tipo, ultima_mensagem_direcao, \
-         auto_encerrado, mensagem_inicial)",
+         auto_encerrado, mensagem_inicial, criado_dia, tempo_espera_segundos)",
     );
     q.bind(
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING id",
         [
             n.departamento.into(),
             n.cliente.into(),
@@ -98,9 +99,20 @@ pub(crate) async fn insert_row<D: ConnectionTrait>(db: &D, n: &NewAtendimento<'_
             n.ultima.map(|_| "inbound".to_string()).into(),
             false.into(),
             text_value(n.mensagem_inicial),
+            text_value(&dia(n.at)),
+            n.iniciado_em
+                .map(|i| (i - n.at).num_seconds().max(0))
+                .into(),
         ],
     );
     insert_returning_id(db, &q).await.map_err(chat_conflict)
+}
+
+/// The São Paulo calendar day of `t` (`YYYY-MM-DD`), what the reports group by.
+pub(crate) fn dia(t: DateTime<Utc>) -> String {
+    t.with_timezone(&kernel::clock::TZ)
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 fn order_column(field: &str) -> Option<&'static str> {

@@ -223,11 +223,21 @@ impl ChatRepository for SeaOrmChatRepository {
     ) -> Result<Option<Atendimento>> {
         let txn = self.db.begin().await.map_err(db_err)?;
         lock_agents(&txn, &[atendente]).await?;
+        let Some(before) = fetch(&txn, id, None).await? else {
+            return Ok(None);
+        };
+        let espera = (now - before.criado_em).num_seconds().max(0);
         let mut q = Sql::new("UPDATE atendimentos SET status = 'em_atendimento'");
         q.bind(
             ", atendente_id = ?, iniciado_em = ?, atualizado_em = ?, \
-             observacoes = COALESCE(?, observacoes)",
-            [atendente.into(), now.into(), now.into(), observacoes.into()],
+             observacoes = COALESCE(?, observacoes), tempo_espera_segundos = ?",
+            [
+                atendente.into(),
+                now.into(),
+                now.into(),
+                observacoes.into(),
+                espera.into(),
+            ],
         )
         .bind1(" WHERE id = ? AND status = 'aguardando'", id);
         if exec(&txn, &q).await? == 0 {

@@ -149,7 +149,18 @@ pub(super) async fn run(
                 text_value(&row.chat_id),
             );
         let id = match ids(&txn, &reuse).await?.into_iter().next() {
-            Some(id) => id,
+            Some(id) => {
+                if let Some(a) = super::fetch(&txn, id, None).await? {
+                    let espera = (now - a.criado_em).num_seconds().max(0);
+                    let mut w = Sql::new("UPDATE atendimentos SET");
+                    w.bind(
+                        " tempo_espera_segundos = ? WHERE id = ?",
+                        [espera.into(), id.into()],
+                    );
+                    exec(&txn, &w).await?;
+                }
+                id
+            }
             None => {
                 let open = ids(
                     &txn,

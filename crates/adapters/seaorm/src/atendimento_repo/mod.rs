@@ -8,6 +8,7 @@ mod departamentos;
 mod distribuir;
 mod filas;
 mod intake;
+mod relatorios;
 mod sql;
 
 pub use atendimentos::SeaOrmAtendimentoRepository;
@@ -15,6 +16,7 @@ pub use chats::SeaOrmChatRepository;
 pub use departamentos::SeaOrmDepartamentoRepository;
 pub use filas::SeaOrmFilaRepository;
 pub use intake::SeaOrmIntakeRepository;
+pub use relatorios::SeaOrmRelatorioRepository;
 
 use crate::support::db_err;
 use async_trait::async_trait;
