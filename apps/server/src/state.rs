@@ -114,6 +114,7 @@ pub struct Services {
     pub documentos: Arc<DocumentoService>,
     pub geracao: Arc<GeracaoService>,
     pub readiness: Arc<dyn crate::routes::docs::Readiness>,
+    pub relatorios: Arc<atendimento::relatorios::RelatorioService>,
 }
 
 /// The database answers (the health check's port).
@@ -211,7 +212,11 @@ impl Services {
             queue_capacity: config.ws_queue,
         });
         let whatsapp = WhatsAppServices::build(&database, config, hub.clone(), clock.clone());
+        let relatorios = Arc::new(atendimento::relatorios::RelatorioService::new(Arc::new(
+            db::SeaOrmRelatorioRepository::new(&database),
+        )));
         Ok(Arc::new(Self {
+            relatorios,
             ws_ping: config.ws_ping,
             hub,
             whatsapp,

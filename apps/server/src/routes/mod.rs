@@ -10,6 +10,7 @@ pub mod docs;
 pub mod documentos;
 pub mod integrations;
 pub mod media;
+pub mod relatorios;
 pub mod whatsapp;
 pub mod ws;
 
@@ -41,4 +42,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
     whatsapp::configure(cfg);
     cfg.app_data(web::Data::new(ws::Area::new(s)));
     ws::configure(cfg);
+    cfg.app_data(web::Data::new(relatorios::Area::new(s)));
+    relatorios::configure(cfg);
 }
