@@ -3,6 +3,7 @@
 //! builder, [`sql::Sql`]) because the reads join four tables and the writes are conditional.
 
 mod atendimentos;
+mod automacoes;
 mod chats;
 mod departamentos;
 mod distribuir;
@@ -12,6 +13,7 @@ mod relatorios;
 mod sql;
 
 pub use atendimentos::SeaOrmAtendimentoRepository;
+pub use automacoes::{SeaOrmAutomacoesRepository, SeaOrmAutomationMarks};
 pub use chats::SeaOrmChatRepository;
 pub use departamentos::SeaOrmDepartamentoRepository;
 pub use filas::SeaOrmFilaRepository;

@@ -602,6 +602,20 @@ impl MessageRepository for SeaOrmMessageRepository {
         with_names(&self.db, rows).await
     }
 
+    async fn session_of_chat(&self, chat_id: &str) -> Result<Option<i64>> {
+        wm::Entity::find()
+            .select_only()
+            .column(C::SessionId)
+            .filter(C::ChatId.eq(chat_id))
+            .filter(C::Direction.eq("inbound"))
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await
+            .map_err(db_err)
+    }
+
     async fn aggregates(
         &self,
         session: Option<i64>,
