@@ -2,6 +2,7 @@
 
 mod auth;
 mod authz;
+mod automacoes;
 mod clientes;
 mod common;
 mod concurrency;

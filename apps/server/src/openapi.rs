@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers and DTOs.
 
 use crate::routes::{
-    auth, authz, clientes, config, contatos, docs, documentos, integrations, media, relatorios,
-    whatsapp, ws,
+    auth, authz, automacoes, clientes, config, contatos, docs, documentos, integrations, media,
+    relatorios, whatsapp, ws,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -73,6 +73,7 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
         whatsapp::AreaDoc::openapi(),
         ws::AreaDoc::openapi(),
         relatorios::AreaDoc::openapi(),
+        automacoes::AreaDoc::openapi(),
     ]
 }
 

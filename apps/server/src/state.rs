@@ -115,6 +115,8 @@ pub struct Services {
     pub geracao: Arc<GeracaoService>,
     pub readiness: Arc<dyn crate::routes::docs::Readiness>,
     pub relatorios: Arc<atendimento::relatorios::RelatorioService>,
+    /// The automatic messages (greeting, out of hours, closing, inactivity, survey).
+    pub automacoes: Arc<atendimento::automacoes::Automations>,
 }
 
 /// The database answers (the health check's port).
@@ -215,8 +217,23 @@ impl Services {
         let relatorios = Arc::new(atendimento::relatorios::RelatorioService::new(Arc::new(
             db::SeaOrmRelatorioRepository::new(&database),
         )));
+        let automacoes = Arc::new(atendimento::automacoes::Automations::new(
+            atendimento::automacoes::AutomationDeps {
+                config: Arc::new(db::SeaOrmAutomacoesRepository::new(&database)),
+                settings: Arc::new(crate::bridges::ChatSettingsFromConfig(
+                    config_service.clone(),
+                )),
+                system: Arc::new(crate::bridges::SystemMessagesViaOutbox(
+                    whatsapp.messages.clone(),
+                )),
+                marks: Arc::new(db::SeaOrmAutomationMarks::new(&database)),
+                intake: Arc::new(db::SeaOrmIntakeRepository::new(&database)),
+                clock: clock.clone(),
+            },
+        ));
         Ok(Arc::new(Self {
             relatorios,
+            automacoes,
             ws_ping: config.ws_ping,
             hub,
             whatsapp,

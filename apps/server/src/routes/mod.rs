@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod automacoes;
 pub mod clientes;
 pub mod config;
 pub mod contatos;
@@ -42,6 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
     whatsapp::configure(cfg);
     cfg.app_data(web::Data::new(ws::Area::new(s)));
     ws::configure(cfg);
+    cfg.app_data(web::Data::new(automacoes::Area::new(s)));
+    automacoes::configure(cfg);
     cfg.app_data(web::Data::new(relatorios::Area::new(s)));
     relatorios::configure(cfg);
 }
