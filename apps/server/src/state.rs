@@ -193,7 +193,7 @@ impl Services {
         let auth = AuthService::new(
             agents_repo.clone(),
             hasher.clone(),
-            Arc::new(JwtCodec::new(secret.as_bytes())),
+            Arc::new(JwtCodec::new(secret.as_bytes())?),
             clock.clone(),
             AuthConfig {
                 access_ttl_secs: config.access_ttl_secs,

@@ -56,7 +56,7 @@ impl Repos {
 async fn count(t: &TestDb, sql: &str) -> i64 {
     use sea_orm::ConnectionTrait;
     let r =
-        t.db.query_one(sea_orm::Statement::from_string(
+        t.db.query_one_raw(sea_orm::Statement::from_string(
             t.db.get_database_backend(),
             sql,
         ))
