@@ -77,11 +77,47 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
     ]
 }
 
+/// Gives every response without a description its status's reason phrase ("OK", "Not Found").
+/// OpenAPI 3.1 requires the field, and utoipa 6 leaves an empty description out of the
+/// document (utoipa 5 wrote `""`), so a response declared without one would make the document
+/// invalid.
+fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|n| actix_web::http::StatusCode::from_u16(n).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_string();
+                }
+            }
+        }
+    }
+}
+
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for area in areas() {
         doc.merge(area);
     }
+    describe_responses(&mut doc);
     with_doc_pages(doc)
 }
 
