@@ -14,6 +14,7 @@ mod durability;
 mod lifecycle;
 mod lists;
 mod media;
+mod presence;
 mod reliability;
 mod websocket;
 mod whatsapp;
