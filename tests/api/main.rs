@@ -15,6 +15,7 @@ mod durability;
 mod lifecycle;
 mod lists;
 mod media;
+mod presence;
 mod relatorios;
 mod reliability;
 mod websocket;

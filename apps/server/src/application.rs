@@ -91,6 +91,13 @@ impl Application {
                 run_sender(outbox, signal, shutdown)
             });
         }
+        let (job, every) = (
+            app.state.presence.timeout.clone(),
+            app.state.presence.check_every,
+        );
+        app.spawn_task("presence-timeout", move |shutdown| {
+            crate::state::presence::run_presence_timeout(job, every, shutdown)
+        });
         let hub = app.state.hub.clone();
         app.spawn_task("hub-close", move |shutdown| async move {
             shutdown.triggered().await;

@@ -23,6 +23,9 @@ use kernel::{CacheInvalidation, Clock, DomainError, LocalInvalidations, SystemCl
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+pub mod presence;
+pub use presence::PresenceServices;
+
 /// The WhatsApp area's use cases and what the background sender needs.
 pub struct WhatsAppServices {
     pub sessions: Arc<whatsapp::sessions::SessionService>,
@@ -101,6 +104,7 @@ pub struct Services {
     /// their sockets on it.
     pub hub: Arc<adapter_realtime::Hub>,
     pub whatsapp: WhatsAppServices,
+    pub presence: PresenceServices,
     pub auth: Arc<AuthService>,
     pub agents: Arc<AgentService>,
     pub groups: Arc<GroupService>,
@@ -231,12 +235,14 @@ impl Services {
                 clock: clock.clone(),
             },
         ));
+        let presence = PresenceServices::build(&conn, hub.clone(), clock.clone(), config)?;
         Ok(Arc::new(Self {
             relatorios,
             automacoes,
             ws_ping: config.ws_ping,
             hub,
             whatsapp,
+            presence,
             media: Arc::new(crate::routes::media::MediaFiles::new(
                 MediaUrlSigner::new(format!("media:{secret}")),
                 storage.clone(),
