@@ -164,7 +164,12 @@ impl MigrationTrait for Migration {
                     .table(D::Table)
                     .if_not_exists()
                     .col(id(D::Id))
-                    .col(ColumnDef::new(D::Nome).string_len(100).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(D::Nome)
+                            .string_len(100)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(text(D::Descricao))
                     .col(ColumnDef::new(D::Cor).string_len(7).not_null())
                     .col(int(D::MaxAtendimentosSimultaneos))

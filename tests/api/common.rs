@@ -67,6 +67,8 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         outbox: true,
         ws_queue: 1024,
         ws_ping: std::time::Duration::from_secs(20),
+        auto_close_every: std::time::Duration::from_secs(60),
+        auto_close_timeout: None,
     }
 }
 

@@ -42,9 +42,17 @@ pub struct Config {
     /// How often the server pings a WebSocket (`DX_WS_PING_SECS`, default 20); a socket silent
     /// for three intervals is dropped.
     pub ws_ping: Duration,
+    /// How often the auto-close job looks for idle chats (`DX_AUTO_CLOSE_CHECK_SECONDS`,
+    /// default 60; contract §6.2).
+    pub auto_close_every: Duration,
+    /// The inactivity timeout of the auto-close job when set (`DX_AUTO_CLOSE_TIMEOUT_SECONDS`),
+    /// instead of `chat_settings.timeout_inatividade_minutos`: for timeouts under a minute
+    /// (tests, demonstrations).
+    pub auto_close_timeout: Option<Duration>,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_AUTO_CLOSE_CHECK_SECS: u64 = 60;
 
 /// File descriptors kept free for the database pool, log files, stored files being read or
 /// written and the listener itself.
@@ -207,6 +215,13 @@ impl Config {
             outbox: !matches!(env("DX_OUTBOX").as_deref(), Some("off" | "0" | "false")),
             ws_queue: vars.positive::<usize>("DX_WS_QUEUE")?.unwrap_or(1024),
             ws_ping: Duration::from_secs(vars.positive::<u64>("DX_WS_PING_SECS")?.unwrap_or(20)),
+            auto_close_every: Duration::from_secs(
+                vars.positive::<u64>("DX_AUTO_CLOSE_CHECK_SECONDS")?
+                    .unwrap_or(DEFAULT_AUTO_CLOSE_CHECK_SECS),
+            ),
+            auto_close_timeout: vars
+                .positive::<u64>("DX_AUTO_CLOSE_TIMEOUT_SECONDS")?
+                .map(Duration::from_secs),
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )
@@ -245,6 +260,8 @@ mod tests {
         );
         assert_eq!(c.max_connections, None);
         assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.auto_close_every, Duration::from_secs(60));
+        assert_eq!(c.auto_close_timeout, None);
         let c = with(&[
             ("PORT", "9000"),
             ("WORKERS", "3"),
@@ -252,6 +269,13 @@ mod tests {
         ])
         .expect("config");
         assert_eq!((c.port, c.workers, c.access_ttl_secs), (9000, Some(3), 90));
+        let c = with(&[
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "5"),
+            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "2"),
+        ])
+        .expect("config");
+        assert_eq!(c.auto_close_every, Duration::from_secs(5));
+        assert_eq!(c.auto_close_timeout, Some(Duration::from_secs(2)));
     }
 
     #[test]
@@ -268,6 +292,9 @@ mod tests {
             ("DX_BODY_TIMEOUT_SECS", "30s"),
             ("DX_MAX_CONNECTIONS", "many"),
             ("DX_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "0"),
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "1m"),
+            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "-5"),
         ] {
             let e = with(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);

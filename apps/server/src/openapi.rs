@@ -1,7 +1,8 @@
 //! The OpenAPI document, generated from the handlers and DTOs.
 
 use crate::routes::{
-    auth, authz, clientes, config, contatos, docs, documentos, integrations, media, whatsapp, ws,
+    atendimento, auth, authz, chats, clientes, config, contatos, docs, documentos, integrations,
+    media, whatsapp, ws,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -58,7 +59,7 @@ fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
 }
 
 /// Every area's document. A new area adds its `AreaDoc` here.
-fn areas() -> [utoipa::openapi::OpenApi; 11] {
+fn areas() -> [utoipa::openapi::OpenApi; 13] {
     [
         auth::AreaDoc::openapi(),
         clientes::AreaDoc::openapi(),
@@ -71,6 +72,8 @@ fn areas() -> [utoipa::openapi::OpenApi; 11] {
         docs::AreaDoc::openapi(),
         whatsapp::AreaDoc::openapi(),
         ws::AreaDoc::openapi(),
+        chats::AreaDoc::openapi(),
+        atendimento::AreaDoc::openapi(),
     ]
 }
 

@@ -47,12 +47,14 @@ impl whatsapp::ports::OutboxSignal for OutboxNotify {
 }
 
 impl WhatsAppServices {
-    /// Wires the area on the simulator gateway and the hub.
+    /// Wires the area on the simulator gateway and the hub; every stored inbound message and
+    /// every agent's sent one goes to the atendimento area's chat intake (`chats`).
     fn build(
         database: &db::Database,
         config: &Config,
         events: Arc<dyn kernel::EventPublisher>,
         clock: Arc<dyn Clock>,
+        chats: Arc<atendimento::intake::ChatIntake>,
     ) -> Self {
         use whatsapp::ports::{GatewayEvents, OutboxSignal};
         let gateway = adapter_whatsapp::SimulatorGateway::new(config.whatsapp_step);
@@ -74,14 +76,11 @@ impl WhatsAppServices {
         gateway.bind(&listener);
         Self {
             sessions: Arc::new(whatsapp::sessions::SessionService::new(deps.clone())),
-            messages: Arc::new(whatsapp::messages::MessageService::new(
-                deps.clone(),
-                signal,
-            )),
-            intake: Arc::new(whatsapp::intake::InboundIntake::new(
-                deps.clone(),
-                Arc::new(whatsapp::ports::NoIntake),
-            )),
+            messages: Arc::new(
+                whatsapp::messages::MessageService::new(deps.clone(), signal)
+                    .with_activity(chats.clone()),
+            ),
+            intake: Arc::new(whatsapp::intake::InboundIntake::new(deps.clone(), chats)),
             outbox: Arc::new(whatsapp::outbox::Outbox::new(
                 deps,
                 gateway_events.clone(),
@@ -94,6 +93,47 @@ impl WhatsAppServices {
     }
 }
 
+/// The atendimento area's use cases, the chat intake the WhatsApp area hands its messages to,
+/// and the auto-close job's use case.
+pub struct AtendimentoServices {
+    pub departamentos: Arc<atendimento::departamentos::DepartamentoService>,
+    pub filas: Arc<atendimento::departamentos::FilaService>,
+    pub atendimentos: Arc<atendimento::atendimentos::AtendimentoService>,
+    pub chats: Arc<atendimento::chats::ChatService>,
+    pub intake: Arc<atendimento::intake::ChatIntake>,
+    pub auto_close: Arc<atendimento::auto_close::AutoClose>,
+}
+
+impl AtendimentoServices {
+    fn build(
+        database: &db::Database,
+        events: Arc<dyn kernel::EventPublisher>,
+        invalidations: Arc<dyn CacheInvalidation>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let deps = atendimento::service::Deps {
+            departamentos: Arc::new(db::SeaOrmDepartamentoRepository::new(database)),
+            filas: Arc::new(db::SeaOrmFilaRepository::new(database)),
+            atendimentos: Arc::new(db::SeaOrmAtendimentoRepository::new(database)),
+            chats: Arc::new(db::SeaOrmChatRepository::new(database)),
+            agents: Arc::new(db::SeaOrmAgentDirectory::new(database)),
+            intake: Arc::new(db::SeaOrmIntakeRepository::new(database)),
+            events,
+            invalidations,
+            clock,
+        };
+        use atendimento::{atendimentos, auto_close, chats, departamentos, intake};
+        Self {
+            departamentos: Arc::new(departamentos::DepartamentoService::new(deps.clone())),
+            filas: Arc::new(departamentos::FilaService::new(deps.clone())),
+            atendimentos: Arc::new(atendimentos::AtendimentoService::new(deps.clone())),
+            chats: Arc::new(chats::ChatService::new(deps.clone())),
+            intake: Arc::new(intake::ChatIntake::new(deps.clone())),
+            auto_close: Arc::new(auto_close::AutoClose::new(deps)),
+        }
+    }
+}
+
 pub struct Services {
     /// Server ping interval of the WebSockets (`DX_WS_PING_SECS`).
     pub ws_ping: std::time::Duration,
@@ -101,6 +141,9 @@ pub struct Services {
     /// their sockets on it.
     pub hub: Arc<adapter_realtime::Hub>,
     pub whatsapp: WhatsAppServices,
+    pub atendimento: AtendimentoServices,
+    /// Background jobs take it around each tick: one process per tick on a shared database.
+    pub job_lock: Arc<dyn kernel::JobLock>,
     pub auth: Arc<AuthService>,
     pub agents: Arc<AgentService>,
     pub groups: Arc<GroupService>,
@@ -210,11 +253,25 @@ impl Services {
         let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig {
             queue_capacity: config.ws_queue,
         });
-        let whatsapp = WhatsAppServices::build(&database, config, hub.clone(), clock.clone());
+        let atendimento = AtendimentoServices::build(
+            &database,
+            hub.clone(),
+            invalidations.clone(),
+            clock.clone(),
+        );
+        let whatsapp = WhatsAppServices::build(
+            &database,
+            config,
+            hub.clone(),
+            clock.clone(),
+            atendimento.intake.clone(),
+        );
         Ok(Arc::new(Self {
             ws_ping: config.ws_ping,
             hub,
             whatsapp,
+            atendimento,
+            job_lock: Arc::new(db::SeaOrmJobLock::new(&database)),
             media: Arc::new(crate::routes::media::MediaFiles::new(
                 MediaUrlSigner::new(format!("media:{secret}")),
                 storage.clone(),
