@@ -6,6 +6,9 @@
 //!   orders by the semantic rank.
 //! - The chat list's fields are kept on the atendimento (last message, counters), updated with
 //!   each message, instead of being computed per request.
+//! - The reports group by `criado_dia` (the São Paulo calendar day of `criado_em`, written
+//!   with the row) and average stored durations (`tempo_espera_segundos` queue → start,
+//!   first response, handling), so they need no date arithmetic in SQL.
 
 use crate::m20261126_000001_foundation::{boolean, id, text, timestamp};
 use sea_orm_migration::prelude::*;
@@ -95,6 +98,8 @@ enum Atendimentos {
     UltimaMensagemDirecao,
     AutoEncerrado,
     MensagemInicial,
+    TempoEsperaSegundos,
+    CriadoDia,
 }
 
 #[derive(DeriveIden)]
@@ -273,6 +278,8 @@ impl MigrationTrait for Migration {
                             .default(false),
                     )
                     .col(text(A::MensagemInicial))
+                    .col(big_null(A::TempoEsperaSegundos))
+                    .col(ColumnDef::new(A::CriadoDia).string_len(10).not_null())
                     .foreign_key(&mut fk(
                         "fk_atendimentos_departamento",
                         (A::Table, A::DepartamentoId),
@@ -351,6 +358,7 @@ impl MigrationTrait for Migration {
             "CREATE INDEX IF NOT EXISTS ix_atendimentos_status ON atendimentos (status, ultima_mensagem_em)",
             "CREATE INDEX IF NOT EXISTS ix_atendimentos_departamento ON atendimentos (departamento_id, status)",
             "CREATE INDEX IF NOT EXISTS ix_atendimentos_criado ON atendimentos (criado_em)",
+            "CREATE INDEX IF NOT EXISTS ix_atendimentos_dia ON atendimentos (criado_dia)",
             "CREATE INDEX IF NOT EXISTS ix_atendimentos_idle ON atendimentos (atualizado_em) \
              WHERE status = 'em_atendimento'",
             "CREATE INDEX IF NOT EXISTS ix_filas_pending ON filas_atendimento \

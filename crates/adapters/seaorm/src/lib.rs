@@ -2,6 +2,7 @@
 //! the authz and clientes domains, on SQLite and PostgreSQL alike.
 
 mod agent_repo;
+mod atendimento_repo;
 mod cliente_repo;
 mod config_repo;
 mod connection;
@@ -19,6 +20,11 @@ mod whatsapp_repo;
 mod writer;
 
 pub use agent_repo::SeaOrmAgentRepository;
+pub use atendimento_repo::{
+    SeaOrmAgentDirectory, SeaOrmAtendimentoRepository, SeaOrmChatRepository,
+    SeaOrmDepartamentoRepository, SeaOrmFilaRepository, SeaOrmIntakeRepository,
+    SeaOrmRelatorioRepository,
+};
 pub use cliente_repo::SeaOrmClienteRepository;
 pub use config_repo::SeaOrmConfigRepository;
 pub use connection::{

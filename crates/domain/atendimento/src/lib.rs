@@ -9,6 +9,7 @@
 //! - use cases: [`departamentos`] (departamentos, filas, `distribuir`), [`atendimentos`],
 //!   [`chats`], [`intake::ChatIntake`] (the WhatsApp area's inbound/outbound handler),
 //!   [`auto_close::AutoClose`] (the inactivity job).
+//! - [`relatorios`]: the reports (GROUP BY in the database).
 //! - [`presenca`]: agent presence, typing indicators and notification preferences (§4.8).
 
 pub mod atendimentos;
@@ -22,6 +23,7 @@ pub mod intake;
 pub mod model;
 pub mod ports;
 pub mod presenca;
+pub mod relatorios;
 pub mod service;
 
 pub use model::{Atendimento, Departamento, FilaItem, Prioridade, Status, Transferencia};

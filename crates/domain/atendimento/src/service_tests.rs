@@ -295,15 +295,17 @@ fn transferencia(a: &Atendimento, op: &TransferOp) -> Transferencia {
     }
 }
 
+type TransferCase = (
+    Atendimento,
+    Option<AgentRef>,
+    Option<Departamento>,
+    Option<i64>,
+    &'static str,
+);
+
 #[test]
 fn atendimento_transfer_rules_in_order() {
-    let cases: Vec<(
-        Atendimento,
-        Option<AgentRef>,
-        Option<Departamento>,
-        Option<i64>,
-        &str,
-    )> = vec![
+    let cases: Vec<TransferCase> = vec![
         (
             atendimento(1, Status::Finalizado, Some(2)),
             Some(agent(3)),

@@ -24,8 +24,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, SqlErr, Statement,
-    TransactionTrait,
+    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, SqlErr,
+    Statement, TransactionTrait,
 };
 
 use mapping::ClienteRow;
@@ -215,6 +215,32 @@ async fn insert_allocating<D: ConnectionTrait>(
     }
     Err(DbErr::Custom(
         "could not allocate a placeholder CNPJ".into(),
+    ))
+}
+
+/// Inserts `data` under the next placeholder CNPJ that no stored cliente uses, checking
+/// before each insert instead of catching the conflict: safe inside any transaction (a failed
+/// statement would abort a PostgreSQL one). Used by the chat intake.
+pub(crate) async fn insert_with_free_placeholder<D: ConnectionTrait>(
+    db: &D,
+    data: &ClienteData,
+) -> Result<cliente::Model> {
+    let mut data = data.clone();
+    for _ in 0..PLACEHOLDER_ATTEMPTS {
+        data.cnpj = placeholder_cnpj(next_seq(db).await.map_err(db_err)?);
+        let taken = cliente::Entity::find()
+            .filter(C::Cnpj.eq(data.cnpj.clone()))
+            .count(db)
+            .await
+            .map_err(db_err)?;
+        if taken == 0 {
+            let m = insert_cliente(db, &data, None).await?;
+            merge_search_index(db).await;
+            return Ok(m);
+        }
+    }
+    Err(DomainError::internal(
+        "could not allocate a placeholder CNPJ",
     ))
 }
 

@@ -93,7 +93,7 @@ pub(crate) fn insert_statement(row: wm::ActiveModel) -> sea_orm::TryInsert<wm::A
         .do_nothing()
 }
 
-fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
+pub(crate) fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
     Message {
         id: r.id,
         session: r.session_id,
@@ -128,7 +128,10 @@ fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
     }
 }
 
-async fn with_names<D: ConnectionTrait>(db: &D, rows: Vec<wm::Model>) -> Result<Vec<Message>> {
+pub(crate) async fn with_names<D: ConnectionTrait>(
+    db: &D,
+    rows: Vec<wm::Model>,
+) -> Result<Vec<Message>> {
     super::named(db, rows, |r| r.usuario_id, to_domain).await
 }
 

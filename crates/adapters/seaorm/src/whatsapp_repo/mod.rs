@@ -2,7 +2,7 @@
 //! with the outbox ([`SeaOrmMessageRepository`]).
 
 mod batch;
-mod messages;
+pub(crate) mod messages;
 mod sessions;
 
 pub use messages::SeaOrmMessageRepository;

@@ -1,0 +1,584 @@
+//! The atendimento repositories on a SQLite file and, when `TEST_DATABASE_URL` is set, on
+//! PostgreSQL: the rules that must hold under concurrency (one open atendimento per chat,
+//! one winner per accept, distribution within capacity), transfers and finalize written
+//! together, and the chat's counters kept with each message.
+
+mod support;
+
+use adapter_seaorm::*;
+use atendimento::commands::{ChatFilter, DepartamentoChanges, MessageWindow};
+use atendimento::model::{Prioridade, Status};
+use atendimento::ports::*;
+use chrono::{Duration, Utc};
+use kernel::{DomainError, PageRequest};
+use std::collections::HashMap;
+use std::sync::Arc;
+use support::TestDb;
+
+fn inbound(chat: &str, text: &str) -> InboundChat {
+    InboundChat {
+        chat_id: chat.into(),
+        numero: chat.into(),
+        contact_name: "Maria".into(),
+        texto: text.into(),
+        tipo: "text".into(),
+        at: Utc::now(),
+    }
+}
+
+struct Repos {
+    database: Database,
+}
+
+impl Repos {
+    fn new(t: &TestDb) -> Self {
+        Self {
+            database: Database::new(t.db.clone()),
+        }
+    }
+    fn intake(&self) -> Arc<SeaOrmIntakeRepository> {
+        Arc::new(SeaOrmIntakeRepository::new(&self.database))
+    }
+    fn chats(&self) -> Arc<SeaOrmChatRepository> {
+        Arc::new(SeaOrmChatRepository::new(&self.database))
+    }
+    fn deps(&self) -> SeaOrmDepartamentoRepository {
+        SeaOrmDepartamentoRepository::new(&self.database)
+    }
+    fn filas(&self) -> SeaOrmFilaRepository {
+        SeaOrmFilaRepository::new(&self.database)
+    }
+    fn atendimentos(&self) -> SeaOrmAtendimentoRepository {
+        SeaOrmAtendimentoRepository::new(&self.database)
+    }
+}
+
+async fn count(t: &TestDb, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let r =
+        t.db.query_one(sea_orm::Statement::from_string(
+            t.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    r.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_first_messages_open_one_chat() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let intake = r.intake();
+        let mut tasks = Vec::new();
+        for i in 0..30 {
+            let intake = intake.clone();
+            tasks.push(tokio::spawn(async move {
+                intake
+                    .register_inbound(&inbound("5511988887777", &format!("m{i}")))
+                    .await
+            }));
+        }
+        let mut opened = 0;
+        for task in tasks {
+            match task.await.unwrap().unwrap() {
+                IntakeOutcome::Opened {
+                    cliente_criado,
+                    membros,
+                    atendimento,
+                    ..
+                } => {
+                    opened += 1;
+                    assert!(cliente_criado);
+                    assert!(membros.is_empty());
+                    assert_eq!(atendimento.status, Status::Aguardando);
+                    assert_eq!(atendimento.departamento_nome, "Suporte");
+                    assert_eq!(atendimento.cliente_nome, "Maria");
+                }
+                IntakeOutcome::Appended(_) => {}
+            }
+        }
+        assert_eq!(opened, 1, "{}", t.name());
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 1);
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM filas_atendimento").await, 1);
+        assert_eq!(
+            count(
+                &t,
+                "SELECT COUNT(*) FROM clientes WHERE telefone_principal = '5511988887777'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            count(&t, "SELECT total_mensagens_cliente FROM atendimentos").await,
+            30
+        );
+        assert_eq!(
+            count(&t, "SELECT mensagens_nao_lidas FROM atendimentos").await,
+            30
+        );
+        // A second chat of the same number's cliente reuses it.
+        match intake
+            .register_inbound(&inbound("5511988887777-2", "x"))
+            .await
+            .unwrap()
+        {
+            IntakeOutcome::Opened { .. } => {}
+            other => panic!("{other:?}"),
+        }
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn one_of_concurrent_accepts_wins() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let IntakeOutcome::Opened { atendimento: a, .. } = r
+            .intake()
+            .register_inbound(&inbound("551100", "oi"))
+            .await
+            .unwrap()
+        else {
+            panic!("not opened")
+        };
+        let mut agents = Vec::new();
+        for i in 0..8 {
+            agents.push(t.agent(&format!("acc{i}")).await);
+        }
+        let chats = r.chats();
+        let mut tasks = Vec::new();
+        for agent in agents.clone() {
+            let chats = chats.clone();
+            tasks.push(tokio::spawn(async move {
+                chats.aceitar(a.id, agent, None, Utc::now()).await
+            }));
+        }
+        let mut winners = Vec::new();
+        for task in tasks {
+            if let Some(done) = task.await.unwrap().unwrap() {
+                winners.push(done);
+            }
+        }
+        assert_eq!(winners.len(), 1, "{}", t.name());
+        let w = &winners[0];
+        assert_eq!(w.status, Status::EmAtendimento);
+        assert!(w.iniciado_em.is_some());
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM filas_atendimento").await, 0);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn distribution_respects_capacity_under_concurrency() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let a1 = t.agent("dist1").await;
+        let a2 = t.agent("dist2").await;
+        let dep = r
+            .deps()
+            .insert(
+                &DepartamentoChanges {
+                    nome: Some("Vendas".into()),
+                    atendentes: Some(vec![a2, a1]),
+                    max_atendimentos_simultaneos: Some(3),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(dep.atendentes, vec![a1.min(a2), a1.max(a2)]);
+        // Intake puts every new chat in the first active department by name: "Vendas".
+        for i in 0..20 {
+            r.intake()
+                .register_inbound(&inbound(&format!("55119{i:04}"), "oi"))
+                .await
+                .unwrap();
+        }
+        let chats = r.chats();
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let chats = chats.clone();
+            let id = dep.id;
+            tasks.push(tokio::spawn(async move {
+                chats.distribuir(id, Utc::now()).await
+            }));
+        }
+        let mut total = 0;
+        let mut rows = std::collections::HashSet::new();
+        for task in tasks {
+            for a in task.await.unwrap().unwrap() {
+                total += 1;
+                assert!(rows.insert(a.fila_id), "row assigned twice");
+                assert_eq!(a.atendimento.status, Status::EmAtendimento);
+            }
+        }
+        assert_eq!(total, 6, "{}", t.name());
+        let mut load: HashMap<i64, i64> = HashMap::new();
+        for a in chats
+            .list(&ChatFilter {
+                status: Some(Status::EmAtendimento),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+        {
+            *load.entry(a.atendente_id().unwrap()).or_default() += 1;
+        }
+        assert_eq!(load.get(&a1), Some(&3));
+        assert_eq!(load.get(&a2), Some(&3));
+        assert_eq!(
+            count(
+                &t,
+                "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL"
+            )
+            .await,
+            14
+        );
+        // Everyone is full: nothing more.
+        assert!(
+            chats
+                .distribuir(dep.id, Utc::now())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn transfer_finalize_and_counters() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let a1 = t.agent("tr1").await;
+        let a2 = t.agent("tr2").await;
+        let IntakeOutcome::Opened { atendimento: a, .. } = r
+            .intake()
+            .register_inbound(&inbound("5522", "primeira"))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let chats = r.chats();
+        chats
+            .aceitar(a.id, a1, Some("obs".into()), Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        // A stale origin does not transfer.
+        let stale = TransferOp {
+            atendente_origem: Some(a2),
+            atendente_destino: a2,
+            departamento_destino: None,
+            motivo: "x".into(),
+            aceito_em: None,
+        };
+        assert!(
+            chats
+                .transferir(a.id, &stale, Utc::now())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let op = TransferOp {
+            atendente_origem: Some(a1),
+            ..stale
+        };
+        let (after, tr) = chats
+            .transferir(a.id, &op, Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.atendente_id(), Some(a2));
+        assert_eq!(tr.atendente_origem_nome.as_deref(), Some("tr1"));
+        assert_eq!(tr.atendente_destino_nome.as_deref(), Some("tr2"));
+        assert_eq!(tr.departamento_origem, tr.departamento_destino);
+        assert!(tr.aceito && tr.aceito_em.is_none());
+
+        // Counters: an agent reply resets unread and sets the first response once.
+        let intake = r.intake();
+        intake
+            .register_inbound(&inbound("5522", "segunda"))
+            .await
+            .unwrap();
+        let out = OutboundChat {
+            chat_id: "5522".into(),
+            texto: "resposta".into(),
+            tipo: "text".into(),
+            at: Utc::now(),
+            by_agent: true,
+        };
+        let x = intake.register_outbound(&out).await.unwrap().unwrap();
+        assert_eq!(x.mensagens_nao_lidas, 0);
+        assert_eq!(x.total_mensagens, 3);
+        assert_eq!(x.total_mensagens_atendente, 1);
+        let first = x.primeira_resposta_em.unwrap();
+        let auto = OutboundChat {
+            by_agent: false,
+            ..out.clone()
+        };
+        intake
+            .register_inbound(&inbound("5522", "terceira"))
+            .await
+            .unwrap();
+        let y = intake.register_outbound(&auto).await.unwrap().unwrap();
+        assert_eq!(y.mensagens_nao_lidas, 1, "automatic messages keep unread");
+        assert_eq!(y.total_mensagens_atendente, 1);
+        assert_eq!(y.primeira_resposta_em, Some(first));
+        assert_eq!(y.ultima_mensagem.unwrap().direcao, "outbound");
+
+        // Auto-close only while still idle.
+        let op = FinalizeOp {
+            observacoes: Some("auto".into()),
+            unless_finalizado: true,
+            idle_before: Some(Utc::now() - Duration::minutes(30)),
+            auto: true,
+        };
+        assert!(
+            chats
+                .finalizar(a.id, &op, Utc::now())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let op = FinalizeOp {
+            idle_before: Some(Utc::now() + Duration::seconds(5)),
+            ..op
+        };
+        let done = chats
+            .finalizar(a.id, &op, Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(done.status, Status::Finalizado);
+        assert!(done.auto_encerrado);
+        assert_eq!(done.observacoes, "auto");
+        assert!(done.tempo_total_atendimento_segundos.is_some());
+        assert!(
+            chats
+                .finalizar(a.id, &op, Utc::now())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A closed chat is not reopened by a message: a new one starts.
+        match intake
+            .register_inbound(&inbound("5522", "nova"))
+            .await
+            .unwrap()
+        {
+            IntakeOutcome::Opened { atendimento, .. } => assert_ne!(atendimento.id, a.id),
+            other => panic!("{other:?}"),
+        }
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn departamentos_filas_and_atendimentos_crud() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let deps = r.deps();
+        let d = deps
+            .insert(
+                &DepartamentoChanges {
+                    nome: Some("Financeiro".into()),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (d.cor.as_str(), d.max_atendimentos_simultaneos),
+            ("#3B82F6", 5)
+        );
+        let dup = deps
+            .insert(
+                &DepartamentoChanges {
+                    nome: Some("Financeiro".into()),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await;
+        assert!(
+            matches!(dup, Err(DomainError::Conflict(ref c)) if c == NOME_TAKEN),
+            "{dup:?}"
+        );
+        let bad = deps
+            .insert(
+                &DepartamentoChanges {
+                    nome: Some("Outro".into()),
+                    atendentes: Some(vec![999_999]),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await;
+        assert!(matches!(bad, Err(DomainError::Validation(_))));
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM departamentos").await, 1);
+
+        let cliente = t.cliente("ACME", "11222333000181", None).await;
+        let filas = r.filas();
+        let low = filas
+            .insert(
+                &atendimento::commands::FilaChanges {
+                    departamento: Some(d.id),
+                    cliente: Some(cliente),
+                    chat_id: Some("c1".into()),
+                    numero_whatsapp: Some("c1".into()),
+                    prioridade: Some(Prioridade::Baixa),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let high = filas
+            .insert(
+                &atendimento::commands::FilaChanges {
+                    departamento: Some(d.id),
+                    cliente: Some(cliente),
+                    chat_id: Some("c2".into()),
+                    numero_whatsapp: Some("c2".into()),
+                    prioridade: Some(Prioridade::Urgente),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let page = filas
+            .list(&Default::default(), PageRequest::default())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            page.items.iter().map(|f| f.id).collect::<Vec<_>>(),
+            vec![high.id, low.id]
+        );
+        assert_eq!(deps.get(d.id).await.unwrap().unwrap().total_em_fila, 2);
+
+        let ats = r.atendimentos();
+        let c = atendimento::commands::AtendimentoChanges {
+            departamento: Some(d.id),
+            cliente: Some(cliente),
+            chat_id: Some("c9".into()),
+            numero_whatsapp: Some("c9".into()),
+            ..Default::default()
+        };
+        let a = ats.insert(&c, Utc::now()).await.unwrap();
+        let again = ats.insert(&c, Utc::now()).await;
+        assert!(
+            matches!(again, Err(DomainError::Conflict(ref x)) if x == CHAT_OPEN),
+            "{again:?}"
+        );
+        let latest = ats
+            .latest_by_chat("c9", ChatStatuses::Open)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.id, a.id);
+        assert!(deps.delete(d.id).await.unwrap());
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 0);
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM filas_atendimento").await, 0);
+        let _ = r
+            .chats()
+            .messages(&a, MessageWindow::default())
+            .await
+            .unwrap();
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn reports_group_by_the_database() {
+    use atendimento::relatorios::{Agrupamento, Grupo, RelatorioQuery, RelatorioRepository};
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let ag = t.agent("rep1").await;
+        let chats = r.chats();
+        let mut ids = Vec::new();
+        for i in 0..10 {
+            let IntakeOutcome::Opened { atendimento: a, .. } = r
+                .intake()
+                .register_inbound(&inbound(&format!("5533{i}"), "oi"))
+                .await
+                .unwrap()
+            else {
+                panic!()
+            };
+            ids.push(a.id);
+        }
+        // Accept 9 of 10, waits of 10 s × i (the p90 by nearest rank is 80 s).
+        for (i, id) in ids.iter().enumerate().take(9) {
+            let a = r.atendimentos().get(*id, None).await.unwrap().unwrap();
+            let at = a.criado_em + Duration::seconds(10 * i as i64);
+            chats.aceitar(*id, ag, None, at).await.unwrap().unwrap();
+        }
+        for (id, nota) in [(ids[0], 5), (ids[1], 4), (ids[2], 5)] {
+            chats
+                .avaliar(id, nota, "", Utc::now())
+                .await
+                .unwrap()
+                .unwrap();
+            let op = FinalizeOp {
+                observacoes: None,
+                unless_finalizado: true,
+                idle_before: None,
+                auto: id == ids[2],
+            };
+            chats.finalizar(id, &op, Utc::now()).await.unwrap().unwrap();
+        }
+        let today = Utc::now().with_timezone(&kernel::clock::TZ).date_naive();
+        let q = RelatorioQuery {
+            inicio: today - Duration::days(1),
+            fim: today,
+            departamento: None,
+            atendente: None,
+        };
+        let repo = SeaOrmRelatorioRepository::new(&r.database);
+        let geral = repo.metricas(&q, Agrupamento::Geral).await.unwrap();
+        let m = &geral[0].metricas;
+        assert_eq!(
+            (m.abertos, m.fechados, m.auto_encerrados),
+            (10, 3, 1),
+            "{}",
+            t.name()
+        );
+        assert_eq!(m.csat_distribuicao, [0, 0, 0, 1, 2]);
+        assert!((m.csat_media.unwrap() - 14.0 / 3.0).abs() < 1e-9);
+        assert!((m.espera_media_segundos.unwrap() - 40.0).abs() < 1e-9);
+        assert_eq!(m.espera_p90_segundos, Some(80.0), "{}", t.name());
+        let by_agent = repo.metricas(&q, Agrupamento::Atendente).await.unwrap();
+        let mine = by_agent
+            .iter()
+            .find(|l| l.grupo == Grupo::Atendente(Some(ag)))
+            .unwrap();
+        assert_eq!(mine.metricas.abertos, 9);
+        assert_eq!(mine.nome.as_deref(), Some("REP1"));
+        assert!(by_agent.iter().any(|l| l.grupo == Grupo::Atendente(None)));
+        let by_day = repo.metricas(&q, Agrupamento::Dia).await.unwrap();
+        assert_eq!(by_day.len(), 1);
+        assert_eq!(by_day[0].grupo, Grupo::Dia(today));
+        let by_dep = repo.metricas(&q, Agrupamento::Departamento).await.unwrap();
+        assert_eq!(by_dep[0].nome.as_deref(), Some("Suporte"));
+        let empty = RelatorioQuery {
+            inicio: today - Duration::days(30),
+            fim: today - Duration::days(20),
+            ..q
+        };
+        assert!(
+            repo.metricas(&empty, Agrupamento::Geral)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        t.finish().await;
+    }
+}
