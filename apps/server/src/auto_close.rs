@@ -97,7 +97,9 @@ impl AutoCloseJob {
             }
             let job = self.clone();
             match tokio::spawn(async move { job.tick().await }).await {
-                Ok(Ok(Some(n))) if n > 0 => tracing::info!(closed = n, "auto-close: idle chats closed"),
+                Ok(Ok(Some(n))) if n > 0 => {
+                    tracing::info!(closed = n, "auto-close: idle chats closed")
+                }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "auto-close tick failed"),
                 Err(e) => tracing::error!(error = %e, "auto-close tick panicked"),

@@ -48,17 +48,18 @@ pub async fn departamentos_list(
 ) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let filter = form::departamento_filter(&q)?;
-    let page = state
-        .departamentos
-        .list(filter, page_request(&q)?)
-        .await?;
+    let page = state.departamentos.list(filter, page_request(&q)?).await?;
     Ok(ok(paginate(&req, &q, page, |d| DepartamentoOut::from(&d))))
 }
 
 /// Create a departamento.
 #[utoipa::path(post, operation_id = "atendimento_departamentos_create", path = "/api/v1/atendimento/departamentos/", tag = "Atendimento", security(("jwt" = [])),
     request_body = DepartamentoIn, responses((status = 201, body = DepartamentoOut), (status = 400), (status = 401)))]
-pub async fn departamentos_create(_auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+pub async fn departamentos_create(
+    _auth: Auth,
+    state: State,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let c = form::departamento_changes(body.object()?, true)?;
     let d = state.departamentos.create(c).await?;
     Ok(created(DepartamentoOut::from(&d)))

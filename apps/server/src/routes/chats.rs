@@ -41,7 +41,10 @@ impl Area {
 pub async fn chats_list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let filter = dto::chat_filter(&query_pairs(&req))?;
     let list = state.chats.list(caller(&auth), filter).await?;
-    Ok(ok(list.iter().map(ChatListItemOut::from).collect::<Vec<_>>()))
+    Ok(ok(list
+        .iter()
+        .map(ChatListItemOut::from)
+        .collect::<Vec<_>>()))
 }
 
 /// An open chat (aguardando, em_atendimento, pausado).
@@ -174,12 +177,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// the atendimento area's WebSocket events.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(chats_list, chats_detail, chats_messages, chats_aceitar, chats_transferir, chats_encerrar),
+    paths(
+        chats_list,
+        chats_detail,
+        chats_messages,
+        chats_aceitar,
+        chats_transferir,
+        chats_encerrar
+    ),
     components(schemas(
-        ChatListItemOut, ChatDetailOut, ChatMessageOut, ChatMessagesOut, AceitarIn, EncerrarIn,
-        TransferirIn, ChatTransferidoOut, DestinoOut, ChatEncerradoOut,
-        ev::WsEventChatAssigned, ev::WsEventChatTransferred, ev::WsEventChatAutoClosed,
-        ev::WsEventChatAccepted, ev::WsEventChatClosed, ev::WsEventNewChat, ev::WsEventNewMessage,
+        ChatListItemOut,
+        ChatDetailOut,
+        ChatMessageOut,
+        ChatMessagesOut,
+        AceitarIn,
+        EncerrarIn,
+        TransferirIn,
+        ChatTransferidoOut,
+        DestinoOut,
+        ChatEncerradoOut,
+        ev::WsEventChatAssigned,
+        ev::WsEventChatTransferred,
+        ev::WsEventChatAutoClosed,
+        ev::WsEventChatAccepted,
+        ev::WsEventChatClosed,
+        ev::WsEventNewChat,
+        ev::WsEventNewMessage,
     ))
 )]
 pub struct AreaDoc;
