@@ -82,7 +82,7 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
         let rows = db
-            .query_all(Statement::from_sql_and_values(
+            .query_all_raw(Statement::from_sql_and_values(
                 backend,
                 match backend {
                     DbBackend::Postgres => "SELECT cnpj FROM clientes WHERE cnpj LIKE $1",
@@ -91,10 +91,10 @@ impl MigrationTrait for Migration {
                 [format!("{PREFIX}%{SUFFIX}").into()],
             ))
             .await?;
-        let mut top = 0;
+        let mut top: i64 = 0;
         for r in rows {
             let cnpj: String = r.try_get_by_index(0)?;
-            top = top.max(seq(&cnpj).unwrap_or(0));
+            top = Ord::max(top, seq(&cnpj).unwrap_or(0));
         }
         manager
             .exec_stmt(

@@ -6,6 +6,7 @@
 //!   orders by the semantic rank.
 //! - The chat list's fields are kept on the atendimento (last message, counters), updated with
 //!   each message, instead of being computed per request.
+//! - `automacoes`: the automatic messages' switches (one row, id 1, created on first write).
 //! - The reports group by `criado_dia` (the São Paulo calendar day of `criado_em`, written
 //!   with the row) and average stored durations (`tempo_espera_segundos` queue → start,
 //!   first response, handling), so they need no date arithmetic in SQL.
@@ -100,6 +101,21 @@ enum Atendimentos {
     MensagemInicial,
     TempoEsperaSegundos,
     CriadoDia,
+    ForaExpedienteAvisadoEm,
+    PesquisaEnviadaEm,
+}
+
+#[derive(DeriveIden)]
+enum Automacoes {
+    Table,
+    Id,
+    Saudacao,
+    ForaExpediente,
+    Encerramento,
+    Inatividade,
+    PesquisaSatisfacao,
+    PesquisaSatisfacaoMensagem,
+    AtualizadoEm,
 }
 
 #[derive(DeriveIden)]
@@ -280,6 +296,8 @@ impl MigrationTrait for Migration {
                     .col(text(A::MensagemInicial))
                     .col(big_null(A::TempoEsperaSegundos))
                     .col(ColumnDef::new(A::CriadoDia).string_len(10).not_null())
+                    .col(ts_null(A::ForaExpedienteAvisadoEm))
+                    .col(ts_null(A::PesquisaEnviadaEm))
                     .foreign_key(&mut fk(
                         "fk_atendimentos_departamento",
                         (A::Table, A::DepartamentoId),
@@ -349,6 +367,27 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Automacoes::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(Automacoes::Id)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(boolean(Automacoes::Saudacao))
+                    .col(boolean(Automacoes::ForaExpediente))
+                    .col(boolean(Automacoes::Encerramento))
+                    .col(boolean(Automacoes::Inatividade))
+                    .col(boolean(Automacoes::PesquisaSatisfacao))
+                    .col(text(Automacoes::PesquisaSatisfacaoMensagem))
+                    .col(timestamp(Automacoes::AtualizadoEm))
+                    .to_owned(),
+            )
+            .await?;
         let db = manager.get_connection();
         for sql in [
             "CREATE UNIQUE INDEX IF NOT EXISTS ux_atendimentos_chat_open ON atendimentos (chat_id) \
@@ -375,6 +414,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for t in [
+            Automacoes::Table.into_iden(),
             Transferencias::Table.into_iden(),
             Atendimentos::Table.into_iden(),
             FilasAtendimento::Table.into_iden(),

@@ -269,7 +269,7 @@ async fn lifetimes_are_configurable_in_minutes() {
 
 /// A client whose connections come from `ip` (any 127.x.y.z reaches the server on Linux).
 fn client_from(ip: [u8; 4]) -> reqwest::Client {
-    reqwest::Client::builder()
+    client_builder()
         .local_address(std::net::IpAddr::from(ip))
         .build()
         .expect("client")
@@ -333,7 +333,7 @@ async fn huge_usernames_leave_the_login_throttle_bounded() {
     tokio::spawn(app.run_until_stopped());
     let url = format!("{base}/api/v1/auth/token/");
 
-    let c = reqwest::Client::new();
+    let c = client_builder().build().expect("client");
     let huge = "u".repeat(1_000_000);
     let r = c
         .post(&url)

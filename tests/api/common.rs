@@ -7,6 +7,13 @@ use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::path::Path;
 
+/// Every test client starts here: reqwest is built without a TLS provider of its own, so the
+/// process-wide one (rustls with ring) is installed first.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    dx_connect_server::install_tls_provider();
+    Client::builder()
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: Client,
@@ -87,7 +94,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .expect("start");
     let shutdown = app.shutdown();
     tokio::spawn(app.run_until_stopped());
-    let client = Client::builder()
+    let client = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");

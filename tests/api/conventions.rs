@@ -682,7 +682,7 @@ async fn slow_clients_cannot_take_every_connection_for_long() {
     }
     // A fresh client (a new connection) asks for the health check while the slow ones hold
     // every connection slot: it is served once their bodies time out, not never.
-    let fresh = reqwest::Client::builder()
+    let fresh = client_builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();

@@ -167,6 +167,45 @@ async fn every_operation_has_a_unique_operation_id() {
     assert_eq!(seen["clientes_list"], "get /api/v1/clientes/");
 }
 
+/// OpenAPI 3.1 requires a `description` on every response object: a handler that declares a
+/// response without one still gets one (the status's reason phrase).
+#[tokio::test]
+async fn every_response_has_a_description() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/schema/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op.get("responses").and_then(|r| r.as_object()) else {
+                continue;
+            };
+            for (status, response) in responses {
+                if response.get("$ref").is_some() {
+                    continue;
+                }
+                assert!(
+                    response["description"].is_string(),
+                    "{method} {path} {status} has no description"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 200, "{checked}");
+    assert_eq!(
+        doc["paths"]["/api/v1/clientes/{id}/"]["get"]["responses"]["404"]["description"],
+        "Not Found"
+    );
+}
+
 /// The top-level keys of a YAML document, in order.
 fn top_level_keys(yaml: &str) -> Vec<&str> {
     yaml.lines()

@@ -1,7 +1,7 @@
 //! The application object: one shutdown signal stops the server and its background tasks;
 //! `DX_TRUSTED_PROXIES` decides whose `X-Forwarded-For` the login throttle believes.
 
-use crate::common::{config, database_url, spawn_with};
+use crate::common::{client_builder, config, database_url, spawn_with};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
@@ -30,7 +30,10 @@ async fn shutdown_stops_the_server_and_awaits_its_tasks() {
     let shutdown = app.shutdown();
     let running = tokio::spawn(app.run_until_stopped());
     started_rx.await.expect("the task ran");
-    let r = reqwest::get(format!("{base}/api/v1/health/"))
+    let http = client_builder().build().expect("client");
+    let r = http
+        .get(format!("{base}/api/v1/health/"))
+        .send()
         .await
         .expect("health");
     assert_eq!(r.status(), StatusCode::OK);
@@ -44,7 +47,11 @@ async fn shutdown_stops_the_server_and_awaits_its_tasks() {
         .expect("clean stop");
     assert!(finished.load(Ordering::SeqCst), "the task was awaited");
     assert!(
-        reqwest::get(format!("{base}/api/v1/health/"))
+        client_builder()
+            .build()
+            .expect("client")
+            .get(format!("{base}/api/v1/health/"))
+            .send()
             .await
             .is_err(),
         "no more intake after shutdown"

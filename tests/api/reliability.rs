@@ -150,7 +150,7 @@ async fn all_clientes(http: &Client, base: &str, token: &str) -> BTreeMap<i64, S
 async fn acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = database_url(&dir).await;
-    let http = Client::builder()
+    let http = crate::common::client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");

@@ -577,7 +577,7 @@ async fn a_message_queued_by_a_killed_server_is_sent_after_the_restart() {
     use crate::reliability::{login, start};
     let dir = tempfile::tempdir().unwrap();
     let url = crate::common::database_url(&dir).await;
-    let http = reqwest::Client::new();
+    let http = crate::common::client_builder().build().expect("client");
     // First run: no sender in this process, so the message stays queued.
     let server = start(
         &url,

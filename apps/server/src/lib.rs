@@ -42,6 +42,7 @@ fn cors(config: &Config) -> Cors {
     cors
 }
 
+pub use adapter_viacep::install_tls_provider;
 pub use application::{Application, Shutdown};
 
 pub(crate) async fn seed_admin(state: &Services, config: &Config) {

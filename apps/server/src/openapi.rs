@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers and DTOs.
 
 use crate::routes::{
-    atendimento, auth, authz, chats, clientes, config, contatos, docs, documentos, integrations,
-    media, whatsapp, ws,
+    atendimento, auth, authz, automacoes, chats, clientes, config, contatos, docs, documentos,
+    integrations, media, relatorios, whatsapp, ws,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -59,8 +59,8 @@ fn with_doc_pages(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
 }
 
 /// Every area's document. A new area adds its `AreaDoc` here.
-fn areas() -> [utoipa::openapi::OpenApi; 13] {
-    [
+fn areas() -> Vec<utoipa::openapi::OpenApi> {
+    vec![
         auth::AreaDoc::openapi(),
         clientes::AreaDoc::openapi(),
         authz::AreaDoc::openapi(),
@@ -74,7 +74,44 @@ fn areas() -> [utoipa::openapi::OpenApi; 13] {
         ws::AreaDoc::openapi(),
         chats::AreaDoc::openapi(),
         atendimento::AreaDoc::openapi(),
+        relatorios::AreaDoc::openapi(),
+        automacoes::AreaDoc::openapi(),
     ]
+}
+
+/// Gives every response without a description its status's reason phrase ("OK", "Not Found").
+/// OpenAPI 3.1 requires the field, and utoipa 6 leaves an empty description out of the
+/// document (utoipa 5 wrote `""`), so a response declared without one would make the document
+/// invalid.
+fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|n| actix_web::http::StatusCode::from_u16(n).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_string();
+                }
+            }
+        }
+    }
 }
 
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -82,6 +119,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     for area in areas() {
         doc.merge(area);
     }
+    describe_responses(&mut doc);
     with_doc_pages(doc)
 }
 

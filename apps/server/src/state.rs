@@ -34,6 +34,7 @@ pub struct WhatsAppServices {
     pub outbox_signal: Arc<OutboxNotify>,
     /// Whether this process runs the sender (`DX_OUTBOX`).
     pub run_outbox: bool,
+    deps: whatsapp::sessions::Deps,
 }
 
 /// [`whatsapp::ports::OutboxSignal`] on a tokio `Notify`.
@@ -47,14 +48,15 @@ impl whatsapp::ports::OutboxSignal for OutboxNotify {
 }
 
 impl WhatsAppServices {
-    /// Wires the area on the simulator gateway and the hub; every stored inbound message and
-    /// every agent's sent one goes to the atendimento area's chat intake (`chats`).
+    /// Wires the area on the simulator gateway and the hub; every message an agent sends is
+    /// handed to `activity` (the chat it belongs to counts it). Inbound messages reach no chat
+    /// until [`Self::with_inbound`].
     fn build(
         database: &db::Database,
         config: &Config,
         events: Arc<dyn kernel::EventPublisher>,
         clock: Arc<dyn Clock>,
-        chats: Arc<atendimento::intake::ChatIntake>,
+        activity: Arc<dyn whatsapp::ports::OutboundMessageHandler>,
     ) -> Self {
         use whatsapp::ports::{GatewayEvents, OutboxSignal};
         let gateway = adapter_whatsapp::SimulatorGateway::new(config.whatsapp_step);
@@ -78,18 +80,32 @@ impl WhatsAppServices {
             sessions: Arc::new(whatsapp::sessions::SessionService::new(deps.clone())),
             messages: Arc::new(
                 whatsapp::messages::MessageService::new(deps.clone(), signal)
-                    .with_activity(chats.clone()),
+                    .with_activity(activity),
             ),
-            intake: Arc::new(whatsapp::intake::InboundIntake::new(deps.clone(), chats)),
+            intake: Arc::new(whatsapp::intake::InboundIntake::new(
+                deps.clone(),
+                Arc::new(whatsapp::ports::NoIntake),
+            )),
             outbox: Arc::new(whatsapp::outbox::Outbox::new(
-                deps,
+                deps.clone(),
                 gateway_events.clone(),
                 whatsapp::outbox::OutboxConfig::default(),
             )),
             gateway_events,
             outbox_signal,
             run_outbox: config.outbox,
+            deps,
         }
+    }
+
+    /// Hands every stored inbound message to `handler` (the chat intake). Called while
+    /// wiring, before any route or socket takes the intake.
+    fn with_inbound(mut self, handler: Arc<dyn whatsapp::ports::InboundMessageHandler>) -> Self {
+        self.intake = Arc::new(whatsapp::intake::InboundIntake::new(
+            self.deps.clone(),
+            handler,
+        ));
+        self
     }
 }
 
@@ -105,13 +121,14 @@ pub struct AtendimentoServices {
 }
 
 impl AtendimentoServices {
-    fn build(
+    /// The area's ports on the database, the hub and the clock.
+    fn deps(
         database: &db::Database,
         events: Arc<dyn kernel::EventPublisher>,
         invalidations: Arc<dyn CacheInvalidation>,
         clock: Arc<dyn Clock>,
-    ) -> Self {
-        let deps = atendimento::service::Deps {
+    ) -> atendimento::service::Deps {
+        atendimento::service::Deps {
             departamentos: Arc::new(db::SeaOrmDepartamentoRepository::new(database)),
             filas: Arc::new(db::SeaOrmFilaRepository::new(database)),
             atendimentos: Arc::new(db::SeaOrmAtendimentoRepository::new(database)),
@@ -121,15 +138,25 @@ impl AtendimentoServices {
             events,
             invalidations,
             clock,
-        };
+        }
+    }
+
+    /// The use cases, each with the automatic messages that follow its changes.
+    fn build(
+        deps: atendimento::service::Deps,
+        automacoes: Arc<atendimento::automacoes::Automations>,
+    ) -> Self {
         use atendimento::{atendimentos, auto_close, chats, departamentos, intake};
+        let a = automacoes;
         Self {
             departamentos: Arc::new(departamentos::DepartamentoService::new(deps.clone())),
             filas: Arc::new(departamentos::FilaService::new(deps.clone())),
-            atendimentos: Arc::new(atendimentos::AtendimentoService::new(deps.clone())),
-            chats: Arc::new(chats::ChatService::new(deps.clone())),
-            intake: Arc::new(intake::ChatIntake::new(deps.clone())),
-            auto_close: Arc::new(auto_close::AutoClose::new(deps)),
+            atendimentos: Arc::new(
+                atendimentos::AtendimentoService::new(deps.clone()).with_automations(a.clone()),
+            ),
+            chats: Arc::new(chats::ChatService::new(deps.clone()).with_automations(a.clone())),
+            intake: Arc::new(intake::ChatIntake::new(deps.clone()).with_automations(a.clone())),
+            auto_close: Arc::new(auto_close::AutoClose::new(deps).with_automations(a)),
         }
     }
 }
@@ -157,6 +184,9 @@ pub struct Services {
     pub documentos: Arc<DocumentoService>,
     pub geracao: Arc<GeracaoService>,
     pub readiness: Arc<dyn crate::routes::docs::Readiness>,
+    pub relatorios: Arc<atendimento::relatorios::RelatorioService>,
+    /// The automatic messages (greeting, out of hours, closing, inactivity, survey).
+    pub automacoes: Arc<atendimento::automacoes::Automations>,
 }
 
 /// The database answers (the health check's port).
@@ -233,7 +263,7 @@ impl Services {
         let auth = AuthService::new(
             agents_repo.clone(),
             hasher.clone(),
-            Arc::new(JwtCodec::new(secret.as_bytes())),
+            Arc::new(JwtCodec::new(secret.as_bytes())?),
             clock.clone(),
             AuthConfig {
                 access_ttl_secs: config.access_ttl_secs,
@@ -253,20 +283,41 @@ impl Services {
         let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig {
             queue_capacity: config.ws_queue,
         });
-        let atendimento = AtendimentoServices::build(
-            &database,
-            hub.clone(),
-            invalidations.clone(),
-            clock.clone(),
-        );
+        // The chat intake's automatic replies go out through the WhatsApp area's outbox, and
+        // the WhatsApp area hands its messages to the chat intake: the area is built first, its
+        // inbound messages connected to the intake last.
+        let chat_deps =
+            AtendimentoServices::deps(&database, hub.clone(), invalidations.clone(), clock.clone());
         let whatsapp = WhatsAppServices::build(
             &database,
             config,
             hub.clone(),
             clock.clone(),
-            atendimento.intake.clone(),
+            // An agent's sent message only counts on its chat (no automation reacts to it).
+            Arc::new(atendimento::intake::ChatIntake::new(chat_deps.clone())),
         );
+        let relatorios = Arc::new(atendimento::relatorios::RelatorioService::new(Arc::new(
+            db::SeaOrmRelatorioRepository::new(&database),
+        )));
+        let automacoes = Arc::new(atendimento::automacoes::Automations::new(
+            atendimento::automacoes::AutomationDeps {
+                config: Arc::new(db::SeaOrmAutomacoesRepository::new(&database)),
+                settings: Arc::new(crate::bridges::ChatSettingsFromConfig(
+                    config_service.clone(),
+                )),
+                system: Arc::new(crate::bridges::SystemMessagesViaOutbox(
+                    whatsapp.messages.clone(),
+                )),
+                marks: Arc::new(db::SeaOrmAutomationMarks::new(&database)),
+                intake: Arc::new(db::SeaOrmIntakeRepository::new(&database)),
+                clock: clock.clone(),
+            },
+        ));
+        let atendimento = AtendimentoServices::build(chat_deps, automacoes.clone());
+        let whatsapp = whatsapp.with_inbound(atendimento.intake.clone());
         Ok(Arc::new(Self {
+            relatorios,
+            automacoes,
             ws_ping: config.ws_ping,
             hub,
             whatsapp,

@@ -130,7 +130,7 @@ fn form_component(raw: &[u8]) -> Option<String> {
         .iter()
         .map(|b| if *b == b'+' { b' ' } else { *b })
         .collect();
-    String::from_utf8(urlencoding::decode_binary(&spaced).into_owned()).ok()
+    String::from_utf8(percent_encoding::percent_decode(&spaced).collect()).ok()
 }
 
 fn parse_form(bytes: &[u8]) -> ApiResult<Body> {

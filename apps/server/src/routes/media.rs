@@ -95,9 +95,7 @@ pub async fn serve(
         .resolve(&path)
         .await
         .ok_or_else(ApiError::not_found_route)?;
-    let named = NamedFile::open_async(&file)
-        .await
-        .map_err(|_| ApiError::not_found_route())?;
+    let named = NamedFile::open(&file).map_err(|_| ApiError::not_found_route())?;
     let name = path.rsplit('/').next().unwrap_or("arquivo").to_string();
     let disposition = ContentDisposition {
         disposition: if serve_as_attachment(&path) {

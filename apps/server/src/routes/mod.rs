@@ -4,6 +4,7 @@
 pub mod atendimento;
 pub mod auth;
 pub mod authz;
+pub mod automacoes;
 pub mod chats;
 pub mod clientes;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod docs;
 pub mod documentos;
 pub mod integrations;
 pub mod media;
+pub mod relatorios;
 pub mod whatsapp;
 pub mod ws;
 
@@ -47,4 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
     chats::configure(cfg);
     cfg.app_data(web::Data::new(atendimento::Area::new(s)));
     atendimento::configure(cfg);
+    cfg.app_data(web::Data::new(automacoes::Area::new(s)));
+    automacoes::configure(cfg);
+    cfg.app_data(web::Data::new(relatorios::Area::new(s)));
+    relatorios::configure(cfg);
 }

@@ -18,6 +18,7 @@ use clientes::filter::ClienteFilter;
 use clientes::grupo::{GrupoData, GrupoEmpresa};
 use clientes::ports::{ClienteRepository, ClientesTx, GrupoEmpresaRepository, UnitOfWork};
 use kernel::{CacheInvalidation, Invalidation, OrderBy, Page, PageRequest, Result};
+use moka::policy::EvictionPolicy;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,19 +28,34 @@ use std::time::{Duration, Instant};
 pub const MAX_AGE: Duration = Duration::from_secs(2);
 /// The cache name in invalidations.
 pub const CLIENTE_LISTS: &str = "clientes.lists";
-const MAX_ENTRIES: usize = 4096;
+const MAX_ENTRIES: u64 = 4096;
 
 type Entry = (u64, Instant, Arc<Option<Page<ClienteResumo>>>);
 
-#[derive(Default)]
 pub struct ListCache {
     generation: AtomicU64,
-    pages: Mutex<HashMap<String, Entry>>,
+    /// Pages by key: a bounded LRU (moka) whose entries also expire [`MAX_AGE`] after insertion.
+    pages: moka::sync::Cache<String, Entry>,
     /// One fill at a time per key: concurrent misses of the same page wait for the first
     /// one instead of all querying the database (no stampede on a cold cache).
     filling: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Where writes are published (see [`Self::follow`]); unset: this cache only.
     bus: OnceLock<Arc<dyn CacheInvalidation>>,
+}
+
+impl Default for ListCache {
+    fn default() -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            pages: moka::sync::Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .eviction_policy(EvictionPolicy::lru())
+                .time_to_live(MAX_AGE)
+                .build(),
+            filling: Mutex::default(),
+            bus: OnceLock::new(),
+        }
+    }
 }
 
 impl ListCache {
@@ -69,23 +85,18 @@ impl ListCache {
     }
 
     fn invalidate(&self) {
+        // Pages of older generations are never served again; the LRU and `MAX_AGE` drop them.
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     fn get(&self, key: &str) -> Option<Arc<Option<Page<ClienteResumo>>>> {
         let generation = self.generation.load(Ordering::SeqCst);
-        let pages = self.pages.lock().ok()?;
-        let (g, at, page) = pages.get(key)?;
-        (*g == generation && at.elapsed() < MAX_AGE).then(|| page.clone())
+        let (g, at, page) = self.pages.get(key)?;
+        (g == generation && at.elapsed() < MAX_AGE).then_some(page)
     }
 
     fn put(&self, key: String, generation: u64, page: Arc<Option<Page<ClienteResumo>>>) {
-        if let Ok(mut pages) = self.pages.lock() {
-            if pages.len() >= MAX_ENTRIES {
-                pages.clear();
-            }
-            pages.insert(key, (generation, Instant::now(), page));
-        }
+        self.pages.insert(key, (generation, Instant::now(), page));
     }
 }
 

@@ -7,8 +7,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-use rand::RngCore;
-use rand::rngs::OsRng;
+use rand::TryRng;
+use rand::rngs::SysRng;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Write};
@@ -122,7 +122,9 @@ fn secret_file<const N: usize>(path: &Path) -> Result<[u8; N], CipherSetupError>
         }
     }
     let mut key = [0u8; N];
-    OsRng.fill_bytes(&mut key);
+    SysRng
+        .try_fill_bytes(&mut key)
+        .expect("the operating system's random source");
     match create_private(path, hex::encode(key).as_bytes()) {
         Ok(()) => Ok(key),
         // Another process created it first: use theirs.

@@ -15,8 +15,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use configuracoes::SecretCipher;
 use kernel::{DomainError, Result};
-use rand::RngCore;
-use rand::rngs::OsRng;
+use rand::TryRng;
+use rand::rngs::SysRng;
 use std::path::Path;
 
 const PREFIX: &str = "v1:";
@@ -39,7 +39,7 @@ impl AesGcmCipher {
     /// A cipher over a raw 256-bit key.
     pub fn from_key(key: [u8; 32]) -> Self {
         Self {
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(key)),
             legacy: None,
         }
     }
@@ -60,8 +60,8 @@ impl AesGcmCipher {
             Some(key::EnvKey::Passphrase(p)) => {
                 let salt = key::salt_from_file(&key_file.with_file_name(SALT_FILE_NAME))?;
                 let mut cipher = Self::from_key(key::passphrase_key(p, &salt)?);
-                cipher.legacy = Some(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(
-                    &key::legacy_passphrase_key(p),
+                cipher.legacy = Some(Aes256Gcm::new(&Key::<Aes256Gcm>::from(
+                    key::legacy_passphrase_key(p),
                 )));
                 Ok(cipher)
             }
@@ -77,10 +77,12 @@ fn corrupt() -> DomainError {
 impl SecretCipher for AesGcmCipher {
     fn encrypt(&self, plain: &str) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];
-        OsRng.fill_bytes(&mut nonce);
+        SysRng
+            .try_fill_bytes(&mut nonce)
+            .map_err(|_| DomainError::internal("no random nonce"))?;
         let sealed = self
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), plain.as_bytes())
+            .encrypt(&Nonce::from(nonce), plain.as_bytes())
             .map_err(|_| DomainError::internal("secret encryption failed"))?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
@@ -97,12 +99,12 @@ impl SecretCipher for AesGcmCipher {
             return Err(corrupt());
         }
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        let nonce = Nonce::from_slice(nonce);
+        let nonce = Nonce::try_from(nonce).map_err(|_| corrupt())?;
         let plain = self
             .cipher
-            .decrypt(nonce, sealed)
+            .decrypt(&nonce, sealed)
             .or_else(|e| match &self.legacy {
-                Some(legacy) => legacy.decrypt(nonce, sealed),
+                Some(legacy) => legacy.decrypt(&nonce, sealed),
                 None => Err(e),
             })
             .map_err(|_| corrupt())?;

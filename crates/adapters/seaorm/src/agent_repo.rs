@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use authz::model::{Agent, AgentChanges, NewAgent};
 use authz::ports::{AgentRepository, LAST_SUPERUSER_CONFLICT};
 use kernel::{DomainError, Page, PageRequest, Result};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,

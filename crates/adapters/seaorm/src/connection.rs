@@ -123,7 +123,7 @@ async fn connect_sqlite(url: &str, sync: Synchronous) -> Result<DatabaseConnecti
 }
 
 fn conn_err(e: sea_orm::sqlx::Error) -> DbErr {
-    DbErr::Conn(RuntimeErr::SqlxError(e))
+    DbErr::Conn(RuntimeErr::SqlxError(std::sync::Arc::new(e)))
 }
 
 /// Writes a consistent copy of a SQLite database to `dest` (`VACUUM INTO`): safe while the
@@ -143,7 +143,7 @@ pub async fn backup(db: &DatabaseConnection, dest: &std::path::Path) -> Result<u
     let path = dest
         .to_str()
         .ok_or_else(|| DbErr::Custom(format!("not a UTF-8 path: {}", dest.display())))?;
-    db.execute(Statement::from_sql_and_values(
+    db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Sqlite,
         "VACUUM INTO ?",
         [path.into()],
@@ -171,7 +171,7 @@ pub async fn flush_wal(db: &DatabaseConnection) -> Result<bool, DbErr> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let row = db
-            .query_one(Statement::from_string(
+            .query_one_raw(Statement::from_string(
                 DbBackend::Sqlite,
                 "PRAGMA wal_checkpoint(TRUNCATE)",
             ))
@@ -206,7 +206,7 @@ mod tests {
 
     /// `PRAGMA synchronous` of one connection (1 = NORMAL, 2 = FULL).
     async fn synchronous_of(db: &DatabaseConnection) -> i64 {
-        db.query_one(Statement::from_string(
+        db.query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
             "PRAGMA synchronous",
         ))

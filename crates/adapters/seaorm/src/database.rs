@@ -2,7 +2,7 @@
 //! writer of the database (SQLite).
 
 use crate::writer::Writer;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use std::sync::{Arc, OnceLock};
 
 /// A connection pool and its group-commit writer ([`Writer`]). Clones share both: give every

@@ -10,8 +10,8 @@ use clientes::ports::GrupoEmpresaRepository;
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect,
 };
 use std::collections::HashMap;
 

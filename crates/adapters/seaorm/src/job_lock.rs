@@ -36,7 +36,7 @@ impl JobLock for SeaOrmJobLock {
         }
         let txn = self.conn.begin().await.map_err(db_err)?;
         let row = txn
-            .query_one(Statement::from_sql_and_values(
+            .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 TRY_LOCK,
                 [Value::Int(Some(lock_key(name)))],

@@ -21,9 +21,9 @@ mod writer;
 
 pub use agent_repo::SeaOrmAgentRepository;
 pub use atendimento_repo::{
-    SeaOrmAgentDirectory, SeaOrmAtendimentoRepository, SeaOrmChatRepository,
-    SeaOrmDepartamentoRepository, SeaOrmFilaRepository, SeaOrmIntakeRepository,
-    SeaOrmRelatorioRepository,
+    SeaOrmAgentDirectory, SeaOrmAtendimentoRepository, SeaOrmAutomacoesRepository,
+    SeaOrmAutomationMarks, SeaOrmChatRepository, SeaOrmDepartamentoRepository,
+    SeaOrmFilaRepository, SeaOrmIntakeRepository, SeaOrmRelatorioRepository,
 };
 pub use cliente_repo::SeaOrmClienteRepository;
 pub use config_repo::SeaOrmConfigRepository;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use kernel::{DomainError, OrderBy, PageRequest};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{BinOper, Expr, Func, IntoColumnRef, LikeExpr, SimpleExpr};
 use sea_orm::{
     Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
@@ -134,7 +135,7 @@ pub(crate) async fn count<E: EntityTrait, D: ConnectionTrait>(
         .one(db)
         .await
         .map_err(db_err)?;
-    Ok(n.unwrap_or(0).max(0) as u64)
+    Ok(Ord::max(n.unwrap_or(0), 0) as u64)
 }
 
 /// `after` keeping only the columns whose value differs from `before`'s (both built from the

@@ -67,7 +67,7 @@ impl ClientesTx for SeaOrmClientesTx {
             .and_where(documento::Column::ClienteId.eq(cliente_id))
             .returning(Query::returning().column(documento::Column::Arquivo));
         let stmt = self.tx.get_database_backend().build(&q);
-        let rows: Vec<QueryResult> = self.tx.query_all(stmt).await.map_err(db_err)?;
+        let rows: Vec<QueryResult> = self.tx.query_all_raw(stmt).await.map_err(db_err)?;
         rows.iter()
             .map(|r| r.try_get_by_index::<String>(0).map_err(db_err))
             .filter(|p| !matches!(p, Ok(p) if p.is_empty()))

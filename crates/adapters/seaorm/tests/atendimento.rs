@@ -56,7 +56,7 @@ impl Repos {
 async fn count(t: &TestDb, sql: &str) -> i64 {
     use sea_orm::ConnectionTrait;
     let r =
-        t.db.query_one(sea_orm::Statement::from_string(
+        t.db.query_one_raw(sea_orm::Statement::from_string(
             t.db.get_database_backend(),
             sql,
         ))
@@ -579,6 +579,102 @@ async fn reports_group_by_the_database() {
                 .unwrap()
                 .is_empty()
         );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn automation_switches_and_marks() {
+    use atendimento::automacoes::{AutomacoesPatch, AutomacoesRepository, AutomationMarks};
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let cfg = SeaOrmAutomacoesRepository::new(&r.database);
+        assert!(!cfg.get().await.unwrap().saudacao);
+        let a = cfg
+            .update(
+                &AutomacoesPatch {
+                    saudacao: Some(true),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert!(a.saudacao && !a.encerramento);
+        let b = cfg
+            .update(
+                &AutomacoesPatch {
+                    encerramento: Some(true),
+                    pesquisa_satisfacao_mensagem: Some("Nota?".into()),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert!(b.saudacao && b.encerramento, "{}", t.name());
+        assert_eq!(b.pesquisa_satisfacao_mensagem, "Nota?");
+
+        let marks = SeaOrmAutomationMarks::new(&r.database);
+        let IntakeOutcome::Opened { atendimento: x, .. } = r
+            .intake()
+            .register_inbound(&inbound("5544", "oi"))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let now = Utc::now();
+        let period = Some(now - Duration::hours(2));
+        assert!(
+            marks
+                .claim_fora_expediente(x.id, now, period)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !marks
+                .claim_fora_expediente(x.id, now, period)
+                .await
+                .unwrap()
+        );
+        // A later closed period allows one more.
+        let later = now + Duration::hours(20);
+        assert!(
+            marks
+                .claim_fora_expediente(x.id, later, Some(later - Duration::hours(1)))
+                .await
+                .unwrap()
+        );
+
+        // Survey: only after it was sent, only once, only for the finalizado atendimento.
+        let since = now - Duration::hours(24);
+        assert_eq!(
+            marks.record_pesquisa("5544", 5, since, now).await.unwrap(),
+            None
+        );
+        let op = FinalizeOp {
+            observacoes: None,
+            unless_finalizado: true,
+            idle_before: None,
+            auto: false,
+        };
+        r.chats().finalizar(x.id, &op, now).await.unwrap().unwrap();
+        assert_eq!(
+            marks.record_pesquisa("5544", 5, since, now).await.unwrap(),
+            None
+        );
+        marks.mark_pesquisa(x.id, now).await.unwrap();
+        assert_eq!(
+            marks.record_pesquisa("5544", 4, since, now).await.unwrap(),
+            Some(x.id)
+        );
+        assert_eq!(
+            marks.record_pesquisa("5544", 2, since, now).await.unwrap(),
+            None
+        );
+        let a = r.atendimentos().get(x.id, None).await.unwrap().unwrap();
+        assert_eq!(a.avaliacao, Some(4));
         t.finish().await;
     }
 }

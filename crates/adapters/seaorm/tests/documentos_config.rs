@@ -295,7 +295,7 @@ async fn documentos_cascade_with_their_cliente() {
             None
         );
         let left: Vec<i64> =
-            t.db.query_all(sea_orm::Statement::from_string(
+            t.db.query_all_raw(sea_orm::Statement::from_string(
                 t.db.get_database_backend(),
                 "SELECT id FROM documentos ORDER BY id",
             ))
@@ -862,7 +862,7 @@ async fn config_first_update_creates_the_row() {
         );
         assert_eq!(repo.load().await.unwrap(), Some(stored));
         let rows =
-            t.db.query_one(sea_orm::Statement::from_string(
+            t.db.query_one_raw(sea_orm::Statement::from_string(
                 t.db.get_database_backend(),
                 "SELECT COUNT(*) AS n FROM app_config",
             ))

@@ -1808,7 +1808,7 @@ async fn the_writer_keeps_the_search_index_merged() {
             .unwrap();
     }
     let segments: i64 =
-        t.db.query_one(sea_orm::Statement::from_string(
+        t.db.query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,
             "SELECT count(DISTINCT segid) FROM clientes_fts_idx",
         ))
@@ -1946,7 +1946,7 @@ async fn backup_copies_a_sqlite_database() {
     let one = |sql: &'static str| {
         let copy = copy.clone();
         async move {
-            copy.query_one(sea_orm::Statement::from_string(
+            copy.query_one_raw(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::Sqlite,
                 sql,
             ))
@@ -2011,7 +2011,7 @@ async fn flush_wal_leaves_everything_in_the_database_file() {
         .await
         .unwrap();
     let n: i64 = c
-        .query_one(sea_orm::Statement::from_string(
+        .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,
             "SELECT count(*) FROM clientes",
         ))
@@ -2160,7 +2160,7 @@ async fn writes_around_the_writer_keep_the_search_index_merged() {
     let (repo, contatos) = (t.clientes(), t.contatos());
     let segments = || async {
         let n: i64 =
-            t.db.query_one(sea_orm::Statement::from_string(
+            t.db.query_one_raw(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::Sqlite,
                 "SELECT count(DISTINCT segid) FROM clientes_fts_idx",
             ))

@@ -21,17 +21,22 @@ pub struct JwtCodec {
 }
 
 impl JwtCodec {
-    pub fn new(secret: &[u8]) -> Self {
+    /// Fails when `secret` is empty (jsonwebtoken refuses empty HMAC keys).
+    pub fn new(secret: &[u8]) -> Result<Self> {
+        // jsonwebtoken needs one crypto provider: ours is RustCrypto (the `rust_crypto`
+        // feature). Installing it explicitly keeps it chosen even if another crate in the tree
+        // turns on `aws_lc_rs`; an Err only means it is installed already.
+        let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         // Expiry is checked against the injected clock in `decode`.
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret).map_err(DomainError::internal)?,
+            decoding: DecodingKey::from_secret(secret).map_err(DomainError::internal)?,
             validation,
-        }
+        })
     }
 }
 
@@ -89,7 +94,7 @@ mod tests {
 
     #[test]
     fn round_trip_with_exact_claims() {
-        let c = JwtCodec::new(b"k");
+        let c = JwtCodec::new(b"k").unwrap();
         let now = Utc::now();
         let t = c.issue(7, TokenKind::Access, now, 300).unwrap();
         let parts: Vec<&str> = t.split('.').collect();
@@ -111,11 +116,11 @@ mod tests {
 
     #[test]
     fn rejects_expired_bad_signature_and_none_alg() {
-        let c = JwtCodec::new(b"k");
+        let c = JwtCodec::new(b"k").unwrap();
         let now = Utc::now();
         let t = c.issue(7, TokenKind::Refresh, now, 10).unwrap();
         assert!(c.decode(&t, now + Duration::seconds(10)).is_err());
-        assert!(JwtCodec::new(b"other").decode(&t, now).is_err());
+        assert!(JwtCodec::new(b"other").unwrap().decode(&t, now).is_err());
         let parts: Vec<&str> = t.split('.').collect();
         let none_header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
         assert!(

@@ -1,4 +1,4 @@
-use argon2::password_hash::{Error as HashError, Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use authz::ports::PasswordHasher;
@@ -33,46 +33,41 @@ fn work_area(blocks: usize) -> Vec<Block> {
     area
 }
 
-/// The argon2 output of `password` with `salt` (B64) under `argon` and `params`.
+/// The argon2 output of `password` with the (decoded) `salt` under `argon` and `params`.
 fn compute(
     argon: &Argon2<'_>,
     params: &Params,
     password: &[u8],
-    salt: &argon2::password_hash::Salt<'_>,
+    salt: &[u8],
     output_len: usize,
-) -> std::result::Result<Output, HashError> {
-    let mut salt_buf = [0u8; 64];
-    let salt = salt.decode_b64(&mut salt_buf)?;
+) -> std::result::Result<Output, String> {
+    let mut buf = [0u8; Output::MAX_LENGTH];
+    let out = buf
+        .get_mut(..output_len)
+        .ok_or_else(|| format!("argon2 output of {output_len} bytes"))?;
     let mut area = work_area(params.block_count());
-    Output::init_with(output_len, |out| {
-        Ok(argon.hash_password_into_with_memory(password, salt, out, &mut area)?)
-    })
+    argon
+        .hash_password_into_with_memory(password, salt, out, &mut area)
+        .map_err(|e| e.to_string())?;
+    Output::new(out).map_err(|e| e.to_string())
 }
 
 impl Argon2Hasher {
     /// Synchronous hash (CLI and tests).
     pub fn hash_blocking(password: &str) -> Result<String> {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let salt = Salt::generate();
         let params = Params::default();
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-        let hash = compute(
-            &argon,
-            &params,
-            password.as_bytes(),
-            &salt.as_salt(),
-            output_len,
-        )
-        .map_err(DomainError::internal)?;
+        let hash = compute(&argon, &params, password.as_bytes(), &salt, output_len)
+            .map_err(DomainError::internal)?;
         Ok(PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
             params: ParamsString::try_from(&params).map_err(DomainError::internal)?,
-            salt: Some(salt.as_salt()),
+            salt: Some(salt),
             hash: Some(hash),
         }
-        .serialize()
-        .as_str()
         .to_string())
     }
 
@@ -83,7 +78,7 @@ impl Argon2Hasher {
         let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
             return false;
         };
-        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
             return false;
         };
         let version = match parsed.version.map(Version::try_from).transpose() {
@@ -141,9 +136,8 @@ mod tests {
     /// Hashes made with the crate's own path verify here and the other way round.
     #[test]
     fn compatible_with_the_argon2_crate() {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
         let theirs = Argon2::default()
-            .hash_password(b"senha-antiga", &salt)
+            .hash_password(b"senha-antiga")
             .unwrap()
             .to_string();
         assert!(Argon2Hasher::verify_blocking("senha-antiga", &theirs));

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use kernel::DomainError;
 use kernel::storage::{FileStorage, FileWriter};
-use rand::Rng;
-use rand::distributions::Alphanumeric;
+use rand::RngExt;
+use rand::distr::Alphanumeric;
 use tokio::fs::{self, File, OpenOptions};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
@@ -187,8 +187,8 @@ fn with_suffix(name: &str, suffix: &str) -> String {
 }
 
 fn random_suffix() -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
+    rand::rng()
+        .sample_iter(Alphanumeric)
         .take(SUFFIX_LEN)
         .map(char::from)
         .collect()

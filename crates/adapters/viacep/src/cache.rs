@@ -1,29 +1,31 @@
 //! TTL cache of successful lookups (contract §4.10: "Cached 24 h per 8-digit key, only
 //! successes").
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use kernel::Clock;
 use kernel::cep::{CepAddress, CepError, CepLookup, normalize_cep};
-use parking_lot::Mutex;
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 
+#[derive(Clone)]
 struct Entry {
     stored_at: DateTime<Utc>,
     address: CepAddress,
 }
 
 /// Decorator caching successful answers of `inner` per 8-digit key. Errors (not found,
-/// unavailable) are never cached. Time comes from the [`Clock`] port; entries live `ttl`. When
-/// `capacity` is reached, expired entries are dropped first, then the oldest tenth.
+/// unavailable) are never cached. Freshness comes from the [`Clock`] port: an entry is served
+/// for `ttl` after it was stored. The store is a bounded moka cache of `capacity` entries,
+/// least recently used first, which also drops entries `ttl` after insertion by its own
+/// (monotonic) clock.
 pub struct CachedLookup {
     inner: Arc<dyn CepLookup>,
     clock: Arc<dyn Clock>,
     ttl: TimeDelta,
-    capacity: usize,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Cache<String, Entry>,
 }
 
 impl CachedLookup {
@@ -41,61 +43,49 @@ impl CachedLookup {
         ttl: TimeDelta,
         capacity: usize,
     ) -> Self {
+        // LRU, like the hand-made map it replaces: a new answer is always stored.
+        let mut builder = Cache::builder()
+            .max_capacity(capacity.max(1) as u64)
+            .eviction_policy(EvictionPolicy::lru());
+        if let Ok(real) = ttl.to_std()
+            && !real.is_zero()
+        {
+            builder = builder.time_to_live(real);
+        }
         Self {
             inner,
             clock,
             ttl,
-            capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
+            entries: builder.build(),
         }
     }
 
-    /// Number of stored entries (expired ones included until they are purged).
+    /// Number of stored entries (after moka's pending evictions have run).
     pub fn len(&self) -> usize {
-        self.entries.lock().len()
+        self.entries.run_pending_tasks();
+        self.entries.entry_count() as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.lock().is_empty()
+        self.len() == 0
     }
 
     pub fn clear(&self) {
-        self.entries.lock().clear();
-    }
-
-    fn is_fresh(&self, entry: &Entry, now: DateTime<Utc>) -> bool {
-        now.signed_duration_since(entry.stored_at) < self.ttl
+        self.entries.invalidate_all();
     }
 
     fn get(&self, key: &str, now: DateTime<Utc>) -> Option<CepAddress> {
-        let mut entries = self.entries.lock();
-        match entries.get(key) {
-            Some(e) if self.is_fresh(e, now) => Some(e.address.clone()),
-            Some(_) => {
-                entries.remove(key);
-                None
-            }
-            None => None,
+        let entry = self.entries.get(key)?;
+        if now.signed_duration_since(entry.stored_at) < self.ttl {
+            Some(entry.address)
+        } else {
+            self.entries.invalidate(key);
+            None
         }
     }
 
     fn put(&self, key: String, address: CepAddress, now: DateTime<Utc>) {
-        let mut entries = self.entries.lock();
-        if !entries.contains_key(&key) && entries.len() >= self.capacity {
-            entries.retain(|_, e| now.signed_duration_since(e.stored_at) < self.ttl);
-            if entries.len() >= self.capacity {
-                let mut by_age: Vec<(DateTime<Utc>, String)> = entries
-                    .iter()
-                    .map(|(k, e)| (e.stored_at, k.clone()))
-                    .collect();
-                by_age.sort_unstable();
-                let evict = (self.capacity / 10).max(1);
-                for (_, k) in by_age.into_iter().take(evict) {
-                    entries.remove(&k);
-                }
-            }
-        }
-        entries.insert(
+        self.entries.insert(
             key,
             Entry {
                 stored_at: now,

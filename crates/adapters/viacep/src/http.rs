@@ -13,9 +13,18 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const USER_AGENT: &str = concat!("dx-connect/", env!("CARGO_PKG_VERSION"));
 
+/// Installs rustls' ring provider as the process default, which reqwest (built with
+/// `rustls-no-provider`) needs before any client is built: one TLS stack in the tree, the one
+/// sqlx already uses. Idempotent; call it at start-up (and before building a client in tests).
+pub fn install_tls_provider() {
+    // Err only means a provider is already installed, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A client suitable for both providers (connection pooling, our user agent). The per-request
 /// timeout is set by each lookup, so one client can be shared.
 pub fn default_http_client() -> reqwest::Client {
+    install_tls_provider();
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(DEFAULT_TIMEOUT)

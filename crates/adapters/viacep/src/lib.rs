@@ -23,7 +23,7 @@ use kernel::cep::CepLookup;
 pub use brasilapi::BrasilApiLookup;
 pub use cache::CachedLookup;
 pub use fallback::FallbackLookup;
-pub use http::{DEFAULT_TIMEOUT, default_http_client, format_cep};
+pub use http::{DEFAULT_TIMEOUT, default_http_client, format_cep, install_tls_provider};
 pub use offline::OfflineLookup;
 pub use viacep::ViaCepLookup;
 

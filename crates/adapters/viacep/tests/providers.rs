@@ -9,8 +9,8 @@ use adapter_viacep::{
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use kernel::Clock;
 use kernel::cep::{CepError, CepLookup};
-use parking_lot::Mutex;
 use serde_json::{Value, json};
+use std::sync::Mutex;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -251,13 +251,13 @@ impl TestClock {
         )))
     }
     fn advance(&self, by: TimeDelta) {
-        *self.0.lock() += by;
+        *self.0.lock().expect("clock") += by;
     }
 }
 
 impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock()
+        *self.0.lock().expect("clock")
     }
 }
 

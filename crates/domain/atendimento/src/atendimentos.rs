@@ -1,5 +1,6 @@
 //! Atendimentos (§4.7): CRUD, `meus-atendimentos`, finalize, rating and transfer.
 
+use crate::automacoes::{Automations, quietly};
 use crate::commands::{AtendimentoChanges, AtendimentoFilter, Caller, Transferir};
 use crate::events::{ChatClosed, ChatTransferred};
 use crate::model::{Atendimento, Transferencia};
@@ -25,11 +26,21 @@ fn chat_open(e: DomainError) -> DomainError {
 
 pub struct AtendimentoService {
     d: Deps,
+    automations: Option<std::sync::Arc<Automations>>,
 }
 
 impl AtendimentoService {
     pub fn new(d: Deps) -> Self {
-        Self { d }
+        Self {
+            d,
+            automations: None,
+        }
+    }
+
+    /// Sends the closing message and the survey on `finalizar`.
+    pub fn with_automations(mut self, a: std::sync::Arc<Automations>) -> Self {
+        self.automations = Some(a);
+        self
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -120,6 +131,9 @@ impl AtendimentoService {
         self.d
             .events
             .publish(Audience::Authenticated, ChatClosed::event(&a));
+        if let Some(x) = &self.automations {
+            quietly(x.after_close(&a, false)).await;
+        }
         Ok(a)
     }
 

@@ -2,6 +2,7 @@
 //! activity is older than the timeout are finalized and their atendente hears
 //! `chat_auto_closed`.
 
+use crate::automacoes::{Automations, quietly};
 use crate::events::ChatAutoClosed;
 use crate::model::minutes_between;
 use crate::ports::FinalizeOp;
@@ -17,11 +18,21 @@ pub fn observacao(minutes: i64) -> String {
 
 pub struct AutoClose {
     d: Deps,
+    automations: Option<std::sync::Arc<Automations>>,
 }
 
 impl AutoClose {
     pub fn new(d: Deps) -> Self {
-        Self { d }
+        Self {
+            d,
+            automations: None,
+        }
+    }
+
+    /// Sends the inactivity message and the survey for each closed chat.
+    pub fn with_automations(mut self, a: std::sync::Arc<Automations>) -> Self {
+        self.automations = Some(a);
+        self
     }
 
     /// One tick with a timeout of `timeout_minutes`; returns how many chats it closed. Each
@@ -55,6 +66,9 @@ impl AutoClose {
                     Audience::User(agent),
                     ChatAutoClosed::event(&done, idle, now),
                 );
+            }
+            if let Some(a) = &self.automations {
+                quietly(a.after_close(&done, true)).await;
             }
         }
         Ok(closed)

@@ -2,6 +2,7 @@
 //! actions whose races the database decides.
 
 use crate::atendimentos::{ATENDIMENTO, announce_transfer};
+use crate::automacoes::{Automations, quietly};
 use crate::commands::{AceitarChat, Caller, ChatFilter, MessageWindow, Transferir};
 use crate::events::{ChatAccepted, ChatAssigned, ChatClosed};
 use crate::model::{AgentRef, Atendimento, ChatMessage, Status, Transferencia};
@@ -22,11 +23,21 @@ pub fn already(status: Status) -> DomainError {
 
 pub struct ChatService {
     d: Deps,
+    automations: Option<std::sync::Arc<Automations>>,
 }
 
 impl ChatService {
     pub fn new(d: Deps) -> Self {
-        Self { d }
+        Self {
+            d,
+            automations: None,
+        }
+    }
+
+    /// Sends the closing message and the survey on `encerrar`.
+    pub fn with_automations(mut self, a: std::sync::Arc<Automations>) -> Self {
+        self.automations = Some(a);
+        self
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -189,6 +200,9 @@ impl ChatService {
         self.d
             .events
             .publish(Audience::Authenticated, ChatClosed::event(&done));
+        if let Some(a) = &self.automations {
+            quietly(a.after_close(&done, false)).await;
+        }
         Ok(done)
     }
 }

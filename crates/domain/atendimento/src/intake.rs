@@ -2,26 +2,44 @@
 //! its `chat_id`, or a new waiting one in the default department — and every message an agent
 //! sends counts on its chat. Implements the WhatsApp area's handler ports.
 
+use crate::automacoes::{Automations, quietly};
 use crate::events::{NewChat, NewMessage};
 use crate::ports::{InboundChat, IntakeOutcome, OutboundChat};
 use crate::service::{CLIENTE_LISTS, Deps};
 use async_trait::async_trait;
 use kernel::{Audience, Invalidation, Result};
+use std::sync::Arc;
 use whatsapp::Message;
 use whatsapp::ports::{InboundMessageHandler, OutboundMessageHandler};
 
 pub struct ChatIntake {
     d: Deps,
+    automations: Option<Arc<Automations>>,
 }
 
 impl ChatIntake {
     pub fn new(d: Deps) -> Self {
-        Self { d }
+        Self {
+            d,
+            automations: None,
+        }
+    }
+
+    /// Greets, answers out of hours and takes survey replies (see [`Automations`]).
+    pub fn with_automations(mut self, a: Arc<Automations>) -> Self {
+        self.automations = Some(a);
+        self
     }
 
     /// Counts `m` on its chat and announces it: `new_message` to the atendente of an open
     /// chat; `new_chat` to the department's members (everyone when it has none) for a new one.
-    pub async fn receive(&self, m: &Message) -> Result<IntakeOutcome> {
+    /// `None`: the message was the reply to a satisfaction survey (recorded, no chat).
+    pub async fn receive(&self, m: &Message) -> Result<Option<IntakeOutcome>> {
+        if let Some(a) = &self.automations
+            && a.survey_reply(&m.chat_id, &m.text_content).await?
+        {
+            return Ok(None);
+        }
         let outcome = self
             .d
             .intake
@@ -63,7 +81,10 @@ impl ChatIntake {
                     .publish(audience, NewChat::event(atendimento, mensagem_inicial));
             }
         }
-        Ok(outcome)
+        if let Some(a) = &self.automations {
+            quietly(a.after_inbound(&outcome)).await;
+        }
+        Ok(Some(outcome))
     }
 
     /// An agent's message (`/whatsapp/send/`): agent activity on the chat's open atendimento.

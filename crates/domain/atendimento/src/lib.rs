@@ -9,16 +9,19 @@
 //! - use cases: [`departamentos`] (departamentos, filas, `distribuir`), [`atendimentos`],
 //!   [`chats`], [`intake::ChatIntake`] (the WhatsApp area's inbound/outbound handler),
 //!   [`auto_close::AutoClose`] (the inactivity job).
+//! - [`automacoes`] (with [`horario`]): the automatic messages of the chat settings.
 //! - [`relatorios`]: the reports (GROUP BY in the database).
 //! - [`presenca`]: agent presence, typing indicators and notification preferences (§4.8).
 
 pub mod atendimentos;
 pub mod auto_close;
+pub mod automacoes;
 pub mod chats;
 pub mod commands;
 pub mod departamentos;
 pub mod distribution;
 pub mod events;
+pub mod horario;
 pub mod intake;
 pub mod model;
 pub mod ports;
@@ -28,5 +31,7 @@ pub mod service;
 
 pub use model::{Atendimento, Departamento, FilaItem, Prioridade, Status, Transferencia};
 
+#[cfg(test)]
+mod automacoes_tests;
 #[cfg(test)]
 mod service_tests;

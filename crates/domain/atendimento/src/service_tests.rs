@@ -623,7 +623,9 @@ fn intake_announces_new_chats_to_members_or_everyone() {
                 })
             });
         let (d, ev) = m.deps();
-        block_on(ChatIntake::new(d).receive(&inbound("oi"))).unwrap();
+        block_on(ChatIntake::new(d).receive(&inbound("oi")))
+            .unwrap()
+            .unwrap();
         let got = ev.take();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, audience);
@@ -649,7 +651,9 @@ fn intake_tells_the_atendente_about_new_messages() {
             )))
         });
         let (d, ev) = m.deps();
-        block_on(ChatIntake::new(d).receive(&inbound("de novo"))).unwrap();
+        block_on(ChatIntake::new(d).receive(&inbound("de novo")))
+            .unwrap()
+            .unwrap();
         let got = ev.take();
         assert_eq!(got.len(), events);
         if let Some((aud, v)) = got.first() {

@@ -58,6 +58,11 @@ struct Cached {
 ///
 /// With [`PrincipalCache::follow`] the clears go through the cache-invalidation port, so other
 /// instances drop their principals too.
+///
+/// This map and `AuthService::verified` stay hand-made rather than moka: both are read on every
+/// authenticated request, and a moka hit measured 4-5x the cost of this `RwLock<HashMap>` hit
+/// (~330-400 ns vs ~80 ns, token cache ~470-790 ns vs ~210-260 ns), with `GET /me/` under wrk
+/// about 9 % slower by median (issue 8 §1).
 #[derive(Default)]
 pub struct PrincipalCache {
     map: RwLock<HashMap<i64, Cached>>,

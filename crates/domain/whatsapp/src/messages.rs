@@ -129,6 +129,44 @@ impl MessageService {
         Ok(m)
     }
 
+    /// An automatic message ("Sistema": greetings, out-of-hours replies, closing messages,
+    /// surveys) to a chat, through the session that last received one of its messages. It is
+    /// stored `queued` with `payload.sistema = true` (so it never counts as an agent's) and
+    /// sent by the outbox. `None`: no active session to answer through.
+    pub async fn send_automatic(&self, chat_id: &str, text: &str) -> Result<Option<Message>> {
+        let Some(sid) = self.d.messages.session_of_chat(chat_id).await? else {
+            return Ok(None);
+        };
+        let Some(session) = self.d.sessions.get(sid, None).await? else {
+            return Ok(None);
+        };
+        if !session.is_active {
+            return Ok(None);
+        }
+        let now = self.d.clock.now();
+        let content = Content::Text(text.to_string());
+        let payload = json!({"type": "text", "text": text, "media_url": "", "sistema": true});
+        let (m, inserted) = self
+            .d
+            .messages
+            .insert_outbound(&NewOutbound {
+                session: session.id,
+                usuario: session.usuario,
+                usuario_nome: session.usuario_nome.clone(),
+                message_id: uuid::Uuid::new_v4().to_string(),
+                client_message_id: String::new(),
+                to: chat_id.to_string(),
+                content,
+                payload,
+                queued_at: now,
+            })
+            .await?;
+        if inserted {
+            self.outbox.notify();
+        }
+        Ok(Some(m))
+    }
+
     /// Legacy `POST /whatsapp/messages`: the connection must be `ready` (`Locked` otherwise).
     pub async fn legacy_ready(&self, caller: Caller) -> Result<()> {
         let state = self

@@ -177,6 +177,9 @@ pub trait MessageRepository: Send + Sync {
         session: Option<i64>,
         owner: Option<i64>,
     ) -> Result<MessageAggregates>;
+    /// The session that most recently received a message of `chat_id` (the one to answer
+    /// through).
+    async fn session_of_chat(&self, chat_id: &str) -> Result<Option<i64>>;
 }
 
 /// Whose connection a gateway call is about. The simulator keys on the user; real gateways

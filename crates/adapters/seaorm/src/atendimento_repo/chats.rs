@@ -13,6 +13,7 @@ use atendimento::model::{Atendimento, ChatMessage, Transferencia};
 use atendimento::ports::{Atribuicao, ChatRepository, FinalizeOp, TransferOp};
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, Result};
+use sea_orm::ExprTrait;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Order, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait, Value,
@@ -226,7 +227,7 @@ impl ChatRepository for SeaOrmChatRepository {
         let Some(before) = fetch(&txn, id, None).await? else {
             return Ok(None);
         };
-        let espera = (now - before.criado_em).num_seconds().max(0);
+        let espera = Ord::max((now - before.criado_em).num_seconds(), 0);
         let mut q = Sql::new("UPDATE atendimentos SET status = 'em_atendimento'");
         q.bind(
             ", atendente_id = ?, iniciado_em = ?, atualizado_em = ?, \
@@ -320,7 +321,9 @@ impl ChatRepository for SeaOrmChatRepository {
         {
             return Ok(None);
         }
-        let total = before.iniciado_em.map(|i| (now - i).num_seconds().max(0));
+        let total = before
+            .iniciado_em
+            .map(|i| Ord::max((now - i).num_seconds(), 0));
         let mut q = Sql::new("UPDATE atendimentos SET status = 'finalizado'");
         q.bind(
             ", finalizado_em = ?, atualizado_em = ?, observacoes = COALESCE(?, observacoes), \

@@ -44,7 +44,7 @@ async fn lock_chat(txn: &DatabaseTransaction, chat_id: &str) -> Result<()> {
             "?, hashtext(?))",
             [LOCK_NAMESPACE.into(), text_value(chat_id)],
         );
-        txn.query_all(q.build(DbBackend::Postgres))
+        txn.query_all_raw(q.build(DbBackend::Postgres))
             .await
             .map_err(db_err)?;
         Ok(())

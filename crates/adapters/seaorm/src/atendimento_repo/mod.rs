@@ -3,6 +3,7 @@
 //! builder, [`sql::Sql`]) because the reads join four tables and the writes are conditional.
 
 mod atendimentos;
+mod automacoes;
 mod chats;
 mod departamentos;
 mod distribuir;
@@ -12,6 +13,7 @@ mod relatorios;
 mod sql;
 
 pub use atendimentos::SeaOrmAtendimentoRepository;
+pub use automacoes::{SeaOrmAutomacoesRepository, SeaOrmAutomationMarks};
 pub use chats::SeaOrmChatRepository;
 pub use departamentos::SeaOrmDepartamentoRepository;
 pub use filas::SeaOrmFilaRepository;
@@ -103,7 +105,7 @@ pub(crate) fn atendimento_of(r: &QueryResult) -> Result<Atendimento, DbErr> {
 /// Runs `q` and maps every row to an atendimento.
 pub(crate) async fn atendimentos<D: ConnectionTrait>(db: &D, q: &Sql) -> Result<Vec<Atendimento>> {
     let rows = db
-        .query_all(q.build(db.get_database_backend()))
+        .query_all_raw(q.build(db.get_database_backend()))
         .await
         .map_err(db_err)?;
     rows.iter()
@@ -128,7 +130,7 @@ pub(crate) async fn fetch<D: ConnectionTrait>(
 /// Executes `q`; returns the affected row count.
 pub(crate) async fn exec<D: ConnectionTrait>(db: &D, q: &Sql) -> Result<u64> {
     Ok(db
-        .execute(q.build(db.get_database_backend()))
+        .execute_raw(q.build(db.get_database_backend()))
         .await
         .map_err(db_err)?
         .rows_affected())
@@ -136,7 +138,7 @@ pub(crate) async fn exec<D: ConnectionTrait>(db: &D, q: &Sql) -> Result<u64> {
 
 /// The rows of `q`.
 pub(crate) async fn rows<D: ConnectionTrait>(db: &D, q: &Sql) -> Result<Vec<QueryResult>> {
-    db.query_all(q.build(db.get_database_backend()))
+    db.query_all_raw(q.build(db.get_database_backend()))
         .await
         .map_err(db_err)
 }

@@ -19,6 +19,7 @@ use clientes::ports::{CNPJ_CONSTRAINT, ClienteRepository};
 use clientes::service::{PLACEHOLDER_ATTEMPTS, placeholder_cnpj};
 use clientes::{Cliente, ClienteData, ClienteResumo, ClienteStats};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait,
@@ -182,7 +183,7 @@ async fn next_seqs<D: ConnectionTrait>(db: &D, n: u32) -> std::result::Result<u3
         _ => "UPDATE placeholder_counters SET value = value + ? WHERE name = ? RETURNING value",
     };
     let row = db
-        .query_one(Statement::from_sql_and_values(
+        .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
             [i64::from(n).into(), PLACEHOLDER_COUNTER.into()],
@@ -486,7 +487,7 @@ mod tests {
             built.values.map(|v| v.0).unwrap_or_default(),
         );
         let plan: Vec<String> = db
-            .query_all(stmt)
+            .query_all_raw(stmt)
             .await
             .unwrap()
             .iter()

@@ -4,6 +4,7 @@ use crate::entities::cliente::{Column as C, Entity};
 use crate::support::{contains, icontains, never};
 use clientes::filter::ClienteFilter;
 use kernel::{DomainError, Result};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
 

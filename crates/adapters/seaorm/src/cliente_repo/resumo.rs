@@ -161,7 +161,7 @@ async fn sqlite_page<D: ConnectionTrait>(
     let mut values: Vec<Value> = counted.values.map(|v| v.0).unwrap_or_default();
     values.extend(ids.values.map(|v| v.0).unwrap_or_default());
     let row = db
-        .query_one(Statement::from_sql_and_values(
+        .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             sql,
             values,

@@ -8,6 +8,7 @@ use crate::support::{db_err, now};
 use chrono::Duration;
 use clientes::ClienteData;
 use kernel::Result;
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, EntityTrait, QuerySelect, TransactionTrait};
 
@@ -136,15 +137,15 @@ impl SeaOrmClienteRepository {
             .await
             .map_err(db_err)?
             .flatten();
-        let start = start.unwrap_or(0).max(0) as u64 + 1;
+        let start = Ord::max(start.unwrap_or(0), 0) as u64 + 1;
         let t0 = now() - Duration::seconds(count as i64);
         let mut inserted = 0;
         let mut i = 0;
         while i < count {
             let txn = self.db.begin().await.map_err(db_err)?;
-            let end = count.min(i + ROWS_PER_TRANSACTION);
+            let end = Ord::min(count, i + ROWS_PER_TRANSACTION);
             while i < end {
-                let stop = end.min(i + ROWS_PER_STATEMENT);
+                let stop = Ord::min(end, i + ROWS_PER_STATEMENT);
                 let models = (i..stop).map(|k| {
                     let mut am = active_model(&synthetic(start + k));
                     let t = t0 + Duration::seconds(k as i64 + 1);

@@ -182,7 +182,7 @@ async fn insert_rows(
         .into_query();
     q.returning_all();
     let stmt = txn.get_database_backend().build(&q);
-    txn.query_all(stmt)
+    txn.query_all_raw(stmt)
         .await?
         .iter()
         .map(|r| cliente::Model::from_query_result(r, ""))

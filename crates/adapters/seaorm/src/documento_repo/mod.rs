@@ -362,7 +362,7 @@ mod tests {
                     q.values.map(|v| v.0).unwrap_or_default(),
                 );
                 let plan: Vec<String> = db
-                    .query_all(stmt)
+                    .query_all_raw(stmt)
                     .await
                     .unwrap()
                     .iter()

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use documentos::filter::{DocumentoFilter, DocumentoScope};
 use kernel::OrderBy;
 use kernel::clock::TZ;
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, NullOrdering, Query};
 use sea_orm::{ColumnTrait, Condition, Order, QueryOrder};
 

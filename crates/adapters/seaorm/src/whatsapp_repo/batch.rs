@@ -10,6 +10,7 @@ use crate::writer::{BatchInsert, own_fault};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, Result};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryTrait,
@@ -38,7 +39,7 @@ async fn together(
     q.returning_col(C::MessageId);
     let stmt = txn.get_database_backend().build(&q);
     let mut inserted: HashSet<String> = HashSet::new();
-    for r in txn.query_all(stmt).await? {
+    for r in txn.query_all_raw(stmt).await? {
         inserted.insert(r.try_get::<String>("", "message_id")?);
     }
     Ok(jobs
@@ -91,7 +92,7 @@ impl BatchInsert for InsertJob {
             if matches!(o, Ok(true)) {
                 let e = counts.entry((j.session, j.inbound)).or_insert((0, j.at));
                 e.0 += 1;
-                e.1 = e.1.max(j.at);
+                e.1 = Ord::max(e.1, j.at);
             }
         }
         for ((session, inbound), (n, at)) in counts {

@@ -7,6 +7,7 @@ use crate::support::{db_err, icontains};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
@@ -90,7 +91,7 @@ pub(crate) fn insert_statement(row: wm::ActiveModel) -> sea_orm::TryInsert<wm::A
                 .do_nothing()
                 .to_owned(),
         )
-        .do_nothing()
+        .try_insert()
 }
 
 pub(crate) fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
@@ -600,6 +601,20 @@ impl MessageRepository for SeaOrmMessageRepository {
             .await
             .map_err(db_err)?;
         with_names(&self.db, rows).await
+    }
+
+    async fn session_of_chat(&self, chat_id: &str) -> Result<Option<i64>> {
+        wm::Entity::find()
+            .select_only()
+            .column(C::SessionId)
+            .filter(C::ChatId.eq(chat_id))
+            .filter(C::Direction.eq("inbound"))
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await
+            .map_err(db_err)
     }
 
     async fn aggregates(

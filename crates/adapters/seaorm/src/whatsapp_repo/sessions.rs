@@ -6,6 +6,7 @@ use crate::support::{db_err, icontains, now, only_changed};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, FieldErrors, Page, PageRequest, Result, messages as m};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,

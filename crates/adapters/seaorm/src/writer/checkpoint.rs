@@ -71,7 +71,7 @@ impl Checkpoint {
 pub(super) async fn passive(db: &impl ConnectionTrait) -> Result<Checkpoint, DbErr> {
     let stmt = Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
     let row: QueryResult = db
-        .query_one(stmt)
+        .query_one_raw(stmt)
         .await?
         .ok_or_else(|| DbErr::Custom("wal_checkpoint returned no row".into()))?;
     Ok(Checkpoint {
@@ -246,7 +246,7 @@ mod tests {
 
     /// The integer of a one-row, one-column statement.
     async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
-        db.query_one(Statement::from_string(DbBackend::Sqlite, sql))
+        db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
             .await
             .unwrap()
             .unwrap()

@@ -378,10 +378,14 @@ pub(crate) fn own_fault(e: &DbErr) -> bool {
 
 /// The primary SQLite result code of a database error.
 fn sqlite_code(e: &DbErr) -> Option<i64> {
-    match e {
-        DbErr::Exec(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d)))
-        | DbErr::Query(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d)))
-        | DbErr::Conn(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d))) => d
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = e
+    else {
+        return None;
+    };
+    match &**e {
+        sea_orm::sqlx::Error::Database(d) => d
             .code()
             .and_then(|c| c.parse::<i64>().ok())
             .map(|c| c & 0xff),
@@ -408,7 +412,7 @@ mod tests {
         kind: &str,
         v: i64,
     ) -> std::result::Result<i64, DbErr> {
-        txn.execute(Statement::from_sql_and_values(
+        txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             "INSERT INTO t (kind, v) VALUES (?, ?)",
             [kind.into(), v.into()],
@@ -502,7 +506,7 @@ mod tests {
         writer.stop().await;
         assert!(writer.submit(A(99)).await.is_err());
         let n: i64 = db
-            .query_one(Statement::from_string(
+            .query_one_raw(Statement::from_string(
                 DbBackend::Sqlite,
                 "SELECT count(*) FROM t",
             ))
