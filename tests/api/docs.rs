@@ -23,6 +23,8 @@ async fn schema_lists_every_served_endpoint() {
         "Documentos",
         "Configurações",
         "Integrações",
+        "Chats",
+        "Atendimento",
     ];
     for line in tsv.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -100,6 +102,8 @@ async fn every_endpoint_refuses_anonymous_calls_or_serves_the_public() {
         "Documentos",
         "Configurações",
         "Integrações",
+        "Chats",
+        "Atendimento",
     ];
     for line in tsv.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -109,7 +113,8 @@ async fn every_endpoint_refuses_anonymous_calls_or_serves_the_public() {
         let path = cols[1]
             .replace("{id}", "1")
             .replace("{status}", "ativo")
-            .replace("{cep}", "01001000");
+            .replace("{cep}", "01001000")
+            .replace("{chat_id}", "5511999999999");
         let method = reqwest::Method::from_bytes(cols[0].as_bytes()).unwrap();
         let body = matches!(cols[0], "POST" | "PUT" | "PATCH").then(|| serde_json::json!({}));
         let r = app.call(method, &path, None, body).await;

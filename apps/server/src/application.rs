@@ -65,6 +65,7 @@ impl Application {
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         crate::seed_admin(&state, &config).await;
         let database_url = config.database_url.clone();
+        let auto_close = crate::auto_close::AutoCloseJob::new(&state, &config);
         let server = crate::serve(state.clone(), config, listener)?;
         let shutdown = Shutdown::default();
         let mut app = Self {
@@ -98,6 +99,7 @@ impl Application {
         app.spawn_task("presence-timeout", move |shutdown| {
             crate::state::presence::run_presence_timeout(job, every, shutdown)
         });
+        app.spawn_task("auto-close", move |shutdown| auto_close.run(shutdown));
         let hub = app.state.hub.clone();
         app.spawn_task("hub-close", move |shutdown| async move {
             shutdown.triggered().await;

@@ -47,9 +47,17 @@ pub struct Config {
     /// No heartbeat for longer than this makes an agent inactive, and the next check turns it
     /// `offline` (`DX_PRESENCE_TIMEOUT_SECONDS`, default 120, the contract's 2 minutes).
     pub presence_timeout: Duration,
+    /// How often the auto-close job looks for idle chats (`DX_AUTO_CLOSE_CHECK_SECONDS`,
+    /// default 60; contract §6.2).
+    pub auto_close_every: Duration,
+    /// The inactivity timeout of the auto-close job when set (`DX_AUTO_CLOSE_TIMEOUT_SECONDS`),
+    /// instead of `chat_settings.timeout_inatividade_minutos`: for timeouts under a minute
+    /// (tests, demonstrations).
+    pub auto_close_timeout: Option<Duration>,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_AUTO_CLOSE_CHECK_SECS: u64 = 60;
 
 /// Longest interval or timeout of a background job: a week.
 pub const MAX_JOB_SECONDS: u64 = 604_800;
@@ -232,6 +240,13 @@ impl Config {
             ws_ping: Duration::from_secs(vars.positive::<u64>("DX_WS_PING_SECS")?.unwrap_or(20)),
             presence_check: vars.job_seconds("DX_PRESENCE_CHECK_SECONDS", 60)?,
             presence_timeout: vars.job_seconds("DX_PRESENCE_TIMEOUT_SECONDS", 120)?,
+            auto_close_every: Duration::from_secs(
+                vars.positive::<u64>("DX_AUTO_CLOSE_CHECK_SECONDS")?
+                    .unwrap_or(DEFAULT_AUTO_CLOSE_CHECK_SECS),
+            ),
+            auto_close_timeout: vars
+                .positive::<u64>("DX_AUTO_CLOSE_TIMEOUT_SECONDS")?
+                .map(Duration::from_secs),
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )
@@ -279,6 +294,8 @@ mod tests {
         .expect("config");
         assert_eq!(c.presence_check, Duration::from_secs(5));
         assert_eq!(c.presence_timeout, Duration::from_secs(7));
+        assert_eq!(c.auto_close_every, Duration::from_secs(60));
+        assert_eq!(c.auto_close_timeout, None);
         let c = with(&[
             ("PORT", "9000"),
             ("WORKERS", "3"),
@@ -286,6 +303,13 @@ mod tests {
         ])
         .expect("config");
         assert_eq!((c.port, c.workers, c.access_ttl_secs), (9000, Some(3), 90));
+        let c = with(&[
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "5"),
+            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "2"),
+        ])
+        .expect("config");
+        assert_eq!(c.auto_close_every, Duration::from_secs(5));
+        assert_eq!(c.auto_close_timeout, Some(Duration::from_secs(2)));
     }
 
     #[test]
@@ -307,6 +331,9 @@ mod tests {
             ("DX_PRESENCE_CHECK_SECONDS", "1.5"),
             ("DX_PRESENCE_TIMEOUT_SECONDS", "-1"),
             ("DX_PRESENCE_TIMEOUT_SECONDS", "604801"),
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "0"),
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "1m"),
+            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "-5"),
         ] {
             let e = with(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);

@@ -1,6 +1,7 @@
 //! DX Connect server: configuration, wiring, HTTP routes, OpenAPI and CLI commands.
 
 pub mod application;
+pub mod auto_close;
 pub mod bridges;
 pub mod cli;
 pub mod config;

@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers and DTOs.
 
 use crate::routes::{
-    auth, authz, automacoes, clientes, config, contatos, docs, documentos, integrations, media,
-    presence, relatorios, whatsapp, ws,
+    atendimento, auth, authz, automacoes, chats, clientes, config, contatos, docs, documentos,
+    integrations, media, presence, relatorios, whatsapp, ws,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -73,6 +73,8 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
         whatsapp::AreaDoc::openapi(),
         presence::AreaDoc::openapi(),
         ws::AreaDoc::openapi(),
+        chats::AreaDoc::openapi(),
+        atendimento::AreaDoc::openapi(),
         relatorios::AreaDoc::openapi(),
         automacoes::AreaDoc::openapi(),
     ]

@@ -37,6 +37,7 @@ pub struct WhatsAppServices {
     pub outbox_signal: Arc<OutboxNotify>,
     /// Whether this process runs the sender (`DX_OUTBOX`).
     pub run_outbox: bool,
+    deps: whatsapp::sessions::Deps,
 }
 
 /// [`whatsapp::ports::OutboxSignal`] on a tokio `Notify`.
@@ -50,12 +51,15 @@ impl whatsapp::ports::OutboxSignal for OutboxNotify {
 }
 
 impl WhatsAppServices {
-    /// Wires the area on the simulator gateway and the hub.
+    /// Wires the area on the simulator gateway and the hub; every message an agent sends is
+    /// handed to `activity` (the chat it belongs to counts it). Inbound messages reach no chat
+    /// until [`Self::with_inbound`].
     fn build(
         database: &db::Database,
         config: &Config,
         events: Arc<dyn kernel::EventPublisher>,
         clock: Arc<dyn Clock>,
+        activity: Arc<dyn whatsapp::ports::OutboundMessageHandler>,
     ) -> Self {
         use whatsapp::ports::{GatewayEvents, OutboxSignal};
         let gateway = adapter_whatsapp::SimulatorGateway::new(config.whatsapp_step);
@@ -77,22 +81,85 @@ impl WhatsAppServices {
         gateway.bind(&listener);
         Self {
             sessions: Arc::new(whatsapp::sessions::SessionService::new(deps.clone())),
-            messages: Arc::new(whatsapp::messages::MessageService::new(
-                deps.clone(),
-                signal,
-            )),
+            messages: Arc::new(
+                whatsapp::messages::MessageService::new(deps.clone(), signal)
+                    .with_activity(activity),
+            ),
             intake: Arc::new(whatsapp::intake::InboundIntake::new(
                 deps.clone(),
                 Arc::new(whatsapp::ports::NoIntake),
             )),
             outbox: Arc::new(whatsapp::outbox::Outbox::new(
-                deps,
+                deps.clone(),
                 gateway_events.clone(),
                 whatsapp::outbox::OutboxConfig::default(),
             )),
             gateway_events,
             outbox_signal,
             run_outbox: config.outbox,
+            deps,
+        }
+    }
+
+    /// Hands every stored inbound message to `handler` (the chat intake). Called while
+    /// wiring, before any route or socket takes the intake.
+    fn with_inbound(mut self, handler: Arc<dyn whatsapp::ports::InboundMessageHandler>) -> Self {
+        self.intake = Arc::new(whatsapp::intake::InboundIntake::new(
+            self.deps.clone(),
+            handler,
+        ));
+        self
+    }
+}
+
+/// The atendimento area's use cases, the chat intake the WhatsApp area hands its messages to,
+/// and the auto-close job's use case.
+pub struct AtendimentoServices {
+    pub departamentos: Arc<atendimento::departamentos::DepartamentoService>,
+    pub filas: Arc<atendimento::departamentos::FilaService>,
+    pub atendimentos: Arc<atendimento::atendimentos::AtendimentoService>,
+    pub chats: Arc<atendimento::chats::ChatService>,
+    pub intake: Arc<atendimento::intake::ChatIntake>,
+    pub auto_close: Arc<atendimento::auto_close::AutoClose>,
+}
+
+impl AtendimentoServices {
+    /// The area's ports on the database, the hub and the clock.
+    fn deps(
+        database: &db::Database,
+        events: Arc<dyn kernel::EventPublisher>,
+        invalidations: Arc<dyn CacheInvalidation>,
+        clock: Arc<dyn Clock>,
+    ) -> atendimento::service::Deps {
+        atendimento::service::Deps {
+            departamentos: Arc::new(db::SeaOrmDepartamentoRepository::new(database)),
+            filas: Arc::new(db::SeaOrmFilaRepository::new(database)),
+            atendimentos: Arc::new(db::SeaOrmAtendimentoRepository::new(database)),
+            chats: Arc::new(db::SeaOrmChatRepository::new(database)),
+            agents: Arc::new(db::SeaOrmAgentDirectory::new(database)),
+            intake: Arc::new(db::SeaOrmIntakeRepository::new(database)),
+            events,
+            invalidations,
+            clock,
+        }
+    }
+
+    /// The use cases, each with the automatic messages that follow its changes.
+    fn build(
+        deps: atendimento::service::Deps,
+        automacoes: Arc<atendimento::automacoes::Automations>,
+    ) -> Self {
+        use atendimento::{atendimentos, auto_close, chats, departamentos, intake};
+        let a = automacoes;
+        Self {
+            departamentos: Arc::new(departamentos::DepartamentoService::new(deps.clone())),
+            filas: Arc::new(departamentos::FilaService::new(deps.clone())),
+            atendimentos: Arc::new(
+                atendimentos::AtendimentoService::new(deps.clone()).with_automations(a.clone()),
+            ),
+            chats: Arc::new(chats::ChatService::new(deps.clone()).with_automations(a.clone())),
+            intake: Arc::new(intake::ChatIntake::new(deps.clone()).with_automations(a.clone())),
+            auto_close: Arc::new(auto_close::AutoClose::new(deps).with_automations(a)),
         }
     }
 }
@@ -105,6 +172,9 @@ pub struct Services {
     pub hub: Arc<adapter_realtime::Hub>,
     pub whatsapp: WhatsAppServices,
     pub presence: PresenceServices,
+    pub atendimento: AtendimentoServices,
+    /// Background jobs take it around each tick: one process per tick on a shared database.
+    pub job_lock: Arc<dyn kernel::JobLock>,
     pub auth: Arc<AuthService>,
     pub agents: Arc<AgentService>,
     pub groups: Arc<GroupService>,
@@ -217,7 +287,19 @@ impl Services {
         let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig {
             queue_capacity: config.ws_queue,
         });
-        let whatsapp = WhatsAppServices::build(&database, config, hub.clone(), clock.clone());
+        // The chat intake's automatic replies go out through the WhatsApp area's outbox, and
+        // the WhatsApp area hands its messages to the chat intake: the area is built first, its
+        // inbound messages connected to the intake last.
+        let chat_deps =
+            AtendimentoServices::deps(&database, hub.clone(), invalidations.clone(), clock.clone());
+        let whatsapp = WhatsAppServices::build(
+            &database,
+            config,
+            hub.clone(),
+            clock.clone(),
+            // An agent's sent message only counts on its chat (no automation reacts to it).
+            Arc::new(atendimento::intake::ChatIntake::new(chat_deps.clone())),
+        );
         let relatorios = Arc::new(atendimento::relatorios::RelatorioService::new(Arc::new(
             db::SeaOrmRelatorioRepository::new(&database),
         )));
@@ -236,6 +318,8 @@ impl Services {
             },
         ));
         let presence = PresenceServices::build(&conn, hub.clone(), clock.clone(), config)?;
+        let atendimento = AtendimentoServices::build(chat_deps, automacoes.clone());
+        let whatsapp = whatsapp.with_inbound(atendimento.intake.clone());
         Ok(Arc::new(Self {
             relatorios,
             automacoes,
@@ -243,6 +327,8 @@ impl Services {
             hub,
             whatsapp,
             presence,
+            atendimento,
+            job_lock: Arc::new(db::SeaOrmJobLock::new(&database)),
             media: Arc::new(crate::routes::media::MediaFiles::new(
                 MediaUrlSigner::new(format!("media:{secret}")),
                 storage.clone(),

@@ -1,7 +1,11 @@
 //! Wire representations (Portuguese field names exactly as the contract) shared by routes.
 
+pub mod atendimento;
+pub mod atendimento_events;
+pub mod atendimento_form;
 pub mod authz;
 pub mod chat;
+pub mod chats;
 pub mod cliente_form;
 pub mod clientes;
 pub mod contatos;

@@ -1,9 +1,11 @@
 //! One module per area; each has its `Area` state (the services its handlers use, built from
 //! [`Services`]), its `configure` (routes) and its `AreaDoc` (OpenAPI).
 
+pub mod atendimento;
 pub mod auth;
 pub mod authz;
 pub mod automacoes;
+pub mod chats;
 pub mod clientes;
 pub mod config;
 pub mod contatos;
@@ -46,6 +48,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
     presence::configure(cfg);
     cfg.app_data(web::Data::new(ws::Area::new(s)));
     ws::configure(cfg);
+    cfg.app_data(web::Data::new(chats::Area::new(s)));
+    chats::configure(cfg);
+    cfg.app_data(web::Data::new(atendimento::Area::new(s)));
+    atendimento::configure(cfg);
     cfg.app_data(web::Data::new(automacoes::Area::new(s)));
     automacoes::configure(cfg);
     cfg.app_data(web::Data::new(relatorios::Area::new(s)));

@@ -39,8 +39,15 @@ impl AutoClose {
     /// close is conditional (still `em_atendimento` and still idle), so a message arriving
     /// meanwhile keeps the chat open.
     pub async fn tick(&self, timeout_minutes: i64) -> Result<usize> {
+        self.tick_after(chrono::Duration::minutes(timeout_minutes.max(0)))
+            .await
+    }
+
+    /// [`Self::tick`] with a timeout of any length (a test or an operator override may ask
+    /// for seconds); the `observacoes` still count whole idle minutes.
+    pub async fn tick_after(&self, timeout: chrono::Duration) -> Result<usize> {
         let now = self.d.clock.now();
-        let before = now - chrono::Duration::minutes(timeout_minutes.max(0));
+        let before = now - timeout.max(chrono::Duration::zero());
         let mut closed = 0;
         for a in self.d.chats.idle(before).await? {
             let idle = minutes_between(a.atualizado_em, now);

@@ -122,6 +122,13 @@ impl ConfigService {
         Ok(overview(&self.current().await?))
     }
 
+    /// The stored chat section, without creating the configuration row: `None` while nobody
+    /// ever touched the configuration (background jobs read it and fall back to their own
+    /// defaults then, §6.2).
+    pub async fn chat_settings_if_stored(&self) -> Result<Option<Map<String, Value>>> {
+        Ok(self.repo.load().await?.map(|cfg| cfg.chat_settings))
+    }
+
     /// `GET /api/v1/config/<section>/`: secrets omitted (`smtp_senha`) or masked (WhatsApp).
     pub async fn get_section(&self, section: Section) -> Result<Map<String, Value>> {
         let cfg = self.current().await?;
