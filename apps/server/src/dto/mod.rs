@@ -4,6 +4,8 @@ pub mod authz;
 pub mod chat;
 pub mod cliente_form;
 pub mod clientes;
+mod config_fields;
+pub mod config_form;
 pub mod contatos;
 pub mod documento_form;
 pub mod documentos;
