@@ -1,7 +1,8 @@
 //! Parsing of the settings bodies (JSON, form or multipart) into the configurações domain's
 //! typed commands, with the contract's DRF-style field errors (§4.9): only the keys sent are
 //! checked (unknown keys are ignored) and errors nest like the original's serializers
-//! (`{"endereco":{"cep":[…]}}`). The limits are the domain's [`configuracoes::limits`].
+//! (`{"endereco":{"cep":[…]}}`). The request types are in [`super::config`]; a test there
+//! checks that their schema states the limits applied here.
 
 use super::config_fields::{
     self as f, Checked, Problem, as_text, boolean, choice, field, integer, nested_object, parsed,

@@ -4,6 +4,7 @@ pub mod authz;
 pub mod chat;
 pub mod cliente_form;
 pub mod clientes;
+pub mod config;
 mod config_fields;
 pub mod config_form;
 pub mod contatos;

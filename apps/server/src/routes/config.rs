@@ -1,6 +1,9 @@
 //! Configurações (contract §4.9): lazy defaults, per-section permissions, merged validation,
 //! secrets never in clear, appearance file upload/delete.
 
+use crate::dto::config::{
+    AppearanceIn, ChatSettingsIn, CompanyDataIn, ConfigPutIn, EmailSettingsIn, WhatsappIn,
+};
 use crate::dto::config_form as form;
 use crate::http::body::{Body, media_type};
 use crate::http::middleware::Res;
@@ -44,7 +47,7 @@ pub async fn get_all(_auth: Auth, state: State) -> ApiResult<HttpResponse> {
 }
 
 /// Replace company, chat and email sections at once (full validation; each section needs its permission).
-#[utoipa::path(put, operation_id = "config_put_all", path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])), request_body = Object,
+#[utoipa::path(put, operation_id = "config_put_all", path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])), request_body = ConfigPutIn,
     responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
 pub async fn put_all(
     req: HttpRequest,
@@ -60,10 +63,10 @@ pub async fn put_all(
 }
 
 /// GET and PATCH of one section: `$read`/`$write` are the use cases, `$parse` the body's
-/// parser into the section's patch.
+/// parser into the section's patch, `$body` its request type.
 macro_rules! section_routes {
     ($get:ident, $patch:ident, $section:expr, $path:literal, $what:literal,
-     $parse:path, $read:ident, $write:ident) => {
+     $body:ident, $parse:path, $read:ident, $write:ident) => {
         #[doc = concat!("The ", $what, " section.")]
         #[utoipa::path(get, operation_id = concat!("config_", stringify!($get)), path = $path, tag = "Configurações", security(("jwt" = [])),
             responses((status = 200, body = Object), (status = 401)))]
@@ -72,7 +75,7 @@ macro_rules! section_routes {
         }
 
         #[doc = concat!("Update the ", $what, " section (sent keys validated, shallow merge, merged section validated).")]
-        #[utoipa::path(patch, operation_id = concat!("config_", stringify!($patch)), path = $path, tag = "Configurações", security(("jwt" = [])), request_body = Object,
+        #[utoipa::path(patch, operation_id = concat!("config_", stringify!($patch)), path = $path, tag = "Configurações", security(("jwt" = [])), request_body = $body,
             responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
         pub async fn $patch(req: HttpRequest, auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
             auth.require($section.permission())?;
@@ -88,6 +91,7 @@ section_routes!(
     Section::Company,
     "/api/v1/config/company/",
     "company",
+    CompanyDataIn,
     form::company_patch,
     company,
     patch_company
@@ -98,6 +102,7 @@ section_routes!(
     Section::Chat,
     "/api/v1/config/chat/",
     "chat",
+    ChatSettingsIn,
     form::chat_patch,
     chat_settings,
     patch_chat
@@ -108,6 +113,7 @@ section_routes!(
     Section::Email,
     "/api/v1/config/email/",
     "e-mail",
+    EmailSettingsIn,
     form::email_patch,
     email_settings,
     patch_email
@@ -118,6 +124,7 @@ section_routes!(
     Section::Appearance,
     "/api/v1/config/appearance/",
     "appearance",
+    AppearanceIn,
     form::appearance_patch,
     appearance,
     patch_appearance
@@ -128,6 +135,7 @@ section_routes!(
     Section::Whatsapp,
     "/api/v1/config/whatsapp/",
     "WhatsApp",
+    WhatsappIn,
     form::whatsapp_patch,
     whatsapp,
     patch_whatsapp
@@ -244,6 +252,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         whatsapp_get,
         whatsapp_patch,
     ),
-    components(schemas(UploadOut,))
+    components(schemas(
+        UploadOut,
+        CompanyDataIn,
+        crate::dto::config::EnderecoIn,
+        ChatSettingsIn,
+        crate::dto::config::HorarioDiaIn,
+        EmailSettingsIn,
+        AppearanceIn,
+        WhatsappIn,
+        ConfigPutIn,
+    ))
 )]
 pub struct AreaDoc;
