@@ -46,7 +46,8 @@ fn secret(v: &Value) -> Checked<PlainSecret> {
     }
 }
 
-fn company(b: &Body, form: bool) -> std::result::Result<CompanyPatch, FieldErrors> {
+/// (No integer key: the body format does not matter.)
+fn company(b: &Body, _form: bool) -> std::result::Result<CompanyPatch, FieldErrors> {
     let mut e = FieldErrors::new();
     let e_ = &mut e;
     let p = CompanyPatch {
@@ -90,13 +91,13 @@ fn company(b: &Body, form: bool) -> std::result::Result<CompanyPatch, FieldError
         email: field(b, "email", e_, f::email),
         site: field(b, "site", e_, text_of(Some(lim::SITE), true)),
         endereco: field(b, "endereco", e_, |v| {
-            endereco(nested_object(v)?, form).map_err(Problem::Nested)
+            endereco(nested_object(v)?).map_err(Problem::Nested)
         }),
     };
     done(p, e)
 }
 
-fn endereco(b: &Body, _form: bool) -> std::result::Result<NewEndereco, FieldErrors> {
+fn endereco(b: &Body) -> std::result::Result<NewEndereco, FieldErrors> {
     let mut e = FieldErrors::new();
     let e_ = &mut e;
     let a = NewEndereco {
@@ -150,8 +151,11 @@ fn horario(v: &Value) -> Checked<HorarioFuncionamento> {
     let mut out = HorarioFuncionamento::default();
     let mut errors = FieldErrors::new();
     for (name, hours) in days {
-        if let Some(dia) = field(days, name, &mut errors, |_| dia(hours)) {
-            out.dias.insert(name.clone(), dia);
+        match dia(hours) {
+            Ok(d) => {
+                out.dias.insert(name.clone(), d);
+            }
+            Err(p) => p.record(name, &mut errors),
         }
     }
     done(out, errors).map_err(Problem::Nested)
@@ -192,6 +196,7 @@ fn email(b: &Body, form: bool) -> std::result::Result<EmailPatch, FieldErrors> {
     done(p, e)
 }
 
+/// (No integer key: the body format does not matter.)
 fn appearance(b: &Body, _form: bool) -> std::result::Result<AppearancePatch, FieldErrors> {
     let mut e = FieldErrors::new();
     let e_ = &mut e;
@@ -256,25 +261,9 @@ pub fn whatsapp_patch(body: &Body, form: bool) -> Result<WhatsappPatch> {
 /// each an object checked like its PATCH; every section's errors are reported at once.
 pub fn config_put(body: &Body, form: bool) -> Result<ConfigPut> {
     let mut errors = FieldErrors::new();
-    fn section<T>(
-        body: &Body,
-        key: Section,
-        form: bool,
-        parse: fn(&Body, bool) -> std::result::Result<T, FieldErrors>,
-        errors: &mut FieldErrors,
-    ) -> Option<T> {
-        let key = key.key();
-        let Some(raw) = body.get(key) else {
-            errors.add(key, kernel::messages::REQUIRED);
-            return None;
-        };
-        field(body, key, errors, |_| {
-            parse(nested_object(raw)?, form).map_err(Problem::Nested)
-        })
-    }
-    let company = section(body, Section::Company, form, company, &mut errors);
-    let chat = section(body, Section::Chat, form, chat, &mut errors);
-    let email = section(body, Section::Email, form, email, &mut errors);
+    let company = put_section(body, Section::Company, form, company, &mut errors);
+    let chat = put_section(body, Section::Chat, form, chat, &mut errors);
+    let email = put_section(body, Section::Email, form, email, &mut errors);
     match (company, chat, email) {
         (Some(company_data), Some(chat_settings), Some(email_settings)) => Ok(ConfigPut {
             company_data,
@@ -283,6 +272,25 @@ pub fn config_put(body: &Body, form: bool) -> Result<ConfigPut> {
         }),
         _ => Err(DomainError::Validation(errors)),
     }
+}
+
+/// One section of a PUT: required, an object, checked like its PATCH (errors nested under the
+/// section's key).
+fn put_section<T>(
+    body: &Body,
+    section: Section,
+    form: bool,
+    parse: fn(&Body, bool) -> std::result::Result<T, FieldErrors>,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    let key = section.key();
+    if !body.contains_key(key) {
+        errors.add(key, kernel::messages::REQUIRED);
+        return None;
+    }
+    field(body, key, errors, |raw| {
+        parse(nested_object(raw)?, form).map_err(Problem::Nested)
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! layer checks [`crate::Section::permission`] before calling a PATCH. The use cases take typed
 //! commands (the `…Patch` of each section, [`ConfigPut`]); the edge parses the wire into them.
 
-use crate::model::{CompanySummary, StoredConfig};
+use crate::model::{CompanySummary, StoredConfig, default_email_settings, default_whatsapp};
 use crate::ports::{ConfigRepository, SecretCipher};
 use crate::sections::{
     Appearance, AppearancePatch, ChatPatch, ChatSettings, CompanyData, CompanyPatch, ConfigPut,
@@ -258,31 +258,37 @@ impl ConfigService {
         self.decrypt(email.smtp_senha.as_ref())
     }
 
-    /// The SMTP account with the password in clear, for server-side use only.
+    /// The SMTP account with the password in clear, for server-side use only; a key missing
+    /// from the row reads as its default.
     pub async fn email_settings_decrypted(&self) -> Result<SmtpAccount> {
         let e: EmailSettings = self.section().await?;
+        let d = EmailSettings::read(&default_email_settings());
         Ok(SmtpAccount {
             senha: self.decrypt(e.smtp_senha.as_ref())?,
-            host: e.smtp_host.unwrap_or_default(),
-            port: e.smtp_port.unwrap_or(587),
-            usuario: e.smtp_usuario.unwrap_or_default(),
-            ssl: e.smtp_ssl.unwrap_or(true),
-            email_from: e.email_from.unwrap_or_default(),
+            host: e.smtp_host.or(d.smtp_host).unwrap_or_default(),
+            port: e.smtp_port.or(d.smtp_port).unwrap_or_default(),
+            usuario: e.smtp_usuario.or(d.smtp_usuario).unwrap_or_default(),
+            ssl: e.smtp_ssl.or(d.smtp_ssl).unwrap_or_default(),
+            email_from: e.email_from.or(d.email_from).unwrap_or_default(),
         })
     }
 
     /// The WhatsApp settings with `session_data`/`proxy_url` in clear, for server-side use
-    /// only.
+    /// only; a key missing from the row reads as its default.
     pub async fn whatsapp_settings_decrypted(&self) -> Result<WhatsappRuntime> {
         let w: WhatsappSettings = self.section().await?;
+        let d = WhatsappSettings::read(&default_whatsapp());
         Ok(WhatsappRuntime {
             session_data: self.decrypt(w.session_data.as_ref())?,
             proxy_url: self.decrypt(w.proxy_url.as_ref())?,
-            enabled: w.enabled.unwrap_or(false),
-            device_name: w.device_name.unwrap_or_else(|| "DXConnect".to_string()),
-            stealth_mode: w.stealth_mode.unwrap_or(true),
-            human_delays: w.human_delays.unwrap_or(true),
-            reconnect_backoff_seconds: w.reconnect_backoff_seconds.unwrap_or(5),
+            enabled: w.enabled.or(d.enabled).unwrap_or_default(),
+            device_name: w.device_name.or(d.device_name).unwrap_or_default(),
+            stealth_mode: w.stealth_mode.or(d.stealth_mode).unwrap_or_default(),
+            human_delays: w.human_delays.or(d.human_delays).unwrap_or_default(),
+            reconnect_backoff_seconds: w
+                .reconnect_backoff_seconds
+                .or(d.reconnect_backoff_seconds)
+                .unwrap_or_default(),
         })
     }
 

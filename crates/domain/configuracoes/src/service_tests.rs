@@ -496,3 +496,26 @@ fn sections_permissions_and_kinds() {
     );
     assert_eq!(AppearanceFile::parse("banner"), None);
 }
+
+#[test]
+fn server_side_settings_fill_missing_keys_with_the_defaults() {
+    let state = seeded();
+    {
+        let mut guard = state.lock().expect("lock");
+        let row = guard.as_mut().expect("row");
+        row.email_settings.clear();
+        row.whatsapp.clear();
+    }
+    let svc = service(&state, 0);
+    let smtp = block_on(svc.email_settings_decrypted()).expect("smtp");
+    assert_eq!((smtp.port, smtp.ssl, smtp.senha.as_str()), (587, true, ""));
+    let w = block_on(svc.whatsapp_settings_decrypted()).expect("whatsapp");
+    assert_eq!(
+        (
+            w.device_name.as_str(),
+            w.stealth_mode,
+            w.reconnect_backoff_seconds
+        ),
+        ("DXConnect", true, 5)
+    );
+}
