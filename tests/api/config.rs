@@ -276,3 +276,116 @@ async fn email_patch_on_a_fresh_install() {
         (json!("smtp.dx.com"), json!(465))
     );
 }
+
+/// `PUT /config/` replaces the three sections at once: sent-key errors nest under each
+/// section, merged errors use dotted keys, and a masked `smtp_senha` keeps the password.
+#[tokio::test]
+async fn put_replaces_the_three_sections() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let (s, v) = app
+        .put(
+            "/api/v1/config/",
+            t,
+            json!({"company_data": {"cnpj": "1"}, "chat_settings": 3}),
+        )
+        .await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({
+                "company_data": {"cnpj": ["CNPJ inválido"]},
+                "chat_settings": {"non_field_errors":
+                    ["Dados inválidos. Esperado um dicionário, mas recebido int."]},
+                "email_settings": ["Este campo é obrigatório."]
+            })
+        )
+    );
+    let (s, _) = app
+        .patch("/api/v1/config/email/", t, json!({"smtp_senha": "antiga"}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, chat) = app.get("/api/v1/config/chat/", t).await;
+    let mut company = valid_company();
+    company["endereco"] = json!({"cep": "01001000", "logradouro": "Praça da Sé"});
+    let email = json!({"smtp_host": "smtp.dx.com", "smtp_port": 25, "smtp_usuario": "u",
+                       "smtp_senha": "***", "smtp_ssl": false, "email_from": "a@dx.com"});
+    let body = json!({"company_data": company, "chat_settings": chat, "email_settings": email});
+    let (s, v) = app.put("/api/v1/config/", t, body.clone()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v,
+        json!({
+            "company_data.endereco.numero": ["Este campo é obrigatório."],
+            "company_data.endereco.bairro": ["Este campo é obrigatório."],
+            "company_data.endereco.cidade": ["Este campo é obrigatório."],
+            "company_data.endereco.uf": ["Este campo é obrigatório."]
+        })
+    );
+    let mut body = body;
+    body["company_data"] = valid_company();
+    let (s, v) = app.put("/api/v1/config/", t, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["email_settings"]["smtp_port"], 25);
+    assert!(v["email_settings"].get("smtp_senha").is_none());
+    assert!(
+        v["company_data"].get("site").is_none(),
+        "replaced whole: {v}"
+    );
+    let (_, v) = app
+        .patch("/api/v1/config/email/", t, json!({"smtp_ssl": true}))
+        .await;
+    assert_eq!(v["smtp_senha"], "***", "the password was kept");
+}
+
+/// Form and multipart bodies carry integers and booleans as text.
+#[tokio::test]
+async fn form_bodies_carry_numbers_as_text() {
+    let app = spawn_app().await;
+    let t = &app.admin_token;
+    let r = app
+        .client
+        .patch(app.url("/api/v1/config/chat/"))
+        .bearer_auth(t)
+        .form(&[("timeout_inatividade_minutos", "30")])
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = read(r).await;
+    assert_eq!(
+        (s, v["timeout_inatividade_minutos"].clone()),
+        (StatusCode::OK, json!(30))
+    );
+    let form = Form::new()
+        .text("reconnect_backoff_seconds", "7")
+        .text("enabled", "true");
+    let r = app
+        .client
+        .patch(app.url("/api/v1/config/whatsapp/"))
+        .bearer_auth(t)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = read(r).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["reconnect_backoff_seconds"].clone(), v["enabled"].clone()),
+        (json!(7), json!(true))
+    );
+    let (s, v) = app
+        .patch(
+            "/api/v1/config/chat/",
+            t,
+            json!({"timeout_inatividade_minutos": "30"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"timeout_inatividade_minutos": ["Um número inteiro válido é exigido."]})
+        )
+    );
+}

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use clientes::ports::ClienteRepository;
-use configuracoes::ConfigService;
+use configuracoes::{ConfigService, HorarioDia, HorarioFuncionamento};
 use documentos::geracao::{ClienteResumo, EmpresaResumo};
 use documentos::{ClientesDaGeracao, EmpresaDaGeracao, Template};
 use kernel::Result;
@@ -51,29 +51,18 @@ impl EmpresaDaGeracao for EmpresaDocumentos {
     }
 }
 
-/// The chat settings as the automations read them (the configurações area's `chat` section,
-/// typed here at the edge between the two areas).
+/// The chat settings as the automations read them (the configurações area's typed `chat`
+/// section, mapped here at the edge between the two areas).
 pub struct ChatSettingsFromConfig(pub Arc<ConfigService>);
 
-fn hora(v: Option<&serde_json::Value>) -> Option<chrono::NaiveTime> {
-    let s = v?.as_str()?.trim();
-    chrono::NaiveTime::parse_from_str(s, "%H:%M")
-        .or_else(|_| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S"))
-        .ok()
-}
-
 /// `horario_funcionamento` → [`atendimento::horario::Horario`]: a day is open when both of
-/// its times parse (any other value means closed).
-pub fn horario_of(v: Option<&serde_json::Value>) -> atendimento::horario::Horario {
+/// its times read as times ([`HorarioDia::horas`]); any other value means closed.
+pub fn horario_of(v: Option<&HorarioFuncionamento>) -> atendimento::horario::Horario {
     let mut h = atendimento::horario::Horario::default();
-    if let Some(days) = v.and_then(serde_json::Value::as_object) {
+    if let Some(days) = v {
         for (i, name) in atendimento::horario::DIAS.iter().enumerate() {
-            let day = days.get(*name);
-            if let (Some(a), Some(b)) = (
-                hora(day.and_then(|d| d.get("inicio"))),
-                hora(day.and_then(|d| d.get("fim"))),
-            ) {
-                h.dias[i] = Some((a, b));
+            if let Some(horas) = days.dia(name).and_then(HorarioDia::horas) {
+                h.dias[i] = Some(horas);
             }
         }
     }
@@ -83,26 +72,15 @@ pub fn horario_of(v: Option<&serde_json::Value>) -> atendimento::horario::Horari
 #[async_trait]
 impl atendimento::automacoes::ChatSettings for ChatSettingsFromConfig {
     async fn load(&self) -> Result<atendimento::automacoes::ChatTexts> {
-        let s = self
-            .0
-            .get_section(configuracoes::model::Section::Chat)
-            .await?;
-        let text = |k: &str| {
-            s.get(k)
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
+        let s = self.0.chat_settings().await?;
+        let text = |t: &Option<String>| t.clone().unwrap_or_default();
         Ok(atendimento::automacoes::ChatTexts {
-            mensagem_saudacao: text("mensagem_saudacao"),
-            mensagem_fora_expediente: text("mensagem_fora_expediente"),
-            mensagem_encerramento: text("mensagem_encerramento"),
-            mensagem_inatividade: text("mensagem_inatividade"),
-            timeout_inatividade_minutos: s
-                .get("timeout_inatividade_minutos")
-                .and_then(serde_json::Value::as_i64)
-                .filter(|m| *m >= 1),
-            horario: horario_of(s.get("horario_funcionamento")),
+            mensagem_saudacao: text(&s.mensagem_saudacao),
+            mensagem_fora_expediente: text(&s.mensagem_fora_expediente),
+            mensagem_encerramento: text(&s.mensagem_encerramento),
+            mensagem_inatividade: text(&s.mensagem_inatividade),
+            timeout_inatividade_minutos: s.timeout_inatividade_minutos.filter(|m| *m >= 1),
+            horario: horario_of(s.horario_funcionamento.as_ref()),
         })
     }
 }
@@ -125,13 +103,16 @@ mod tests {
 
     #[test]
     fn business_hours_from_the_chat_settings() {
-        let h = horario_of(Some(&json!({
+        let stored = json!({
             "segunda": {"inicio": "08:00", "fim": "18:00"},
             "terca": {"inicio": "08:00:30", "fim": "12:00"},
             "quarta": {"inicio": null, "fim": null},
             "quinta": {"inicio": "x", "fim": "18:00"},
             "sabado": "fechado"
-        })));
+        });
+        let h = horario_of(Some(&HorarioFuncionamento::from_stored(
+            stored.as_object().unwrap(),
+        )));
         let t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M:%S").unwrap();
         assert_eq!(h.dias[0], Some((t("08:00:00"), t("18:00:00"))));
         assert_eq!(h.dias[1], Some((t("08:00:30"), t("12:00:00"))));

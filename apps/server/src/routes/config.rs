@@ -1,12 +1,15 @@
 //! Configurações (contract §4.9): lazy defaults, per-section permissions, merged validation,
 //! secrets never in clear, appearance file upload/delete.
 
+use crate::dto::config::{
+    AppearanceIn, ChatSettingsIn, CompanyDataIn, ConfigPutIn, EmailSettingsIn, WhatsappIn,
+};
+use crate::dto::config_form as form;
 use crate::http::body::{Body, media_type};
 use crate::http::middleware::Res;
 use crate::http::{ApiError, ApiResult, Auth, no_content, ok};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use configuracoes::service::BodyFormat;
 use configuracoes::{AppearanceFile, Section};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -14,11 +17,13 @@ use utoipa::ToSchema;
 
 type State = web::Data<Area>;
 
-fn format_of(req: &HttpRequest) -> BodyFormat {
-    match media_type(req).as_deref() {
-        Some("application/x-www-form-urlencoded") | Some("multipart/form-data") => BodyFormat::Form,
-        _ => BodyFormat::Json,
-    }
+/// Form and multipart bodies carry every value as text, so integers are parsed from text
+/// there; JSON bodies need JSON integers (§9).
+fn is_form(req: &HttpRequest) -> bool {
+    matches!(
+        media_type(req).as_deref(),
+        Some("application/x-www-form-urlencoded") | Some("multipart/form-data")
+    )
 }
 
 /// What this area's handlers use.
@@ -42,7 +47,7 @@ pub async fn get_all(_auth: Auth, state: State) -> ApiResult<HttpResponse> {
 }
 
 /// Replace company, chat and email sections at once (full validation; each section needs its permission).
-#[utoipa::path(put, operation_id = "config_put_all", path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])), request_body = Object,
+#[utoipa::path(put, operation_id = "config_put_all", path = "/api/v1/config/", tag = "Configurações", security(("jwt" = [])), request_body = ConfigPutIn,
     responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
 pub async fn put_all(
     req: HttpRequest,
@@ -53,45 +58,29 @@ pub async fn put_all(
     for s in [Section::Company, Section::Chat, Section::Email] {
         auth.require(s.permission())?;
     }
-    Ok(ok(state
-        .config
-        .put_all_with(body.value(), format_of(&req))
-        .await?
-        .to_json()))
+    let put = form::config_put(form::object(&body.value())?, is_form(&req))?;
+    Ok(ok(state.config.put_all(put).await?.to_json()))
 }
 
-async fn get_section(state: &Area, section: Section) -> ApiResult<HttpResponse> {
-    Ok(ok(state.config.get_section(section).await?))
-}
-
-async fn patch_section(
-    req: &HttpRequest,
-    auth: &Auth,
-    state: &Area,
-    section: Section,
-    body: Body,
-) -> ApiResult<HttpResponse> {
-    auth.require(section.permission())?;
-    Ok(ok(state
-        .config
-        .patch_section_with(section, body.value(), format_of(req))
-        .await?))
-}
-
+/// GET and PATCH of one section: `$read`/`$write` are the use cases, `$parse` the body's
+/// parser into the section's patch, `$body` its request type.
 macro_rules! section_routes {
-    ($get:ident, $patch:ident, $section:expr, $path:literal, $what:literal) => {
+    ($get:ident, $patch:ident, $section:expr, $path:literal, $what:literal,
+     $body:ident, $parse:path, $read:ident, $write:ident) => {
         #[doc = concat!("The ", $what, " section.")]
         #[utoipa::path(get, operation_id = concat!("config_", stringify!($get)), path = $path, tag = "Configurações", security(("jwt" = [])),
             responses((status = 200, body = Object), (status = 401)))]
         pub async fn $get(_auth: Auth, state: State) -> ApiResult<HttpResponse> {
-            get_section(&state, $section).await
+            Ok(ok(state.config.$read().await?.to_json()))
         }
 
         #[doc = concat!("Update the ", $what, " section (sent keys validated, shallow merge, merged section validated).")]
-        #[utoipa::path(patch, operation_id = concat!("config_", stringify!($patch)), path = $path, tag = "Configurações", security(("jwt" = [])), request_body = Object,
+        #[utoipa::path(patch, operation_id = concat!("config_", stringify!($patch)), path = $path, tag = "Configurações", security(("jwt" = [])), request_body = $body,
             responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403)))]
         pub async fn $patch(req: HttpRequest, auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
-            patch_section(&req, &auth, &state, $section, body).await
+            auth.require($section.permission())?;
+            let patch = $parse(form::object(&body.value())?, is_form(&req))?;
+            Ok(ok(state.config.$write(patch).await?.to_json()))
         }
     };
 }
@@ -101,35 +90,55 @@ section_routes!(
     company_patch,
     Section::Company,
     "/api/v1/config/company/",
-    "company"
+    "company",
+    CompanyDataIn,
+    form::company_patch,
+    company,
+    patch_company
 );
 section_routes!(
     chat_get,
     chat_patch,
     Section::Chat,
     "/api/v1/config/chat/",
-    "chat"
+    "chat",
+    ChatSettingsIn,
+    form::chat_patch,
+    chat_settings,
+    patch_chat
 );
 section_routes!(
     email_get,
     email_patch,
     Section::Email,
     "/api/v1/config/email/",
-    "e-mail"
+    "e-mail",
+    EmailSettingsIn,
+    form::email_patch,
+    email_settings,
+    patch_email
 );
 section_routes!(
     appearance_get,
     appearance_patch,
     Section::Appearance,
     "/api/v1/config/appearance/",
-    "appearance"
+    "appearance",
+    AppearanceIn,
+    form::appearance_patch,
+    appearance,
+    patch_appearance
 );
 section_routes!(
     whatsapp_get,
     whatsapp_patch,
     Section::Whatsapp,
     "/api/v1/config/whatsapp/",
-    "WhatsApp"
+    "WhatsApp",
+    WhatsappIn,
+    form::whatsapp_patch,
+    whatsapp,
+    patch_whatsapp
 );
 
 #[derive(Serialize, ToSchema)]
@@ -243,6 +252,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         whatsapp_get,
         whatsapp_patch,
     ),
-    components(schemas(UploadOut,))
+    components(schemas(
+        UploadOut,
+        CompanyDataIn,
+        crate::dto::config::EnderecoIn,
+        ChatSettingsIn,
+        crate::dto::config::HorarioDiaIn,
+        EmailSettingsIn,
+        AppearanceIn,
+        WhatsappIn,
+        ConfigPutIn,
+    ))
 )]
 pub struct AreaDoc;

@@ -113,14 +113,10 @@ fn local_appearance_url(url: &str) -> Option<&str> {
 /// `/favicon.ico`: the favicon of the appearance settings (a redirect to the stored file) or
 /// the built-in one.
 pub async fn favicon(state: web::Data<Area>) -> HttpResponse {
-    let configured = match state
-        .config
-        .get_section(configuracoes::Section::Appearance)
-        .await
-    {
+    let configured = match state.config.appearance().await {
         Ok(section) => section
-            .get("favicon_url")
-            .and_then(|v| v.as_str())
+            .favicon_url
+            .as_deref()
             .and_then(local_appearance_url)
             .map(str::to_string),
         Err(e) => {

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-/// The single configuration row as stored. Sections are JSON objects so that keys written by
-/// other versions survive untouched; secrets inside them are stored encrypted (see
-/// [`crate::SecretCipher`]).
+/// The single configuration row as persisted. Sections are JSON objects so that keys written
+/// by other versions survive untouched; the use cases read and write them through the typed
+/// sections ([`crate::CompanyData`]…, lossless both ways). Secrets inside them are stored
+/// encrypted (see [`crate::SecretCipher`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredConfig {
     pub id: i64,

@@ -1,9 +1,12 @@
-//! Checks of single JSON values with the contract's DRF-style messages. Each returns the
-//! normalised value to store, or the problem to report under the field's key.
+//! The wire side of the settings (§4.9): checks of single JSON values with the original's
+//! DRF-style messages (Python type names included). Each returns the normalised value, or the
+//! problem to report under the field's key. Moved here from the configurações domain crate,
+//! which now takes typed commands.
 
 use kernel::FieldErrors;
 use kernel::messages as m;
-use serde_json::Value;
+use kernel::values::Email;
+use serde_json::{Map, Value};
 
 /// Why a value was refused: a list of messages, or errors of a nested object.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +29,31 @@ impl Problem {
     }
 }
 
-pub(crate) type Checked<T = Value> = Result<T, Problem>;
+pub(crate) type Checked<T> = Result<T, Problem>;
+
+/// Checks `key` when the body has it: `None` when absent or refused (the problem recorded).
+pub(crate) fn field<T>(
+    body: &Map<String, Value>,
+    key: &str,
+    errors: &mut FieldErrors,
+    check: impl FnOnce(&Value) -> Checked<T>,
+) -> Option<T> {
+    match check(body.get(key)?) {
+        Ok(v) => Some(v),
+        Err(p) => {
+            p.record(key, errors);
+            None
+        }
+    }
+}
+
+/// A value object parsed from checked text; its message is the problem.
+pub(crate) fn parsed<T, E: Into<String>>(
+    text: Checked<String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Checked<T> {
+    parse(&text?).map_err(Problem::msg)
+}
 
 /// The Python type name the original's messages use for a JSON value.
 pub(crate) fn py_type(v: &Value) -> &'static str {
@@ -59,7 +86,7 @@ pub(crate) fn not_a_dict_of_items(v: &Value) -> String {
 
 /// A nested object where a non-object is reported as `{"non_field_errors":[…]}` (or null as
 /// the usual null message).
-pub(crate) fn nested_object(v: &Value) -> Checked<&serde_json::Map<String, Value>> {
+pub(crate) fn nested_object(v: &Value) -> Checked<&Map<String, Value>> {
     match v {
         Value::Object(map) => Ok(map),
         Value::Null => Err(Problem::msg(m::NULL)),
@@ -96,13 +123,8 @@ pub(crate) fn text(v: &Value, max: Option<usize>, blank: bool) -> Checked<String
 }
 
 /// A non-blank valid e-mail address.
-pub(crate) fn email(v: &Value) -> Checked<String> {
-    let s = text(v, None, false)?;
-    if kernel::values::is_valid_email(&s) {
-        Ok(s)
-    } else {
-        Err(Problem::msg(m::EMAIL))
-    }
+pub(crate) fn email(v: &Value) -> Checked<Email> {
+    parsed(text(v, None, false), Email::parse)
 }
 
 /// One of `choices`, compared as text (so `1` matches `"1"`).
@@ -236,7 +258,7 @@ mod tests {
 
     #[test]
     fn email_and_nested() {
-        assert_eq!(email(&json!("a@b.com")).unwrap(), "a@b.com");
+        assert_eq!(email(&json!(" a@b.com ")).unwrap().as_str(), "a@b.com");
         assert_eq!(msg(email(&json!("nope")).unwrap_err()), m::EMAIL);
         assert_eq!(msg(email(&json!("")).unwrap_err()), m::BLANK);
         assert_eq!(
