@@ -11,6 +11,7 @@ mod m20261201_000005_agent_token_version;
 mod m20261201_000006_media_lookup;
 mod m20261202_000007_whatsapp;
 mod m20261202_000008_atendimento;
+mod m20261202_000009_presence;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_media_lookup::Migration),
             Box::new(m20261202_000007_whatsapp::Migration),
             Box::new(m20261202_000008_atendimento::Migration),
+            Box::new(m20261202_000009_presence::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ mod durability;
 mod lifecycle;
 mod lists;
 mod media;
+mod presence;
 mod relatorios;
 mod reliability;
 mod websocket;

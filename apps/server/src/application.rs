@@ -93,6 +93,13 @@ impl Application {
             });
         }
         app.spawn_task("auto-close", move |shutdown| auto_close.run(shutdown));
+        let (job, every) = (
+            app.state.presence.timeout.clone(),
+            app.state.presence.check_every,
+        );
+        app.spawn_task("presence-timeout", move |shutdown| {
+            crate::state::presence::run_presence_timeout(job, every, shutdown)
+        });
         let hub = app.state.hub.clone();
         app.spawn_task("hub-close", move |shutdown| async move {
             shutdown.triggered().await;

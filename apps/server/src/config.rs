@@ -49,10 +49,18 @@ pub struct Config {
     /// instead of `chat_settings.timeout_inatividade_minutos`: for timeouts under a minute
     /// (tests, demonstrations).
     pub auto_close_timeout: Option<Duration>,
+    /// How often the presence timeout runs (`DX_PRESENCE_CHECK_SECONDS`, default 60).
+    pub presence_check: Duration,
+    /// No heartbeat for longer than this makes an agent inactive, and the next check turns it
+    /// `offline` (`DX_PRESENCE_TIMEOUT_SECONDS`, default 120, the contract's 2 minutes).
+    pub presence_timeout: Duration,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_AUTO_CLOSE_CHECK_SECS: u64 = 60;
+
+/// Longest interval or timeout of a background job: a week.
+pub const MAX_JOB_SECONDS: u64 = 604_800;
 
 /// File descriptors kept free for the database pool, log files, stored files being read or
 /// written and the listener itself.
@@ -102,6 +110,21 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
                 var: key,
                 value,
                 message: "must be a positive whole number",
+            }),
+        }
+    }
+
+    /// Whole seconds from 1 to [`MAX_JOB_SECONDS`]; unset gives `default`.
+    fn job_seconds(&self, key: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        let Some(value) = self.get(key) else {
+            return Ok(Duration::from_secs(default));
+        };
+        match value.parse::<u64>() {
+            Ok(n) if (1..=MAX_JOB_SECONDS).contains(&n) => Ok(Duration::from_secs(n)),
+            _ => Err(ConfigError {
+                var: key,
+                value,
+                message: "must be a whole number of seconds from 1 to 604800",
             }),
         }
     }
@@ -215,13 +238,14 @@ impl Config {
             outbox: !matches!(env("DX_OUTBOX").as_deref(), Some("off" | "0" | "false")),
             ws_queue: vars.positive::<usize>("DX_WS_QUEUE")?.unwrap_or(1024),
             ws_ping: Duration::from_secs(vars.positive::<u64>("DX_WS_PING_SECS")?.unwrap_or(20)),
-            auto_close_every: Duration::from_secs(
-                vars.positive::<u64>("DX_AUTO_CLOSE_CHECK_SECONDS")?
-                    .unwrap_or(DEFAULT_AUTO_CLOSE_CHECK_SECS),
-            ),
-            auto_close_timeout: vars
-                .positive::<u64>("DX_AUTO_CLOSE_TIMEOUT_SECONDS")?
-                .map(Duration::from_secs),
+            auto_close_every: vars
+                .job_seconds("DX_AUTO_CLOSE_CHECK_SECONDS", DEFAULT_AUTO_CLOSE_CHECK_SECS)?,
+            auto_close_timeout: match vars.get("DX_AUTO_CLOSE_TIMEOUT_SECONDS") {
+                Some(_) => Some(vars.job_seconds("DX_AUTO_CLOSE_TIMEOUT_SECONDS", 0)?),
+                None => None,
+            },
+            presence_check: vars.job_seconds("DX_PRESENCE_CHECK_SECONDS", 60)?,
+            presence_timeout: vars.job_seconds("DX_PRESENCE_TIMEOUT_SECONDS", 120)?,
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )
@@ -262,6 +286,15 @@ mod tests {
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.auto_close_every, Duration::from_secs(60));
         assert_eq!(c.auto_close_timeout, None);
+        assert_eq!(c.presence_check, Duration::from_secs(60));
+        assert_eq!(c.presence_timeout, Duration::from_secs(120));
+        let c = with(&[
+            ("DX_PRESENCE_CHECK_SECONDS", "5"),
+            ("DX_PRESENCE_TIMEOUT_SECONDS", "7"),
+        ])
+        .expect("config");
+        assert_eq!(c.presence_check, Duration::from_secs(5));
+        assert_eq!(c.presence_timeout, Duration::from_secs(7));
         let c = with(&[
             ("PORT", "9000"),
             ("WORKERS", "3"),
@@ -295,6 +328,12 @@ mod tests {
             ("DX_AUTO_CLOSE_CHECK_SECONDS", "0"),
             ("DX_AUTO_CLOSE_CHECK_SECONDS", "1m"),
             ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "-5"),
+            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "604801"),
+            ("DX_PRESENCE_CHECK_SECONDS", "abc"),
+            ("DX_PRESENCE_CHECK_SECONDS", "0"),
+            ("DX_PRESENCE_CHECK_SECONDS", "1.5"),
+            ("DX_PRESENCE_TIMEOUT_SECONDS", "-1"),
+            ("DX_PRESENCE_TIMEOUT_SECONDS", "604801"),
         ] {
             let e = with(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);

@@ -23,6 +23,9 @@ use kernel::{CacheInvalidation, Clock, DomainError, LocalInvalidations, SystemCl
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+pub mod presence;
+pub use presence::PresenceServices;
+
 /// The WhatsApp area's use cases and what the background sender needs.
 pub struct WhatsAppServices {
     pub sessions: Arc<whatsapp::sessions::SessionService>,
@@ -171,6 +174,7 @@ pub struct Services {
     pub atendimento: AtendimentoServices,
     /// Background jobs take it around each tick: one process per tick on a shared database.
     pub job_lock: Arc<dyn kernel::JobLock>,
+    pub presence: PresenceServices,
     pub auth: Arc<AuthService>,
     pub agents: Arc<AgentService>,
     pub groups: Arc<GroupService>,
@@ -315,6 +319,7 @@ impl Services {
         ));
         let atendimento = AtendimentoServices::build(chat_deps, automacoes.clone());
         let whatsapp = whatsapp.with_inbound(atendimento.intake.clone());
+        let presence = PresenceServices::build(&conn, hub.clone(), clock.clone(), config)?;
         Ok(Arc::new(Self {
             relatorios,
             automacoes,
@@ -323,6 +328,7 @@ impl Services {
             whatsapp,
             atendimento,
             job_lock: Arc::new(db::SeaOrmJobLock::new(&database)),
+            presence,
             media: Arc::new(crate::routes::media::MediaFiles::new(
                 MediaUrlSigner::new(format!("media:{secret}")),
                 storage.clone(),

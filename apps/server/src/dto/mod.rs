@@ -12,6 +12,7 @@ pub mod contatos;
 pub mod documento_form;
 pub mod documentos;
 pub mod events;
+pub mod presence;
 pub mod whatsapp;
 
 use crate::routes::media::MediaFiles;

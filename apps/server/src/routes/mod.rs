@@ -13,6 +13,7 @@ pub mod docs;
 pub mod documentos;
 pub mod integrations;
 pub mod media;
+pub mod presence;
 pub mod relatorios;
 pub mod whatsapp;
 pub mod ws;
@@ -43,6 +44,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
     authz::configure(cfg);
     cfg.app_data(web::Data::new(whatsapp::Area::new(s)));
     whatsapp::configure(cfg);
+    cfg.app_data(web::Data::new(presence::Area::new(s)));
+    presence::configure(cfg);
     cfg.app_data(web::Data::new(ws::Area::new(s)));
     ws::configure(cfg);
     cfg.app_data(web::Data::new(chats::Area::new(s)));
