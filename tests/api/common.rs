@@ -74,10 +74,10 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         outbox: true,
         ws_queue: 1024,
         ws_ping: std::time::Duration::from_secs(20),
-        presence_check: std::time::Duration::from_secs(60),
-        presence_timeout: std::time::Duration::from_secs(120),
         auto_close_every: std::time::Duration::from_secs(60),
         auto_close_timeout: None,
+        presence_check: std::time::Duration::from_secs(60),
+        presence_timeout: std::time::Duration::from_secs(120),
     }
 }
 

@@ -92,6 +92,7 @@ impl Application {
                 run_sender(outbox, signal, shutdown)
             });
         }
+        app.spawn_task("auto-close", move |shutdown| auto_close.run(shutdown));
         let (job, every) = (
             app.state.presence.timeout.clone(),
             app.state.presence.check_every,
@@ -99,7 +100,6 @@ impl Application {
         app.spawn_task("presence-timeout", move |shutdown| {
             crate::state::presence::run_presence_timeout(job, every, shutdown)
         });
-        app.spawn_task("auto-close", move |shutdown| auto_close.run(shutdown));
         let hub = app.state.hub.clone();
         app.spawn_task("hub-close", move |shutdown| async move {
             shutdown.triggered().await;

@@ -42,11 +42,6 @@ pub struct Config {
     /// How often the server pings a WebSocket (`DX_WS_PING_SECS`, default 20); a socket silent
     /// for three intervals is dropped.
     pub ws_ping: Duration,
-    /// How often the presence timeout runs (`DX_PRESENCE_CHECK_SECONDS`, default 60).
-    pub presence_check: Duration,
-    /// No heartbeat for longer than this makes an agent inactive, and the next check turns it
-    /// `offline` (`DX_PRESENCE_TIMEOUT_SECONDS`, default 120, the contract's 2 minutes).
-    pub presence_timeout: Duration,
     /// How often the auto-close job looks for idle chats (`DX_AUTO_CLOSE_CHECK_SECONDS`,
     /// default 60; contract §6.2).
     pub auto_close_every: Duration,
@@ -54,6 +49,11 @@ pub struct Config {
     /// instead of `chat_settings.timeout_inatividade_minutos`: for timeouts under a minute
     /// (tests, demonstrations).
     pub auto_close_timeout: Option<Duration>,
+    /// How often the presence timeout runs (`DX_PRESENCE_CHECK_SECONDS`, default 60).
+    pub presence_check: Duration,
+    /// No heartbeat for longer than this makes an agent inactive, and the next check turns it
+    /// `offline` (`DX_PRESENCE_TIMEOUT_SECONDS`, default 120, the contract's 2 minutes).
+    pub presence_timeout: Duration,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
@@ -238,15 +238,14 @@ impl Config {
             outbox: !matches!(env("DX_OUTBOX").as_deref(), Some("off" | "0" | "false")),
             ws_queue: vars.positive::<usize>("DX_WS_QUEUE")?.unwrap_or(1024),
             ws_ping: Duration::from_secs(vars.positive::<u64>("DX_WS_PING_SECS")?.unwrap_or(20)),
+            auto_close_every: vars
+                .job_seconds("DX_AUTO_CLOSE_CHECK_SECONDS", DEFAULT_AUTO_CLOSE_CHECK_SECS)?,
+            auto_close_timeout: match vars.get("DX_AUTO_CLOSE_TIMEOUT_SECONDS") {
+                Some(_) => Some(vars.job_seconds("DX_AUTO_CLOSE_TIMEOUT_SECONDS", 0)?),
+                None => None,
+            },
             presence_check: vars.job_seconds("DX_PRESENCE_CHECK_SECONDS", 60)?,
             presence_timeout: vars.job_seconds("DX_PRESENCE_TIMEOUT_SECONDS", 120)?,
-            auto_close_every: Duration::from_secs(
-                vars.positive::<u64>("DX_AUTO_CLOSE_CHECK_SECONDS")?
-                    .unwrap_or(DEFAULT_AUTO_CLOSE_CHECK_SECS),
-            ),
-            auto_close_timeout: vars
-                .positive::<u64>("DX_AUTO_CLOSE_TIMEOUT_SECONDS")?
-                .map(Duration::from_secs),
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )
@@ -285,6 +284,8 @@ mod tests {
         );
         assert_eq!(c.max_connections, None);
         assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.auto_close_every, Duration::from_secs(60));
+        assert_eq!(c.auto_close_timeout, None);
         assert_eq!(c.presence_check, Duration::from_secs(60));
         assert_eq!(c.presence_timeout, Duration::from_secs(120));
         let c = with(&[
@@ -294,8 +295,6 @@ mod tests {
         .expect("config");
         assert_eq!(c.presence_check, Duration::from_secs(5));
         assert_eq!(c.presence_timeout, Duration::from_secs(7));
-        assert_eq!(c.auto_close_every, Duration::from_secs(60));
-        assert_eq!(c.auto_close_timeout, None);
         let c = with(&[
             ("PORT", "9000"),
             ("WORKERS", "3"),
@@ -326,14 +325,15 @@ mod tests {
             ("DX_BODY_TIMEOUT_SECS", "30s"),
             ("DX_MAX_CONNECTIONS", "many"),
             ("DX_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "0"),
+            ("DX_AUTO_CLOSE_CHECK_SECONDS", "1m"),
+            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "-5"),
+            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "604801"),
             ("DX_PRESENCE_CHECK_SECONDS", "abc"),
             ("DX_PRESENCE_CHECK_SECONDS", "0"),
             ("DX_PRESENCE_CHECK_SECONDS", "1.5"),
             ("DX_PRESENCE_TIMEOUT_SECONDS", "-1"),
             ("DX_PRESENCE_TIMEOUT_SECONDS", "604801"),
-            ("DX_AUTO_CLOSE_CHECK_SECONDS", "0"),
-            ("DX_AUTO_CLOSE_CHECK_SECONDS", "1m"),
-            ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "-5"),
         ] {
             let e = with(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);

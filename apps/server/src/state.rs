@@ -171,10 +171,10 @@ pub struct Services {
     /// their sockets on it.
     pub hub: Arc<adapter_realtime::Hub>,
     pub whatsapp: WhatsAppServices,
-    pub presence: PresenceServices,
     pub atendimento: AtendimentoServices,
     /// Background jobs take it around each tick: one process per tick on a shared database.
     pub job_lock: Arc<dyn kernel::JobLock>,
+    pub presence: PresenceServices,
     pub auth: Arc<AuthService>,
     pub agents: Arc<AgentService>,
     pub groups: Arc<GroupService>,
@@ -317,18 +317,18 @@ impl Services {
                 clock: clock.clone(),
             },
         ));
-        let presence = PresenceServices::build(&conn, hub.clone(), clock.clone(), config)?;
         let atendimento = AtendimentoServices::build(chat_deps, automacoes.clone());
         let whatsapp = whatsapp.with_inbound(atendimento.intake.clone());
+        let presence = PresenceServices::build(&conn, hub.clone(), clock.clone(), config)?;
         Ok(Arc::new(Self {
             relatorios,
             automacoes,
             ws_ping: config.ws_ping,
             hub,
             whatsapp,
-            presence,
             atendimento,
             job_lock: Arc::new(db::SeaOrmJobLock::new(&database)),
+            presence,
             media: Arc::new(crate::routes::media::MediaFiles::new(
                 MediaUrlSigner::new(format!("media:{secret}")),
                 storage.clone(),
