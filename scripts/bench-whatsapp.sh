@@ -7,6 +7,12 @@
 # as admin, starts a WhatsApp session (ready at once with the fast stub) and drives it:
 #   webhook    64 connections POST the webhook (distinct message ids) for BENCH_DURATION s;
 #              the stored inbound count must equal the 2xx answers
+#   evolution  the same through the Evolution API receiver (WHATSAPP_GATEWAY=evolution,
+#              `messages.upsert` with the X-Webhook-Secret header checked)
+#   meta       the same through the Meta Cloud API receiver (WHATSAPP_GATEWAY=meta, each body
+#              signed with X-Hub-Signature-256 by ws-load and verified by the server)
+#              (both with a `ready` session row created through the API: no gateway is
+#              contacted for inbound messages)
 #   send       64 connections POST /whatsapp/send/ (202); then waits until every stored
 #              outbound message is `read` (bounded by BENCH_DRAIN_TIMEOUT) and reports how
 #              long the sender took
@@ -21,7 +27,8 @@
 #
 # Environment (all optional):
 #   DX_BIN, WS_LOAD_BIN     use these binaries instead of building
-#   BENCH_CASES             cases to run, comma-separated (webhook,send,sockets,fanout,sustained)
+#   BENCH_CASES             cases to run, comma-separated
+#                           (webhook,evolution,meta,send,sockets,fanout,sustained)
 #   BENCH_DURATION          seconds of HTTP load (10)
 #   BENCH_CONNECTIONS       HTTP connections (64)
 #   BENCH_DRAIN_TIMEOUT     seconds to wait for the sender to mark everything read (60)
@@ -32,7 +39,14 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-CASES=${BENCH_CASES:-webhook,send,sockets,fanout,sustained}
+CASES=${BENCH_CASES:-webhook,evolution,meta,send,sockets,fanout,sustained}
+EVO_SECRET=bench-evolution-webhook-secret
+META_SECRET=bench-meta-app-secret
+EVO_ENV=(WHATSAPP_GATEWAY=evolution EVOLUTION_URL=http://127.0.0.1:9 EVOLUTION_API_KEY=bench-key
+  EVOLUTION_INSTANCE=bench "EVOLUTION_WEBHOOK_SECRET=$EVO_SECRET"
+  EVOLUTION_WEBHOOK_URL=http://127.0.0.1:9/api/v1/whatsapp/webhook/evolution/)
+META_ENV=(WHATSAPP_GATEWAY=meta META_GRAPH_URL=http://127.0.0.1:9 META_PHONE_NUMBER_ID=106540352242922
+  META_ACCESS_TOKEN=bench-token "META_APP_SECRET=$META_SECRET" META_VERIFY_TOKEN=bench-verify)
 DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 DRAIN_TIMEOUT=${BENCH_DRAIN_TIMEOUT:-60}
@@ -101,11 +115,15 @@ now() { date +%s.%N; }
 calc() { python3 -c "print($1)"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# start_server NAME [VAR=value ...]: a fresh database $WORK/NAME.db; sets BASE, SERVER_PID,
-# TOKEN and starts the admin's WhatsApp session (ready at once with WHATSAPP_STUB_FAST=1).
+# start_server NAME [--session-row] [VAR=value ...]: a fresh database $WORK/NAME.db; sets
+# BASE, SERVER_PID, TOKEN and starts the admin's WhatsApp session (ready at once with
+# WHATSAPP_STUB_FAST=1), or with --session-row creates a `ready` session row through the API
+# (a real gateway's receivers need no connection to store inbound messages).
 start_server() {
   local name=$1
   shift
+  local row=""
+  if [[ "${1:-}" == --session-row ]]; then row=1; shift; fi
   PORT=$(free_port)
   BASE="http://127.0.0.1:$PORT"
   env DATABASE_URL="sqlite://$WORK/$name.db?mode=rwc" MEDIA_ROOT="$WORK/$name-media" \
@@ -126,6 +144,11 @@ start_server() {
   fi
   TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/token/" -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" | json access)
+  if [[ -n "$row" ]]; then
+    curl -fs -X POST "$BASE/api/v1/whatsapp/sessions/" -H "Authorization: Bearer $TOKEN" \
+      -H 'Content-Type: application/json' -d '{"status":"ready"}' >/dev/null
+    return 0
+  fi
   curl -fs -X POST "$BASE/api/v1/whatsapp/sessions/start/" -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' -d '{}' >/dev/null
   local status=""
@@ -159,25 +182,47 @@ echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^
   "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr);" \
   "open files $(ulimit -Sn)/$(ulimit -Hn); commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 
+# intake_case NAME WS_LOAD_MODE [ws-load args...]: runs the intake load against the server
+# started for NAME and checks that the stored inbound count equals the 2xx answers.
+intake_case() {
+  local name=$1 mode=$2
+  shift 2
+  "$WSLOAD" "$mode" --base "$BASE" --connections "$CONNECTIONS" --secs "$DURATION" \
+    --server-pid "$SERVER_PID" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
+  stored=$(count direction=inbound)
+  sed 's/^/  /' "$WORK/$name.out"
+  ok=$(kv "$WORK/$name.out" ok_2xx)
+  sleep 1
+  stored_later=$(count direction=inbound)
+  echo "  stored_inbound=$stored (1 s later: $stored_later)"
+  split="server $(kv "$WORK/$name.out" server_cpu_pct) % / gen $(kv "$WORK/$name.out" generator_cpu_pct) %"
+  rps=$(kv "$WORK/$name.out" ok_rps)
+  p99=$(kv "$WORK/$name.out" latency_p99_ms)
+  row "$name" "msgs/s (2xx)" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" "$split"
+  row "$name" "p99 ms (p50 $(kv "$WORK/$name.out" latency_p50_ms))" "$p99" "< 20" "$(verdict "$p99 < 20")" ""
+  row "$name" "stored = 2xx" "$stored / $ok" "equal" "$(verdict "$stored == $ok and $stored_later == $ok")" \
+    "non-2xx $(kv "$WORK/$name.out" non_2xx), errors $(kv "$WORK/$name.out" errors)"
+}
+
 # ---------------------------------------------------------------- 1. webhook intake
 if has_case webhook; then
   before webhook
   start_server webhook
-  "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$DURATION" \
-    --server-pid "$SERVER_PID" >"$WORK/webhook.out" 2>"$WORK/webhook.err" || { cat "$WORK/webhook.err" >&2; exit 1; }
-  stored=$(count direction=inbound)
-  sed 's/^/  /' "$WORK/webhook.out"
-  ok=$(kv "$WORK/webhook.out" ok_2xx)
-  sleep 1
-  stored_later=$(count direction=inbound)
-  echo "  stored_inbound=$stored (1 s later: $stored_later)"
-  split="server $(kv "$WORK/webhook.out" server_cpu_pct) % / gen $(kv "$WORK/webhook.out" generator_cpu_pct) %"
-  rps=$(kv "$WORK/webhook.out" ok_rps)
-  p99=$(kv "$WORK/webhook.out" latency_p99_ms)
-  row webhook "msgs/s (2xx)" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" "$split"
-  row webhook "p99 ms (p50 $(kv "$WORK/webhook.out" latency_p50_ms))" "$p99" "< 20" "$(verdict "$p99 < 20")" ""
-  row webhook "stored = 2xx" "$stored / $ok" "equal" "$(verdict "$stored == $ok and $stored_later == $ok")" \
-    "non-2xx $(kv "$WORK/webhook.out" non_2xx), errors $(kv "$WORK/webhook.out" errors)"
+  intake_case webhook webhook
+  stop_server
+fi
+
+# ---------------------------------------------------------------- 1b. the real gateways' receivers
+if has_case evolution; then
+  before evolution
+  start_server evolution --session-row "${EVO_ENV[@]}"
+  intake_case evolution evolution-webhook --secret "$EVO_SECRET" --instance bench
+  stop_server
+fi
+if has_case meta; then
+  before meta
+  start_server meta --session-row "${META_ENV[@]}"
+  intake_case meta meta-webhook --app-secret "$META_SECRET" --phone-number-id 106540352242922
   stop_server
 fi
 

@@ -12,6 +12,7 @@ mod m20261201_000006_media_lookup;
 mod m20261202_000007_whatsapp;
 mod m20261202_000008_atendimento;
 mod m20261202_000009_presence;
+mod m20261202_000010_whatsapp_identity;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_whatsapp::Migration),
             Box::new(m20261202_000008_atendimento::Migration),
             Box::new(m20261202_000009_presence::Migration),
+            Box::new(m20261202_000010_whatsapp_identity::Migration),
         ]
     }
 }

@@ -71,6 +71,7 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         max_connections: None,
         trusted_proxies: Default::default(),
         whatsapp_step: std::time::Duration::ZERO,
+        whatsapp_gateway: Default::default(),
         outbox: true,
         ws_queue: 1024,
         ws_ping: std::time::Duration::from_secs(20),

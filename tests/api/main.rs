@@ -19,6 +19,8 @@ mod conventions;
 mod docs;
 mod documentos;
 mod durability;
+mod fakes;
+mod gateways;
 mod lifecycle;
 mod lists;
 mod media;

@@ -95,6 +95,18 @@ impl atendimento::automacoes::SystemMessages for SystemMessagesViaOutbox {
     }
 }
 
+/// How a failed reconnect is retried: `reconnect_backoff_seconds` of the WhatsApp settings
+/// (default 5), doubling up to a cap. An unreadable setting falls back to the default.
+pub async fn reconnect_backoff(config: &ConfigService) -> whatsapp::ports::Backoff {
+    let seconds = config
+        .whatsapp()
+        .await
+        .ok()
+        .and_then(|w| w.reconnect_backoff_seconds)
+        .unwrap_or(5);
+    whatsapp::ports::Backoff::from_seconds(seconds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

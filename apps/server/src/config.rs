@@ -33,6 +33,8 @@ pub struct Config {
     pub trusted_proxies: crate::http::client_ip::TrustedProxies,
     /// The WhatsApp simulator's step (§4.5): 100 ms, 0 with `WHATSAPP_STUB_FAST=1`.
     pub whatsapp_step: Duration,
+    /// `WHATSAPP_GATEWAY` (default the simulator) with the chosen gateway's settings.
+    pub whatsapp_gateway: adapter_whatsapp::GatewayChoice,
     /// Whether this process runs the outbox sender (`DX_OUTBOX=off` leaves queued messages
     /// for another instance, or for a test to find them queued).
     pub outbox: bool,
@@ -235,6 +237,7 @@ impl Config {
                 Some("1") => Duration::ZERO,
                 _ => Duration::from_millis(100),
             },
+            whatsapp_gateway: crate::gateway_config::from_lookup(&|k| vars.get(k))?,
             outbox: !matches!(env("DX_OUTBOX").as_deref(), Some("off" | "0" | "false")),
             ws_queue: vars.positive::<usize>("DX_WS_QUEUE")?.unwrap_or(1024),
             ws_ping: Duration::from_secs(vars.positive::<u64>("DX_WS_PING_SECS")?.unwrap_or(20)),
@@ -325,6 +328,7 @@ mod tests {
             ("DX_BODY_TIMEOUT_SECS", "30s"),
             ("DX_MAX_CONNECTIONS", "many"),
             ("DX_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("WHATSAPP_GATEWAY", "twilio"),
             ("DX_AUTO_CLOSE_CHECK_SECONDS", "0"),
             ("DX_AUTO_CLOSE_CHECK_SECONDS", "1m"),
             ("DX_AUTO_CLOSE_TIMEOUT_SECONDS", "-5"),

@@ -6,6 +6,7 @@ pub mod bridges;
 pub mod cli;
 pub mod config;
 pub mod dto;
+pub mod gateway_config;
 pub mod http;
 pub mod openapi;
 pub mod routes;

@@ -2,7 +2,7 @@
 
 use crate::routes::{
     atendimento, auth, authz, automacoes, chats, clientes, config, contatos, docs, documentos,
-    integrations, media, presence, relatorios, whatsapp, ws,
+    integrations, media, presence, relatorios, whatsapp, whatsapp_webhooks, ws,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -71,6 +71,7 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
         media::AreaDoc::openapi(),
         docs::AreaDoc::openapi(),
         whatsapp::AreaDoc::openapi(),
+        whatsapp_webhooks::AreaDoc::openapi(),
         presence::AreaDoc::openapi(),
         ws::AreaDoc::openapi(),
         chats::AreaDoc::openapi(),

@@ -23,6 +23,7 @@ use kernel::{CacheInvalidation, Clock, DomainError, LocalInvalidations, SystemCl
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+pub mod gateway;
 pub mod presence;
 pub use presence::PresenceServices;
 
@@ -37,6 +38,8 @@ pub struct WhatsAppServices {
     pub outbox_signal: Arc<OutboxNotify>,
     /// Whether this process runs the sender (`DX_OUTBOX`).
     pub run_outbox: bool,
+    /// What the real gateways' webhook receivers check.
+    pub webhooks: gateway::WebhookSettings,
     deps: whatsapp::sessions::Deps,
 }
 
@@ -51,9 +54,9 @@ impl whatsapp::ports::OutboxSignal for OutboxNotify {
 }
 
 impl WhatsAppServices {
-    /// Wires the area on the simulator gateway and the hub; every message an agent sends is
-    /// handed to `activity` (the chat it belongs to counts it). Inbound messages reach no chat
-    /// until [`Self::with_inbound`].
+    /// Wires the area on the gateway `WHATSAPP_GATEWAY` chooses (the simulator by default)
+    /// and the hub; every message an agent sends is handed to `activity` (the chat it belongs
+    /// to counts it). Inbound messages reach no chat until [`Self::with_inbound`].
     fn build(
         database: &db::Database,
         config: &Config,
@@ -62,15 +65,16 @@ impl WhatsAppServices {
         activity: Arc<dyn whatsapp::ports::OutboundMessageHandler>,
     ) -> Self {
         use whatsapp::ports::{GatewayEvents, OutboxSignal};
-        let gateway = adapter_whatsapp::SimulatorGateway::new(config.whatsapp_step);
+        let gateway = gateway::Gateway::new(&config.whatsapp_gateway, config.whatsapp_step);
         let deps = whatsapp::sessions::Deps {
             sessions: Arc::new(db::SeaOrmSessionRepository::new(
                 database.connection().clone(),
             )),
             messages: Arc::new(db::SeaOrmMessageRepository::new(database)),
-            gateway: Arc::new(gateway.clone()),
+            gateway: gateway.port(),
             events,
             clock,
+            files: Arc::new(LocalFileStorage::new(config.media_root.clone())),
         };
         let outbox_signal = Arc::new(OutboxNotify::default());
         let signal: Arc<dyn OutboxSignal> = outbox_signal.clone();
@@ -97,6 +101,7 @@ impl WhatsAppServices {
             gateway_events,
             outbox_signal,
             run_outbox: config.outbox,
+            webhooks: gateway::WebhookSettings::of(&config.whatsapp_gateway),
             deps,
         }
     }

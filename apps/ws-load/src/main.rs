@@ -89,6 +89,34 @@ enum Cmd {
         #[arg(long, default_value = "bench")]
         message: String,
     },
+    /// POST /api/v1/whatsapp/webhook/evolution/ `messages.upsert` (a distinct key id each)
+    /// with the `X-Webhook-Secret` header.
+    EvolutionWebhook {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, env = "WS_LOAD_EVOLUTION_SECRET")]
+        secret: String,
+        #[arg(long, default_value = "bench")]
+        instance: String,
+        #[arg(long, default_value = "5511900000000@s.whatsapp.net")]
+        jid: String,
+        #[arg(long, default_value = "bench")]
+        message: String,
+    },
+    /// POST /api/v1/whatsapp/webhook/meta/ one text message (a distinct wamid each), signed
+    /// with `X-Hub-Signature-256` over each body.
+    MetaWebhook {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, env = "WS_LOAD_META_APP_SECRET")]
+        app_secret: String,
+        #[arg(long, default_value = "106540352242922")]
+        phone_number_id: String,
+        #[arg(long, default_value = "5511900000000")]
+        from: String,
+        #[arg(long, default_value = "bench")]
+        message: String,
+    },
     /// POST /api/v1/whatsapp/send/ with a bearer token (202 = queued).
     Send {
         #[command(flatten)]
@@ -172,12 +200,30 @@ async fn common(
     })
 }
 
+/// Extra headers and the body signature of an HTTP load.
+#[derive(Default)]
+struct Extra {
+    headers: Vec<(String, String)>,
+    sign: Option<load::Signing>,
+}
+
 async fn http_load(
     a: LoadArgs,
     method: String,
     path: String,
     body: String,
     login: bool,
+) -> Result<Report, String> {
+    http_load_with(a, method, path, body, login, Extra::default()).await
+}
+
+async fn http_load_with(
+    a: LoadArgs,
+    method: String,
+    path: String,
+    body: String,
+    login: bool,
+    extra: Extra,
 ) -> Result<Report, String> {
     let target = Target::parse(&a.base).await?;
     let token = match a.token {
@@ -191,6 +237,8 @@ async fn http_load(
         path,
         body,
         token,
+        headers: extra.headers,
+        sign: extra.sign,
         connections: a.connections,
         duration: Duration::from_secs_f64(a.secs),
         drain_timeout: Duration::from_secs_f64(a.drain_secs),
@@ -284,6 +332,57 @@ async fn main() {
                 .to_string();
                 let path = "/api/v1/whatsapp/webhook/".to_string();
                 http_load(load, "POST".into(), path, body, false).await
+            }
+            Cmd::EvolutionWebhook {
+                load,
+                secret,
+                instance,
+                jid,
+                message,
+            } => {
+                let body = serde_json::json!({
+                    "event": "messages.upsert", "instance": instance,
+                    "data": {"key": {"remoteJid": jid, "fromMe": false, "id": load::ID},
+                             "pushName": "Bench", "message": {"conversation": message},
+                             "messageType": "conversation", "messageTimestamp": 1782900000},
+                    "date_time": "2026-07-01T10:00:00.000Z", "apikey": null,
+                })
+                .to_string();
+                let path = "/api/v1/whatsapp/webhook/evolution/".to_string();
+                let extra = Extra {
+                    headers: vec![("X-Webhook-Secret".into(), secret)],
+                    sign: None,
+                };
+                http_load_with(load, "POST".into(), path, body, false, extra).await
+            }
+            Cmd::MetaWebhook {
+                load,
+                app_secret,
+                phone_number_id,
+                from,
+                message,
+            } => {
+                let body = serde_json::json!({
+                    "object": "whatsapp_business_account",
+                    "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {"display_phone_number": "551140028922",
+                                     "phone_number_id": phone_number_id},
+                        "contacts": [{"profile": {"name": "Bench"}, "wa_id": from}],
+                        "messages": [{"from": from, "id": format!("wamid.{}", load::ID),
+                                      "timestamp": "1782900000", "type": "text",
+                                      "text": {"body": message}}]}}]}],
+                })
+                .to_string();
+                let path = "/api/v1/whatsapp/webhook/meta/".to_string();
+                let extra = Extra {
+                    headers: Vec::new(),
+                    sign: Some(load::Signing {
+                        header: "X-Hub-Signature-256".into(),
+                        key: app_secret.into_bytes(),
+                    }),
+                };
+                http_load_with(load, "POST".into(), path, body, false, extra).await
             }
             Cmd::Send { load, to, text } => {
                 let body = serde_json::json!({ "to": to, "text": text }).to_string();

@@ -256,6 +256,8 @@ fn http_opts(s: &FakeServer, path: &str, body: &str, token: Option<String>) -> H
         path: path.into(),
         body: body.into(),
         token,
+        headers: Vec::new(),
+        sign: None,
         connections: 8,
         duration: Duration::from_millis(500),
         drain_timeout: Duration::from_secs(5),

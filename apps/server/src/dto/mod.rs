@@ -17,6 +17,7 @@ pub mod documentos;
 pub mod events;
 pub mod presence;
 pub mod whatsapp;
+pub mod whatsapp_inbound;
 
 use crate::routes::media::MediaFiles;
 use actix_web::HttpRequest;

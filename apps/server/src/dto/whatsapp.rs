@@ -12,8 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 use whatsapp::commands::{
-    self as c, Content, ImportSession, InboundMessage, MessageFilter, SendMessage, SessionChanges,
-    SessionFilter,
+    self as c, Content, ImportSession, MessageFilter, SendMessage, SessionChanges, SessionFilter,
 };
 use whatsapp::session::{DEFAULT_DEVICE_NAME, SESSION_STATUSES};
 use whatsapp::sessions::{SessionMetrics, acceptable_rate};
@@ -486,6 +485,13 @@ pub fn send_message(input: &Input) -> ApiResult<SendMessage> {
             }
         }
     };
+    // One identity per customer: the number as the chats know it (E.164, ninth digit).
+    let to = to.map(|t| kernel::whatsapp_id::canonical_or_raw(&t));
+    if let Some(t) = &to
+        && kernel::WaPeer::parse(t).is_ok_and(|p| !p.is_chat())
+    {
+        e.add("to", super::whatsapp_inbound::GROUP_REFUSED);
+    }
     validation(e)?;
     Ok(SendMessage {
         to: to.unwrap_or_default(),
@@ -514,130 +520,12 @@ pub fn legacy_send(v: &Value) -> ApiResult<(String, String, Option<String>)> {
     Ok((to.to_string(), text.to_string(), cid))
 }
 
-/// `POST /whatsapp/webhook/`.
-pub fn webhook(body: &Value) -> ApiResult<InboundMessage> {
-    let event = body.get("event");
-    if str_of(event) != Some("message_received") {
-        let shown = match event {
-            None | Some(Value::Null) => "None".to_string(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
-        return Err(error(format!("Evento não suportado: {shown}")));
-    }
-    let data = body.get("data").and_then(Value::as_object);
-    let get = |k: &str| data.and_then(|d| d.get(k)).filter(|v| !v.is_null());
-    let missing: Vec<&str> = ["from", "message"]
-        .into_iter()
-        .filter(|k| get(k).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(error(format!(
-            "Campos obrigatórios ausentes: {}",
-            missing.join(", ")
-        )));
-    }
-    let text_of = |k: &str| -> String {
-        match get(k) {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        }
-    };
-    let from = text_of("from");
-    let message = text_of("message");
-    let media_url = str_of(get("media_url")).map(str::to_string);
-    let media_type = str_of(get("media_type")).map(str::to_string);
-    let contact_name = text_of("contact_name");
-    let message_id = get("message_id").map(|_| text_of("message_id"));
-    let kind = c::webhook_message_type(media_url.as_deref(), media_type.as_deref());
-    let version = str_of(body.get("version")).unwrap_or("v1").to_string();
-    Ok(InboundMessage {
-        chat_id: from.clone(),
-        from,
-        message_type: kind,
-        payload: json!({
-            "type": kind.as_str(),
-            "text": message,
-            "media_url": media_url,
-            "mime_type": media_type,
-            "contact_name": contact_name,
-            "message_id": message_id,
-        }),
-        text: message,
-        media_url: media_url.unwrap_or_default(),
-        media_mime_type: media_type.unwrap_or_default(),
-        media_size: None,
-        contact_name,
-        message_id,
-        timestamp: get("timestamp").map(|_| text_of("timestamp")),
-        raw_payload: body.clone(),
-        protocol_version: version,
-    })
+/// The storage path of an inbound message's stored media (`/media/<path>`), to be served
+/// as a signed link; `None` for a URL given by the sender.
+pub fn stored_media_path(media_url: &str) -> Option<&str> {
+    media_url
+        .strip_prefix("/media/")
+        .filter(|p| p.starts_with(whatsapp::intake::MEDIA_DIR))
 }
 
-/// Why an inject was refused (HTTP answers 400 `{"error"}`; WS `inject_error`).
-pub struct InjectError(pub String);
-
-/// `POST /whatsapp/inject-incoming/` (`strict`) and the WS `inject_incoming` frame (no
-/// validation of the type, a default `from`).
-pub fn inject(body: &Value, strict: bool) -> Result<InboundMessage, InjectError> {
-    let bad = |m: &str| InjectError(m.to_string());
-    let from = match str_of(body.get("from")).map(str::trim) {
-        Some(f) if !f.is_empty() => f.to_string(),
-        _ if !strict => "5511999999999".to_string(),
-        _ => return Err(bad("Campo \"from\" é obrigatório")),
-    };
-    let payload = match body.get("payload").and_then(Value::as_object) {
-        Some(p) if !p.is_empty() => p.clone(),
-        _ if !strict => serde_json::Map::new(),
-        _ => return Err(bad("Campo \"payload\" é obrigatório")),
-    };
-    let chat_id = str_of(body.get("chat_id"))
-        .filter(|s| !s.is_empty())
-        .unwrap_or(&from)
-        .to_string();
-    let kind_raw = str_of(payload.get("type")).unwrap_or("text");
-    let kind = match MessageType::parse(kind_raw) {
-        Some(
-            k @ (MessageType::Text
-            | MessageType::Image
-            | MessageType::Audio
-            | MessageType::Video
-            | MessageType::Document),
-        ) => k,
-        _ if !strict => MessageType::Text,
-        _ => {
-            return Err(InjectError(format!(
-                "Tipo de mensagem inválido: {kind_raw}"
-            )));
-        }
-    };
-    let s = |k: &str| match payload.get(k) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    };
-    let text = s("text");
-    if strict && kind == MessageType::Text && text.is_empty() {
-        return Err(bad(
-            "Campo \"payload.text\" é obrigatório para mensagens de texto",
-        ));
-    }
-    let message_id = Some(s("message_id")).filter(|m| !m.is_empty());
-    Ok(InboundMessage {
-        from,
-        chat_id,
-        message_type: kind,
-        text,
-        media_url: s("media_url"),
-        media_mime_type: s("mime_type"),
-        media_size: payload.get("media_size").and_then(Value::as_i64),
-        contact_name: s("contact_name"),
-        message_id,
-        timestamp: None,
-        payload: Value::Object(payload),
-        raw_payload: body.clone(),
-        protocol_version: "v1".to_string(),
-    })
-}
+pub use super::whatsapp_inbound::{InjectError, inject, webhook};

@@ -21,12 +21,15 @@ type State = web::Data<Area>;
 /// What this area's handlers use.
 pub struct Area {
     pub chats: Arc<ChatService>,
+    /// Signed links to a message's stored media.
+    pub links: Arc<crate::routes::media::MediaFiles>,
 }
 
 impl Area {
     pub fn new(s: &crate::state::Services) -> Self {
         Self {
             chats: s.atendimento.chats.clone(),
+            links: s.media.clone(),
         }
     }
 }
@@ -80,7 +83,17 @@ pub async fn chats_messages(
         total,
         limit: window.limit,
         offset: window.offset,
-        results: list.iter().map(ChatMessageOut::from).collect(),
+        results: list
+            .iter()
+            .map(|m| {
+                let mut out = ChatMessageOut::from(m);
+                // Stored media (a gateway's inbound file) as a signed, expiring link.
+                if let Some(path) = crate::dto::whatsapp::stored_media_path(&out.media_url) {
+                    out.media_url = crate::dto::media_link(&state.links, Some(&req), path);
+                }
+                out
+            })
+            .collect(),
     }))
 }
 

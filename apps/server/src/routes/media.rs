@@ -44,6 +44,7 @@ pub struct Area {
     pub files: std::sync::Arc<MediaFiles>,
     pub documentos: std::sync::Arc<documentos::DocumentoService>,
     pub clientes: std::sync::Arc<clientes::service::ClienteService>,
+    pub messages: std::sync::Arc<whatsapp::messages::MessageService>,
 }
 
 impl Area {
@@ -52,6 +53,7 @@ impl Area {
             files: s.media.clone(),
             documentos: s.documentos.clone(),
             clientes: s.clientes.clone(),
+            messages: s.whatsapp.messages.clone(),
         }
     }
 }
@@ -59,7 +61,8 @@ impl Area {
 /// A stored file. Customer files (`clientes/…`) need a Bearer token or a signed link
 /// (`?exp=…&sig=…`, as returned in `arquivo`/`logo` fields), and are served only while the
 /// documento or cliente they belong to is within the caller's scope (a signed link: while it
-/// exists and is active), else 404; `appearance/…` files are public.
+/// exists and is active), else 404; a WhatsApp message's media (`whatsapp/media/…`) while
+/// the message exists; `appearance/…` files are public.
 #[utoipa::path(get, operation_id = "media_serve", path = "/media/{path}", tag = "Documentos",
     params(("path" = String, Path, description = "Path relative to MEDIA_ROOT"),
            ("exp" = Option<i64>, Query, description = "Signed link expiry (unix seconds)"),
@@ -150,6 +153,13 @@ async fn may_serve(state: &Area, path: &str, caller: Caller) -> Result<bool, Api
     }
     if path.starts_with(clientes::cliente::IMAGES_DIR) {
         return Ok(state.clientes.imagem_acessivel(path, owner).await?);
+    }
+    // A customer's WhatsApp media: any agent may serve the chat it belongs to.
+    if path.starts_with(whatsapp::intake::MEDIA_DIR) {
+        return Ok(state
+            .messages
+            .media_stored(&format!("/media/{path}"))
+            .await?);
     }
     Ok(false)
 }

@@ -16,6 +16,7 @@ pub mod media;
 pub mod presence;
 pub mod relatorios;
 pub mod whatsapp;
+pub mod whatsapp_webhooks;
 pub mod ws;
 
 use crate::state::Services;
@@ -44,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, s: &Services) {
     authz::configure(cfg);
     cfg.app_data(web::Data::new(whatsapp::Area::new(s)));
     whatsapp::configure(cfg);
+    cfg.app_data(web::Data::new(whatsapp_webhooks::Area::new(s)));
+    whatsapp_webhooks::configure(cfg);
     cfg.app_data(web::Data::new(presence::Area::new(s)));
     presence::configure(cfg);
     cfg.app_data(web::Data::new(ws::Area::new(s)));

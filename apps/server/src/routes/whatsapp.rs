@@ -27,6 +27,10 @@ pub struct Area {
     pub messages: Arc<MessageService>,
     pub intake: Arc<InboundIntake>,
     pub gateway_events: Arc<GatewayEventHandler>,
+    /// The WhatsApp settings (`reconnect_backoff_seconds`).
+    pub config: Arc<configuracoes::ConfigService>,
+    /// Signed links to stored inbound media.
+    pub links: Arc<crate::routes::media::MediaFiles>,
 }
 
 impl Area {
@@ -36,7 +40,18 @@ impl Area {
             messages: s.whatsapp.messages.clone(),
             intake: s.whatsapp.intake.clone(),
             gateway_events: s.whatsapp.gateway_events.clone(),
+            config: s.config.clone(),
+            links: s.media.clone(),
         }
+    }
+
+    /// A message as the wire shows it: stored media as a signed, expiring link.
+    fn out(&self, req: &HttpRequest, m: &whatsapp::Message) -> MessageOut {
+        let mut out = MessageOut::from(m);
+        if let Some(path) = dto::stored_media_path(&m.media_url) {
+            out.media_url = crate::dto::media_link(&self.links, Some(req), path);
+        }
+        out
     }
 }
 
@@ -235,9 +250,10 @@ pub async fn sessions_reconnect(
     state: State,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let backoff = crate::bridges::reconnect_backoff(&state.config).await;
     let s = state
         .sessions
-        .reconnect(caller(&auth), parse_id(&id)?)
+        .reconnect(caller(&auth), parse_id(&id)?, backoff)
         .await?;
     Ok(accepted(json!({
         "message": "Reconexão iniciada",
@@ -268,20 +284,28 @@ pub async fn messages_list(req: HttpRequest, auth: Auth, state: State) -> ApiRes
 #[utoipa::path(get, operation_id = "whatsapp_messages_detail", path = "/api/v1/whatsapp/messages/{id}/", tag = "WhatsApp", security(("jwt" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = MessageOut), (status = 401), (status = 404)))]
 pub async fn messages_detail(
+    req: HttpRequest,
     auth: Auth,
     state: State,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let m = state.messages.get(caller(&auth), parse_id(&id)?).await?;
-    Ok(ok(MessageOut::from(&m)))
+    Ok(ok(state.out(&req, &m)))
 }
 
 /// Outbound messages with a latency to sent over 5 s.
 #[utoipa::path(get, operation_id = "whatsapp_messages_high_latency", path = "/api/v1/whatsapp/messages/high-latency/", tag = "WhatsApp", security(("jwt" = [])),
     responses((status = 200, body = Vec<MessageOut>), (status = 401)))]
-pub async fn messages_high_latency(auth: Auth, state: State) -> ApiResult<HttpResponse> {
+pub async fn messages_high_latency(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+) -> ApiResult<HttpResponse> {
     let list = state.messages.high_latency(caller(&auth)).await?;
-    Ok(ok(list.iter().map(MessageOut::from).collect::<Vec<_>>()))
+    Ok(ok(list
+        .iter()
+        .map(|m| state.out(&req, m))
+        .collect::<Vec<_>>()))
 }
 
 /// Latency statistics of the caller's messages.
@@ -322,19 +346,29 @@ pub async fn send(auth: Auth, state: State, body: Body) -> ApiResult<HttpRespons
 /// Inbound webhook (public).
 #[utoipa::path(post, operation_id = "whatsapp_webhook", path = "/api/v1/whatsapp/webhook/", tag = "WhatsApp", request_body = Object,
     responses((status = 200, body = MessageOut), (status = 400), (status = 503, description = "No ready session")))]
-pub async fn webhook(_who: MaybeAuth, state: State, body: Body) -> ApiResult<HttpResponse> {
+pub async fn webhook(
+    req: HttpRequest,
+    _who: MaybeAuth,
+    state: State,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let msg = dto::webhook(&body.value())?;
     let (m, _) = state
         .intake
         .receive(InboundTarget::AnyReadySession, msg)
         .await?;
-    Ok(ok(MessageOut::from(&m)))
+    Ok(ok(state.out(&req, &m)))
 }
 
 /// Inject an inbound message into the caller's session (dev/test helper).
 #[utoipa::path(post, operation_id = "whatsapp_inject_incoming", path = "/api/v1/whatsapp/inject-incoming/", tag = "WhatsApp", security(("jwt" = [])), request_body = Object,
     responses((status = 200, description = "Injected"), (status = 400), (status = 401), (status = 404)))]
-pub async fn inject_incoming(auth: Auth, state: State, body: Body) -> ApiResult<HttpResponse> {
+pub async fn inject_incoming(
+    req: HttpRequest,
+    auth: Auth,
+    state: State,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let msg = dto::inject(&body.value(), true).map_err(|e| DomainError::BadRequest(e.0))?;
     let (m, _) = state
         .intake
@@ -344,7 +378,7 @@ pub async fn inject_incoming(auth: Auth, state: State, body: Body) -> ApiResult<
         "message": "Mensagem de teste injetada com sucesso",
         "message_id": m.message_id,
         "database_id": m.id,
-        "data": MessageOut::from(&m),
+        "data": state.out(&req, &m),
     })))
 }
 

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use support::TestDb;
 use whatsapp::commands::Content;
 use whatsapp::message::StatusUpdate;
-use whatsapp::ports::{MessageKey, MessageRepository, NewInbound, NewOutbound, SessionRepository};
+use whatsapp::ports::{
+    MessageKey, MessageRepository, NewInbound, NewOutbound, SessionRepository, StoredMedia,
+};
 use whatsapp::session::{SessionData, SessionStatus, Transition};
 use whatsapp::{MessageStatus, MessageType};
 
@@ -25,6 +27,7 @@ fn inbound(session: i64, usuario: i64, id: &str) -> NewInbound {
         chat_id: "5511".into(),
         contact_number: "5511".into(),
         contact_name: String::new(),
+        peer_id: None,
         text_content: "oi".into(),
         media_url: String::new(),
         media_mime_type: String::new(),
@@ -237,6 +240,63 @@ async fn statuses_only_move_forward_and_stamp_each_time_once() {
         let agg = messages.aggregates(Some(session), None).await.unwrap();
         assert_eq!((agg.total, agg.outbound, agg.acceptable), (1, 1, 1));
         assert_eq!(agg.avg_latency_to_sent_ms, Some(40.0), "{}", t.name());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn peers_lead_to_the_number_they_were_seen_with_and_media_is_recorded() {
+    for t in TestDb::all().await {
+        let (sessions, messages, session, user) = setup(&t).await;
+        let name = t.name();
+        // No session is ready: the configured gateway's messages go to the latest active one.
+        assert!(sessions.latest_ready().await.unwrap().is_none(), "{name}");
+        assert_eq!(
+            sessions.latest_active().await.unwrap().map(|s| s.id),
+            Some(session),
+            "{name}"
+        );
+        let lid = "99887766@lid";
+        assert_eq!(messages.chat_of_peer(lid).await.unwrap(), None, "{name}");
+        // First seen by its lid only, then with its number, then by its lid again.
+        let mut a = inbound(session, user, "p-1");
+        (a.chat_id, a.contact_number, a.peer_id) = (lid.into(), lid.into(), Some(lid.into()));
+        messages.insert_inbound(&a).await.unwrap();
+        assert_eq!(messages.chat_of_peer(lid).await.unwrap(), None, "{name}");
+        let mut b = inbound(session, user, "p-2");
+        (b.chat_id, b.peer_id) = ("5511987654321".into(), Some(lid.into()));
+        let (stored, _) = messages.insert_inbound(&b).await.unwrap();
+        assert_eq!(stored.peer_id.as_deref(), Some(lid), "{name}");
+        assert_eq!(
+            messages.chat_of_peer(lid).await.unwrap().as_deref(),
+            Some("5511987654321"),
+            "{name}"
+        );
+        // Media.
+        let url = "/media/whatsapp/media/p-2.jpg";
+        assert!(!messages.has_media(url).await.unwrap(), "{name}");
+        let m = messages
+            .set_media(
+                stored.id,
+                &StoredMedia {
+                    url: url.into(),
+                    mime_type: "image/jpeg".into(),
+                    size: 12,
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                m.media_url.as_str(),
+                m.media_mime_type.as_str(),
+                m.media_size
+            ),
+            (url, "image/jpeg", Some(12)),
+            "{name}"
+        );
+        assert!(messages.has_media(url).await.unwrap(), "{name}");
         t.finish().await;
     }
 }

@@ -576,6 +576,7 @@ fn inbound(text: &str) -> whatsapp::Message {
         chat_id: "5511999".into(),
         contact_number: "5511999".into(),
         contact_name: String::new(),
+        peer_id: None,
         text_content: text.into(),
         media_url: String::new(),
         media_mime_type: String::new(),

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod page;
 pub mod storage;
 pub mod values;
+pub mod whatsapp_id;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{DomainError, FieldErrors, Result};
@@ -20,3 +21,4 @@ pub use events::{Audience, Event, EventPublisher};
 pub use invalidation::{CacheInvalidation, Invalidation, LocalInvalidations};
 pub use jobs::{JobLock, LocalJobLock};
 pub use page::{OrderBy, Page, PageRequest};
+pub use whatsapp_id::{CanonicalNumber, WaPeer};

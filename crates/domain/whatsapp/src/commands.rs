@@ -128,6 +128,13 @@ pub struct InboundMessage {
     /// The whole body as received.
     pub raw_payload: serde_json::Value,
     pub protocol_version: String,
+    /// The gateway's own id of the customer besides (or instead of) the number: an
+    /// Evolution `…@lid` id or a Meta BSUID (`kernel::WaPeer`). When the message carries no
+    /// number, `from` and `chat_id` are this id (until the intake finds the number it was
+    /// seen with before).
+    pub peer_id: Option<String>,
+    /// Media to download from the gateway into file storage.
+    pub media: Option<crate::ports::MediaRef>,
 }
 
 /// Which session an inbound message belongs to.
@@ -137,6 +144,10 @@ pub enum InboundTarget {
     AnyReadySession,
     /// An inject by this user: that user's session.
     SessionOf(i64),
+    /// A real gateway's webhook: the configured gateway's session — the most recently
+    /// updated `ready` one, else the most recently updated active one whatever its status (a
+    /// message is never refused because the connection blinked).
+    ConfiguredGateway,
 }
 
 /// The type of a webhook message: `media_url` present → `image`/`audio`/`video` by the

@@ -31,6 +31,13 @@ pub enum SessionEvent {
         status: MessageStatus,
         ts: String,
     },
+    /// Sent with `session_status: error` when a real gateway's connection ended for good:
+    /// why, and whether the user must read a new QR code (ours, beyond the original).
+    SessionError {
+        error: String,
+        needs_qrcode: bool,
+        ts: String,
+    },
 }
 
 impl SessionEvent {
@@ -49,6 +56,17 @@ impl SessionEvent {
             "qrcode",
             &SessionEvent::Qrcode {
                 image_b64: image_b64.to_string(),
+                ts: utc_iso(at),
+            },
+        )
+    }
+
+    pub fn error(error: &str, needs_qrcode: bool, at: DateTime<Utc>) -> Event {
+        Event::encode(
+            "session_error",
+            &SessionEvent::SessionError {
+                error: error.to_string(),
+                needs_qrcode,
                 ts: utc_iso(at),
             },
         )
@@ -139,6 +157,10 @@ mod tests {
                 t()
             )),
             json!({"type":"message_status","message_id":"m1","status":"read","ts":"2025-10-12T13:18:45.481809+00:00"})
+        );
+        assert_eq!(
+            parse(&SessionEvent::error("desconectado no celular", true, t())),
+            json!({"type":"session_error","error":"desconectado no celular","needs_qrcode":true,"ts":"2025-10-12T13:18:45.481809+00:00"})
         );
     }
 

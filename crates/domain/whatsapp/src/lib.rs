@@ -7,11 +7,14 @@
 //!   simulator is only one adapter), the inbound handler (chat intake) — plus
 //!   `kernel::EventPublisher` and `kernel::Clock`.
 //! - use cases: [`sessions::SessionService`], [`messages::MessageService`] (send, lists,
-//!   statistics, delivery statuses), [`intake::InboundIntake`] (webhook/inject) and
-//!   [`outbox::Outbox`] (the sender).
+//!   statistics, delivery statuses), [`intake::InboundIntake`] (webhook/inject),
+//!   [`feed::GatewayFeed`] (what a real gateway's webhook reports) and [`outbox::Outbox`] (the
+//!   sender).
 
 pub mod commands;
 pub mod events;
+pub mod feed;
+mod gateway_state;
 pub mod intake;
 pub mod message;
 pub mod messages;
@@ -23,5 +26,7 @@ pub mod sessions;
 pub use message::{Direction, Message, MessageStatus, MessageType};
 pub use session::{ConnectionState, Session, SessionStatus};
 
+#[cfg(test)]
+mod gateway_tests;
 #[cfg(test)]
 mod service_tests;

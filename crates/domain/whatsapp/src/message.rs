@@ -105,6 +105,9 @@ pub struct Message {
     pub chat_id: String,
     pub contact_number: String,
     pub contact_name: String,
+    /// The gateway's own id of the customer (an `…@lid` id, a BSUID) on an inbound message
+    /// that carried one.
+    pub peer_id: Option<String>,
     pub text_content: String,
     pub media_url: String,
     pub media_mime_type: String,
@@ -218,6 +221,7 @@ mod tests {
             chat_id: String::new(),
             contact_number: String::new(),
             contact_name: String::new(),
+            peer_id: None,
             text_content: String::new(),
             media_url: String::new(),
             media_mime_type: String::new(),

@@ -59,6 +59,13 @@ impl MessageService {
             .ok_or(DomainError::NotFound(NOT_FOUND))
     }
 
+    /// Whether the stored file at `media_url` (`/media/…`) is some message's media. Any agent
+    /// may open it: a chat's messages are served by whichever agent takes the chat, whatever
+    /// session received them.
+    pub async fn media_stored(&self, media_url: &str) -> Result<bool> {
+        self.d.messages.has_media(media_url).await
+    }
+
     pub async fn high_latency(&self, caller: Caller) -> Result<Vec<Message>> {
         self.d.messages.high_latency(caller.scope()).await
     }

@@ -49,6 +49,9 @@ pub trait SessionRepository: Send + Sync {
     /// Active sessions whose status is a live one (connecting…ready), to resynchronize with
     /// the gateway at start-up.
     async fn live(&self) -> Result<Vec<Session>>;
+    /// The most recently updated active session of any user, whatever its status (the
+    /// configured gateway's messages belong to it when no session is `ready`).
+    async fn latest_active(&self) -> Result<Option<Session>>;
 }
 
 /// A message to store as received. `message_id` is always set (the intake generates one).
@@ -63,6 +66,8 @@ pub struct NewInbound {
     pub chat_id: String,
     pub contact_number: String,
     pub contact_name: String,
+    /// The gateway's own id of the customer (an `…@lid` id, a BSUID), when it gives one.
+    pub peer_id: Option<String>,
     pub text_content: String,
     pub media_url: String,
     pub media_mime_type: String,
@@ -71,6 +76,15 @@ pub struct NewInbound {
     pub raw_payload: serde_json::Value,
     pub protocol_version: String,
     pub received_at: DateTime<Utc>,
+}
+
+/// An inbound message's media once it is in file storage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMedia {
+    /// `/media/<path relative to the storage root>`; served through signed links.
+    pub url: String,
+    pub mime_type: String,
+    pub size: i64,
 }
 
 /// An outbound message to store `queued`.
@@ -180,6 +194,13 @@ pub trait MessageRepository: Send + Sync {
     /// The session that most recently received a message of `chat_id` (the one to answer
     /// through).
     async fn session_of_chat(&self, chat_id: &str) -> Result<Option<i64>>;
+    /// Records where an inbound message's media was stored; the updated row.
+    async fn set_media(&self, id: i64, media: &StoredMedia) -> Result<Option<Message>>;
+    /// The chat id of the latest inbound message that carried `peer_id` with a number (a chat
+    /// id other than the peer id itself): the number that peer was last seen with.
+    async fn chat_of_peer(&self, peer_id: &str) -> Result<Option<String>>;
+    /// Whether some stored message's media is the file at `media_url` (`/media/…`).
+    async fn has_media(&self, media_url: &str) -> Result<bool>;
 }
 
 /// Whose connection a gateway call is about. The simulator keys on the user; real gateways
@@ -213,6 +234,59 @@ pub enum SendError {
     Permanent(String),
 }
 
+/// An inbound message's media as the gateway names it, to be downloaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRef {
+    /// What the gateway needs to fetch it: Meta's media id, Evolution's message key id.
+    pub provider_ref: String,
+    pub mime_type: String,
+    /// The sender's file name, if any.
+    pub file_name: String,
+}
+
+/// Downloaded media.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMedia {
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
+}
+
+/// How a reconnect that fails is retried: after `base`, doubling, at most `cap` apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: std::time::Duration,
+    pub cap: std::time::Duration,
+}
+
+impl Backoff {
+    /// Shortest wait between two tries, whatever the setting (0 would spin).
+    pub const MIN: std::time::Duration = std::time::Duration::from_millis(100);
+    /// Longest wait between two tries.
+    pub const CAP: std::time::Duration = std::time::Duration::from_secs(300);
+
+    /// `reconnect_backoff_seconds` of the WhatsApp settings.
+    pub fn from_seconds(base: u64) -> Self {
+        Self {
+            base: std::time::Duration::from_secs(base).max(Self::MIN),
+            cap: Self::CAP,
+        }
+    }
+
+    /// The wait before retry number `n` (1-based): `base · 2^(n-1)`, capped.
+    pub fn delay(&self, n: u32) -> std::time::Duration {
+        let factor = 1u32 << n.saturating_sub(1).min(16);
+        self.base
+            .saturating_mul(factor)
+            .min(self.cap.max(self.base))
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::from_seconds(5)
+    }
+}
+
 /// A WhatsApp connection provider: the built-in simulator, Evolution API v2, Meta Cloud API.
 /// Progress it cannot answer at once (QR codes, connection states, delivery statuses,
 /// inbound messages) comes back through [`GatewayEvents`].
@@ -232,6 +306,22 @@ pub trait WhatsAppGateway: Send + Sync {
         session: SessionRef,
         message: &OutboundMessage,
     ) -> std::result::Result<String, SendError>;
+    /// Restarts the connection; a real gateway that cannot retries by `backoff` in the
+    /// background. The default: close it if it is live, then connect.
+    async fn reconnect(&self, session: SessionRef, backoff: Backoff) -> Result<ConnectionState> {
+        let _ = backoff;
+        if self.state(session).await != crate::session::SessionStatus::Disconnected {
+            self.disconnect(session).await?;
+        }
+        self.connect(session).await
+    }
+    /// Downloads an inbound message's media (gateways without media: `Unavailable`).
+    async fn fetch_media(&self, session: SessionRef, media: &MediaRef) -> Result<FetchedMedia> {
+        let _ = (session, media);
+        Err(kernel::DomainError::Unavailable(
+            "este gateway não fornece mídia".to_string(),
+        ))
+    }
 }
 
 /// What a gateway reports back (the simulator calls it directly; real gateways from their
@@ -256,6 +346,17 @@ pub trait GatewayEvents: Send + Sync {
         at: DateTime<Utc>,
         error: Option<String>,
     );
+    /// The configured gateway's one connection (shared by every session) is now `state`:
+    /// every live session follows it.
+    async fn gateway_state(&self, state: ConnectionState, qr_b64: Option<String>) {
+        let _ = (state, qr_b64);
+    }
+    /// The configured gateway's connection ended and will not come back by itself (logged
+    /// out, token revoked): every live session goes to `error`, told why and whether a new
+    /// QR code is needed.
+    async fn gateway_lost(&self, reason: String, needs_qrcode: bool) {
+        let _ = (reason, needs_qrcode);
+    }
 }
 
 /// Every stored inbound message is handed to it once (chat intake, §6.1).

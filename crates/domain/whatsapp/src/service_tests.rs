@@ -14,20 +14,20 @@ use kernel::events::MockEventPublisher;
 use kernel::{Audience, DomainError, Event};
 use std::sync::{Arc, Mutex};
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_760_000_000, 0).unwrap()
 }
 
-fn clock() -> Arc<MockClock> {
+pub(crate) fn clock() -> Arc<MockClock> {
     let mut c = MockClock::new();
     c.expect_now().returning(t0);
     Arc::new(c)
 }
 
 /// Records every published event as (audience, frame).
-type Seen = Arc<Mutex<Vec<(Audience, Event)>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<(Audience, Event)>>>;
 
-fn recorder() -> (Arc<MockEventPublisher>, Seen) {
+pub(crate) fn recorder() -> (Arc<MockEventPublisher>, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     let mut p = MockEventPublisher::new();
@@ -36,7 +36,7 @@ fn recorder() -> (Arc<MockEventPublisher>, Seen) {
     (Arc::new(p), seen)
 }
 
-fn session(status: SessionStatus) -> Session {
+pub(crate) fn session(status: SessionStatus) -> Session {
     Session {
         id: 7,
         usuario: 3,
@@ -64,7 +64,7 @@ fn session(status: SessionStatus) -> Session {
     }
 }
 
-fn message(id: i64, direction: Direction, status: MessageStatus) -> Message {
+pub(crate) fn message(id: i64, direction: Direction, status: MessageStatus) -> Message {
     Message {
         id,
         session: 7,
@@ -78,6 +78,7 @@ fn message(id: i64, direction: Direction, status: MessageStatus) -> Message {
         chat_id: "5511".into(),
         contact_number: "5511".into(),
         contact_name: String::new(),
+        peer_id: None,
         text_content: "oi".into(),
         media_url: String::new(),
         media_mime_type: String::new(),
@@ -99,7 +100,7 @@ fn message(id: i64, direction: Direction, status: MessageStatus) -> Message {
     }
 }
 
-fn deps(
+pub(crate) fn deps(
     sessions: MockSessionRepository,
     messages: MockMessageRepository,
     gateway: MockWhatsAppGateway,
@@ -111,10 +112,11 @@ fn deps(
         gateway: Arc::new(gateway),
         events,
         clock: clock(),
+        files: Arc::new(kernel::storage::MockFileStorage::new()),
     }
 }
 
-fn frames(seen: &Mutex<Vec<(Audience, Event)>>) -> Vec<String> {
+pub(crate) fn frames(seen: &Mutex<Vec<(Audience, Event)>>) -> Vec<String> {
     seen.lock()
         .unwrap()
         .iter()
@@ -199,7 +201,7 @@ fn gateway_reports_update_the_row_and_reach_only_the_owner_in_order() {
     assert_eq!(w[2], (3, SessionStatus::Ready, Some(t0())));
 }
 
-fn inbound() -> InboundMessage {
+pub(crate) fn inbound() -> InboundMessage {
     InboundMessage {
         from: "5511".into(),
         chat_id: "5511".into(),
@@ -214,6 +216,8 @@ fn inbound() -> InboundMessage {
         payload: serde_json::json!({}),
         raw_payload: serde_json::json!({}),
         protocol_version: "v1".into(),
+        peer_id: None,
+        media: None,
     }
 }
 

@@ -63,7 +63,9 @@ impl SessionStatus {
     /// The state machine of §4.5: disconnected → connecting → qrcode → authenticated → ready;
     /// a resumed login (real gateways keep their credentials) may skip the QR code and go
     /// from connecting straight to authenticated or ready; stop (→ disconnected) from
-    /// anywhere; `error` only from a failed (re)connect; a reconnect restarts from connecting.
+    /// anywhere; `error` from a failed (re)connect, or from `ready` when a real gateway's
+    /// connection ends for good (logged out on the phone, token revoked); a reconnect
+    /// restarts from connecting.
     pub fn can_move_to(self, next: Self) -> bool {
         use SessionStatus::*;
         match (self, next) {
@@ -73,7 +75,7 @@ impl SessionStatus {
             (Connecting, Qrcode) => true,
             (Connecting | Qrcode, Authenticated) => true,
             (Connecting | Authenticated, Ready) => true,
-            (Connecting | Qrcode | Authenticated, Error) => true,
+            (Connecting | Qrcode | Authenticated | Ready, Error) => true,
             _ => false,
         }
     }
@@ -210,12 +212,13 @@ mod tests {
     }
 
     #[test]
-    fn stop_is_allowed_from_every_other_state_and_error_only_while_connecting() {
+    fn stop_is_allowed_from_every_other_state_and_error_only_from_a_live_connection() {
         for s in ALL {
             assert_eq!(s.can_move_to(Disconnected), s != Disconnected, "{s:?}");
         }
         assert!(!Disconnected.can_move_to(Error));
-        assert!(!Ready.can_move_to(Error));
+        // A real gateway logged out on the phone.
+        assert!(Ready.can_move_to(Error));
         assert!(Connecting.can_move_to(Error));
         assert!(Error.can_move_to(Connecting));
     }

@@ -4,8 +4,8 @@ use crate::commands::{Caller, ImportSession, SessionChanges, SessionFilter};
 use crate::events::SessionEvent;
 use crate::message::{MessageStatus, StatusUpdate};
 use crate::ports::{
-    GatewayEvents, MessageAggregates, MessageKey, MessageRepository, OutboxSignal, SessionRef,
-    SessionRepository, WhatsAppGateway,
+    Backoff, GatewayEvents, MessageAggregates, MessageKey, MessageRepository, OutboxSignal,
+    SessionRef, SessionRepository, WhatsAppGateway,
 };
 use crate::session::{
     ConnectionState, DEFAULT_DEVICE_NAME, Session, SessionData, SessionStatus, Transition,
@@ -28,6 +28,8 @@ pub struct Deps {
     pub gateway: Arc<dyn WhatsAppGateway>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
+    /// Where inbound media is stored.
+    pub files: Arc<dyn kernel::storage::FileStorage>,
 }
 
 /// Result of `start`.
@@ -165,6 +167,15 @@ impl SessionService {
             usuario: caller.id,
             session: Some(session.id),
         };
+        // A session already on its way or up, on a connection the gateway says is live too,
+        // is left alone (a real gateway's connection is shared: asking it again would
+        // restart what another user's session shows).
+        if session.status.is_live() && self.d.gateway.state(r).await.is_live() {
+            return Ok(Started {
+                session_id: session.id,
+                status: session.status,
+            });
+        }
         let status = self.connect(r).await?;
         Ok(Started {
             session_id: session.id,
@@ -210,8 +221,10 @@ impl SessionService {
     }
 
     /// `POST /sessions/{id}/reconnect/`: unless `auto_reconnect` is off, counts the attempt
-    /// and restarts the connection of the session's owner. Returns the session.
-    pub async fn reconnect(&self, caller: Caller, id: i64) -> Result<Session> {
+    /// and restarts the connection of the session's owner; a real gateway that cannot
+    /// reconnect retries by `backoff` (`reconnect_backoff_seconds`, doubling up to a cap).
+    /// Returns the session.
+    pub async fn reconnect(&self, caller: Caller, id: i64, backoff: Backoff) -> Result<Session> {
         let s = self.get(caller, id).await?;
         if !s.auto_reconnect {
             return Ok(s);
@@ -221,10 +234,7 @@ impl SessionService {
             usuario: s.usuario,
             session: Some(s.id),
         };
-        if self.d.gateway.state(r).await != SessionStatus::Disconnected {
-            self.d.gateway.disconnect(r).await?;
-        }
-        if let Err(e) = self.d.gateway.connect(r).await {
+        if let Err(e) = self.d.gateway.reconnect(r, backoff).await {
             report_failure(&self.d, s.usuario, &e.to_string()).await?;
         }
         Ok(s)
@@ -275,7 +285,7 @@ impl SessionService {
 
 /// A failed (re)connect: counted on the user's active session, then `session_status: error`
 /// to the user (after the write).
-async fn report_failure(d: &Deps, usuario: i64, error: &str) -> Result<()> {
+pub(crate) async fn report_failure(d: &Deps, usuario: i64, error: &str) -> Result<()> {
     d.sessions.record_error(usuario, error).await?;
     d.events.publish(
         Audience::User(usuario),
@@ -296,7 +306,7 @@ const UNSAVED_MAX: usize = 10_000;
 
 /// Turns what a gateway reports into row updates and events (§4.5, §5.3 A).
 pub struct GatewayEventHandler {
-    d: Deps,
+    pub(crate) d: Deps,
     outbox: Option<Arc<dyn OutboxSignal>>,
     unsaved: Mutex<HashMap<String, Unsaved>>,
     /// Reports that named a provider id no stored message carries yet: a gateway may report
@@ -457,6 +467,18 @@ impl GatewayEvents for GatewayEventHandler {
         }
     }
 
+    async fn gateway_state(&self, state: ConnectionState, qr_b64: Option<String>) {
+        if let Err(e) = self.follow_gateway(state, qr_b64).await {
+            log_failure(&e);
+        }
+    }
+
+    async fn gateway_lost(&self, reason: String, needs_qrcode: bool) {
+        if let Err(e) = self.lose_gateway(&reason, needs_qrcode).await {
+            log_failure(&e);
+        }
+    }
+
     async fn delivery_status(
         &self,
         provider_id: String,
@@ -513,6 +535,6 @@ impl GatewayEvents for GatewayEventHandler {
 }
 
 /// A failure in a callback has no caller to answer: it is logged.
-fn log_failure(e: &DomainError) {
+pub(crate) fn log_failure(e: &DomainError) {
     tracing::warn!(error = %e, "whatsapp gateway callback failed");
 }

@@ -8,18 +8,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, OrderBy, Page, PageRequest, Result};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, SimpleExpr};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    TryInsertResult,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use whatsapp::commands::MessageFilter;
 use whatsapp::message::{
     ACCEPTABLE_LATENCY_MS, Direction, Message, MessageStatus, MessageType, StatusUpdate, latency_ms,
 };
 use whatsapp::ports::{
-    Claimed, MessageAggregates, MessageKey, MessageRepository, NewInbound, NewOutbound,
+    Claimed, MessageAggregates, MessageKey, MessageRepository, NewInbound, NewOutbound, StoredMedia,
 };
 
 pub(crate) use wm::Column as C;
@@ -108,6 +107,7 @@ pub(crate) fn to_domain(r: wm::Model, usuario_nome: String) -> Message {
         chat_id: r.chat_id,
         contact_number: r.contact_number,
         contact_name: r.contact_name,
+        peer_id: r.peer_id,
         text_content: r.text_content,
         media_url: r.media_url,
         media_mime_type: r.media_mime_type,
@@ -259,33 +259,9 @@ fn base_row(session: i64, usuario: i64, message_id: &str, t: DateTime<Utc>) -> w
         attempts: Set(0),
         next_attempt_at: Set(None),
         lease_until: Set(None),
+        peer_id: Set(None),
         ..Default::default()
     }
-}
-
-#[derive(Debug, FromQueryResult)]
-struct AggRow {
-    total: Option<i64>,
-    outbound: Option<i64>,
-    inbound: Option<i64>,
-    with_error: Option<i64>,
-    avg_sent: Option<f64>,
-    avg_delivered: Option<f64>,
-    over_5s: Option<i64>,
-    acceptable: Option<i64>,
-    outbound_acceptable: Option<i64>,
-}
-
-fn sum(case: &str) -> SimpleExpr {
-    Expr::cust(format!(
-        "CAST(SUM(CASE WHEN {case} THEN 1 ELSE 0 END) AS BIGINT)"
-    ))
-}
-
-fn avg(col: &str) -> SimpleExpr {
-    Expr::cust(format!(
-        "CAST(AVG(CASE WHEN direction = 'outbound' THEN {col} END) AS DOUBLE PRECISION)"
-    ))
 }
 
 /// Records the timestamp (and latency) of a report that came after a later status, if that
@@ -361,6 +337,7 @@ impl MessageRepository for SeaOrmMessageRepository {
         row.chat_id = Set(m.chat_id.clone());
         row.contact_number = Set(m.contact_number.clone());
         row.contact_name = Set(m.contact_name.clone());
+        row.peer_id = Set(m.peer_id.clone());
         row.text_content = Set(m.text_content.clone());
         row.media_url = Set(m.media_url.clone());
         row.media_mime_type = Set(m.media_mime_type.clone());
@@ -617,59 +594,24 @@ impl MessageRepository for SeaOrmMessageRepository {
             .map_err(db_err)
     }
 
+    async fn set_media(&self, id: i64, media: &StoredMedia) -> Result<Option<Message>> {
+        let row = super::identity::set_media(&self.db, id, media).await?;
+        one(&self.db, row).await
+    }
+
+    async fn chat_of_peer(&self, peer_id: &str) -> Result<Option<String>> {
+        super::identity::chat_of_peer(&self.db, peer_id).await
+    }
+
+    async fn has_media(&self, media_url: &str) -> Result<bool> {
+        super::identity::has_media(&self.db, media_url).await
+    }
+
     async fn aggregates(
         &self,
         session: Option<i64>,
         owner: Option<i64>,
     ) -> Result<MessageAggregates> {
-        let mut cond = Condition::all();
-        if let Some(s) = session {
-            cond = cond.add(C::SessionId.eq(s));
-        }
-        if let Some(o) = owner {
-            cond = cond.add(C::UsuarioId.eq(o));
-        }
-        let ok = ACCEPTABLE_LATENCY_MS;
-        let inbound_ok = format!(
-            "direction = 'inbound' AND COALESCE(latency_to_read_ms, latency_to_delivered_ms, latency_to_sent_ms, 0) < {ok}"
-        );
-        let outbound_ok =
-            format!("direction = 'outbound' AND COALESCE(latency_to_sent_ms, 0) < {ok}");
-        let q = wm::Entity::find()
-            .select_only()
-            .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "total")
-            .column_as(sum("direction = 'outbound'"), "outbound")
-            .column_as(sum("direction = 'inbound'"), "inbound")
-            .column_as(sum("status IN ('failed', 'error')"), "with_error")
-            .column_as(avg("latency_to_sent_ms"), "avg_sent")
-            .column_as(avg("latency_to_delivered_ms"), "avg_delivered")
-            .column_as(
-                sum(&format!(
-                    "direction = 'outbound' AND latency_to_sent_ms > {ok}"
-                )),
-                "over_5s",
-            )
-            .column_as(
-                sum(&format!("({inbound_ok}) OR ({outbound_ok})")),
-                "acceptable",
-            )
-            .column_as(sum(&outbound_ok), "outbound_acceptable")
-            .filter(cond)
-            .into_model::<AggRow>()
-            .one(&self.db)
-            .await
-            .map_err(db_err)?;
-        let r = q.ok_or_else(|| DomainError::internal("aggregate returned no row"))?;
-        Ok(MessageAggregates {
-            total: r.total.unwrap_or(0),
-            outbound: r.outbound.unwrap_or(0),
-            inbound: r.inbound.unwrap_or(0),
-            with_error: r.with_error.unwrap_or(0),
-            avg_latency_to_sent_ms: r.avg_sent,
-            avg_latency_to_delivered_ms: r.avg_delivered,
-            over_5s: r.over_5s.unwrap_or(0),
-            acceptable: r.acceptable.unwrap_or(0),
-            outbound_acceptable: r.outbound_acceptable.unwrap_or(0),
-        })
+        super::aggregates::aggregates(&self.db, session, owner).await
     }
 }

@@ -1,7 +1,9 @@
 //! The WhatsApp repositories on sea-orm: sessions ([`SeaOrmSessionRepository`]) and messages
 //! with the outbox ([`SeaOrmMessageRepository`]).
 
+mod aggregates;
 mod batch;
+mod identity;
 pub(crate) mod messages;
 mod sessions;
 

@@ -394,6 +394,17 @@ impl SessionRepository for SeaOrmSessionRepository {
         one(&self.db, row).await
     }
 
+    async fn latest_active(&self) -> Result<Option<Session>> {
+        let row = ws::Entity::find()
+            .filter(C::IsActive.eq(true))
+            .order_by_desc(C::UpdatedAt)
+            .order_by_desc(C::Id)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        one(&self.db, row).await
+    }
+
     async fn live(&self) -> Result<Vec<Session>> {
         let live: Vec<&str> = [
             SessionStatus::Connecting,
