@@ -359,8 +359,11 @@ pub async fn sustained(o: &SustainedOpts) -> Result<Report, String> {
     }
     let send_secs = start.elapsed().as_secs_f64();
     let expected = total * n;
+    // Until every socket has its events and the sender every reply (they travel separately).
+    let sent = (total - send_errors.min(total)) as u64;
     wait_until(Instant::now() + o.drain, || {
         track.received.load(Ordering::Relaxed) as usize >= expected
+            && successes.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed) >= sent
     })
     .await;
     let _ = stop_tx.send(true);

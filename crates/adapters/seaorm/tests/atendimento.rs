@@ -23,6 +23,7 @@ fn inbound(chat: &str, text: &str) -> InboundChat {
         texto: text.into(),
         tipo: "text".into(),
         at: Utc::now(),
+        peer_id: None,
     }
 }
 
@@ -675,6 +676,91 @@ async fn automation_switches_and_marks() {
         );
         let a = r.atendimentos().get(x.id, None).await.unwrap().unwrap();
         assert_eq!(a.avaliacao, Some(4));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_chat_first_keyed_by_its_lid_joins_the_number_once_both_arrive() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let intake = r.intake();
+        let mut first = inbound("99887766@lid", "oi");
+        first.peer_id = Some("99887766@lid".into());
+        let IntakeOutcome::Opened { atendimento: a, .. } =
+            intake.register_inbound(&first).await.unwrap()
+        else {
+            panic!("a first message opens a chat")
+        };
+        let mut second = inbound("5511988887777", "sou eu");
+        second.peer_id = Some("99887766@lid".into());
+        match intake.register_inbound(&second).await.unwrap() {
+            IntakeOutcome::Appended(b) => {
+                assert_eq!(b.id, a.id, "{}", t.name());
+                assert_eq!(b.chat_id, "5511988887777");
+                assert_eq!(b.total_mensagens_cliente, 2);
+            }
+            other => panic!("{}: {other:?}", t.name()),
+        }
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 1);
+        assert_eq!(
+            count(
+                &t,
+                "SELECT COUNT(*) FROM filas_atendimento WHERE chat_id = '5511988887777'"
+            )
+            .await,
+            1
+        );
+        // A peer id that names no open chat changes nothing.
+        let mut other = inbound("5511977776666", "outro");
+        other.peer_id = Some("11112222@lid".into());
+        assert!(matches!(
+            intake.register_inbound(&other).await.unwrap(),
+            IntakeOutcome::Opened { .. }
+        ));
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 2);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_contato_saved_without_the_ninth_digit_or_country_code_is_the_chats_cliente() {
+    use clientes::ports::{ClienteRepository, ContatoRepository};
+    use clientes::{ClienteData, ContatoData};
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let clientes = SeaOrmClienteRepository::new(t.db.clone());
+        let contatos = SeaOrmContatoRepository::new(t.db.clone());
+        let mut d = ClienteData::defaults("11222333000181".into());
+        d.razao_social = "Padaria".into();
+        let padaria = clientes.insert(&d, None).await.unwrap();
+        contatos
+            .insert(&ContatoData {
+                cliente: padaria.id,
+                nome: "Ana".into(),
+                cargo: None,
+                whatsapp: "1188887777".into(),
+                email: None,
+                ativo: true,
+            })
+            .await
+            .unwrap();
+        match r
+            .intake()
+            .register_inbound(&inbound("5511988887777", "oi"))
+            .await
+            .unwrap()
+        {
+            IntakeOutcome::Opened {
+                atendimento,
+                cliente_criado,
+                ..
+            } => {
+                assert!(!cliente_criado, "{}", t.name());
+                assert_eq!(atendimento.cliente, padaria.id);
+            }
+            other => panic!("{other:?}"),
+        }
         t.finish().await;
     }
 }

@@ -50,6 +50,7 @@ impl ChatIntake {
                 texto: m.text_content.clone(),
                 tipo: m.message_type.as_str().to_string(),
                 at: m.created_at,
+                peer_id: m.peer_id.clone(),
             })
             .await?;
         match &outcome {

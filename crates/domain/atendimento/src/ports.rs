@@ -187,6 +187,9 @@ pub struct InboundChat {
     pub texto: String,
     pub tipo: String,
     pub at: DateTime<Utc>,
+    /// The gateway's own id of the customer (`…@lid`, a BSUID) when the message carried one
+    /// beside the number: an open chat first keyed by that id joins this one.
+    pub peer_id: Option<String>,
 }
 
 /// An outbound message as it counts on its chat.

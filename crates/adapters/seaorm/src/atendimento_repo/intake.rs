@@ -1,5 +1,6 @@
-//! The chat intake (§6.1) in one transaction per message, serialized per chat: the write lock
-//! on SQLite, a transaction-level advisory lock on the chat id on PostgreSQL (so concurrent
+//! The chat intake (§6.1), serialized per chat: on SQLite through the group-commit writer
+//! (many messages per transaction, one after the other); on PostgreSQL one transaction per
+//! message holding a transaction-level advisory lock on the chat id (so concurrent
 //! first messages of one chat resolve one cliente and open one atendimento; the partial
 //! unique index is the last line of defence).
 
@@ -9,6 +10,7 @@ use super::filas::insert_row as insert_fila;
 use super::sql::Sql;
 use super::{OPEN_SQL, fetch, ids, lock, text_value};
 use crate::support::db_err;
+use crate::writer::BatchInsert;
 use async_trait::async_trait;
 use atendimento::commands::DepartamentoChanges;
 use atendimento::model::{Atendimento, Prioridade, Status};
@@ -16,7 +18,7 @@ use atendimento::ports::{InboundChat, IntakeOutcome, IntakeRepository, OutboundC
 use clientes::ClienteData;
 use kernel::{DomainError, Result};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait,
 };
 
 /// The queue row's `mensagem_inicial`: the first 500 characters.
@@ -26,12 +28,15 @@ const LOCK_NAMESPACE: i32 = 8_001;
 
 pub struct SeaOrmIntakeRepository {
     db: DatabaseConnection,
+    /// Its group-commit writer takes the inbound intakes on SQLite.
+    database: crate::Database,
 }
 
 impl SeaOrmIntakeRepository {
     pub fn new(database: &crate::Database) -> Self {
         Self {
             db: database.connection().clone(),
+            database: database.clone(),
         }
     }
 }
@@ -53,23 +58,48 @@ async fn lock_chat(txn: &DatabaseTransaction, chat_id: &str) -> Result<()> {
     }
 }
 
-/// The number as contatos and clientes may hold it (as sent, or with a leading `+`).
-fn spellings(numero: &str) -> [sea_orm::Value; 2] {
+/// The ways contatos and clientes may hold the number: as sent and in its canonical form,
+/// with or without `+`, and for a Brazilian mobile also without the ninth digit and without
+/// the country code (`5511987654321`, `+551187654321`, `11987654321`, `1187654321`…).
+fn spellings(numero: &str) -> Vec<sea_orm::Value> {
     let bare = numero.trim_start_matches('+');
-    [text_value(bare), text_value(&format!("+{bare}"))]
+    let mut forms = vec![bare.to_string()];
+    if let Ok(c) = kernel::CanonicalNumber::parse(numero) {
+        let canon = c.as_str();
+        forms.push(canon.to_string());
+        if canon.starts_with("55") && canon.len() >= 12 {
+            let national = &canon[2..];
+            forms.push(national.to_string());
+            if c.is_brazilian_mobile() {
+                let old = format!("{}{}", &canon[..4], &canon[5..]);
+                forms.push(old[2..].to_string());
+                forms.push(old);
+            }
+        }
+    }
+    let mut all: Vec<String> = Vec::with_capacity(forms.len() * 2);
+    for f in forms {
+        let plus = format!("+{f}");
+        for v in [f, plus] {
+            if !all.contains(&v) {
+                all.push(v);
+            }
+        }
+    }
+    all.iter().map(|v| text_value(v)).collect()
 }
 
 /// The cliente of the number: a contato's (active or not), else one whose
 /// `telefone_principal` is it, else a new one. `true` when it was created.
 async fn resolve_cliente(txn: &DatabaseTransaction, m: &InboundChat) -> Result<(i64, bool)> {
     let mut q = Sql::new("SELECT cliente_id FROM contatos WHERE ");
-    q.in_list("whatsapp", spellings(&m.numero).to_vec())
+    q.in_list("whatsapp", spellings(&m.numero))
         .push(" ORDER BY ativo DESC, id LIMIT 1");
     if let Some(id) = ids(txn, &q).await?.into_iter().next() {
         return Ok((id, false));
     }
     let mut q = Sql::new("SELECT id FROM clientes WHERE ");
-    q.in_list("telefone_principal", spellings(&m.numero).to_vec())
+    q.in_list("telefone_principal", spellings(&m.numero))
         .push(" ORDER BY id LIMIT 1");
     if let Some(id) = ids(txn, &q).await?.into_iter().next() {
         return Ok((id, false));
@@ -120,83 +150,171 @@ async fn fetched(txn: &DatabaseTransaction, id: i64) -> Result<Atendimento> {
         .ok_or_else(|| DomainError::internal("atendimento vanished in its transaction"))
 }
 
+/// Counts `m` on the open atendimento of its chat: `Some(id)` when there is one.
+async fn append(txn: &DatabaseTransaction, m: &InboundChat) -> Result<Option<i64>> {
+    let mut up = Sql::new(
+        "UPDATE atendimentos SET total_mensagens_cliente = total_mensagens_cliente + 1, \
+         total_mensagens = total_mensagens + 1, mensagens_nao_lidas = mensagens_nao_lidas + 1, \
+         ultima_mensagem_direcao = 'inbound'",
+    );
+    up.bind(
+        ", ultima_mensagem_texto = ?, ultima_mensagem_em = ?, ultima_mensagem_tipo = ?, \
+         atualizado_em = ?",
+        [
+            text_value(&m.texto),
+            m.at.into(),
+            text_value(&m.tipo),
+            m.at.into(),
+        ],
+    )
+    .bind1(" WHERE chat_id = ?", text_value(&m.chat_id))
+    .push(&format!(" AND status IN {OPEN_SQL} RETURNING id"));
+    Ok(ids(txn, &up).await?.into_iter().next())
+}
+
+/// A chat first seen under the gateway's id of the customer (`…@lid`, a BSUID: the number was
+/// hidden) joins its number once a message carries both: its open atendimento, queue row and
+/// messages move to the number's chat id. `true` when there was one to move.
+async fn rekey_peer(txn: &DatabaseTransaction, m: &InboundChat) -> Result<bool> {
+    let Some(peer) = m.peer_id.as_deref().filter(|p| *p != m.chat_id) else {
+        return Ok(false);
+    };
+    let chat_id: String = m.chat_id.chars().take(100).collect();
+    let numero: String = m.numero.chars().take(20).collect();
+    let mut q = Sql::new("UPDATE atendimentos SET ");
+    q.bind(
+        "chat_id = ?, numero_whatsapp = ?",
+        [text_value(&chat_id), text_value(&numero)],
+    )
+    .bind1(" WHERE chat_id = ?", text_value(peer))
+    .push(&format!(" AND status IN {OPEN_SQL} RETURNING id"));
+    if ids(txn, &q).await?.is_empty() {
+        return Ok(false);
+    }
+    let mut q = Sql::new("UPDATE filas_atendimento SET ");
+    q.bind(
+        "chat_id = ?, numero_whatsapp = ?",
+        [text_value(&chat_id), text_value(&numero)],
+    )
+    .bind1(" WHERE chat_id = ?", text_value(peer));
+    super::exec(txn, &q).await?;
+    let mut q = Sql::new("UPDATE whatsapp_messages SET ");
+    q.bind1("chat_id = ?", text_value(&m.chat_id))
+        .bind1(" WHERE chat_id = ?", text_value(peer));
+    super::exec(txn, &q).await?;
+    Ok(true)
+}
+
+/// The whole intake of `m` inside `txn`, which holds the chat's lock (or the write lock).
+async fn inbound_in(txn: &DatabaseTransaction, m: &InboundChat) -> Result<IntakeOutcome> {
+    let mut appended = append(txn, m).await?;
+    if appended.is_none() && rekey_peer(txn, m).await? {
+        appended = append(txn, m).await?;
+    }
+    if let Some(id) = appended {
+        return Ok(IntakeOutcome::Appended(fetched(txn, id).await?));
+    }
+    let (cliente, cliente_criado) = resolve_cliente(txn, m).await?;
+    let departamento = default_departamento(txn, m.at).await?;
+    let mensagem_inicial: String = m.texto.chars().take(MENSAGEM_INICIAL_MAX).collect();
+    let numero: String = m.numero.chars().take(20).collect();
+    let chat_id: String = m.chat_id.chars().take(100).collect();
+    let id = insert_row(
+        txn,
+        &NewAtendimento {
+            departamento,
+            cliente,
+            atendente: None,
+            chat_id: &chat_id,
+            numero: &numero,
+            status: Status::Aguardando,
+            prioridade: Prioridade::Normal,
+            total_mensagens_cliente: 1,
+            total_mensagens_atendente: 0,
+            avaliacao: None,
+            comentario_avaliacao: "",
+            observacoes: "",
+            mensagem_inicial: &mensagem_inicial,
+            ultima: Some((&m.texto, &m.tipo, m.at)),
+            iniciado_em: None,
+            at: m.at,
+        },
+    )
+    .await?;
+    insert_fila(
+        txn,
+        departamento,
+        cliente,
+        &chat_id,
+        &numero,
+        &mensagem_inicial,
+        Prioridade::Normal,
+        m.at,
+    )
+    .await?;
+    let membros = members(txn, &[departamento])
+        .await?
+        .remove(&departamento)
+        .unwrap_or_default();
+    let atendimento = fetched(txn, id).await?;
+    Ok(IntakeOutcome::Opened {
+        atendimento,
+        mensagem_inicial,
+        membros,
+        cliente_criado,
+    })
+}
+
+/// One inbound message as a job of SQLite's group-commit writer ([`crate::writer`]): the
+/// intakes queued together run one after the other in one transaction (which holds the write
+/// lock, so each sees the ones before it), each in a savepoint of its own, and commit once.
+struct InboundJob(InboundChat);
+
+#[async_trait]
+impl BatchInsert for InboundJob {
+    type Output = IntakeOutcome;
+
+    async fn run(
+        txn: &DatabaseTransaction,
+        jobs: &[Self],
+    ) -> std::result::Result<Vec<Result<IntakeOutcome>>, DbErr> {
+        // The write lock first, as a database error: a busy database retries the batch.
+        txn.execute_unprepared("UPDATE whatsapp_sessions SET id = id WHERE id = -1")
+            .await?;
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            txn.execute_unprepared("SAVEPOINT intake_item").await?;
+            match inbound_in(txn, &job.0).await {
+                Ok(o) => {
+                    txn.execute_unprepared("RELEASE intake_item").await?;
+                    out.push(Ok(o));
+                }
+                Err(e) => {
+                    // Undoing the savepoint fails only when the connection itself did.
+                    txn.execute_unprepared("ROLLBACK TO intake_item").await?;
+                    txn.execute_unprepared("RELEASE intake_item").await?;
+                    out.push(Err(e));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl IntakeRepository for SeaOrmIntakeRepository {
     async fn register_inbound(&self, m: &InboundChat) -> Result<IntakeOutcome> {
+        if let Some(w) = self.database.writer() {
+            return w.submit(InboundJob(m.clone())).await;
+        }
         let txn = self.db.begin().await.map_err(db_err)?;
         lock_chat(&txn, &m.chat_id).await?;
-        let mut up = Sql::new(
-            "UPDATE atendimentos SET total_mensagens_cliente = total_mensagens_cliente + 1, \
-             total_mensagens = total_mensagens + 1, mensagens_nao_lidas = mensagens_nao_lidas + 1, \
-             ultima_mensagem_direcao = 'inbound'",
-        );
-        up.bind(
-            ", ultima_mensagem_texto = ?, ultima_mensagem_em = ?, ultima_mensagem_tipo = ?, \
-             atualizado_em = ?",
-            [
-                text_value(&m.texto),
-                m.at.into(),
-                text_value(&m.tipo),
-                m.at.into(),
-            ],
-        )
-        .bind1(" WHERE chat_id = ?", text_value(&m.chat_id))
-        .push(&format!(" AND status IN {OPEN_SQL} RETURNING id"));
-        if let Some(id) = ids(&txn, &up).await?.into_iter().next() {
-            let a = fetched(&txn, id).await?;
-            txn.commit().await.map_err(db_err)?;
-            return Ok(IntakeOutcome::Appended(a));
+        if let Some(peer) = m.peer_id.as_deref().filter(|p| *p != m.chat_id) {
+            lock_chat(&txn, peer).await?;
         }
-        let (cliente, cliente_criado) = resolve_cliente(&txn, m).await?;
-        let departamento = default_departamento(&txn, m.at).await?;
-        let mensagem_inicial: String = m.texto.chars().take(MENSAGEM_INICIAL_MAX).collect();
-        let numero: String = m.numero.chars().take(20).collect();
-        let chat_id: String = m.chat_id.chars().take(100).collect();
-        let id = insert_row(
-            &txn,
-            &NewAtendimento {
-                departamento,
-                cliente,
-                atendente: None,
-                chat_id: &chat_id,
-                numero: &numero,
-                status: Status::Aguardando,
-                prioridade: Prioridade::Normal,
-                total_mensagens_cliente: 1,
-                total_mensagens_atendente: 0,
-                avaliacao: None,
-                comentario_avaliacao: "",
-                observacoes: "",
-                mensagem_inicial: &mensagem_inicial,
-                ultima: Some((&m.texto, &m.tipo, m.at)),
-                iniciado_em: None,
-                at: m.at,
-            },
-        )
-        .await?;
-        insert_fila(
-            &txn,
-            departamento,
-            cliente,
-            &chat_id,
-            &numero,
-            &mensagem_inicial,
-            Prioridade::Normal,
-            m.at,
-        )
-        .await?;
-        let membros = members(&txn, &[departamento])
-            .await?
-            .remove(&departamento)
-            .unwrap_or_default();
-        let atendimento = fetched(&txn, id).await?;
+        let outcome = inbound_in(&txn, m).await?;
         txn.commit().await.map_err(db_err)?;
-        Ok(IntakeOutcome::Opened {
-            atendimento,
-            mensagem_inicial,
-            membros,
-            cliente_criado,
-        })
+        Ok(outcome)
     }
 
     async fn register_outbound(&self, m: &OutboundChat) -> Result<Option<Atendimento>> {
