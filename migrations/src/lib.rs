@@ -13,6 +13,7 @@ mod m20261202_000007_whatsapp;
 mod m20261202_000008_atendimento;
 mod m20261202_000009_presence;
 mod m20261202_000010_whatsapp_identity;
+mod m20261202_000011_chat_list_order;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_atendimento::Migration),
             Box::new(m20261202_000009_presence::Migration),
             Box::new(m20261202_000010_whatsapp_identity::Migration),
+            Box::new(m20261202_000011_chat_list_order::Migration),
         ]
     }
 }

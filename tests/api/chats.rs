@@ -457,3 +457,37 @@ async fn the_window_counts_from_the_opening_message_and_an_agent_reply_clears_un
     assert_eq!(v["total"], 1);
     assert_eq!(v["results"][0]["text_content"], "de novo");
 }
+
+#[tokio::test]
+async fn the_list_pages_with_limit_and_offset_newest_first_and_whole_without_them() {
+    let app = spawn_app().await;
+    session(&app, &app.admin_token).await;
+    let nums: Vec<String> = (0..5).map(|i| format!("551193333000{i}")).collect();
+    for n in &nums {
+        webhook(&app, n, "oi").await;
+    }
+    let newest: Vec<String> = nums.iter().rev().cloned().collect();
+    let (s, all) = app.get("/api/v1/chats/", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(chat_ids(&all), newest);
+    let (s, p1) = app.get("/api/v1/chats/?limit=2", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(chat_ids(&p1), newest[..2].to_vec());
+    let (_, p2) = app
+        .get("/api/v1/chats/?limit=2&offset=2", &app.admin_token)
+        .await;
+    assert_eq!(chat_ids(&p2), newest[2..4].to_vec());
+    let (_, rest) = app.get("/api/v1/chats/?offset=4", &app.admin_token).await;
+    assert_eq!(chat_ids(&rest), newest[4..].to_vec());
+    let (_, oldest) = app
+        .get("/api/v1/chats/?order=asc&limit=1", &app.admin_token)
+        .await;
+    assert_eq!(chat_ids(&oldest), vec![nums[0].clone()]);
+    for bad in ["limit=x", "offset=-1", "limit=1.5"] {
+        let (s, v) = app
+            .get(&format!("/api/v1/chats/?{bad}"), &app.admin_token)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(v, json!({"error": "limit e offset devem ser inteiros"}));
+    }
+}

@@ -290,7 +290,9 @@ fn order(v: &str) -> Option<bool> {
     }
 }
 
-/// `GET /chats/`: `status`, `atendente`, `departamento`, `sort`, `order`.
+/// `GET /chats/`: `status`, `atendente`, `departamento`, `sort`, `order`, and the decided
+/// extension `limit` (default 50, at most [`CHAT_PAGE_MAX`]) / `offset` (default 0): with
+/// either, one page of the list; without both, the whole list.
 pub fn chat_filter(q: &Query) -> ApiResult<ChatFilter> {
     let mut e = FieldErrors::new();
     let f = ChatFilter {
@@ -300,10 +302,26 @@ pub fn chat_filter(q: &Query) -> ApiResult<ChatFilter> {
         sort: choice(q, "sort", ChatSort::parse, &mut e).unwrap_or_default(),
         descending: choice(q, "order", order, &mut e).unwrap_or(true),
         scope: None,
+        page: None,
     };
     validation(e)?;
-    Ok(f)
+    let paged = q.iter().any(|(k, _)| k == "limit" || k == "offset");
+    Ok(ChatFilter {
+        page: if paged {
+            let w = message_window(q)?;
+            Some(MessageWindow {
+                limit: w.limit.min(CHAT_PAGE_MAX),
+                offset: w.offset,
+            })
+        } else {
+            None
+        },
+        ..f
+    })
 }
+
+/// Most rows of one page of `GET /chats/`.
+pub const CHAT_PAGE_MAX: u64 = 500;
 
 pub const LIMIT_OFFSET: &str = "limit e offset devem ser inteiros";
 
@@ -392,6 +410,13 @@ mod tests {
         );
         assert!(chat_filter(&q(&[("status", "fechado")])).is_err());
         assert!(chat_filter(&q(&[("atendente", "x")])).is_err());
+        // The whole list unless a page is asked for.
+        assert_eq!(chat_filter(&q(&[])).unwrap().page, None);
+        let p = chat_filter(&q(&[("offset", "20")])).unwrap().page.unwrap();
+        assert_eq!((p.limit, p.offset), (50, 20));
+        let p = chat_filter(&q(&[("limit", "100000")])).unwrap().page.unwrap();
+        assert_eq!((p.limit, p.offset), (CHAT_PAGE_MAX, 0));
+        assert!(chat_filter(&q(&[("limit", "-1")])).is_err());
     }
 
     #[test]

@@ -39,7 +39,9 @@ impl Area {
     params(("status" = Option<String>, Query, description = "Exact status; default: every status except finalizado"),
            ("atendente" = Option<i64>, Query), ("departamento" = Option<i64>, Query),
            ("sort" = Option<String>, Query, description = "lastMessage (default), priority, created, updated"),
-           ("order" = Option<String>, Query, description = "asc or desc (default)")),
+           ("order" = Option<String>, Query, description = "asc or desc (default)"),
+           ("limit" = Option<u64>, Query, description = "Decided extension: one page of at most this many rows (default 50, at most 500) when limit or offset is given; without both, the whole list"),
+           ("offset" = Option<u64>, Query, description = "Decided extension: rows skipped (default 0)")),
     responses((status = 200, body = Vec<ChatListItemOut>), (status = 400), (status = 401)))]
 pub async fn chats_list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let filter = dto::chat_filter(&query_pairs(&req))?;

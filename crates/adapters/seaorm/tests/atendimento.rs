@@ -764,3 +764,46 @@ async fn a_contato_saved_without_the_ninth_digit_or_country_code_is_the_chats_cl
         t.finish().await;
     }
 }
+
+/// The plan of the chat list's default page (open rows, newest message first): read in the
+/// order of `ix_atendimentos_open_recent`, never a sort of every open chat.
+#[tokio::test]
+async fn the_chat_list_page_reads_its_index_in_order() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    for t in TestDb::all().await {
+        let backend = t.db.get_database_backend();
+        let (explain, sort_marker) = match backend {
+            DbBackend::Sqlite => ("EXPLAIN QUERY PLAN", "TEMP B-TREE"),
+            _ => ("EXPLAIN", "Sort"),
+        };
+        let txn = t.db.begin().await.unwrap();
+        if backend == DbBackend::Postgres {
+            // With a handful of rows PostgreSQL would rightly scan; ask for the index's plan.
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .unwrap();
+        }
+        let sql = format!(
+            "{explain} SELECT a.id FROM atendimentos a WHERE a.status <> 'finalizado' \
+             ORDER BY (a.ultima_mensagem_em IS NULL) ASC, a.ultima_mensagem_em DESC, a.id DESC \
+             LIMIT 50 OFFSET 0"
+        );
+        let rows = txn
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+        txn.rollback().await.unwrap();
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                r.try_get::<String>("", "detail")
+                    .or_else(|_| r.try_get::<String>("", "QUERY PLAN"))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let text = plan.join("\n");
+        assert!(text.contains("ix_atendimentos_open_recent"), "{}: {text}", t.name());
+        assert!(!text.contains(sort_marker), "{}: {text}", t.name());
+        t.finish().await;
+    }
+}

@@ -118,6 +118,9 @@ pub struct ChatFilter {
     pub descending: bool,
     /// Non-superusers: only rows of this atendente or waiting ones.
     pub scope: Option<i64>,
+    /// `?limit`/`?offset` (decided extension): one page of the list; `None`, the whole list
+    /// as the contract has it.
+    pub page: Option<MessageWindow>,
 }
 
 /// `POST /chats/{chat_id}/aceitar/`.

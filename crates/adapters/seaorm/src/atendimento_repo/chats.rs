@@ -162,6 +162,11 @@ impl ChatRepository for SeaOrmChatRepository {
             ChatSort::Updated => format!("a.atualizado_em {dir}"),
         };
         q.push(&format!(" ORDER BY {order}, a.id {dir}"));
+        if let Some(p) = f.page {
+            let limit = i64::try_from(p.limit).unwrap_or(i64::MAX);
+            let offset = i64::try_from(p.offset).unwrap_or(i64::MAX);
+            q.bind(" LIMIT ? OFFSET ?", [limit.into(), offset.into()]);
+        }
         atendimentos(&self.db, &q).await
     }
 
