@@ -150,6 +150,20 @@ async fn fetched(txn: &DatabaseTransaction, id: i64) -> Result<Atendimento> {
         .ok_or_else(|| DomainError::internal("atendimento vanished in its transaction"))
 }
 
+/// The `SET` part every counted message shares: the chat's last message and update time.
+fn set_last_message<'a>(
+    q: &'a mut Sql,
+    texto: &str,
+    tipo: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> &'a mut Sql {
+    q.bind(
+        ", ultima_mensagem_texto = ?, ultima_mensagem_em = ?, ultima_mensagem_tipo = ?, \
+         atualizado_em = ?",
+        [text_value(texto), at.into(), text_value(tipo), at.into()],
+    )
+}
+
 /// Counts `m` on the open atendimento of its chat: `Some(id)` when there is one.
 async fn append(txn: &DatabaseTransaction, m: &InboundChat) -> Result<Option<i64>> {
     let mut up = Sql::new(
@@ -157,17 +171,8 @@ async fn append(txn: &DatabaseTransaction, m: &InboundChat) -> Result<Option<i64
          total_mensagens = total_mensagens + 1, mensagens_nao_lidas = mensagens_nao_lidas + 1, \
          ultima_mensagem_direcao = 'inbound'",
     );
-    up.bind(
-        ", ultima_mensagem_texto = ?, ultima_mensagem_em = ?, ultima_mensagem_tipo = ?, \
-         atualizado_em = ?",
-        [
-            text_value(&m.texto),
-            m.at.into(),
-            text_value(&m.tipo),
-            m.at.into(),
-        ],
-    )
-    .bind1(" WHERE chat_id = ?", text_value(&m.chat_id))
+    set_last_message(&mut up, &m.texto, &m.tipo, m.at)
+        .bind1(" WHERE chat_id = ?", text_value(&m.chat_id))
     .push(&format!(" AND status IN {OPEN_SQL} RETURNING id"));
     Ok(ids(txn, &up).await?.into_iter().next())
 }
@@ -333,16 +338,7 @@ impl IntakeRepository for SeaOrmIntakeRepository {
             "UPDATE atendimentos SET total_mensagens = total_mensagens + 1, \
              ultima_mensagem_direcao = 'outbound'",
         );
-        q.bind(
-            ", ultima_mensagem_texto = ?, ultima_mensagem_em = ?, ultima_mensagem_tipo = ?, \
-             atualizado_em = ?",
-            [
-                text_value(&m.texto),
-                m.at.into(),
-                text_value(&m.tipo),
-                m.at.into(),
-            ],
-        );
+        set_last_message(&mut q, &m.texto, &m.tipo, m.at);
         if m.by_agent {
             q.push(
                 ", total_mensagens_atendente = total_mensagens_atendente + 1, mensagens_nao_lidas = 0",
