@@ -414,7 +414,10 @@ mod tests {
         assert_eq!(chat_filter(&q(&[])).unwrap().page, None);
         let p = chat_filter(&q(&[("offset", "20")])).unwrap().page.unwrap();
         assert_eq!((p.limit, p.offset), (50, 20));
-        let p = chat_filter(&q(&[("limit", "100000")])).unwrap().page.unwrap();
+        let p = chat_filter(&q(&[("limit", "100000")]))
+            .unwrap()
+            .page
+            .unwrap();
         assert_eq!((p.limit, p.offset), (CHAT_PAGE_MAX, 0));
         assert!(chat_filter(&q(&[("limit", "-1")])).is_err());
     }

@@ -802,7 +802,11 @@ async fn the_chat_list_page_reads_its_index_in_order() {
             })
             .collect();
         let text = plan.join("\n");
-        assert!(text.contains("ix_atendimentos_open_recent"), "{}: {text}", t.name());
+        assert!(
+            text.contains("ix_atendimentos_open_recent"),
+            "{}: {text}",
+            t.name()
+        );
         assert!(!text.contains(sort_marker), "{}: {text}", t.name());
         t.finish().await;
     }

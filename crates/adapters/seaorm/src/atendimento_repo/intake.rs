@@ -173,7 +173,7 @@ async fn append(txn: &DatabaseTransaction, m: &InboundChat) -> Result<Option<i64
     );
     set_last_message(&mut up, &m.texto, &m.tipo, m.at)
         .bind1(" WHERE chat_id = ?", text_value(&m.chat_id))
-    .push(&format!(" AND status IN {OPEN_SQL} RETURNING id"));
+        .push(&format!(" AND status IN {OPEN_SQL} RETURNING id"));
     Ok(ids(txn, &up).await?.into_iter().next())
 }
 
