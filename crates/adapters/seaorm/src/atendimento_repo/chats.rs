@@ -131,10 +131,34 @@ async fn transferencia<D: ConnectionTrait>(db: &D, id: i64) -> Result<Transferen
     .map_err(DomainError::internal)
 }
 
+/// The open chats' default order (newest message first) is the order of this partial index.
+pub(crate) const OPEN_RECENT_INDEX: &str = "ix_atendimentos_open_recent";
+
+/// The list's `SELECT … FROM`: on SQLite, the default list (open rows, newest message first,
+/// no atendente or department filter) names [`OPEN_RECENT_INDEX`], which SQLite's planner
+/// otherwise passes over for the status index on small or unanalysed tables, then sorts
+/// every open chat to cut one page.
+fn list_select(backend: DbBackend, f: &ChatFilter) -> String {
+    let default_order = f.status.is_none()
+        && f.sort == ChatSort::LastMessage
+        && f.descending
+        && f.atendente.is_none()
+        && f.departamento.is_none();
+    if backend == DbBackend::Sqlite && default_order {
+        SELECT_ATENDIMENTO.replacen(
+            "FROM atendimentos a",
+            &format!("FROM atendimentos a INDEXED BY {OPEN_RECENT_INDEX}"),
+            1,
+        )
+    } else {
+        SELECT_ATENDIMENTO.to_string()
+    }
+}
+
 #[async_trait]
 impl ChatRepository for SeaOrmChatRepository {
     async fn list(&self, f: &ChatFilter) -> Result<Vec<Atendimento>> {
-        let mut q = Sql::new(SELECT_ATENDIMENTO);
+        let mut q = Sql::new(&list_select(self.db.get_database_backend(), f));
         match f.status {
             Some(s) => q.bind1(" WHERE a.status = ?", text_value(s.as_str())),
             None => q.push(" WHERE a.status <> 'finalizado'"),
