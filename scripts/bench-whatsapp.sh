@@ -22,13 +22,16 @@
 #              times; delivery latency
 #   sustained  BENCH_SUSTAINED_SOCKETS sockets receive BENCH_RATE events/s for
 #              BENCH_SUSTAINED_SECS s; loss
+#   chats      chat intake: new chats/s (a distinct number each), then messages/s to one open
+#              chat (BENCH_CHATS_MSG_SECS s), both counted in the database; then
+#              GET /chats/?limit=50 with wrk as admin and as an unprivileged agent
 # Prints one line per figure and a table with PASS/FAIL against the targets, the load average
 # before each case and the CPU seconds of server and generator (they share the machine).
 #
 # Environment (all optional):
 #   DX_BIN, WS_LOAD_BIN     use these binaries instead of building
 #   BENCH_CASES             cases to run, comma-separated
-#                           (webhook,evolution,meta,send,sockets,fanout,sustained)
+#                           (webhook,evolution,meta,send,sockets,fanout,sustained,chats)
 #   BENCH_DURATION          seconds of HTTP load (10)
 #   BENCH_CONNECTIONS       HTTP connections (64)
 #   BENCH_DRAIN_TIMEOUT     seconds to wait for the sender to mark everything read (60)
@@ -39,7 +42,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-CASES=${BENCH_CASES:-webhook,evolution,meta,send,sockets,fanout,sustained}
+CASES=${BENCH_CASES:-webhook,evolution,meta,send,sockets,fanout,sustained,chats}
 EVO_SECRET=bench-evolution-webhook-secret
 META_SECRET=bench-meta-app-secret
 EVO_ENV=(WHATSAPP_GATEWAY=evolution EVOLUTION_URL=http://127.0.0.1:9 EVOLUTION_API_KEY=bench-key
@@ -360,6 +363,64 @@ if has_case sustained; then
   row sustained "events/s achieved" "$(kv "$WORK/sustained.out" achieved_events_per_s)" "$RATE" \
     "$(verdict "$(kv "$WORK/sustained.out" achieved_events_per_s) >= 0.95 * $RATE")" \
     "latency p50 $(kv "$WORK/sustained.out" latency_p50_ms) / p99 $(kv "$WORK/sustained.out" latency_p99_ms) ms"
+  stop_server
+fi
+
+# ---------------------------------------------------------------- 6. chats (issue 10)
+# Intake of new chats (a distinct `from` per request), messages to one existing chat, then the
+# agents' list page over every chat so made; counts checked in the database file itself.
+if has_case chats; then
+  command -v sqlite3 >/dev/null 2>&1 || { echo "the chats case needs the sqlite3 CLI" >&2; exit 1; }
+  command -v wrk >/dev/null 2>&1 || { echo "the chats case needs wrk" >&2; exit 1; }
+  before chats
+  start_server chats
+  db="$WORK/chats.db"
+  sql() { sqlite3 "$db" "$1"; }
+  "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$DURATION" \
+    --server-pid "$SERVER_PID" --from '{id}' >"$WORK/newchats.out" 2>"$WORK/newchats.err" \
+    || { cat "$WORK/newchats.err" >&2; exit 1; }
+  sed 's/^/  new chats: /' "$WORK/newchats.out"
+  ok=$(kv "$WORK/newchats.out" ok_2xx)
+  chats=$(sql "SELECT COUNT(*) FROM atendimentos WHERE status = 'aguardando'")
+  queued=$(sql "SELECT COUNT(*) FROM filas_atendimento")
+  rps=$(kv "$WORK/newchats.out" ok_rps)
+  row chats "new chats/s (2xx)" "$rps" "≥ 2,000" "$(verdict "$rps >= 2000")" \
+    "server $(kv "$WORK/newchats.out" server_cpu_pct) % / gen $(kv "$WORK/newchats.out" generator_cpu_pct) %"
+  row chats "chats = queue rows = 2xx" "$chats / $queued / $ok" "equal" \
+    "$(verdict "$chats == $ok and $queued == $ok")" "p50 $(kv "$WORK/newchats.out" latency_p50_ms) / p99 $(kv "$WORK/newchats.out" latency_p99_ms) ms"
+  "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "${BENCH_CHATS_MSG_SECS:-$DURATION}" \
+    --server-pid "$SERVER_PID" --from 5511900000000 >"$WORK/chatmsgs.out" 2>"$WORK/chatmsgs.err" \
+    || { cat "$WORK/chatmsgs.err" >&2; exit 1; }
+  sed 's/^/  messages to one chat: /' "$WORK/chatmsgs.out"
+  ok=$(kv "$WORK/chatmsgs.out" ok_2xx)
+  counted=$(sql "SELECT total_mensagens_cliente FROM atendimentos WHERE chat_id = '5511900000000'")
+  stored=$(sql "SELECT COUNT(*) FROM whatsapp_messages WHERE chat_id = '5511900000000'")
+  rps=$(kv "$WORK/chatmsgs.out" ok_rps)
+  row chats "msgs/s to an open chat (2xx)" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" \
+    "server $(kv "$WORK/chatmsgs.out" server_cpu_pct) % / gen $(kv "$WORK/chatmsgs.out" generator_cpu_pct) %"
+  row chats "counted = stored = 2xx" "$counted / $stored / $ok" "equal" \
+    "$(verdict "$counted == $ok and $stored == $ok")" "p50 $(kv "$WORK/chatmsgs.out" latency_p50_ms) / p99 $(kv "$WORK/chatmsgs.out" latency_p99_ms) ms"
+  open=$(sql "SELECT COUNT(*) FROM atendimentos WHERE status <> 'finalizado'")
+  msgs=$(sql "SELECT COUNT(*) FROM whatsapp_messages")
+  echo "  the list runs over $open open chats and $msgs messages"
+  for view in admin agent; do
+    tok=$TOKEN
+    if [[ $view == agent ]]; then
+      curl -fs -X POST "$BASE/api/v1/authz/agents/" -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' \
+        -d '{"username":"bench_agent","password":"Bench-agent-pw-1","email":"b@x.com"}' >/dev/null
+      tok=$(curl -fs -X POST "$BASE/api/v1/auth/token/" -H 'Content-Type: application/json' \
+        -d '{"username":"bench_agent","password":"Bench-agent-pw-1"}' | json access)
+    fi
+    wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $tok" \
+      "$BASE/api/v1/chats/?limit=50" >"$WORK/list-$view.out" 2>&1
+    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/list-$view.out")
+    p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$WORK/list-$view.out")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/list-$view.out")
+    sed "s/^/  list ($view): /" "$WORK/list-$view.out" | grep -E "Requests/sec|99%|50%|Non-2xx" || true
+    row chats "GET /chats/?limit=50 ($view) req/s" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" "non-2xx ${non2xx:-0}"
+    row chats "  p99 ms ($view)" "$p99" "< 20" "$(verdict "$p99 < 20")" ""
+  done
   stop_server
 fi
 
