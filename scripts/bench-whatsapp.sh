@@ -376,30 +376,30 @@ if has_case chats; then
   start_server chats
   db="$WORK/chats.db"
   sql() { sqlite3 "$db" "$1"; }
-  "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$DURATION" \
-    --server-pid "$SERVER_PID" --from '{id}' >"$WORK/newchats.out" 2>"$WORK/newchats.err" \
-    || { cat "$WORK/newchats.err" >&2; exit 1; }
-  sed 's/^/  new chats: /' "$WORK/newchats.out"
-  ok=$(kv "$WORK/newchats.out" ok_2xx)
+  # phase NAME LABEL SECS FROM: a webhook load from FROM; sets OK, RPS and NOTE for the rows.
+  phase() {
+    local name=$1 label=$2 secs=$3 from=$4
+    "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$secs" \
+      --server-pid "$SERVER_PID" --from "$from" >"$WORK/$name.out" 2>"$WORK/$name.err" \
+      || { cat "$WORK/$name.err" >&2; exit 1; }
+    sed "s/^/  $label: /" "$WORK/$name.out"
+    OK=$(kv "$WORK/$name.out" ok_2xx)
+    RPS=$(kv "$WORK/$name.out" ok_rps)
+    CPU="server $(kv "$WORK/$name.out" server_cpu_pct) % / gen $(kv "$WORK/$name.out" generator_cpu_pct) %"
+    LAT="p50 $(kv "$WORK/$name.out" latency_p50_ms) / p99 $(kv "$WORK/$name.out" latency_p99_ms) ms"
+  }
+  phase newchats "new chats" "$DURATION" '{id}'
   chats=$(sql "SELECT COUNT(*) FROM atendimentos WHERE status = 'aguardando'")
   queued=$(sql "SELECT COUNT(*) FROM filas_atendimento")
-  rps=$(kv "$WORK/newchats.out" ok_rps)
-  row chats "new chats/s (2xx)" "$rps" "≥ 2,000" "$(verdict "$rps >= 2000")" \
-    "server $(kv "$WORK/newchats.out" server_cpu_pct) % / gen $(kv "$WORK/newchats.out" generator_cpu_pct) %"
-  row chats "chats = queue rows = 2xx" "$chats / $queued / $ok" "equal" \
-    "$(verdict "$chats == $ok and $queued == $ok")" "p50 $(kv "$WORK/newchats.out" latency_p50_ms) / p99 $(kv "$WORK/newchats.out" latency_p99_ms) ms"
-  "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "${BENCH_CHATS_MSG_SECS:-$DURATION}" \
-    --server-pid "$SERVER_PID" --from 5511900000000 >"$WORK/chatmsgs.out" 2>"$WORK/chatmsgs.err" \
-    || { cat "$WORK/chatmsgs.err" >&2; exit 1; }
-  sed 's/^/  messages to one chat: /' "$WORK/chatmsgs.out"
-  ok=$(kv "$WORK/chatmsgs.out" ok_2xx)
+  row chats "new chats/s (2xx)" "$RPS" "≥ 2,000" "$(verdict "$RPS >= 2000")" "$CPU"
+  row chats "chats = queue rows = 2xx" "$chats / $queued / $OK" "equal" \
+    "$(verdict "$chats == $OK and $queued == $OK")" "$LAT"
+  phase chatmsgs "messages to one chat" "${BENCH_CHATS_MSG_SECS:-$DURATION}" 5511900000000
   counted=$(sql "SELECT total_mensagens_cliente FROM atendimentos WHERE chat_id = '5511900000000'")
   stored=$(sql "SELECT COUNT(*) FROM whatsapp_messages WHERE chat_id = '5511900000000'")
-  rps=$(kv "$WORK/chatmsgs.out" ok_rps)
-  row chats "msgs/s to an open chat (2xx)" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" \
-    "server $(kv "$WORK/chatmsgs.out" server_cpu_pct) % / gen $(kv "$WORK/chatmsgs.out" generator_cpu_pct) %"
-  row chats "counted = stored = 2xx" "$counted / $stored / $ok" "equal" \
-    "$(verdict "$counted == $ok and $stored == $ok")" "p50 $(kv "$WORK/chatmsgs.out" latency_p50_ms) / p99 $(kv "$WORK/chatmsgs.out" latency_p99_ms) ms"
+  row chats "msgs/s to an open chat (2xx)" "$RPS" "≥ 5,000" "$(verdict "$RPS >= 5000")" "$CPU"
+  row chats "counted = stored = 2xx" "$counted / $stored / $OK" "equal" \
+    "$(verdict "$counted == $OK and $stored == $OK")" "$LAT"
   open=$(sql "SELECT COUNT(*) FROM atendimentos WHERE status <> 'finalizado'")
   msgs=$(sql "SELECT COUNT(*) FROM whatsapp_messages")
   echo "  the list runs over $open open chats and $msgs messages"
