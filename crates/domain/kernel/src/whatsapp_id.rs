@@ -72,6 +72,33 @@ impl CanonicalNumber {
         self.0
     }
 
+    /// The forms this number may have been saved in by hand, canonical first: with or
+    /// without `+`, and for a Brazilian number also without the country code, and for a
+    /// Brazilian mobile also without the ninth digit (`5511987654321`, `+5511987654321`,
+    /// `11987654321`, `551187654321`, `1187654321`…). No duplicates.
+    pub fn spellings(&self) -> Vec<String> {
+        let canon = self.0.as_str();
+        let mut forms = vec![canon.to_string()];
+        if canon.starts_with("55") && canon.len() >= 12 {
+            forms.push(canon[2..].to_string());
+            if self.is_brazilian_mobile() {
+                let old = format!("{}{}", &canon[..4], &canon[5..]);
+                forms.push(old[2..].to_string());
+                forms.push(old);
+            }
+        }
+        let mut all = Vec::with_capacity(forms.len() * 2);
+        for f in forms {
+            let plus = format!("+{f}");
+            for v in [f, plus] {
+                if !all.contains(&v) {
+                    all.push(v);
+                }
+            }
+        }
+        all
+    }
+
     /// `55` + area code + `9` + eight digits.
     pub fn is_brazilian_mobile(&self) -> bool {
         let d = &self.0;
@@ -194,6 +221,30 @@ pub fn canonical_or_raw(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spellings_cover_the_hand_saved_forms() {
+        let s = CanonicalNumber::parse("+55 11 98765-4321")
+            .unwrap()
+            .spellings();
+        for f in [
+            "5511987654321",
+            "+5511987654321",
+            "11987654321",
+            "551187654321",
+            "1187654321",
+            "+1187654321",
+        ] {
+            assert!(s.contains(&f.to_string()), "{f} in {s:?}");
+        }
+        let landline = CanonicalNumber::parse("551133334444").unwrap().spellings();
+        assert_eq!(
+            landline,
+            ["551133334444", "+551133334444", "1133334444", "+1133334444"]
+        );
+        let foreign = CanonicalNumber::parse("14155550100").unwrap().spellings();
+        assert_eq!(foreign, ["14155550100", "+14155550100"]);
+    }
 
     fn canon(s: &str) -> String {
         CanonicalNumber::parse(s).expect(s).into_string()

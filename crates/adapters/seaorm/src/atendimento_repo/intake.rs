@@ -58,31 +58,15 @@ async fn lock_chat(txn: &DatabaseTransaction, chat_id: &str) -> Result<()> {
     }
 }
 
-/// The ways contatos and clientes may hold the number: as sent and in its canonical form,
-/// with or without `+`, and for a Brazilian mobile also without the ninth digit and without
-/// the country code (`5511987654321`, `+551187654321`, `11987654321`, `1187654321`…).
+/// The ways contatos and clientes may hold the number: as sent (with or without `+`) and
+/// every hand-saved form of its canonical number ([`kernel::CanonicalNumber::spellings`]).
 fn spellings(numero: &str) -> Vec<sea_orm::Value> {
     let bare = numero.trim_start_matches('+');
-    let mut forms = vec![bare.to_string()];
+    let mut all = vec![bare.to_string(), format!("+{bare}")];
     if let Ok(c) = kernel::CanonicalNumber::parse(numero) {
-        let canon = c.as_str();
-        forms.push(canon.to_string());
-        if canon.starts_with("55") && canon.len() >= 12 {
-            let national = &canon[2..];
-            forms.push(national.to_string());
-            if c.is_brazilian_mobile() {
-                let old = format!("{}{}", &canon[..4], &canon[5..]);
-                forms.push(old[2..].to_string());
-                forms.push(old);
-            }
-        }
-    }
-    let mut all: Vec<String> = Vec::with_capacity(forms.len() * 2);
-    for f in forms {
-        let plus = format!("+{f}");
-        for v in [f, plus] {
-            if !all.contains(&v) {
-                all.push(v);
+        for f in c.spellings() {
+            if !all.contains(&f) {
+                all.push(f);
             }
         }
     }
@@ -284,7 +268,7 @@ impl BatchInsert for InboundJob {
         jobs: &[Self],
     ) -> std::result::Result<Vec<Result<IntakeOutcome>>, DbErr> {
         // The write lock first, as a database error: a busy database retries the batch.
-        txn.execute_unprepared("UPDATE whatsapp_sessions SET id = id WHERE id = -1")
+        txn.execute_unprepared(crate::whatsapp_repo::WRITE_LOCK_SQL)
             .await?;
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {

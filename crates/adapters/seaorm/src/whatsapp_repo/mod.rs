@@ -102,12 +102,15 @@ pub(crate) async fn owned_row<E: EntityTrait, C: ColumnTrait>(
     q.one(db).await.map_err(db_err)
 }
 
+/// A write that changes nothing: on SQLite it takes the write lock of its transaction.
+pub(crate) const WRITE_LOCK_SQL: &str = "UPDATE whatsapp_sessions SET id = id WHERE id = -1";
+
 /// On SQLite, takes the write lock at the start of `txn` (waiting for it like any writer): a
 /// transaction that reads first and writes later is refused outright when another connection
 /// committed in between (`SQLITE_BUSY_SNAPSHOT`). PostgreSQL needs nothing.
 pub(crate) async fn write_lock<D: ConnectionTrait>(txn: &D) -> Result<()> {
     if txn.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        txn.execute_unprepared("UPDATE whatsapp_sessions SET id = id WHERE id = -1")
+        txn.execute_unprepared(WRITE_LOCK_SQL)
             .await
             .map_err(db_err)?;
     }
