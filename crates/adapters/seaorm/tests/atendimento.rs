@@ -820,3 +820,107 @@ async fn the_chat_list_page_reads_its_index_in_order() {
         t.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_writer_batch_counts_each_chats_messages_together() {
+    // The group-commit writer is SQLite's: a SQLite file on every back-end.
+    let t = TestDb::sqlite_file().await;
+    let r = Repos::new(&t);
+    let intake = r.intake();
+    let IntakeOutcome::Opened { atendimento: x, .. } = intake
+        .register_inbound(&inbound("5511900000001", "antes"))
+        .await
+        .unwrap()
+    else {
+        panic!("a first message opens a chat")
+    };
+    let writer = r.database.writer().expect("SQLite has a writer");
+    let hold = writer.hold().await;
+    // Queued one at a time, so the batch holds them in this order.
+    let mut jobs: Vec<InboundChat> = Vec::new();
+    for i in 0..5 {
+        jobs.push(inbound("5511900000001", &format!("x{i}")));
+    }
+    for i in 0..4 {
+        jobs.push(inbound("5511900000002", &format!("y{i}")));
+    }
+    let mut lid = inbound("4455@lid", "lid");
+    lid.peer_id = Some("4455@lid".into());
+    jobs.push(lid);
+    let mut both = inbound("5511900000003", "numero");
+    both.peer_id = Some("4455@lid".into());
+    jobs.push(both.clone());
+    jobs.push(inbound("5511900000003", "depois"));
+    jobs.push(both);
+    let mut tasks = Vec::new();
+    for (n, job) in jobs.into_iter().enumerate() {
+        let intake = intake.clone();
+        tasks.push(tokio::spawn(
+            async move { intake.register_inbound(&job).await },
+        ));
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while writer.pending() <= n {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("queued");
+    }
+    drop(hold);
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(writer.largest_batch(), 13, "one batch");
+    let total = |o: &IntakeOutcome| (o.atendimento().id, o.atendimento().total_mensagens_cliente);
+    // Chat x was open: every message answers it as it stands after the batch.
+    for o in &outcomes[0..5] {
+        assert!(matches!(o, IntakeOutcome::Appended(_)), "{o:?}");
+        assert_eq!(total(o), (x.id, 6));
+        assert_eq!(
+            o.atendimento().ultima_mensagem.as_ref().unwrap().texto,
+            "x4"
+        );
+    }
+    // Chat y opens with its first message; the others are counted on it.
+    let IntakeOutcome::Opened { atendimento: y, .. } = &outcomes[5] else {
+        panic!("{:?}", outcomes[5])
+    };
+    assert_eq!(y.total_mensagens_cliente, 1);
+    for o in &outcomes[6..9] {
+        assert_eq!(total(o), (y.id, 4));
+    }
+    // A chat opened under a lid moves to the number and keeps counting there.
+    let IntakeOutcome::Opened { atendimento: l, .. } = &outcomes[9] else {
+        panic!("{:?}", outcomes[9])
+    };
+    assert_eq!(total(&outcomes[10]), (l.id, 2));
+    assert_eq!(outcomes[10].atendimento().chat_id, "5511900000003");
+    for o in &outcomes[11..13] {
+        assert_eq!(total(o), (l.id, 4));
+        assert_eq!(
+            o.atendimento().ultima_mensagem.as_ref().unwrap().texto,
+            "numero"
+        );
+    }
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM atendimentos WHERE status <> 'finalizado'"
+        )
+        .await,
+        3
+    );
+    for (chat, n) in [
+        ("5511900000001", 6),
+        ("5511900000002", 4),
+        ("5511900000003", 4),
+    ] {
+        let sql = format!(
+            "SELECT total_mensagens_cliente + 100 * mensagens_nao_lidas + 10000 * total_mensagens \
+             FROM atendimentos WHERE chat_id = '{chat}'"
+        );
+        assert_eq!(count(&t, &sql).await, n * 10101, "{chat}");
+    }
+    t.finish().await;
+}

@@ -219,6 +219,16 @@ pub enum IntakeOutcome {
     },
 }
 
+impl IntakeOutcome {
+    /// The chat's atendimento, either way.
+    pub fn atendimento(&self) -> &Atendimento {
+        match self {
+            IntakeOutcome::Appended(a) => a,
+            IntakeOutcome::Opened { atendimento, .. } => atendimento,
+        }
+    }
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait IntakeRepository: Send + Sync {

@@ -20,6 +20,7 @@ use kernel::{DomainError, Result};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait,
 };
+use std::collections::HashMap;
 
 /// The queue row's `mensagem_inicial`: the first 500 characters.
 const MENSAGEM_INICIAL_MAX: usize = 500;
@@ -150,15 +151,24 @@ fn set_last_message<'a>(
 
 /// Counts `m` on the open atendimento of its chat: `Some(id)` when there is one.
 async fn append(txn: &DatabaseTransaction, m: &InboundChat) -> Result<Option<i64>> {
-    let mut up = Sql::new(
-        "UPDATE atendimentos SET total_mensagens_cliente = total_mensagens_cliente + 1, \
-         total_mensagens = total_mensagens + 1, mensagens_nao_lidas = mensagens_nao_lidas + 1, \
-         ultima_mensagem_direcao = 'inbound'",
-    );
-    set_last_message(&mut up, &m.texto, &m.tipo, m.at)
-        .bind1(" WHERE chat_id = ?", text_value(&m.chat_id))
+    let mut up = count_messages(1, m);
+    up.bind1(" WHERE chat_id = ?", text_value(&m.chat_id))
         .push(&format!(" AND status IN {OPEN_SQL} RETURNING id"));
     Ok(ids(txn, &up).await?.into_iter().next())
+}
+
+/// `UPDATE atendimentos SET …` counting `n` inbound messages of which `last` is the latest
+/// (the caller adds the `WHERE`).
+fn count_messages(n: i64, last: &InboundChat) -> Sql {
+    let mut up = Sql::new("UPDATE atendimentos SET ");
+    up.bind(
+        "total_mensagens_cliente = total_mensagens_cliente + ?, \
+         total_mensagens = total_mensagens + ?, mensagens_nao_lidas = mensagens_nao_lidas + ?, \
+         ultima_mensagem_direcao = 'inbound'",
+        [n.into(), n.into(), n.into()],
+    );
+    set_last_message(&mut up, &last.texto, &last.tipo, last.at);
+    up
 }
 
 /// A chat first seen under the gateway's id of the customer (`…@lid`, a BSUID: the number was
@@ -255,9 +265,90 @@ async fn inbound_in(txn: &DatabaseTransaction, m: &InboundChat) -> Result<Intake
 }
 
 /// One inbound message as a job of SQLite's group-commit writer ([`crate::writer`]): the
-/// intakes queued together run one after the other in one transaction (which holds the write
-/// lock, so each sees the ones before it), each in a savepoint of its own, and commit once.
+/// intakes queued together run in one transaction (which holds the write lock, so each sees
+/// the ones before it) and commit once.
+///
+/// Most messages belong to a chat that is already open, and a busy chat has many of them in
+/// one batch. The first message of each chat in the batch is counted by its own `UPDATE`;
+/// once the chat is known to be open, the batch's later messages to it are counted together
+/// by one `UPDATE` at the end, and all of them answer the chat as it stands after the batch
+/// (one read per chat, not per message). A message whose chat is not open yet takes the
+/// whole intake ([`inbound_in`]) in a savepoint of its own, so that its failure undoes only
+/// its own work.
 struct InboundJob(InboundChat);
+
+/// The messages of one batch counted on one open atendimento.
+struct OpenInBatch {
+    id: i64,
+    /// Every job answered with the atendimento as it stands after the batch.
+    answered: Vec<usize>,
+    /// The jobs among them not counted yet (in order).
+    uncounted: Vec<usize>,
+}
+
+/// [`inbound_in`] in a savepoint: only its own work is undone when it fails.
+async fn inbound_in_savepoint(
+    txn: &DatabaseTransaction,
+    m: &InboundChat,
+) -> std::result::Result<Result<IntakeOutcome>, DbErr> {
+    txn.execute_unprepared("SAVEPOINT intake_item").await?;
+    match inbound_in(txn, m).await {
+        Ok(o) => {
+            txn.execute_unprepared("RELEASE intake_item").await?;
+            Ok(Ok(o))
+        }
+        Err(e) => {
+            // Undoing the savepoint fails only when the connection itself did.
+            txn.execute_unprepared("ROLLBACK TO intake_item").await?;
+            txn.execute_unprepared("RELEASE intake_item").await?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// Counts the batch's later messages of `group` in one `UPDATE`, then answers its jobs.
+async fn settle(
+    txn: &DatabaseTransaction,
+    jobs: &[InboundJob],
+    group: &OpenInBatch,
+    out: &mut [Option<Result<IntakeOutcome>>],
+) {
+    if let Some(&last) = group.uncounted.last() {
+        let n = i64::try_from(group.uncounted.len()).unwrap_or(i64::MAX);
+        let mut up = count_messages(n, &jobs[last].0);
+        up.bind1(" WHERE id = ?", group.id);
+        if let Err(e) = super::exec(txn, &up).await {
+            answer_all(out, &group.uncounted, Err(e));
+        }
+    }
+    let state = fetched(txn, group.id).await.map(IntakeOutcome::Appended);
+    let waiting: Vec<usize> = group
+        .answered
+        .iter()
+        .copied()
+        .filter(|&i| out[i].is_none())
+        .collect();
+    answer_all(out, &waiting, state);
+}
+
+/// Gives `result` to the jobs `to`: the first gets the error itself (with its source chain,
+/// for the log), the others a copy of its message.
+fn answer_all(
+    out: &mut [Option<Result<IntakeOutcome>>],
+    to: &[usize],
+    result: Result<IntakeOutcome>,
+) {
+    let Some((&first, rest)) = to.split_first() else {
+        return;
+    };
+    for &i in rest {
+        out[i] = Some(match &result {
+            Ok(o) => Ok(o.clone()),
+            Err(e) => Err(DomainError::internal(e.to_string())),
+        });
+    }
+    out[first] = Some(result);
+}
 
 #[async_trait]
 impl BatchInsert for InboundJob {
@@ -270,23 +361,55 @@ impl BatchInsert for InboundJob {
         // The write lock first, as a database error: a busy database retries the batch.
         txn.execute_unprepared(crate::whatsapp_repo::WRITE_LOCK_SQL)
             .await?;
-        let mut out = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            txn.execute_unprepared("SAVEPOINT intake_item").await?;
-            match inbound_in(txn, &job.0).await {
-                Ok(o) => {
-                    txn.execute_unprepared("RELEASE intake_item").await?;
-                    out.push(Ok(o));
+        let mut out: Vec<Option<Result<IntakeOutcome>>> = jobs.iter().map(|_| None).collect();
+        let mut groups: Vec<OpenInBatch> = Vec::new();
+        // chat id → its group, for the chats known to be open in this batch.
+        let mut open: HashMap<&str, usize> = HashMap::new();
+        for (i, job) in jobs.iter().enumerate() {
+            let m = &job.0;
+            if let Some(&g) = open.get(m.chat_id.as_str()) {
+                groups[g].answered.push(i);
+                groups[g].uncounted.push(i);
+                continue;
+            }
+            match append(txn, m).await {
+                Ok(Some(id)) => {
+                    open.insert(&m.chat_id, groups.len());
+                    groups.push(OpenInBatch {
+                        id,
+                        answered: vec![i],
+                        uncounted: Vec::new(),
+                    });
+                    continue;
                 }
+                Ok(None) => {}
                 Err(e) => {
-                    // Undoing the savepoint fails only when the connection itself did.
-                    txn.execute_unprepared("ROLLBACK TO intake_item").await?;
-                    txn.execute_unprepared("RELEASE intake_item").await?;
-                    out.push(Err(e));
+                    out[i] = Some(Err(e));
+                    continue;
                 }
             }
+            let outcome = inbound_in_savepoint(txn, m).await?;
+            if let Ok(o) = &outcome {
+                // A chat known under the customer's lid or BSUID has moved to the number.
+                if let Some(peer) = m.peer_id.as_deref() {
+                    open.remove(peer);
+                }
+                open.insert(&m.chat_id, groups.len());
+                groups.push(OpenInBatch {
+                    id: o.atendimento().id,
+                    answered: Vec::new(),
+                    uncounted: Vec::new(),
+                });
+            }
+            out[i] = Some(outcome);
         }
-        Ok(out)
+        for group in &groups {
+            settle(txn, jobs, group, &mut out).await;
+        }
+        Ok(out
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(DomainError::internal("intake job not run"))))
+            .collect())
     }
 }
 
