@@ -102,6 +102,41 @@ async fn resolve_cliente(txn: &DatabaseTransaction, m: &InboundChat) -> Result<(
     Ok((created.id, true))
 }
 
+/// What the intakes of one transaction share: while it holds the write lock (SQLite) no one
+/// else changes the departments, so the default one and its members are read once.
+#[derive(Default)]
+struct Shared {
+    departamento: Option<i64>,
+    membros: HashMap<i64, Vec<i64>>,
+}
+
+impl Shared {
+    async fn departamento(
+        &mut self,
+        txn: &DatabaseTransaction,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64> {
+        if let Some(d) = self.departamento {
+            return Ok(d);
+        }
+        let d = default_departamento(txn, at).await?;
+        self.departamento = Some(d);
+        Ok(d)
+    }
+
+    async fn membros(&mut self, txn: &DatabaseTransaction, departamento: i64) -> Result<Vec<i64>> {
+        if let Some(m) = self.membros.get(&departamento) {
+            return Ok(m.clone());
+        }
+        let m = members(txn, &[departamento])
+            .await?
+            .remove(&departamento)
+            .unwrap_or_default();
+        self.membros.insert(departamento, m.clone());
+        Ok(m)
+    }
+}
+
 /// The first active department by name, else "Suporte" (created if it does not exist).
 async fn default_departamento(
     txn: &DatabaseTransaction,
@@ -205,16 +240,31 @@ async fn rekey_peer(txn: &DatabaseTransaction, m: &InboundChat) -> Result<bool> 
 }
 
 /// The whole intake of `m` inside `txn`, which holds the chat's lock (or the write lock).
-async fn inbound_in(txn: &DatabaseTransaction, m: &InboundChat) -> Result<IntakeOutcome> {
-    let mut appended = append(txn, m).await?;
-    if appended.is_none() && rekey_peer(txn, m).await? {
-        appended = append(txn, m).await?;
+async fn inbound_in(
+    txn: &DatabaseTransaction,
+    m: &InboundChat,
+    shared: &mut Shared,
+) -> Result<IntakeOutcome> {
+    if let Some(id) = append(txn, m).await? {
+        return Ok(IntakeOutcome::Appended(fetched(txn, id).await?));
     }
-    if let Some(id) = appended {
+    not_open(txn, m, shared).await
+}
+
+/// The intake of `m` when its chat id has no open atendimento: the one of its lid or BSUID
+/// (moved to the number), else a new one.
+async fn not_open(
+    txn: &DatabaseTransaction,
+    m: &InboundChat,
+    shared: &mut Shared,
+) -> Result<IntakeOutcome> {
+    if rekey_peer(txn, m).await?
+        && let Some(id) = append(txn, m).await?
+    {
         return Ok(IntakeOutcome::Appended(fetched(txn, id).await?));
     }
     let (cliente, cliente_criado) = resolve_cliente(txn, m).await?;
-    let departamento = default_departamento(txn, m.at).await?;
+    let departamento = shared.departamento(txn, m.at).await?;
     let mensagem_inicial: String = m.texto.chars().take(MENSAGEM_INICIAL_MAX).collect();
     let numero: String = m.numero.chars().take(20).collect();
     let chat_id: String = m.chat_id.chars().take(100).collect();
@@ -251,10 +301,7 @@ async fn inbound_in(txn: &DatabaseTransaction, m: &InboundChat) -> Result<Intake
         m.at,
     )
     .await?;
-    let membros = members(txn, &[departamento])
-        .await?
-        .remove(&departamento)
-        .unwrap_or_default();
+    let membros = shared.membros(txn, departamento).await?;
     let atendimento = fetched(txn, id).await?;
     Ok(IntakeOutcome::Opened {
         atendimento,
@@ -286,13 +333,14 @@ struct OpenInBatch {
     uncounted: Vec<usize>,
 }
 
-/// [`inbound_in`] in a savepoint: only its own work is undone when it fails.
-async fn inbound_in_savepoint(
+/// [`not_open`] in a savepoint: only its own work is undone when it fails.
+async fn not_open_savepoint(
     txn: &DatabaseTransaction,
     m: &InboundChat,
+    shared: &mut Shared,
 ) -> std::result::Result<Result<IntakeOutcome>, DbErr> {
     txn.execute_unprepared("SAVEPOINT intake_item").await?;
-    match inbound_in(txn, m).await {
+    match not_open(txn, m, shared).await {
         Ok(o) => {
             txn.execute_unprepared("RELEASE intake_item").await?;
             Ok(Ok(o))
@@ -301,6 +349,8 @@ async fn inbound_in_savepoint(
             // Undoing the savepoint fails only when the connection itself did.
             txn.execute_unprepared("ROLLBACK TO intake_item").await?;
             txn.execute_unprepared("RELEASE intake_item").await?;
+            // What it read may be what it wrote (a "Suporte" it created): read it again.
+            *shared = Shared::default();
             Ok(Err(e))
         }
     }
@@ -365,6 +415,7 @@ impl BatchInsert for InboundJob {
         let mut groups: Vec<OpenInBatch> = Vec::new();
         // chat id → its group, for the chats known to be open in this batch.
         let mut open: HashMap<&str, usize> = HashMap::new();
+        let mut shared = Shared::default();
         for (i, job) in jobs.iter().enumerate() {
             let m = &job.0;
             if let Some(&g) = open.get(m.chat_id.as_str()) {
@@ -388,7 +439,7 @@ impl BatchInsert for InboundJob {
                     continue;
                 }
             }
-            let outcome = inbound_in_savepoint(txn, m).await?;
+            let outcome = not_open_savepoint(txn, m, &mut shared).await?;
             if let Ok(o) = &outcome {
                 // A chat known under the customer's lid or BSUID has moved to the number.
                 if let Some(peer) = m.peer_id.as_deref() {
@@ -411,6 +462,11 @@ impl BatchInsert for InboundJob {
             .map(|o| o.unwrap_or_else(|| Err(DomainError::internal("intake job not run"))))
             .collect())
     }
+
+    /// The clientes created for new numbers: one merge step of the search index per batch.
+    async fn after(txn: &DatabaseTransaction) {
+        crate::cliente_repo::merge_search_index(txn).await;
+    }
 }
 
 #[async_trait]
@@ -424,7 +480,16 @@ impl IntakeRepository for SeaOrmIntakeRepository {
         if let Some(peer) = m.peer_id.as_deref().filter(|p| *p != m.chat_id) {
             lock_chat(&txn, peer).await?;
         }
-        let outcome = inbound_in(&txn, m).await?;
+        let outcome = inbound_in(&txn, m, &mut Shared::default()).await?;
+        if matches!(
+            outcome,
+            IntakeOutcome::Opened {
+                cliente_criado: true,
+                ..
+            }
+        ) {
+            crate::cliente_repo::merge_search_index(&txn).await;
+        }
         txn.commit().await.map_err(db_err)?;
         Ok(outcome)
     }

@@ -235,9 +235,8 @@ pub(crate) async fn insert_with_free_placeholder<D: ConnectionTrait>(
             .await
             .map_err(db_err)?;
         if taken == 0 {
-            let m = insert_cliente(db, &data, None).await?;
-            merge_search_index(db).await;
-            return Ok(m);
+            // The caller runs the search index's merge step ([`merge_search_index`]).
+            return insert_cliente(db, &data, None).await;
         }
     }
     Err(DomainError::internal(
