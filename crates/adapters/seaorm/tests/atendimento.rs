@@ -6,7 +6,7 @@
 mod support;
 
 use adapter_seaorm::*;
-use atendimento::commands::{ChatFilter, DepartamentoChanges, MessageWindow};
+use atendimento::commands::{ChatFilter, ChatSort, DepartamentoChanges, MessageWindow};
 use atendimento::model::{Prioridade, Status};
 use atendimento::ports::*;
 use chrono::{Duration, Utc};
@@ -923,4 +923,65 @@ async fn one_writer_batch_counts_each_chats_messages_together() {
         assert_eq!(count(&t, &sql).await, n * 10101, "{chat}");
     }
     t.finish().await;
+}
+
+#[tokio::test]
+async fn the_chat_list_reads_every_field_as_a_single_fetch_does() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let chats = r.chats();
+        let agent = t.agent("lista1").await;
+        let mut ids = Vec::new();
+        for (i, chat) in ["5531", "5532", "5533"].iter().enumerate() {
+            let o = r
+                .intake()
+                .register_inbound(&inbound(chat, &format!("oi {i}")))
+                .await
+                .unwrap();
+            ids.push(o.atendimento().id);
+        }
+        // One accepted (an atendente, times), one rated after its end, one waiting.
+        chats
+            .aceitar(ids[0], agent, Some("obs".into()), Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        chats
+            .aceitar(ids[1], agent, None, Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        let fin = FinalizeOp {
+            observacoes: Some("fim".into()),
+            unless_finalizado: true,
+            idle_before: None,
+            auto: false,
+        };
+        chats
+            .finalizar(ids[1], &fin, Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        for status in [None, Some(Status::Finalizado)] {
+            let listed = chats
+                .list(&ChatFilter {
+                    status,
+                    sort: ChatSort::LastMessage,
+                    descending: true,
+                    page: Some(MessageWindow {
+                        limit: 50,
+                        offset: 0,
+                    }),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert!(!listed.is_empty(), "{}", t.name());
+            for a in &listed {
+                let one = r.atendimentos().get(a.id, None).await.unwrap().unwrap();
+                assert_eq!(a, &one, "{}", t.name());
+            }
+        }
+        t.finish().await;
+    }
 }

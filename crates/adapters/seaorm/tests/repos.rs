@@ -2209,3 +2209,24 @@ async fn writes_around_the_writer_keep_the_search_index_merged() {
     drop(t);
     remove_sqlite(&path);
 }
+
+#[tokio::test]
+async fn sqlite_plans_do_not_depend_on_bound_values() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    // Without QPSG, SQLite ≥ 3.47 recompiles every cached statement with a bound `LIMIT ?`
+    // each time it runs (see .cargo/config.toml).
+    let t = TestDb::sqlite_file().await;
+    let rows =
+        t.db.query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA compile_options",
+        ))
+        .await
+        .unwrap();
+    let options: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+    t.finish().await;
+}

@@ -191,6 +191,9 @@ impl ChatRepository for SeaOrmChatRepository {
             let offset = i64::try_from(p.offset).unwrap_or(i64::MAX);
             q.bind(" LIMIT ? OFFSET ?", [limit.into(), offset.into()]);
         }
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            return super::json_page::list(&self.db, &q).await;
+        }
         atendimentos(&self.db, &q).await
     }
 

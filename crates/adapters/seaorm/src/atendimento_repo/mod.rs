@@ -9,6 +9,7 @@ mod departamentos;
 mod distribuir;
 mod filas;
 mod intake;
+mod json_page;
 mod relatorios;
 mod sql;
 
