@@ -25,13 +25,19 @@
 #   chats      chat intake: new chats/s (a distinct number each), then messages/s to one open
 #              chat (BENCH_CHATS_MSG_SECS s), both counted in the database; then
 #              GET /chats/?limit=50 with wrk as admin and as an unprivileged agent
+#   distribuir BENCH_DISTRIBUIR_ROWS (10000) waiting chats through the webhook, 50 agents in
+#              their department with room for all; one POST /atendimento/filas/distribuir/
+#              timed, then every row assigned and no agent over its maximum
+#   race       BENCH_RACE_CHATS (1000) waiting chats; 8 agents each try to accept every one
+#              (scripts/bench_atendimento.py); exactly one accept per chat, none doubled
 # Prints one line per figure and a table with PASS/FAIL against the targets, the load average
 # before each case and the CPU seconds of server and generator (they share the machine).
 #
 # Environment (all optional):
 #   DX_BIN, WS_LOAD_BIN     use these binaries instead of building
 #   BENCH_CASES             cases to run, comma-separated
-#                           (webhook,evolution,meta,send,sockets,fanout,sustained,chats)
+#                           (webhook,evolution,meta,send,sockets,fanout,sustained,chats,
+#                           distribuir,race)
 #   BENCH_DURATION          seconds of HTTP load (10)
 #   BENCH_CONNECTIONS       HTTP connections (64)
 #   BENCH_DRAIN_TIMEOUT     seconds to wait for the sender to mark everything read (60)
@@ -42,7 +48,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-CASES=${BENCH_CASES:-webhook,evolution,meta,send,sockets,fanout,sustained,chats}
+CASES=${BENCH_CASES:-webhook,evolution,meta,send,sockets,fanout,sustained,chats,distribuir,race}
 EVO_SECRET=bench-evolution-webhook-secret
 META_SECRET=bench-meta-app-secret
 EVO_ENV=(WHATSAPP_GATEWAY=evolution EVOLUTION_URL=http://127.0.0.1:9 EVOLUTION_API_KEY=bench-key
@@ -421,6 +427,60 @@ if has_case chats; then
     row chats "GET /chats/?limit=50 ($view) req/s" "$rps" "≥ 5,000" "$(verdict "$rps >= 5000")" "non-2xx ${non2xx:-0}"
     row chats "  p99 ms ($view)" "$p99" "< 20" "$(verdict "$p99 < 20")" ""
   done
+  stop_server
+fi
+
+# ---------------------------------------------------------------- 7. distribuir and the accept race (issue 10)
+# waiting N: new chats through the webhook (a distinct number per request) until N wait.
+waiting() {
+  local want=$1 n=0 secs=5
+  [[ "$want" -le 2000 ]] && secs=2
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    n=$(sqlite3 "$db" "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL")
+    [[ "$n" -ge "$want" ]] && break
+    "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$secs" --from '{id}' >/dev/null \
+      || { echo "ws-load webhook failed" >&2; exit 1; }
+  done
+  sqlite3 "$db" "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL"
+}
+if has_case distribuir; then
+  command -v sqlite3 >/dev/null 2>&1 || { echo "the distribuir case needs the sqlite3 CLI" >&2; exit 1; }
+  before distribuir
+  start_server distribuir
+  db="$WORK/distribuir.db"
+  rows=$(waiting "${BENCH_DISTRIBUIR_ROWS:-10000}")
+  dep=$(sqlite3 "$db" "SELECT departamento_id FROM filas_atendimento LIMIT 1")
+  # 50 agents with room for every row: one call assigns them all.
+  python3 "$ROOT/scripts/bench_atendimento.py" distribuir "$BASE" "$TOKEN" "$dep" 50 $(( (rows + 49) / 50 )) \
+    >"$WORK/distribuir.out" || exit 1
+  sed 's/^/  distribuir: /' "$WORK/distribuir.out"
+  ms=$(kv "$WORK/distribuir.out" distribuir_ms)
+  done_n=$(kv "$WORK/distribuir.out" distribuidos)
+  left=$(sqlite3 "$db" "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL")
+  over=$(sqlite3 "$db" "SELECT COUNT(*) FROM (SELECT atendente_id FROM atendimentos \
+    WHERE status = 'em_atendimento' GROUP BY atendente_id HAVING COUNT(*) > $(( (rows + 49) / 50 )))")
+  row distribuir "50 agents, $rows waiting: ms" "$ms" "< 200" "$(verdict "$ms < 200")" ""
+  row distribuir "assigned / left / agents over max" "$done_n / $left / $over" "$rows / 0 / 0" \
+    "$(verdict "$done_n == $rows and $left == 0 and $over == 0")" ""
+  stop_server
+fi
+if has_case race; then
+  command -v sqlite3 >/dev/null 2>&1 || { echo "the race case needs the sqlite3 CLI" >&2; exit 1; }
+  before race
+  start_server race
+  db="$WORK/race.db"
+  rows=$(waiting "${BENCH_RACE_CHATS:-1000}")
+  python3 "$ROOT/scripts/bench_atendimento.py" race "$BASE" "$TOKEN" 8 >"$WORK/race.out" || exit 1
+  sed 's/^/  race: /' "$WORK/race.out"
+  chats=$(kv "$WORK/race.out" chats)
+  accepted=$(kv "$WORK/race.out" accepted)
+  other=$(kv "$WORK/race.out" other)
+  doubled=$(sqlite3 "$db" "SELECT COUNT(*) FROM (SELECT chat_id FROM atendimentos \
+    WHERE status <> 'finalizado' GROUP BY chat_id HAVING COUNT(*) > 1)")
+  unowned=$(sqlite3 "$db" "SELECT COUNT(*) FROM atendimentos WHERE status = 'aguardando'")
+  row race "8 agents over $chats chats: accepted" "$accepted" "$chats" \
+    "$(verdict "$accepted == $chats and $other == 0")" "$(kv "$WORK/race.out" attempts_per_s) attempts/s; per agent $(kv "$WORK/race.out" per_agent)"
+  row race "doubled / still waiting" "$doubled / $unowned" "0 / 0" "$(verdict "$doubled == 0 and $unowned == 0")" ""
   stop_server
 fi
 

@@ -165,6 +165,8 @@ run "POST /api/v1/documentos/ (1 MiB multipart)" "/api/v1/documentos/" POST "$WO
 run "POST /api/v1/documentos/gerar-boleto/" "/api/v1/documentos/gerar-boleto/" POST "$WORK/boleto.json" "application/json"
 stop_server
 rm -rf "$WORK/main-media"
+# The uploads above wrote ~1.5 GB: flush it now, or its writeback lands on the next runs.
+sync
 # The database path alone: the same list requests with the list-page cache turned off.
 start_server main DX_LIST_CACHE=off
 run "GET /api/v1/clientes/?page=37 (no cache)" "/api/v1/clientes/?page=37"

@@ -238,6 +238,16 @@ async fn distribution_respects_capacity_under_concurrency() {
             .await,
             14
         );
+        // The intake's waiting atendimentos were handed over (none created), with their wait.
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 20);
+        assert_eq!(
+            count(
+                &t,
+                "SELECT COUNT(*) FROM atendimentos WHERE tempo_espera_segundos IS NOT NULL"
+            )
+            .await,
+            6
+        );
         // Everyone is full: nothing more.
         assert!(
             chats
@@ -982,6 +992,73 @@ async fn the_chat_list_reads_every_field_as_a_single_fetch_does() {
                 assert_eq!(a, &one, "{}", t.name());
             }
         }
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn distribution_hands_over_more_rows_than_one_statement_takes() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let agents = [
+            t.agent("big1").await,
+            t.agent("big2").await,
+            t.agent("big3").await,
+        ];
+        let dep = r
+            .deps()
+            .insert(
+                &DepartamentoChanges {
+                    nome: Some("Atacado".into()),
+                    atendentes: Some(agents.to_vec()),
+                    max_atendimentos_simultaneos: Some(200),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        for i in 0..450 {
+            r.intake()
+                .register_inbound(&inbound(&format!("55219{i:04}"), "oi"))
+                .await
+                .unwrap();
+        }
+        let done = r.chats().distribuir(dep.id, Utc::now()).await.unwrap();
+        assert_eq!(done.len(), 450, "{}", t.name());
+        let mut per_agent: HashMap<i64, usize> = HashMap::new();
+        let mut chats = std::collections::HashSet::new();
+        for a in &done {
+            assert_eq!(a.atendimento.status, Status::EmAtendimento);
+            assert!(
+                chats.insert(a.atendimento.chat_id.clone()),
+                "chat assigned twice"
+            );
+            *per_agent
+                .entry(a.atendimento.atendente_id().unwrap())
+                .or_default() += 1;
+        }
+        for agent in agents {
+            assert_eq!(per_agent.get(&agent), Some(&150), "{}", t.name());
+        }
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 450);
+        assert_eq!(
+            count(
+                &t,
+                "SELECT COUNT(*) FROM atendimentos WHERE status = 'em_atendimento' \
+                 AND tempo_espera_segundos IS NOT NULL"
+            )
+            .await,
+            450
+        );
+        assert_eq!(
+            count(
+                &t,
+                "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL"
+            )
+            .await,
+            0
+        );
         t.finish().await;
     }
 }
