@@ -14,6 +14,7 @@ Standard library only; prints key=value lines for scripts/bench-whatsapp.sh.
 
 import http.client
 import json
+import os
 import random
 import sys
 import threading
@@ -68,6 +69,8 @@ def distribuir(base, token, departamento, n, maximo):
     ids = [a for a, _ in agents(admin, base, "bench_d", n)]
     admin.ok("PATCH", f"/api/v1/atendimento/departamentos/{departamento}/",
              {"atendentes": ids, "max_atendimentos_simultaneos": maximo})
+    # BENCH_PAUSE: seconds to wait here (e.g. for a profiler to attach to the server).
+    time.sleep(float(os.environ.get("BENCH_PAUSE", "0")))
     t0 = time.perf_counter()
     r = admin.ok("POST", "/api/v1/atendimento/filas/distribuir/",
                  {"departamento_id": departamento})
