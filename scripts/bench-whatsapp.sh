@@ -443,11 +443,15 @@ waiting() {
   done
   sqlite3 "$db" "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL"
 }
+# db_case NAME: a case that counts in the database file: its server, and db= that file.
+db_case() {
+  command -v sqlite3 >/dev/null 2>&1 || { echo "the $1 case needs the sqlite3 CLI" >&2; exit 1; }
+  before "$1"
+  start_server "$1"
+  db="$WORK/$1.db"
+}
 if has_case distribuir; then
-  command -v sqlite3 >/dev/null 2>&1 || { echo "the distribuir case needs the sqlite3 CLI" >&2; exit 1; }
-  before distribuir
-  start_server distribuir
-  db="$WORK/distribuir.db"
+  db_case distribuir
   rows=$(waiting "${BENCH_DISTRIBUIR_ROWS:-10000}")
   dep=$(sqlite3 "$db" "SELECT departamento_id FROM filas_atendimento LIMIT 1")
   # 50 agents with room for every row: one call assigns them all.
@@ -465,10 +469,7 @@ if has_case distribuir; then
   stop_server
 fi
 if has_case race; then
-  command -v sqlite3 >/dev/null 2>&1 || { echo "the race case needs the sqlite3 CLI" >&2; exit 1; }
-  before race
-  start_server race
-  db="$WORK/race.db"
+  db_case race
   rows=$(waiting "${BENCH_RACE_CHATS:-1000}")
   python3 "$ROOT/scripts/bench_atendimento.py" race "$BASE" "$TOKEN" 8 >"$WORK/race.out" || exit 1
   sed 's/^/  race: /' "$WORK/race.out"
