@@ -222,6 +222,52 @@ async fn a_conversation_runs_end_to_end_through_evolution() {
 }
 
 #[tokio::test]
+async fn a_customer_first_seen_by_her_lid_alone_joins_her_number_when_it_arrives() {
+    let (fake, server, mut ws) = paired().await;
+    // Her number hidden: the chat opens under the lid.
+    let lid_only = json!({"remoteJid": LID, "id": "3EB0LID0001"});
+    assert_eq!(
+        fake.text(lid_only, "Oi, tudo bem?", "Maria Souza").await.0,
+        200
+    );
+    let opened = ws.event("new_chat").await;
+    assert_eq!(opened["data"]["chat_id"], LID, "{opened}");
+    let (_, chats) = server.get("/api/v1/chats/").await;
+    assert_eq!(chats[0]["chat_id"], LID, "{chats}");
+    // A message that carries both: the open chat, its queue row and its messages move to
+    // the number; no second chat.
+    let both = json!({"remoteJid": LID, "remoteJidAlt": format!("{CUSTOMER}@s.whatsapp.net"),
+                      "addressingMode": "lid", "id": "3EB0LID0002"});
+    assert_eq!(
+        fake.text(both, "Meu boleto venceu", "Maria Souza").await.0,
+        200
+    );
+    let (_, chats) = server.get("/api/v1/chats/").await;
+    let chats = chats.as_array().cloned().unwrap_or_default();
+    assert_eq!(chats.len(), 1, "{chats:?}");
+    assert_eq!(chats[0]["chat_id"], CUSTOMER, "{chats:?}");
+    assert_eq!(server.messages_of(CUSTOMER).await.len(), 2);
+    assert!(server.messages_of(LID).await.is_empty());
+    // The lid alone again, and the number alone: both land in that one chat.
+    let again = json!({"remoteJid": LID, "id": "3EB0LID0003"});
+    assert_eq!(fake.text(again, "Alô?", "Maria Souza").await.0, 200);
+    let by_number = json!({"remoteJid": format!("{CUSTOMER}@s.whatsapp.net"), "id": "3EB0LID0004"});
+    assert_eq!(
+        fake.text(by_number, "Consegue ver?", "Maria Souza").await.0,
+        200
+    );
+    assert_eq!(server.messages_of(CUSTOMER).await.len(), 4);
+    let (_, chats) = server.get("/api/v1/chats/").await;
+    let chats = chats.as_array().cloned().unwrap_or_default();
+    assert_eq!(chats.len(), 1, "{chats:?}");
+    assert_eq!(chats[0]["chat_id"], CUSTOMER, "{chats:?}");
+    let (_, queue) = server.get("/api/v1/atendimento/filas/?page_size=100").await;
+    let rows = queue["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{queue}");
+    assert_eq!(rows[0]["numero_whatsapp"], CUSTOMER, "{queue}");
+}
+
+#[tokio::test]
 async fn the_receiver_refuses_a_missing_or_wrong_secret_and_ignores_groups() {
     let (fake, server, _ws) = paired().await;
     let body = json!({"event": "messages.upsert", "instance": INSTANCE, "data": {
