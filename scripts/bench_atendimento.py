@@ -70,7 +70,10 @@ def distribuir(base, token, departamento, n, maximo):
     admin.ok("PATCH", f"/api/v1/atendimento/departamentos/{departamento}/",
              {"atendentes": ids, "max_atendimentos_simultaneos": maximo})
     # BENCH_PAUSE: seconds to wait here (e.g. for a profiler to attach to the server).
-    time.sleep(float(os.environ.get("BENCH_PAUSE", "0")))
+    pause = float(os.environ.get("BENCH_PAUSE", "0"))
+    if pause:
+        time.sleep(pause)
+        admin = Api(base, token)  # the server closes idle keep-alive connections
     t0 = time.perf_counter()
     r = admin.ok("POST", "/api/v1/atendimento/filas/distribuir/",
                  {"departamento_id": departamento})

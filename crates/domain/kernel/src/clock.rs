@@ -23,9 +23,15 @@ pub const TZ: chrono_tz::Tz = chrono_tz::America::Sao_Paulo;
 /// Renders a datetime as the contract wants model datetimes: São Paulo offset, microseconds.
 pub fn format_local(dt: DateTime<Utc>) -> String {
     dt.with_timezone(&TZ)
-        .format("%Y-%m-%dT%H:%M:%S%.6f%:z")
+        .format_with_items(LOCAL_FORMAT.iter())
         .to_string()
 }
+
+/// `%Y-%m-%dT%H:%M:%S%.6f%:z`, parsed once (a list page renders several per row).
+static LOCAL_FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| {
+        chrono::format::StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.6f%:z").collect()
+    });
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use atendimento::model::{AgentRef, Atendimento, UltimaMensagem};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use kernel::{DomainError, Result};
 use sea_orm::{ConnectionTrait, DbBackend};
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 /// The columns of [`super::SELECT_ATENDIMENTO`] read from its subquery `s`, in the order
@@ -62,161 +63,132 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-/// The values of one row, taken in order.
-struct Cols(std::vec::IntoIter<Json>);
-
-impl Cols {
-    fn next(&mut self, what: &str) -> Result<Json> {
-        self.0.next().ok_or_else(|| bad(what))
-    }
-
-    fn opt_i64(&mut self, what: &str) -> Result<Option<i64>> {
-        match self.next(what)? {
-            Json::Null => Ok(None),
-            v => v.as_i64().map(Some).ok_or_else(|| bad(what)),
-        }
-    }
-
-    fn i64(&mut self, what: &str) -> Result<i64> {
-        self.opt_i64(what)?.ok_or_else(|| bad(what))
-    }
-
-    fn opt_text(&mut self, what: &str) -> Result<Option<String>> {
-        match self.next(what)? {
-            Json::Null => Ok(None),
-            Json::String(s) => Ok(Some(s)),
-            _ => Err(bad(what)),
-        }
-    }
-
-    fn text(&mut self, what: &str) -> Result<String> {
-        self.opt_text(what)?.ok_or_else(|| bad(what))
-    }
-
-    fn opt_bool(&mut self, what: &str) -> Result<Option<bool>> {
-        match self.next(what)? {
-            Json::Null => Ok(None),
-            Json::Bool(b) => Ok(Some(b)),
-            v => v.as_i64().map(|n| Some(n != 0)).ok_or_else(|| bad(what)),
-        }
-    }
-
-    fn opt_time(&mut self, what: &str) -> Result<Option<DateTime<Utc>>> {
-        match self.opt_text(what)? {
-            None => Ok(None),
-            Some(s) => parse_time(&s).map(Some).ok_or_else(|| bad(what)),
-        }
-    }
-
-    fn time(&mut self, what: &str) -> Result<DateTime<Utc>> {
-        self.opt_time(what)?.ok_or_else(|| bad(what))
+/// SQLite's JSON renders booleans as 0 and 1.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    match Json::deserialize(d)? {
+        Json::Bool(b) => Ok(b),
+        Json::Number(n) if n.as_i64().is_some() => Ok(n.as_i64() != Some(0)),
+        other => Err(serde::de::Error::custom(format!("not a boolean: {other}"))),
     }
 }
 
-fn row(c: &mut Cols) -> Result<Atendimento> {
-    let id = c.i64("id")?;
-    let departamento = c.i64("departamento_id")?;
-    let departamento_nome = c.text("d_nome")?;
-    let departamento_cor = c.text("d_cor")?;
-    let cliente = c.i64("cliente_id")?;
-    let cliente_nome = c.text("c_nome")?;
-    let cliente_email = c.opt_text("c_email")?;
-    let cliente_telefone = c.opt_text("c_tel")?;
-    let atendente_id = c.opt_i64("atendente_id")?;
-    let username = c.opt_text("g_username")?.unwrap_or_default();
-    let display_name = c.opt_text("g_display")?.unwrap_or_default();
-    let is_active = c.opt_bool("g_active")?.unwrap_or(false);
-    let chat_id = c.text("chat_id")?;
-    let numero_whatsapp = c.text("numero_whatsapp")?;
-    let status = status_of(&c.text("status")?).map_err(DomainError::internal)?;
-    let prioridade = prioridade_of(&c.text("prioridade")?).map_err(DomainError::internal)?;
-    let tempo_primeira_resposta_segundos = c.opt_i64("tempo_primeira_resposta_segundos")?;
-    let tempo_total_atendimento_segundos = c.opt_i64("tempo_total_atendimento_segundos")?;
-    let total_mensagens_cliente = c.i64("total_mensagens_cliente")?;
-    let total_mensagens_atendente = c.i64("total_mensagens_atendente")?;
-    let avaliacao = match c.opt_i64("avaliacao")? {
-        Some(n) => Some(i32::try_from(n).map_err(|_| bad("avaliacao"))?),
+fn opt_flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<bool>, D::Error> {
+    match Json::deserialize(d)? {
+        Json::Null => Ok(None),
+        Json::Bool(b) => Ok(Some(b)),
+        Json::Number(n) if n.as_i64().is_some() => Ok(Some(n.as_i64() != Some(0))),
+        other => Err(serde::de::Error::custom(format!("not a boolean: {other}"))),
+    }
+}
+
+/// One row of the page: the JSON array of [`COLUMNS`], read in order straight into its
+/// fields (no intermediate JSON tree).
+#[derive(Deserialize)]
+struct Raw {
+    id: i64,
+    departamento_id: i64,
+    d_nome: String,
+    d_cor: String,
+    cliente_id: i64,
+    c_nome: String,
+    c_email: Option<String>,
+    c_tel: Option<String>,
+    atendente_id: Option<i64>,
+    g_username: Option<String>,
+    g_display: Option<String>,
+    #[serde(deserialize_with = "opt_flag")]
+    g_active: Option<bool>,
+    chat_id: String,
+    numero_whatsapp: String,
+    status: String,
+    prioridade: String,
+    tempo_primeira_resposta_segundos: Option<i64>,
+    tempo_total_atendimento_segundos: Option<i64>,
+    total_mensagens_cliente: i64,
+    total_mensagens_atendente: i64,
+    avaliacao: Option<i32>,
+    comentario_avaliacao: String,
+    observacoes: String,
+    criado_em: String,
+    iniciado_em: Option<String>,
+    primeira_resposta_em: Option<String>,
+    finalizado_em: Option<String>,
+    atualizado_em: String,
+    janela_desde: String,
+    total_mensagens: i64,
+    mensagens_nao_lidas: i64,
+    ultima_mensagem_texto: Option<String>,
+    ultima_mensagem_em: Option<String>,
+    ultima_mensagem_tipo: Option<String>,
+    ultima_mensagem_direcao: Option<String>,
+    #[serde(deserialize_with = "flag")]
+    auto_encerrado: bool,
+    mensagem_inicial: String,
+}
+
+fn time(s: &str, what: &str) -> Result<DateTime<Utc>> {
+    parse_time(s).ok_or_else(|| bad(what))
+}
+
+fn opt_time(s: Option<&str>, what: &str) -> Result<Option<DateTime<Utc>>> {
+    s.map(|s| time(s, what)).transpose()
+}
+
+fn row(r: Raw) -> Result<Atendimento> {
+    let atendente = r.atendente_id.map(|id| AgentRef {
+        id,
+        username: r.g_username.unwrap_or_default(),
+        display_name: r.g_display.unwrap_or_default(),
+        is_active: r.g_active.unwrap_or(false),
+    });
+    let ultima = match opt_time(r.ultima_mensagem_em.as_deref(), "ultima_mensagem_em")? {
+        Some(em) => Some(UltimaMensagem {
+            texto: r.ultima_mensagem_texto.unwrap_or_default(),
+            em,
+            tipo: r.ultima_mensagem_tipo.unwrap_or_default(),
+            direcao: r.ultima_mensagem_direcao.unwrap_or_default(),
+        }),
         None => None,
     };
-    let comentario_avaliacao = c.text("comentario_avaliacao")?;
-    let observacoes = c.text("observacoes")?;
-    let criado_em = c.time("criado_em")?;
-    let iniciado_em = c.opt_time("iniciado_em")?;
-    let primeira_resposta_em = c.opt_time("primeira_resposta_em")?;
-    let finalizado_em = c.opt_time("finalizado_em")?;
-    let atualizado_em = c.time("atualizado_em")?;
-    let janela_desde = c.time("janela_desde")?;
-    let total_mensagens = c.i64("total_mensagens")?;
-    let mensagens_nao_lidas = c.i64("mensagens_nao_lidas")?;
-    let texto = c.opt_text("ultima_mensagem_texto")?;
-    let em = c.opt_time("ultima_mensagem_em")?;
-    let tipo = c.opt_text("ultima_mensagem_tipo")?;
-    let direcao = c.opt_text("ultima_mensagem_direcao")?;
-    let auto_encerrado = c.opt_bool("auto_encerrado")?.ok_or_else(|| bad("auto"))?;
-    let mensagem_inicial = c.text("mensagem_inicial")?;
     Ok(Atendimento {
-        id,
-        departamento,
-        departamento_nome,
-        departamento_cor,
-        cliente,
-        cliente_nome,
-        cliente_email,
-        cliente_telefone,
-        atendente: atendente_id.map(|id| AgentRef {
-            id,
-            username,
-            display_name,
-            is_active,
-        }),
-        chat_id,
-        numero_whatsapp,
-        status,
-        prioridade,
-        tempo_primeira_resposta_segundos,
-        tempo_total_atendimento_segundos,
-        total_mensagens_cliente,
-        total_mensagens_atendente,
-        avaliacao,
-        comentario_avaliacao,
-        observacoes,
-        criado_em,
-        iniciado_em,
-        primeira_resposta_em,
-        finalizado_em,
-        atualizado_em,
-        janela_desde,
-        total_mensagens,
-        mensagens_nao_lidas,
-        ultima_mensagem: em.map(|em| UltimaMensagem {
-            texto: texto.unwrap_or_default(),
-            em,
-            tipo: tipo.unwrap_or_default(),
-            direcao: direcao.unwrap_or_default(),
-        }),
-        auto_encerrado,
-        mensagem_inicial,
+        id: r.id,
+        departamento: r.departamento_id,
+        departamento_nome: r.d_nome,
+        departamento_cor: r.d_cor,
+        cliente: r.cliente_id,
+        cliente_nome: r.c_nome,
+        cliente_email: r.c_email,
+        cliente_telefone: r.c_tel,
+        atendente,
+        chat_id: r.chat_id,
+        numero_whatsapp: r.numero_whatsapp,
+        status: status_of(&r.status).map_err(DomainError::internal)?,
+        prioridade: prioridade_of(&r.prioridade).map_err(DomainError::internal)?,
+        tempo_primeira_resposta_segundos: r.tempo_primeira_resposta_segundos,
+        tempo_total_atendimento_segundos: r.tempo_total_atendimento_segundos,
+        total_mensagens_cliente: r.total_mensagens_cliente,
+        total_mensagens_atendente: r.total_mensagens_atendente,
+        avaliacao: r.avaliacao,
+        comentario_avaliacao: r.comentario_avaliacao,
+        observacoes: r.observacoes,
+        criado_em: time(&r.criado_em, "criado_em")?,
+        iniciado_em: opt_time(r.iniciado_em.as_deref(), "iniciado_em")?,
+        primeira_resposta_em: opt_time(r.primeira_resposta_em.as_deref(), "primeira_resposta_em")?,
+        finalizado_em: opt_time(r.finalizado_em.as_deref(), "finalizado_em")?,
+        atualizado_em: time(&r.atualizado_em, "atualizado_em")?,
+        janela_desde: time(&r.janela_desde, "janela_desde")?,
+        total_mensagens: r.total_mensagens,
+        mensagens_nao_lidas: r.mensagens_nao_lidas,
+        ultima_mensagem: ultima,
+        auto_encerrado: r.auto_encerrado,
+        mensagem_inicial: r.mensagem_inicial,
     })
 }
 
 /// `[[id, departamento_id, …, mensagem_inicial], …]` in the order of [`COLUMNS`].
 fn parse(json: &str) -> Result<Vec<Atendimento>> {
-    let Json::Array(rows) = serde_json::from_str(json).map_err(DomainError::internal)? else {
-        return Err(bad("page"));
-    };
-    rows.into_iter()
-        .map(|r| {
-            let Json::Array(cols) = r else {
-                return Err(bad("row"));
-            };
-            let mut c = Cols(cols.into_iter());
-            let a = row(&mut c)?;
-            if c.0.next().is_some() {
-                return Err(bad("row width"));
-            }
-            Ok(a)
-        })
-        .collect()
+    let rows: Vec<Raw> = serde_json::from_str(json).map_err(DomainError::internal)?;
+    rows.into_iter().map(row).collect()
 }
 
 #[cfg(test)]
