@@ -1062,3 +1062,62 @@ async fn distribution_hands_over_more_rows_than_one_statement_takes() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn two_queue_rows_of_one_chat_give_it_one_atendimento() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let agents = [t.agent("dup1").await, t.agent("dup2").await];
+        let dep = r
+            .deps()
+            .insert(
+                &DepartamentoChanges {
+                    nome: Some("Cobrança".into()),
+                    atendentes: Some(agents.to_vec()),
+                    max_atendimentos_simultaneos: Some(5),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let cliente = t.cliente("ACME", "11222333000181", None).await;
+        // Two rows for a chat with no open atendimento, two for one that waits (intake).
+        r.intake()
+            .register_inbound(&inbound("5531900000002", "oi"))
+            .await
+            .unwrap();
+        for chat in ["5531900000001", "5531900000001", "5531900000002"] {
+            r.filas()
+                .insert(
+                    &atendimento::commands::FilaChanges {
+                        departamento: Some(dep.id),
+                        cliente: Some(cliente),
+                        chat_id: Some(chat.into()),
+                        numero_whatsapp: Some(chat.into()),
+                        ..Default::default()
+                    },
+                    Utc::now(),
+                )
+                .await
+                .unwrap();
+        }
+        let done = r.chats().distribuir(dep.id, Utc::now()).await.unwrap();
+        let mut chats: Vec<&str> = done
+            .iter()
+            .map(|a| a.atendimento.chat_id.as_str())
+            .collect();
+        chats.sort_unstable();
+        assert_eq!(chats, ["5531900000001", "5531900000002"], "{}", t.name());
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 2);
+        assert_eq!(
+            count(
+                &t,
+                "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL"
+            )
+            .await,
+            0
+        );
+        t.finish().await;
+    }
+}

@@ -168,8 +168,8 @@ struct Open {
 /// unassigned are taken in one conditional `UPDATE`; the chats' open atendimentos are read in
 /// one statement; the waiting ones without atendente are handed to their agents in one
 /// conditional `UPDATE` (a row taken meanwhile by an accept is left alone); a chat with no
-/// open atendimento gets a new one. A chat already being handled only has its stale queue
-/// row marked. Pushes `(fila_id, atendimento id, mensagem_inicial)` for each assignment.
+/// open atendimento gets a new one. A chat already being handled, or given its atendimento
+/// by an earlier row of the run, only has its stale queue row marked. Pushes `(fila_id, atendimento id, mensagem_inicial)` for each assignment.
 async fn assign(
     txn: &sea_orm::DatabaseTransaction,
     departamento: i64,
@@ -186,10 +186,14 @@ async fn assign(
         )
         .push(" RETURNING id");
     let taken: std::collections::HashSet<i64> = ids(txn, &take).await?.into_iter().collect();
+    // A chat's first row in the chunk is the one assigned; any other row of it is stale
+    // (marked taken above, assigned nothing), as a later chunk's row of it is.
+    let mut chats_seen = std::collections::HashSet::new();
     let mine: Vec<(i64, i64, &Row)> = chunk
         .iter()
         .filter(|(fila, _)| taken.contains(fila))
         .filter_map(|(fila, agent)| details.get(fila).map(|r| (*fila, *agent, r)))
+        .filter(|(_, _, r)| chats_seen.insert(r.chat_id.as_str()))
         .collect();
     if mine.is_empty() {
         return Ok(());
