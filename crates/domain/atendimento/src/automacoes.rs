@@ -218,11 +218,8 @@ impl Automations {
     /// chat per closed period).
     pub async fn after_inbound(&self, outcome: &IntakeOutcome) -> Result<()> {
         let (a, t) = self.current().await?;
-        let (atendimento, new) = match outcome {
-            IntakeOutcome::Opened { atendimento, .. } => (atendimento, true),
-            IntakeOutcome::Appended(atendimento) => (atendimento, false),
-        };
-        if new && a.saudacao {
+        let atendimento = outcome.atendimento();
+        if matches!(outcome, IntakeOutcome::Opened { .. }) && a.saudacao {
             self.say(&atendimento.chat_id, &t.mensagem_saudacao).await?;
         }
         if a.fora_expediente {
