@@ -64,14 +64,6 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// SQLite's JSON renders booleans as 0 and 1.
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
-    match Json::deserialize(d)? {
-        Json::Bool(b) => Ok(b),
-        Json::Number(n) if n.as_i64().is_some() => Ok(n.as_i64() != Some(0)),
-        other => Err(serde::de::Error::custom(format!("not a boolean: {other}"))),
-    }
-}
-
 fn opt_flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<bool>, D::Error> {
     match Json::deserialize(d)? {
         Json::Null => Ok(None),
@@ -79,6 +71,10 @@ fn opt_flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Optio
         Json::Number(n) if n.as_i64().is_some() => Ok(Some(n.as_i64() != Some(0))),
         other => Err(serde::de::Error::custom(format!("not a boolean: {other}"))),
     }
+}
+
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    opt_flag(d)?.ok_or_else(|| serde::de::Error::custom("not a boolean: null"))
 }
 
 /// One row of the page: the JSON array of [`COLUMNS`], read in order straight into its
