@@ -14,6 +14,7 @@ mod m20261202_000008_atendimento;
 mod m20261202_000009_presence;
 mod m20261202_000010_whatsapp_identity;
 mod m20261202_000011_chat_list_order;
+mod m20261203_000012_search_indexes;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_presence::Migration),
             Box::new(m20261202_000010_whatsapp_identity::Migration),
             Box::new(m20261202_000011_chat_list_order::Migration),
+            Box::new(m20261203_000012_search_indexes::Migration),
         ]
     }
 }

@@ -2230,3 +2230,118 @@ async fn sqlite_plans_do_not_depend_on_bound_values() {
     assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
     t.finish().await;
 }
+
+// ---------------------------------------------------------------- accent-insensitive search, trigram indexes
+
+#[tokio::test]
+async fn search_ignores_accents_and_folds_the_rows_stored_before() {
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261203_000012_search_indexes")
+        .expect("migration registered");
+    let t = TestDb::migrated(Some(before as u32)).await;
+    let repo = t.clientes();
+    // Written before the migration: its search_text still holds the accents.
+    repo.insert(&cliente("Padaria São João", "11222333000181"), None)
+        .await
+        .unwrap();
+    migrate(&t.db).await.unwrap();
+    repo.insert(&cliente("AÇOUGUE CORAÇÃO", "11444777000161"), None)
+        .await
+        .unwrap();
+    repo.insert(&cliente("Sao Jose Ferragens", "00.000.000/0041-00"), None)
+        .await
+        .unwrap();
+    let asc = [OrderBy::asc("razao_social")];
+    let search = |terms: &[&str]| ClienteFilter {
+        search: terms.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    for (terms, expected) in [
+        (&["joao"][..], &["Padaria São João"][..]),
+        (&["JOÃO"], &["Padaria São João"]),
+        (&["são"], &["Padaria São João", "Sao Jose Ferragens"]),
+        (&["sao", "jose"], &["Sao Jose Ferragens"]),
+        (&["acougue", "coracao"], &["AÇOUGUE CORAÇÃO"]),
+        // Short terms (under the trigram index) fold too.
+        (&["çã"], &["AÇOUGUE CORAÇÃO"]),
+    ] {
+        assert_eq!(
+            razoes(&repo, &search(terms), &asc).await,
+            expected,
+            "{}: {terms:?}",
+            t.name()
+        );
+    }
+    t.finish().await;
+}
+
+/// PostgreSQL answers every `search`/`icontains` shape of the lists from a trigram index,
+/// never by reading the whole table (scans priced out, so only a usable index avoids one).
+#[tokio::test]
+async fn postgres_search_paths_use_trigram_indexes() {
+    use sea_orm::{DbBackend, Statement, TransactionTrait};
+    let t = TestDb::new().await;
+    if t.db.get_database_backend() != DbBackend::Postgres {
+        return t.finish().await;
+    }
+    let cases = [
+        (
+            "clientes",
+            "search_text LIKE '%acme%'",
+            "ix_clientes_search_trgm",
+        ),
+        (
+            "clientes",
+            "lower(nome_fantasia) LIKE '%acme%' OR lower(responsavel_legal_nome) LIKE '%acme%'",
+            "ix_clientes_icontains_trgm",
+        ),
+        (
+            "contatos",
+            "lower(email) LIKE '%acme%'",
+            "ix_contatos_icontains_trgm",
+        ),
+        (
+            "documentos",
+            "descricao_busca LIKE '%acme%'",
+            "ix_documentos_busca_trgm",
+        ),
+        (
+            "whatsapp_messages",
+            "lower(text_content) LIKE '%boleto%' OR lower(contact_name) LIKE '%boleto%'",
+            "ix_whatsapp_messages_trgm",
+        ),
+        (
+            "atendimentos",
+            "lower(observacoes) LIKE '%acme%'",
+            "ix_atendimentos_search_trgm",
+        ),
+        (
+            "grupos_empresa",
+            "lower(nome) LIKE '%acme%'",
+            "ix_grupos_empresa_trgm",
+        ),
+    ];
+    for (table, cond, index) in cases {
+        let txn = t.db.begin().await.unwrap();
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .unwrap();
+        let rows = txn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("EXPLAIN SELECT id FROM {table} WHERE {cond}"),
+            ))
+            .await
+            .unwrap();
+        txn.rollback().await.unwrap();
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap_or_default())
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains(index), "{table} {cond}: {plan}");
+        assert!(!plan.contains("Seq Scan"), "{table} {cond}: {plan}");
+    }
+    t.finish().await;
+}

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod messages;
 pub mod page;
 pub mod storage;
+pub mod text;
 pub mod values;
 pub mod whatsapp_id;
 

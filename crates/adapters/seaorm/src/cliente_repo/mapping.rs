@@ -9,16 +9,18 @@ use sea_orm::{DbErr, FromQueryResult, QueryResult};
 /// split on whitespace).
 const SEARCH_SEPARATOR: &str = "\n";
 
-/// Lowercase `razao_social | nome_fantasia | cnpj | email_principal`, the `?search=` haystack.
+/// `razao_social | nome_fantasia | cnpj | email_principal` folded (lowercase, no accents:
+/// [`kernel::text::search_fold`]), the `?search=` haystack.
 pub(crate) fn search_text(d: &ClienteData) -> String {
-    [
-        d.razao_social.as_str(),
-        d.nome_fantasia.as_deref().unwrap_or(""),
-        d.cnpj.as_str(),
-        d.email_principal.as_deref().unwrap_or(""),
-    ]
-    .join(SEARCH_SEPARATOR)
-    .to_lowercase()
+    kernel::text::search_fold(
+        &[
+            d.razao_social.as_str(),
+            d.nome_fantasia.as_deref().unwrap_or(""),
+            d.cnpj.as_str(),
+            d.email_principal.as_deref().unwrap_or(""),
+        ]
+        .join(SEARCH_SEPARATOR),
+    )
 }
 
 /// An active model with every writable column (and `search_text`) set from `d`.

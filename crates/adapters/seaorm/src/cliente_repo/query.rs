@@ -64,9 +64,13 @@ fn fts_phrase(term: &str) -> String {
 /// The `?search=`/`?q=` terms: every term must occur in `search_text`. With `fts` (SQLite),
 /// terms of three or more characters go through the `clientes_fts` trigram index in one
 /// `MATCH` (implicit AND of phrases); the rest, and every term on PostgreSQL, use `LIKE`.
+///
+/// Terms are folded as `search_text` is ([`kernel::text::search_fold`]): case and accents
+/// are ignored on both databases.
 fn search(mut c: Condition, terms: &[&String], fts: bool) -> Condition {
-    let (indexed, scanned): (Vec<&String>, Vec<&String>) = terms
+    let (indexed, scanned): (Vec<String>, Vec<String>) = terms
         .iter()
+        .map(|t| kernel::text::search_fold(t))
         .partition(|t| fts && t.chars().count() >= TRIGRAM);
     if !indexed.is_empty() {
         let query = indexed
@@ -79,7 +83,7 @@ fn search(mut c: Condition, terms: &[&String], fts: bool) -> Condition {
             [query],
         ));
     }
-    for term in scanned {
+    for term in &scanned {
         c = c.add(contains((Entity, C::SearchText), term));
     }
     c
