@@ -79,6 +79,9 @@ pub fn config(database_url: String, dir: &Path) -> Config {
         auto_close_timeout: None,
         presence_check: std::time::Duration::from_secs(60),
         presence_timeout: std::time::Duration::from_secs(120),
+        metrics_bind: None,
+        redis_url: None,
+        redis_prefix: "dxconnect".into(),
     }
 }
 

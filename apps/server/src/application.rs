@@ -66,6 +66,18 @@ impl Application {
         crate::seed_admin(&state, &config).await;
         let database_url = config.database_url.clone();
         let auto_close = crate::auto_close::AutoCloseJob::new(&state, &config);
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => {
+                crate::telemetry::install().map_err(std::io::Error::other)?;
+                let l = TcpListener::bind(addr).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("METRICS_BIND {addr}: {e}"))
+                })?;
+                tracing::info!(%addr, "metrics served at /metrics");
+                Some(l)
+            }
+            None => None,
+        };
+        let gateway = config.whatsapp_gateway.name();
         let server = crate::serve(state.clone(), config, listener)?;
         let shutdown = Shutdown::default();
         let mut app = Self {
@@ -89,7 +101,7 @@ impl Application {
             let outbox = app.state.whatsapp.outbox.clone();
             let signal = app.state.whatsapp.outbox_signal.clone();
             app.spawn_task("whatsapp-sender", move |shutdown| {
-                run_sender(outbox, signal, shutdown)
+                run_sender(outbox, signal, gateway, shutdown)
             });
         }
         app.spawn_task("auto-close", move |shutdown| auto_close.run(shutdown));
@@ -100,6 +112,15 @@ impl Application {
         app.spawn_task("presence-timeout", move |shutdown| {
             crate::state::presence::run_presence_timeout(job, every, shutdown)
         });
+        if let Some(listener) = metrics_listener {
+            let sources = crate::telemetry::Sources {
+                hub: app.state.hub.clone(),
+                db: app.state.db.clone(),
+                redis: app.state.redis.clone(),
+            };
+            let metrics = crate::telemetry::serve(listener, sources, app.shutdown.clone())?;
+            app.spawn_task("metrics", move |_| metrics);
+        }
         let hub = app.state.hub.clone();
         app.spawn_task("hub-close", move |shutdown| async move {
             shutdown.triggered().await;
@@ -160,6 +181,10 @@ impl Application {
                 tracing::warn!(task = name, error = %e, "background task failed");
             }
         }
+        // This instance's sockets leave the shared presence at once (not after its TTL).
+        if let Some(redis) = &state.redis {
+            redis.shutdown().await;
+        }
         // The last handle on the services (and on the database writer they own).
         drop(state);
         flush_on_exit(&database_url).await;
@@ -172,6 +197,7 @@ impl Application {
 async fn run_sender(
     outbox: Arc<whatsapp::outbox::Outbox>,
     signal: Arc<crate::state::OutboxNotify>,
+    gateway: &'static str,
     shutdown: Shutdown,
 ) {
     let batch = outbox.batch();
@@ -182,7 +208,10 @@ async fn run_sender(
             async move { outbox.run_once().await }
         });
         let full = match round.await {
-            Ok(Ok(round)) => round.claimed() >= batch,
+            Ok(Ok(round)) => {
+                crate::telemetry::outbox_round(gateway, round.sent, round.retried, round.failed);
+                round.claimed() >= batch
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "whatsapp sender round failed");
                 false

@@ -96,14 +96,25 @@ impl AutoCloseJob {
                 _ = every.tick() => {}
             }
             let job = self.clone();
-            match tokio::spawn(async move { job.tick().await }).await {
-                Ok(Ok(Some(n))) if n > 0 => {
-                    tracing::info!(closed = n, "auto-close: idle chats closed")
+            let started = std::time::Instant::now();
+            let outcome = match tokio::spawn(async move { job.tick().await }).await {
+                Ok(Ok(Some(n))) => {
+                    if n > 0 {
+                        tracing::info!(closed = n, "auto-close: idle chats closed");
+                    }
+                    "ok"
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "auto-close tick failed"),
-                Err(e) => tracing::error!(error = %e, "auto-close tick panicked"),
-            }
+                Ok(Ok(None)) => "skipped",
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "auto-close tick failed");
+                    "error"
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "auto-close tick panicked");
+                    "error"
+                }
+            };
+            crate::telemetry::job_run("auto_close", outcome, started.elapsed());
         }
     }
 }

@@ -56,6 +56,15 @@ pub struct Config {
     /// No heartbeat for longer than this makes an agent inactive, and the next check turns it
     /// `offline` (`DX_PRESENCE_TIMEOUT_SECONDS`, default 120, the contract's 2 minutes).
     pub presence_timeout: Duration,
+    /// Where `GET /metrics` (Prometheus text format) is served (`METRICS_BIND`, e.g.
+    /// `127.0.0.1:9464`); `None` (the default) serves no metrics and records none.
+    pub metrics_bind: Option<std::net::SocketAddr>,
+    /// The Redis server shared by several instances (`REDIS_URL`); `None` keeps the hub's
+    /// broker, the cache invalidations, the login throttle and presence in this process.
+    pub redis_url: Option<String>,
+    /// The prefix of every Redis key and channel (`DX_REDIS_PREFIX`, default `dxconnect`):
+    /// instances share state only with the instances of the same prefix.
+    pub redis_prefix: String,
 }
 
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
@@ -249,6 +258,29 @@ impl Config {
             },
             presence_check: vars.job_seconds("DX_PRESENCE_CHECK_SECONDS", 60)?,
             presence_timeout: vars.job_seconds("DX_PRESENCE_TIMEOUT_SECONDS", 120)?,
+            metrics_bind: match env("METRICS_BIND") {
+                None => None,
+                Some(value) => Some(value.parse().map_err(|_| ConfigError {
+                    var: "METRICS_BIND",
+                    value,
+                    message: "must be an address and port, such as 127.0.0.1:9464",
+                })?),
+            },
+            redis_url: match env("REDIS_URL") {
+                None => None,
+                Some(value) if value.starts_with("redis://") || value.starts_with("rediss://") => {
+                    Some(value)
+                }
+                // The URL may hold a password: never echoed.
+                Some(_) => {
+                    return Err(ConfigError {
+                        var: "REDIS_URL",
+                        value: "(not shown)".into(),
+                        message: "must be a redis:// or rediss:// URL",
+                    });
+                }
+            },
+            redis_prefix: env("DX_REDIS_PREFIX").unwrap_or_else(|| "dxconnect".into()),
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(
                 env("DX_TRUSTED_PROXIES").as_deref().unwrap_or(""),
             )

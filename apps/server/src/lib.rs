@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod telemetry;
 
 use actix_cors::Cors;
 use actix_web::middleware::from_fn;
@@ -105,6 +106,7 @@ pub fn serve(
             .wrap(from_fn(http::middleware::uri_too_long))
             .wrap(from_fn(http::middleware::request_id_and_log))
             .wrap(from_fn(http::middleware::security_headers))
+            .wrap(from_fn(telemetry::record_http))
             .configure(|cfg| services.configure(cfg))
             .default_service(web::to(http::middleware::not_found))
     };

@@ -170,6 +170,10 @@ impl AtendimentoServices {
 }
 
 pub struct Services {
+    /// The database pool (the metrics read its figures).
+    pub db: DatabaseConnection,
+    /// The connections to Redis shared with the other instances (`REDIS_URL`).
+    pub redis: Option<Arc<adapter_redis::RedisShared>>,
     /// Server ping interval of the WebSockets (`DX_WS_PING_SECS`).
     pub ws_ping: std::time::Duration,
     /// The real-time hub every area publishes through; the WebSocket endpoints register
@@ -210,6 +214,30 @@ impl crate::routes::docs::Readiness for DatabaseReadiness {
 
 pub const SECRET_KEY_SETTING: &str = "jwt_signing_key";
 
+/// Opens the Redis connections of this instance. A Redis that is not up yet is not fatal:
+/// the instance serves on its own (events, caches, throttle and presence local) and connects
+/// when Redis answers; only an invalid URL stops the start-up.
+async fn connect_redis(url: &str, prefix: &str) -> Result<adapter_redis::RedisShared, DomainError> {
+    let options = adapter_redis::RedisOptions::new(prefix);
+    match adapter_redis::RedisShared::connect_with(url, options.clone()).await {
+        Ok(r) => {
+            tracing::info!(
+                prefix,
+                "sharing events, caches, throttle and presence through Redis"
+            );
+            Ok(r)
+        }
+        Err(adapter_redis::Error::InvalidUrl(e)) => Err(DomainError::internal(format!(
+            "REDIS_URL is not a valid Redis URL: {e}"
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "Redis is unreachable: serving alone until it answers");
+            adapter_redis::RedisShared::connect_lazy(url, options)
+                .map_err(|e| DomainError::internal(format!("REDIS_URL: {e}")))
+        }
+    }
+}
+
 impl Services {
     /// Registers every area: its state (`web::Data<Area>`) and its routes.
     pub fn configure(&self, cfg: &mut actix_web::web::ServiceConfig) {
@@ -232,8 +260,15 @@ impl Services {
             }
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        // In-process by default; a shared bus (several instances) is a drop-in.
-        let invalidations: Arc<dyn CacheInvalidation> = Arc::new(LocalInvalidations::default());
+        // In-process by default; Redis when several instances share the database.
+        let redis = match &config.redis_url {
+            Some(url) => Some(Arc::new(connect_redis(url, &config.redis_prefix).await?)),
+            None => None,
+        };
+        let invalidations: Arc<dyn CacheInvalidation> = match &redis {
+            Some(r) => r.invalidations(),
+            None => Arc::new(LocalInvalidations::default()),
+        };
         let agents_repo = Arc::new(db::SeaOrmAgentRepository::new(conn.clone()));
         let groups_repo = Arc::new(db::SeaOrmGroupRepository::new(conn.clone()));
         // One handle, and with it one group-commit writer, for every repository's inserts.
@@ -269,7 +304,7 @@ impl Services {
         )
         .map_err(DomainError::internal)?;
         let documentos_repo = Arc::new(db::SeaOrmDocumentoRepository::new(conn.clone()));
-        let auth = AuthService::new(
+        let mut auth = AuthService::new(
             agents_repo.clone(),
             hasher.clone(),
             Arc::new(JwtCodec::new(secret.as_bytes())?),
@@ -280,6 +315,12 @@ impl Services {
                 ..Default::default()
             },
         );
+        if let Some(r) = &redis {
+            auth = auth.with_login_attempts(Arc::new(r.login_attempts(
+                authz::auth::LOGIN_MAX_FAILURES,
+                authz::auth::LOGIN_WINDOW_SECS,
+            )));
+        }
         let config_service = ConfigService::new(
             Arc::new(db::SeaOrmConfigRepository::new(conn.clone())),
             Arc::new(cipher),
@@ -289,9 +330,22 @@ impl Services {
         let config_service = Arc::new(config_service);
         let principals = auth.principal_cache();
         principals.follow(invalidations.clone());
-        let hub = adapter_realtime::Hub::new(adapter_realtime::HubConfig {
+        let hub_config = adapter_realtime::HubConfig {
             queue_capacity: config.ws_queue,
-        });
+        };
+        let hub = match &redis {
+            Some(r) => adapter_realtime::Hub::with_broker(hub_config, r.broker()),
+            None => adapter_realtime::Hub::new(hub_config),
+        };
+        // Open sockets per agent: this hub's, or every instance's through Redis.
+        let sockets: Arc<dyn atendimento::presenca::ports::SocketPresence> = match &redis {
+            Some(r) => {
+                let presence = r.socket_presence();
+                hub.on_connection_change(presence.listener());
+                presence
+            }
+            None => Arc::new(presence::HubSockets(hub.clone())),
+        };
         // The chat intake's automatic replies go out through the WhatsApp area's outbox, and
         // the WhatsApp area hands its messages to the chat intake: the area is built first, its
         // inbound messages connected to the intake last.
@@ -324,8 +378,10 @@ impl Services {
         ));
         let atendimento = AtendimentoServices::build(chat_deps, automacoes.clone());
         let whatsapp = whatsapp.with_inbound(atendimento.intake.clone());
-        let presence = PresenceServices::build(&conn, hub.clone(), clock.clone(), config)?;
+        let presence = PresenceServices::build(&conn, hub.clone(), sockets, clock.clone(), config)?;
         Ok(Arc::new(Self {
+            db: conn.clone(),
+            redis,
             relatorios,
             automacoes,
             ws_ping: config.ws_ping,

@@ -38,6 +38,7 @@ impl PresenceServices {
     pub fn build(
         conn: &db::DatabaseConnection,
         hub: Arc<Hub>,
+        sockets: Arc<dyn SocketPresence>,
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> Result<Self, DomainError> {
@@ -49,7 +50,7 @@ impl PresenceServices {
             presences: repo.clone(),
             typing: repo.clone(),
             preferencias: repo,
-            sockets: Arc::new(HubSockets(hub)),
+            sockets,
             events,
             clock,
             config: PresenceConfig { inactive_after },
@@ -72,18 +73,30 @@ pub async fn run_presence_timeout(job: Arc<PresenceTimeout>, every: Duration, sh
             _ = shutdown.triggered() => return,
             _ = timer.tick() => {}
         }
+        let started = std::time::Instant::now();
         let tick = tokio::spawn({
             let job = job.clone();
             async move { job.run_presence_timeout().await }
         });
-        match tick.await {
-            Ok(Ok(expired)) if expired.is_empty() => {}
-            Ok(Ok(expired)) => tracing::info!(
-                agents = expired.len(),
-                "presence timeout: agents marked offline"
-            ),
-            Ok(Err(e)) => tracing::warn!(error = %e, "presence timeout tick failed"),
-            Err(e) => tracing::error!(error = %e, "presence timeout tick panicked"),
-        }
+        let outcome = match tick.await {
+            Ok(Ok(expired)) => {
+                if !expired.is_empty() {
+                    tracing::info!(
+                        agents = expired.len(),
+                        "presence timeout: agents marked offline"
+                    );
+                }
+                "ok"
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "presence timeout tick failed");
+                "error"
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "presence timeout tick panicked");
+                "error"
+            }
+        };
+        crate::telemetry::job_run("presence_timeout", outcome, started.elapsed());
     }
 }

@@ -104,6 +104,8 @@ pub struct Hub {
     next_id: AtomicU64,
     sockets: AtomicUsize,
     overflowed: AtomicU64,
+    published: AtomicU64,
+    delivered: AtomicU64,
     listeners: RwLock<Arc<[Listener]>>,
     broker: Arc<dyn Broker>,
 }
@@ -142,6 +144,8 @@ impl Hub {
             next_id: AtomicU64::new(1),
             sockets: AtomicUsize::new(0),
             overflowed: AtomicU64::new(0),
+            published: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
             listeners: RwLock::new(Arc::from(Vec::new())),
             broker: Arc::clone(&broker),
         });
@@ -279,6 +283,17 @@ impl Hub {
         self.overflowed.load(Ordering::Relaxed)
     }
 
+    /// Events published on this instance so far (each counted once, whatever its audience).
+    pub fn published_count(&self) -> u64 {
+        self.published.load(Ordering::Relaxed)
+    }
+
+    /// Frames queued for sockets of this instance so far (one per recipient socket; events
+    /// from other instances included).
+    pub fn delivered_count(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
     /// Called with (user_id, open sockets of that user now) after each register/unregister;
     /// presence (`websocket_connected`) uses it next.
     ///
@@ -315,6 +330,8 @@ impl Hub {
             Audience::Authenticated => self.deliver_all(None, &mut fanout),
             Audience::AuthenticatedExcept(except) => self.deliver_all(Some(*except), &mut fanout),
         }
+        self.delivered
+            .fetch_add(fanout.delivered as u64, Ordering::Relaxed);
         for (user, id) in fanout.evicted {
             self.evict(user, id);
         }
@@ -393,6 +410,7 @@ impl Fanout<'_> {
 impl EventPublisher for Hub {
     /// Delivers locally, then hands the event to the broker for the other instances.
     fn publish(&self, audience: Audience, event: Event) {
+        self.published.fetch_add(1, Ordering::Relaxed);
         self.deliver_local(&audience, &event);
         self.broker.publish(&audience, &event);
     }

@@ -423,3 +423,19 @@ fn a_registered_socket_is_small() {
     let s = hub.register(1);
     assert_eq!(s.queued(), 0);
 }
+
+#[tokio::test]
+async fn the_hub_counts_published_events_and_delivered_frames() {
+    let hub = hub();
+    let _a = hub.register(1);
+    let _b = hub.register(1);
+    let _c = hub.register(2);
+    hub.publish(Audience::User(1), event(1));
+    hub.publish(Audience::Authenticated, event(2));
+    hub.publish(Audience::User(99), event(3));
+    assert_eq!(hub.published_count(), 3);
+    assert_eq!(hub.delivered_count(), 2 + 3);
+    // Frames from another instance are delivered, not published here.
+    hub.deliver_local(&Audience::User(2), &event(4));
+    assert_eq!((hub.published_count(), hub.delivered_count()), (3, 6));
+}

@@ -201,8 +201,8 @@ pub struct AuthService {
 }
 
 /// Failures per address (and per username from one address) inside the window.
-const LOGIN_MAX_FAILURES: usize = 10;
-const LOGIN_WINDOW_SECS: i64 = 300;
+pub const LOGIN_MAX_FAILURES: usize = 10;
+pub const LOGIN_WINDOW_SECS: i64 = 300;
 /// Longest username an agent can have; longer ones are refused without a lookup.
 const USERNAME_MAX_CHARS: usize = 150;
 
