@@ -185,6 +185,20 @@ async fn two_instances_behind_nginx_act_as_one() {
         .login(&c.proxy, &format!("ag{tag}"), "Cluster-agent-pw-1")
         .await;
     let mut on_b = open_ws(b, "/ws/atendimento/", &token).await;
+    // Presence counts the sockets of every instance: A knows of the socket on B.
+    let until = Instant::now() + Duration::from_secs(3);
+    loop {
+        let (s, me) = c.get(a, "/api/v1/presence/me/", &token).await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        if me["websocket_connected"] == true {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "A does not see the socket on B: {me}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let (s, v) = c
         .post(a, "/api/v1/whatsapp/sessions/start/", &admin, json!({}))
         .await;

@@ -27,6 +27,7 @@ mod lists;
 mod media;
 mod metrics;
 mod presence;
+mod redis_outage;
 mod relatorios;
 mod reliability;
 mod websocket;
