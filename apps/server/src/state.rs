@@ -379,6 +379,14 @@ impl Services {
         let atendimento = AtendimentoServices::build(chat_deps, automacoes.clone());
         let whatsapp = whatsapp.with_inbound(atendimento.intake.clone());
         let presence = PresenceServices::build(&conn, hub.clone(), sockets, clock.clone(), config)?;
+        let cep = match &redis {
+            Some(r) => adapter_viacep::build_shared(
+                config.cep_provider.as_deref(),
+                clock.clone(),
+                |providers| r.cep_cache(providers, std::time::Duration::from_secs(86_400)),
+            ),
+            None => adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
+        };
         Ok(Arc::new(Self {
             db: conn.clone(),
             redis,
@@ -423,7 +431,7 @@ impl Services {
                 GroupService::new(groups_repo, agents_repo)
                     .with_principal_cache(principals.clone()),
             ),
-            cep: adapter_viacep::build_from_env(config.cep_provider.as_deref(), clock.clone()),
+            cep,
             clientes: Arc::new(
                 ClienteService::new(clientes_repo.clone(), grupos_repo.clone(), clock)
                     .with_storage(storage.clone())

@@ -74,6 +74,7 @@
 //! ```
 
 mod bus;
+mod cep;
 mod presence;
 mod throttle;
 mod wire;
@@ -89,6 +90,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 pub use bus::{RedisBroker, RedisInvalidations};
+pub use cep::RedisCepCache;
 pub use presence::{PresenceOptions, RedisSocketPresence};
 /// The Redis client crate, re-exported so that callers can name its types.
 pub use redis;
@@ -426,6 +428,22 @@ impl RedisShared {
     }
 
     /// The traffic counters so far.
+    /// `inner` (the CEP providers) behind a cache of the addresses found, shared with every
+    /// instance of this prefix for `ttl`.
+    pub fn cep_cache(
+        &self,
+        inner: Arc<dyn kernel::cep::CepLookup>,
+        ttl: Duration,
+    ) -> Arc<dyn kernel::cep::CepLookup> {
+        Arc::new(RedisCepCache::new(
+            inner,
+            self.manager.clone(),
+            &self.options.prefix,
+            ttl,
+            self.options.command_timeout,
+        ))
+    }
+
     pub fn metrics(&self) -> RedisMetrics {
         self.core.metrics.snapshot()
     }

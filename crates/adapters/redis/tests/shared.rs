@@ -559,3 +559,56 @@ async fn with_redis_down_nothing_blocks_and_this_instance_still_works() {
     assert_eq!(presence.open_sockets(3).await.expect("count"), 2);
     assert_eq!(presence.open_sockets(4).await.expect("count"), 0);
 }
+
+/// A provider that counts its calls.
+struct CountingCep(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl kernel::cep::CepLookup for CountingCep {
+    async fn lookup(&self, cep8: &str) -> Result<kernel::cep::CepAddress, kernel::cep::CepError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if cep8 == "00000000" {
+            return Err(kernel::cep::CepError::NotFound);
+        }
+        let mut m = serde_json::Map::new();
+        m.insert("cep".into(), serde_json::json!(cep8));
+        m.insert("localidade".into(), serde_json::json!("São Paulo"));
+        Ok(m)
+    }
+}
+
+#[tokio::test]
+async fn a_cep_found_on_one_instance_is_answered_from_redis_on_the_other() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let prefix = common::prefix("cep");
+    let (a, b) = (
+        common::instance(&prefix).await,
+        common::instance(&prefix).await,
+    );
+    let (pa, pb) = (
+        Arc::new(CountingCep(AtomicUsize::new(0))),
+        Arc::new(CountingCep(AtomicUsize::new(0))),
+    );
+    let ttl = Duration::from_secs(60);
+    let (ca, cb) = (a.cep_cache(pa.clone(), ttl), b.cep_cache(pb.clone(), ttl));
+    let first = ca.lookup("01310100").await.unwrap();
+    assert_eq!(first["localidade"], "São Paulo");
+    let again = cb.lookup("01310100").await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        (pa.0.load(Ordering::SeqCst), pb.0.load(Ordering::SeqCst)),
+        (1, 0)
+    );
+    // "Not found" is not shared: each instance asks its providers.
+    assert!(ca.lookup("00000000").await.is_err());
+    assert!(cb.lookup("00000000").await.is_err());
+    assert_eq!(pb.0.load(Ordering::SeqCst), 1);
+    // Stored with the TTL.
+    let mut raw = common::raw().await;
+    let ttl_left: i64 = redis::cmd("TTL")
+        .arg(format!("{prefix}:cep:01310100"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!((1..=60).contains(&ttl_left), "{ttl_left}");
+}

@@ -35,23 +35,39 @@ pub use viacep::ViaCepLookup;
 ///
 /// Matching is case-insensitive; an unknown value logs a warning and uses the default.
 pub fn build_from_env(provider: Option<&str>, clock: Arc<dyn Clock>) -> Arc<dyn CepLookup> {
+    build_shared(provider, clock, |providers| providers)
+}
+
+/// [`build_from_env`] with `share` between the in-process cache and the online providers
+/// (several instances: a cache in Redis that every instance reads and fills).
+pub fn build_shared(
+    provider: Option<&str>,
+    clock: Arc<dyn Clock>,
+    share: impl FnOnce(Arc<dyn CepLookup>) -> Arc<dyn CepLookup>,
+) -> Arc<dyn CepLookup> {
     let provider = provider.map(|p| p.trim().to_ascii_lowercase());
     match provider.as_deref() {
         Some("offline") => Arc::new(OfflineLookup::new()),
-        Some("viacep") | Some("") | None => online(clock),
+        Some("viacep") | Some("") | None => online(clock, share),
         Some(other) => {
             tracing::warn!(provider = other, "unknown CEP_PROVIDER, using viacep");
-            online(clock)
+            online(clock, share)
         }
     }
 }
 
-fn online(clock: Arc<dyn Clock>) -> Arc<dyn CepLookup> {
+fn online(
+    clock: Arc<dyn Clock>,
+    share: impl FnOnce(Arc<dyn CepLookup>) -> Arc<dyn CepLookup>,
+) -> Arc<dyn CepLookup> {
     let client = default_http_client();
     let viacep =
         ViaCepLookup::with_client(client.clone(), ViaCepLookup::DEFAULT_BASE, DEFAULT_TIMEOUT);
     let brasil =
         BrasilApiLookup::with_client(client, BrasilApiLookup::DEFAULT_BASE, DEFAULT_TIMEOUT);
-    let chain = FallbackLookup::new(Arc::new(viacep), Arc::new(brasil));
-    Arc::new(CachedLookup::new(Arc::new(chain), clock))
+    let chain = share(Arc::new(FallbackLookup::new(
+        Arc::new(viacep),
+        Arc::new(brasil),
+    )));
+    Arc::new(CachedLookup::new(chain, clock))
 }
