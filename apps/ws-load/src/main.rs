@@ -148,6 +148,10 @@ enum Cmd {
         /// Per-round wait for every socket before the next round.
         #[arg(long, default_value_t = 5000)]
         round_timeout_ms: u64,
+        /// Post the webhooks to this server (`http://host:port`) instead of --base: another
+        /// instance, so that every event crosses the shared broker.
+        #[arg(long)]
+        trigger_base: Option<String>,
     },
     /// N sockets of one user receive `rate` events/s in total from injects on one more socket.
     Sustained {
@@ -286,13 +290,19 @@ async fn main() {
                 sockets,
                 rounds,
                 round_timeout_ms,
+                trigger_base,
             } => {
                 let common = common(&a, &mut fake_server).await?;
+                let trigger = match trigger_base {
+                    Some(base) => Some(Target::parse(&base).await?),
+                    None => None,
+                };
                 modes::fanout(&FanoutOpts {
                     common,
                     sockets,
                     rounds,
                     round_timeout: Duration::from_millis(round_timeout_ms),
+                    trigger,
                 })
                 .await
             }

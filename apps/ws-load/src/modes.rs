@@ -188,6 +188,9 @@ pub struct FanoutOpts {
     pub rounds: usize,
     /// How long a round waits for every socket before the next one starts.
     pub round_timeout: Duration,
+    /// Where the webhook goes, when not to the sockets' server (another instance of a
+    /// cluster: the events then cross the shared broker).
+    pub trigger: Option<Target>,
 }
 
 pub async fn fanout(o: &FanoutOpts) -> Result<Report, String> {
@@ -210,7 +213,7 @@ pub async fn fanout(o: &FanoutOpts) -> Result<Report, String> {
         &stop_rx,
     );
 
-    let mut http = HttpClient::new(&c.target);
+    let mut http = HttpClient::new(o.trigger.as_ref().unwrap_or(&c.target));
     let (mut webhook, mut webhook_errors, mut timeouts) = (Vec::new(), 0usize, 0usize);
     let start = Instant::now();
     for k in 0..o.rounds {
