@@ -160,6 +160,63 @@ async fn two_instances_behind_nginx_act_as_one() {
         assert_eq!(page["count"], 1);
     }
 
+    // An agent deactivated on A: its token stops working on B at once (B's principal and
+    // token caches dropped through Redis, not after their expiry).
+    let (s, v) = c
+        .post(
+            &c.proxy,
+            "/api/v1/authz/agents/",
+            &admin,
+            json!({"username": format!("gone{tag}"), "password": "Cluster-agent-pw-1",
+                   "email": format!("gone{tag}@x.com")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let gone_id = v["id"].as_i64().unwrap();
+    let gone = c
+        .login(b, &format!("gone{tag}"), "Cluster-agent-pw-1")
+        .await;
+    assert_eq!(c.get(b, "/api/v1/me/", &gone).await.0, StatusCode::OK);
+    let (s, _) = c
+        .call(
+            a,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/authz/agents/{gone_id}/"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let until = Instant::now() + Duration::from_millis(500);
+    while c.get(b, "/api/v1/me/", &gone).await.0 != StatusCode::UNAUTHORIZED {
+        assert!(
+            Instant::now() < until,
+            "B still accepts the token of a deactivated agent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The login throttle counts the failures of every instance: ten wrong passwords from
+    // one client, alternating between the instances, block the eleventh attempt on both.
+    let client_ip = format!("203.0.113.{}", rand_u32() % 250 + 1);
+    let attempt = |base: &str| {
+        let req = c
+            .client
+            .post(format!("{base}/api/v1/auth/token/"))
+            .header("X-Forwarded-For", client_ip.clone())
+            .json(&json!({"username": format!("ghost{tag}"), "password": format!("wrong-{tag}")}));
+        async move { req.send().await.expect("login").status() }
+    };
+    for i in 0..10 {
+        assert_eq!(
+            attempt(&c.instances[i % 2]).await,
+            StatusCode::UNAUTHORIZED,
+            "attempt {i}"
+        );
+    }
+    assert_eq!(attempt(a).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(attempt(b).await, StatusCode::TOO_MANY_REQUESTS);
+
     // 2. An agent on B, a message to A: `new_chat` reaches B's socket.
     let (s, agent) = c
         .post(
