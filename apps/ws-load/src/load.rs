@@ -14,6 +14,8 @@ use crate::{Report, Target, proc, run_id, stats};
 
 /// The placeholder replaced in the body by an id unique to each request of the run.
 pub const ID: &str = "{id}";
+/// In a body, one of [`HttpLoadOpts::chats`] values (six digits), request after request.
+pub const CHAT: &str = "{chat}";
 
 #[derive(Debug, Clone)]
 pub struct HttpLoadOpts {
@@ -37,6 +39,8 @@ pub struct HttpLoadOpts {
     pub drain_timeout: Duration,
     /// Also report this process's CPU time over the run (the server under test).
     pub server_pid: Option<u32>,
+    /// How many distinct values [`CHAT`] takes.
+    pub chats: u64,
 }
 
 /// `header: sha256=<hex of HMAC-SHA256(key, body)>`, computed for every request (Meta's
@@ -101,11 +105,13 @@ pub async fn http_load(o: &HttpLoadOpts) -> Result<Report, String> {
         tasks.push(tokio::spawn(async move {
             let mut client = HttpClient::new(&o.target);
             let mut r = ConnResult::default();
-            let templated = o.body.contains(ID);
+            let templated = o.body.contains(ID) || o.body.contains(CHAT);
             while Instant::now() < deadline {
                 let body = if templated {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
-                    o.body.replace(ID, &format!("{prefix}{n}"))
+                    o.body
+                        .replace(ID, &format!("{prefix}{n}"))
+                        .replace(CHAT, &format!("{:06}", n % o.chats))
                 } else {
                     o.body.clone()
                 };

@@ -62,6 +62,10 @@ struct LoadArgs {
     /// Also report the CPU time this process (the server) used during the run.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// How many distinct values `{chat}` takes in the body (request n gets n mod this, as six
+    /// digits): `--from '55119770{chat}'` spreads the messages over that many chats.
+    #[arg(long, default_value_t = 1000)]
+    chats: u64,
 }
 
 #[derive(Subcommand)]
@@ -247,6 +251,7 @@ async fn http_load_with(
         duration: Duration::from_secs_f64(a.secs),
         drain_timeout: Duration::from_secs_f64(a.drain_secs),
         server_pid: a.server_pid,
+        chats: a.chats.max(1),
     })
     .await
 }

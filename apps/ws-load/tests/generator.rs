@@ -262,6 +262,7 @@ fn http_opts(s: &FakeServer, path: &str, body: &str, token: Option<String>) -> H
         duration: Duration::from_millis(500),
         drain_timeout: Duration::from_secs(5),
         server_pid: Some(std::process::id()),
+        chats: 1000,
     }
 }
 
