@@ -12,6 +12,8 @@
 # Environment: DX_BIN / WS_LOAD_BIN, BENCH_PG_URL, REDIS_URL, BENCH_INSTANCES,
 # BENCH_CLUSTER_SOCKETS, BENCH_CLUSTER_SAMPLE, BENCH_CLUSTER_ROUNDS (10).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -38,10 +40,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-kv() { awk -v k="$2" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2) } END { print v }' "$1"; }
 rss_mib() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \

@@ -8,6 +8,8 @@
 # Environment (all optional): DX_BIN, BENCH_DURATION (10), BENCH_CONNECTIONS (64),
 # BENCH_THREADS (2), BENCH_ROUNDS (2).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,13 +30,6 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dx-bench-sync.XXXXXX")
 SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
 python3 -c 'import json,sys; json.dump({"razao_social": "Bench Comércio Ltda", "nome_fantasia": "Bench",

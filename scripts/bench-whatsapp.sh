@@ -45,6 +45,8 @@
 #   BENCH_FANOUT_SOCKETS (1000), BENCH_FANOUT_ROUNDS (10)
 #   BENCH_SUSTAINED_SOCKETS (100), BENCH_RATE (10000), BENCH_SUSTAINED_SECS (10)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -93,13 +95,6 @@ stop_holds() {
   done
   HOLD_PIDS=()
 }
-stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
 cleanup() {
   stop_holds
   stop_server
@@ -109,14 +104,6 @@ trap cleanup EXIT
 
 has_case() { [[ ",$CASES," == *",$1,"* ]]; }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# kv FILE KEY: the last value of KEY in a ws-load output.
-kv() { awk -v k="$2" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2) } END { print v }' "$1"; }
-# json KEY: a top-level field of the JSON on stdin.
-json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 # cpu PID: user + system CPU seconds so far (fields 14 and 15 of /proc/PID/stat, 100 ticks/s).
 cpu() { awk '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

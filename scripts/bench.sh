@@ -14,6 +14,8 @@
 #   BENCH_BIG_ROWS    clientes for the large-table run (1000000; 0 skips it)
 #   BENCH_SEARCH      the ?search= term ("silva": ~1/16 of the seeded rows)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -42,22 +44,12 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dx-bench.XXXXXX")
 SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
 cleanup() {
   stop_server
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # server_env DB: the environment of every dx-connect invocation on database DB.
 server_env() {

@@ -8,15 +8,14 @@
 # Environment: DX_BIN (the release server), CLUSTER_PG (postgres://postgres@127.0.0.1:5432),
 # REDIS_URL (redis://127.0.0.1:6379). nginx is installed from Debian when missing.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cmd=${1:?up or down}
 dir=${2:?directory}
 root=$(cd "$(dirname "$0")/.." && pwd)
 pg=${CLUSTER_PG:-postgres://postgres@127.0.0.1:5432}
 redis=${REDIS_URL:-redis://127.0.0.1:6379}
 db=dx_cluster
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 if [[ $cmd == down ]]; then
   for f in "$dir"/*.pid; do

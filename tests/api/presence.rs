@@ -62,7 +62,7 @@ async fn next_is_sentinel(ws: &mut Ws, agent: i64, status: &str) {
 }
 
 /// Announces a status of the admin (id 1) to every socket: the sentinel.
-async fn sentinel(app: &TestApp, status: &str) {
+pub(crate) async fn sentinel(app: &TestApp, status: &str) {
     let (s, v) = app
         .post(
             "/api/v1/presence/set-status/",

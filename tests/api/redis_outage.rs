@@ -3,11 +3,11 @@
 //! instance keeps serving HTTP (logins included) and its own sockets; once it is back the
 //! instances find each other again by themselves.
 
-use crate::common::{TestApp, spawn_with};
-use crate::presence::{Ws, open_ws};
+use crate::common::spawn_with;
+use crate::presence::{Ws, open_ws, sentinel};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -66,17 +66,6 @@ async fn presence_event(ws: &mut Ws, status: &str, wait: Duration) -> Option<Val
     }
 }
 
-async fn set_status(app: &TestApp, status: &str) {
-    let (s, v) = app
-        .post(
-            "/api/v1/presence/set-status/",
-            &app.admin_token,
-            json!({"status": status}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-}
-
 #[tokio::test]
 async fn instances_keep_serving_without_redis_and_find_each_other_when_it_is_back() {
     let port = {
@@ -98,7 +87,7 @@ async fn instances_keep_serving_without_redis_and_find_each_other_when_it_is_bac
     let mut on_a = open_ws(&a.base, "/ws/atendimento/", &a.admin_token).await;
 
     // With Redis: an event raised on A reaches B's socket.
-    set_status(&a, "busy").await;
+    sentinel(&a, "busy").await;
     assert!(
         presence_event(&mut on_b, "busy", Duration::from_secs(5))
             .await
@@ -120,7 +109,7 @@ async fn instances_keep_serving_without_redis_and_find_each_other_when_it_is_bac
     assert_eq!(s, StatusCode::OK);
     let fresh = a.login("admin", "admin123").await;
     assert!(!fresh.is_empty());
-    set_status(&a, "away").await;
+    sentinel(&a, "away").await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "requests waited for Redis: {:?}",
@@ -140,7 +129,7 @@ async fn instances_keep_serving_without_redis_and_find_each_other_when_it_is_bac
     let mut statuses = ["online", "busy"].iter().cycle();
     loop {
         let status = statuses.next().unwrap();
-        set_status(&a, status).await;
+        sentinel(&a, status).await;
         if presence_event(&mut on_b, status, Duration::from_millis(500))
             .await
             .is_some()

@@ -96,25 +96,13 @@ impl AutoCloseJob {
                 _ = every.tick() => {}
             }
             let job = self.clone();
-            let started = std::time::Instant::now();
-            let outcome = match tokio::spawn(async move { job.tick().await }).await {
-                Ok(Ok(Some(n))) => {
-                    if n > 0 {
-                        tracing::info!(closed = n, "auto-close: idle chats closed");
-                    }
-                    "ok"
-                }
-                Ok(Ok(None)) => "skipped",
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "auto-close tick failed");
-                    "error"
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "auto-close tick panicked");
-                    "error"
-                }
-            };
-            crate::telemetry::job_run("auto_close", outcome, started.elapsed());
+            let tick = async move { job.tick().await };
+            if let Some(Some(n)) =
+                crate::telemetry::job_tick("auto_close", tick, Option::is_none).await
+                && n > 0
+            {
+                tracing::info!(closed = n, "auto-close: idle chats closed");
+            }
         }
     }
 }

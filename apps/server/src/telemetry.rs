@@ -82,14 +82,32 @@ pub async fn record_http(
     Ok(res)
 }
 
-/// One tick of a background job: `outcome` is `ok`, `error` or `skipped` (another instance
-/// holds the job's lock).
-pub fn job_run(job: &'static str, outcome: &'static str, took: Duration) {
-    if !enabled() {
-        return;
+/// Runs one tick of the background job `job` in its own task (a failure or a panic is
+/// logged and the timer goes on) and records it: `skipped` when `skipped(&value)` says
+/// another instance held the job's lock, `ok`, or `error`. Answers the tick's value.
+pub async fn job_tick<T, F>(job: &'static str, tick: F, skipped: fn(&T) -> bool) -> Option<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = kernel::Result<T>> + Send + 'static,
+{
+    let started = Instant::now();
+    let (outcome, value) = match tokio::spawn(tick).await {
+        Ok(Ok(v)) => (if skipped(&v) { "skipped" } else { "ok" }, Some(v)),
+        Ok(Err(e)) => {
+            tracing::warn!(job, error = %e, "background job tick failed");
+            ("error", None)
+        }
+        Err(e) => {
+            tracing::error!(job, error = %e, "background job tick panicked");
+            ("error", None)
+        }
+    };
+    if enabled() {
+        ::metrics::counter!("dx_job_runs_total", "job" => job, "outcome" => outcome).increment(1);
+        ::metrics::histogram!("dx_job_duration_seconds", "job" => job)
+            .record(started.elapsed().as_secs_f64());
     }
-    ::metrics::counter!("dx_job_runs_total", "job" => job, "outcome" => outcome).increment(1);
-    ::metrics::histogram!("dx_job_duration_seconds", "job" => job).record(took.as_secs_f64());
+    value
 }
 
 /// One round of the WhatsApp outbox sender on `gateway`.
@@ -143,23 +161,13 @@ impl Sources {
 
 /// `(open connections, idle ones, the pool's maximum)`.
 fn pool_figures(db: &DatabaseConnection) -> Option<(u32, u32, u32)> {
+    fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> (u32, u32, u32) {
+        let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+        (pool.size(), idle, pool.options().get_max_connections())
+    }
     match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            Some((
-                pool.size(),
-                pool.num_idle() as u32,
-                pool.options().get_max_connections(),
-            ))
-        }
-        sea_orm::DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            Some((
-                pool.size(),
-                pool.num_idle() as u32,
-                pool.options().get_max_connections(),
-            ))
-        }
+        sea_orm::DbBackend::Sqlite => Some(of(db.get_sqlite_connection_pool())),
+        sea_orm::DbBackend::Postgres => Some(of(db.get_postgres_connection_pool())),
         _ => None,
     }
 }

@@ -73,30 +73,15 @@ pub async fn run_presence_timeout(job: Arc<PresenceTimeout>, every: Duration, sh
             _ = shutdown.triggered() => return,
             _ = timer.tick() => {}
         }
-        let started = std::time::Instant::now();
-        let tick = tokio::spawn({
-            let job = job.clone();
-            async move { job.run_presence_timeout().await }
-        });
-        let outcome = match tick.await {
-            Ok(Ok(expired)) => {
-                if !expired.is_empty() {
-                    tracing::info!(
-                        agents = expired.len(),
-                        "presence timeout: agents marked offline"
-                    );
-                }
-                "ok"
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "presence timeout tick failed");
-                "error"
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "presence timeout tick panicked");
-                "error"
-            }
-        };
-        crate::telemetry::job_run("presence_timeout", outcome, started.elapsed());
+        let job = job.clone();
+        let tick = async move { job.run_presence_timeout().await };
+        if let Some(expired) = crate::telemetry::job_tick("presence_timeout", tick, |_| false).await
+            && !expired.is_empty()
+        {
+            tracing::info!(
+                agents = expired.len(),
+                "presence timeout: agents marked offline"
+            );
+        }
     }
 }
