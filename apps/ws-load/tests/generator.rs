@@ -42,6 +42,7 @@ async fn fanout_counts_every_delivery_of_every_round() {
         sockets: 20,
         rounds: 10,
         round_timeout: Duration::from_secs(5),
+        trigger: None,
     })
     .await
     .unwrap();
@@ -92,6 +93,7 @@ async fn fanout_reports_the_frames_the_server_drops_and_its_delay() {
         sockets: 5,
         rounds: 9,
         round_timeout: Duration::from_millis(1000),
+        trigger: None,
     })
     .await
     .unwrap();
