@@ -15,6 +15,10 @@
 #   BENCH_ROWS             clientes seeded (10000)
 #   BENCH_PG_CHATS         open chats for the chat list (10000)
 #   BENCH_SEARCH           the ?search= term ("silva")
+#   BENCH_PG_ONLY          comma-separated sections to run (pgbench,clientes,chats; all by
+#                          default; chats includes the webhook intake that opens them)
+#   BENCH_PG_KEEP          1: keep the dx_bench database at the end (for EXPLAIN ANALYZE)
+#   BENCH_SERVER_ENV       extra server environment, space-separated (e.g. "DX_DB_POOL=8")
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,6 +29,8 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 ROWS=${BENCH_ROWS:-10000}
 CHATS=${BENCH_PG_CHATS:-10000}
 SEARCH=${BENCH_SEARCH:-silva}
+ONLY=${BENCH_PG_ONLY:-pgbench,clientes,chats}
+section() { [[ ",$ONLY," == *",$1,"* ]]; }
 DB=dx_bench
 for tool in wrk psql pgbench curl python3; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required" >&2; exit 1; }
@@ -57,6 +63,8 @@ kv() { awk -v k="$2" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2) } EN
 server_env=(DATABASE_URL="$PG/$DB" MEDIA_ROOT="$WORK/media" DX_DATA_DIR="$WORK" RUST_LOG=warn
   JWT_ACCESS_TOKEN_LIFETIME=60 CEP_PROVIDER=offline WHATSAPP_STUB_FAST=1 DX_LIST_CACHE=off
   DJANGO_SECRET_KEY=bench-secret-key-bench-secret-key)
+# shellcheck disable=SC2206
+[[ -n "${BENCH_SERVER_ENV:-}" ]] && server_env+=(${BENCH_SERVER_ENV})
 start_server() {
   PORT=$(free_port)
   BASE="http://127.0.0.1:$PORT"
@@ -89,6 +97,7 @@ echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^
   "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);" \
   "$(psql -qtA "$PG/postgres" -c 'SHOW server_version'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
+if section pgbench; then
 echo "== pgbench select-only (the ceiling: scale 10, $CONNECTIONS clients, 2 threads)"
 psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS dx_pgbench" -c "CREATE DATABASE dx_pgbench"
 pgbench -q -i -s 10 "$PG/dx_pgbench" >/dev/null 2>&1
@@ -96,12 +105,14 @@ tps=$(pgbench -n -S -c "$CONNECTIONS" -j 2 -T "$DURATION" "$PG/dx_pgbench" 2>/de
 RESULTS+=("$(printf '%-52s %10s %10s %8s' "pgbench -S (select-only tps)" "$tps" "-" "-")")
 echo "  pgbench -S: $tps tps"
 psql -q "$PG/postgres" -c "DROP DATABASE dx_pgbench"
+fi
 
 psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 env "${server_env[@]}" "$BIN" seed clientes "$ROWS" >/dev/null
 start_server
 python3 -c 'import json,sys; json.dump({"razao_social":"Bench Comércio Ltda","nome_fantasia":"Bench",
   "email_principal":"bench@example.com","telefone_principal":"+551133334444"}, open(sys.argv[1],"w"))' "$WORK/cliente.json"
+if section clientes; then
 echo "== $ROWS clientes, list cache off"
 run "GET /clientes/?page=37" "/api/v1/clientes/?page=37"
 run "GET /clientes/?search=$SEARCH (trigram index)" "/api/v1/clientes/?search=$SEARCH"
@@ -110,7 +121,9 @@ run "GET /clientes/?search=$SEARCH (no index: before)" "/api/v1/clientes/?search
 q "CREATE INDEX ix_clientes_search_trgm ON clientes USING gin (search_text public.gin_trgm_ops)"
 run "GET /clientes/?search=$SEARCH (index again)" "/api/v1/clientes/?search=$SEARCH"
 run "POST /clientes/" "/api/v1/clientes/" POST "$WORK/cliente.json"
+fi
 
+if section chats; then
 echo "== webhook intake"
 curl -fs -X POST "$BASE/api/v1/whatsapp/sessions/start/" -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' -d '{}' >/dev/null
@@ -132,9 +145,10 @@ RESULTS+=("$(printf '%-52s %10s %10s %8s' "webhook new chats/s (first 5 s)" \
   "$(kv "$WORK/new1.out" ok_rps)" "$(kv "$WORK/new1.out" latency_p99_ms)ms" "-")")
 echo "== GET /chats/ over $open open chats, $(q 'SELECT COUNT(*) FROM whatsapp_messages') messages"
 run "GET /chats/?limit=50 ($open open chats)" "/api/v1/chats/?limit=50"
+fi
 stop_server
 
 echo
 printf '%-52s %10s %10s %8s\n' "PostgreSQL ($CONNECTIONS connections, ${DURATION}s)" "req/s" "p99" "non-2xx"
 printf '%s\n' "${RESULTS[@]}"
-psql -q "$PG/postgres" -c "DROP DATABASE $DB"
+[[ "${BENCH_PG_KEEP:-}" == 1 ]] || psql -q "$PG/postgres" -c "DROP DATABASE $DB"

@@ -15,6 +15,7 @@ mod m20261202_000009_presence;
 mod m20261202_000010_whatsapp_identity;
 mod m20261202_000011_chat_list_order;
 mod m20261203_000012_search_indexes;
+mod m20261203_000013_cliente_row_count;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_whatsapp_identity::Migration),
             Box::new(m20261202_000011_chat_list_order::Migration),
             Box::new(m20261203_000012_search_indexes::Migration),
+            Box::new(m20261203_000013_cliente_row_count::Migration),
         ]
     }
 }

@@ -11,8 +11,43 @@ use sea_orm::{
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Pool size for both back-ends: enough for many concurrent readers on a small machine.
+/// SQLite's pool size: enough for many concurrent readers on a small machine.
 const MAX_CONNECTIONS: u32 = 16;
+
+/// The environment variable that sets the pool size (both back-ends; a positive integer).
+pub const POOL_VAR: &str = "DX_DB_POOL";
+
+/// PostgreSQL connections per core of this machine when [`POOL_VAR`] is unset. A server
+/// backend per connection competes with the application for the same cores: beyond a few
+/// per core, more connections only add context switches and lock waits (measured in
+/// `docs/benchmarks.md`, issue 12).
+const PG_CONNECTIONS_PER_CORE: u32 = 4;
+
+/// The pool size [`POOL_VAR`] asks for (`default` when unset or empty); anything but a
+/// positive integer is an error naming it.
+fn pool_size(value: Option<&str>, default: u32) -> Result<u32, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{POOL_VAR} must be a positive integer, not {v:?}")),
+    }
+}
+
+fn pool_from_env(default: u32) -> Result<u32, DbErr> {
+    pool_size(std::env::var(POOL_VAR).ok().as_deref(), default).map_err(DbErr::Custom)
+}
+
+/// PostgreSQL's default pool: [`PG_CONNECTIONS_PER_CORE`] per core, at least 4.
+fn pg_default_pool() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores)
+        .unwrap_or(u32::MAX)
+        .saturating_mul(PG_CONNECTIONS_PER_CORE)
+        .max(4)
+}
 /// How long a SQLite writer waits for the write lock before failing with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -61,6 +96,47 @@ impl Synchronous {
     }
 }
 
+/// A PostgreSQL URL whose host is this machine's loopback (`localhost`, `127.0.0.1`, `[::1]`)
+/// and that names no `sslmode` gets `sslmode=disable`: the driver's default (`prefer`) would
+/// otherwise encrypt every query and row on both sides of a connection that never leaves the
+/// machine (measured in `docs/benchmarks.md`, issue 12). A URL that names `sslmode`, or any
+/// other host, is left as it is.
+fn loopback_without_tls(url: &str) -> String {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        return url.to_string();
+    };
+    let (authority, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let authority = authority.split('/').next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1");
+    let names_ssl = query.is_some_and(|q| {
+        q.split('&').any(|kv| {
+            kv.split('=')
+                .next()
+                .is_some_and(|k| k.eq_ignore_ascii_case("sslmode"))
+        })
+    });
+    if !loopback || names_ssl {
+        return url.to_string();
+    }
+    match query {
+        Some(q) if !q.is_empty() => format!("{url}&sslmode=disable"),
+        Some(_) => format!("{url}sslmode=disable"),
+        None => format!("{url}?sslmode=disable"),
+    }
+}
+
 /// Opens a connection pool for `url` (`sqlite:…` or `postgres://…`).
 ///
 /// SQLite connections are configured one by one (WAL, `synchronous` as
@@ -81,8 +157,8 @@ pub async fn connect_with(url: &str, sync: Synchronous) -> Result<DatabaseConnec
     if url.starts_with("sqlite:") {
         connect_sqlite(url, sync).await
     } else {
-        let mut opts = ConnectOptions::new(url);
-        opts.max_connections(MAX_CONNECTIONS)
+        let mut opts = ConnectOptions::new(loopback_without_tls(url));
+        opts.max_connections(pool_from_env(pg_default_pool())?)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(30))
@@ -114,7 +190,7 @@ async fn connect_sqlite(url: &str, sync: Synchronous) -> Result<DatabaseConnecti
             .max_lifetime(None)
     } else {
         SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(pool_from_env(MAX_CONNECTIONS)?)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
     };
@@ -202,6 +278,51 @@ mod tests {
         assert_eq!(Synchronous::parse(Some(" full ")), Ok(Synchronous::Full));
         let e = Synchronous::parse(Some("off")).unwrap_err();
         assert!(e.contains(SYNCHRONOUS_VAR) && e.contains("off"), "{e}");
+    }
+
+    #[test]
+    fn loopback_urls_skip_tls() {
+        for (url, expected) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/dx",
+                "postgres://postgres@127.0.0.1:5432/dx?sslmode=disable",
+            ),
+            (
+                "postgresql://u:p@localhost/dx?options=-c%20x%3Dy",
+                "postgresql://u:p@localhost/dx?options=-c%20x%3Dy&sslmode=disable",
+            ),
+            (
+                "postgres://[::1]:5432/dx",
+                "postgres://[::1]:5432/dx?sslmode=disable",
+            ),
+            (
+                "postgres://postgres@127.0.0.1/dx?sslmode=require",
+                "postgres://postgres@127.0.0.1/dx?sslmode=require",
+            ),
+            (
+                "postgres://postgres@db.example.com/dx",
+                "postgres://postgres@db.example.com/dx",
+            ),
+            (
+                "postgres://localhost.example.com/dx",
+                "postgres://localhost.example.com/dx",
+            ),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            assert_eq!(loopback_without_tls(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn pool_sizes() {
+        assert_eq!(pool_size(None, 16), Ok(16));
+        assert_eq!(pool_size(Some(" "), 16), Ok(16));
+        assert_eq!(pool_size(Some("8"), 16), Ok(8));
+        for bad in ["0", "-1", "many"] {
+            let e = pool_size(Some(bad), 16).unwrap_err();
+            assert!(e.contains(POOL_VAR) && e.contains(bad), "{e}");
+        }
+        assert!(pg_default_pool() >= 4);
     }
 
     /// `PRAGMA synchronous` of one connection (1 = NORMAL, 2 = FULL).

@@ -2345,3 +2345,232 @@ async fn postgres_search_paths_use_trigram_indexes() {
     }
     t.finish().await;
 }
+
+// ---------------------------------------------------------------- issue 12: one-statement pages, exact counts
+
+/// `SELECT COUNT(*) FROM clientes`, counted by the database itself.
+async fn counted(db: &sea_orm::DatabaseConnection) -> u64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM clientes",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap() as u64
+}
+
+/// The narrow list page (one statement on both databases; the unfiltered count from the
+/// trigger-kept counter on PostgreSQL) answers exactly what the full list's count and page
+/// queries answer, for filters, search, scope and every ordering, on every page including
+/// the last and one past the end.
+#[tokio::test]
+async fn resumo_pages_match_the_counted_pages_for_filters_and_orderings() {
+    for t in TestDb::all().await {
+        let repo = t.clientes();
+        let a = t.agents().insert(agent("dono")).await.unwrap();
+        let g = t
+            .grupos()
+            .insert(&GrupoData {
+                nome: "Grupo Y".into(),
+                descricao: None,
+                ativo: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!(repo.seed(130).await.unwrap(), 130);
+        for i in 0..17u32 {
+            let mut d = cliente(&format!("Silva Própria {i}"), "");
+            d.status = if i % 3 == 0 { "inativo" } else { "ativo" }.into();
+            d.grupo_empresa = (i % 2 == 0).then_some(g.id);
+            repo.insert_with_placeholder(&d, Some(a.id)).await.unwrap();
+        }
+        let filters = [
+            ClienteFilter::default(),
+            ClienteFilter {
+                owner: Some(a.id),
+                ..Default::default()
+            },
+            ClienteFilter {
+                status: Some("ativo".into()),
+                ..Default::default()
+            },
+            ClienteFilter {
+                search: vec!["silva".into()],
+                ..Default::default()
+            },
+            ClienteFilter {
+                search: vec!["si".into(), "prop".into()],
+                owner: Some(a.id),
+                ..Default::default()
+            },
+            ClienteFilter {
+                search: vec!["nada disso".into()],
+                ..Default::default()
+            },
+        ];
+        let orders = [
+            vec![OrderBy::desc("criado_em")],
+            vec![OrderBy::asc("criado_em")],
+            vec![OrderBy::asc("razao_social")],
+            vec![OrderBy::desc("status"), OrderBy::asc("razao_social")],
+            vec![OrderBy::desc("atualizado_em")],
+            vec![],
+        ];
+        for f in &filters {
+            for order in &orders {
+                let reference = repo.list(f, order, page(1, 1000)).await.unwrap().unwrap();
+                let size = 7;
+                let pages = reference.count.div_ceil(size).max(1);
+                for n in 1..=pages + 1 {
+                    let full = repo.list(f, order, page(n, size)).await.unwrap();
+                    let r = repo.list_resumo(f, order, page(n, size)).await.unwrap();
+                    let ctx = format!("{}: {f:?} {order:?} page {n}", t.name());
+                    if n > pages {
+                        assert!(full.is_none() && r.is_none(), "{ctx}");
+                        continue;
+                    }
+                    let (full, r) = (full.unwrap(), r.unwrap());
+                    assert_eq!(
+                        (r.count, r.page, r.page_size),
+                        (reference.count, n, size),
+                        "{ctx}"
+                    );
+                    assert_eq!(full.count, reference.count, "{ctx}");
+                    let expected: Vec<ClienteResumo> = reference
+                        .items
+                        .iter()
+                        .skip(((n - 1) * size) as usize)
+                        .take(size as usize)
+                        .cloned()
+                        .map(ClienteResumo::from)
+                        .collect();
+                    assert_eq!(r.items, expected, "{ctx}");
+                    assert_eq!(
+                        full.items
+                            .into_iter()
+                            .map(ClienteResumo::from)
+                            .collect::<Vec<_>>(),
+                        expected,
+                        "{ctx}"
+                    );
+                }
+                let last = PageRequest {
+                    page: None,
+                    page_size: 7,
+                };
+                let r = repo.list_resumo(f, order, last).await.unwrap().unwrap();
+                assert_eq!((r.count, r.page), (reference.count, pages), "{}", t.name());
+            }
+        }
+        assert_eq!(
+            repo.list_resumo(&ClienteFilter::default(), &[], page(1, 5))
+                .await
+                .unwrap()
+                .unwrap()
+                .count,
+            counted(&t.db).await
+        );
+        t.finish().await;
+    }
+}
+
+/// The unfiltered count stays exact while many connections insert, bulk-insert and delete
+/// at once (PostgreSQL keeps it in `cliente_row_counts` by triggers; SQLite counts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_unfiltered_count_stays_exact_under_concurrent_writes() {
+    let path = std::env::temp_dir().join(format!("dx-seaorm-{:016x}.db", rand::random::<u64>()));
+    let t = pooled_db(&path).await;
+    let all = ClienteFilter::default();
+    let mut tasks = Vec::new();
+    for w in 0..8u32 {
+        let repo = t.clientes();
+        let all = all.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            for i in 0..25u32 {
+                let c = repo
+                    .insert_with_placeholder(&cliente(&format!("W{w} C{i}"), ""), None)
+                    .await?;
+                mine.push(c.id);
+                // Every page read while others write sees a count no lower than its rows.
+                let p = repo.list_resumo(&all, &[], page(1, 20)).await?.unwrap();
+                assert!(p.count >= p.items.len() as u64);
+            }
+            for id in mine.iter().step_by(5) {
+                repo.delete(*id).await?;
+            }
+            // Concurrent seeds may pick the same synthetic CNPJs: each reports what it stored.
+            let seeded = if w % 2 == 0 { repo.seed(40).await? } else { 0 };
+            Ok::<_, DomainError>(seeded)
+        }));
+    }
+    let mut seeded = 0;
+    for task in tasks {
+        seeded += task.await.unwrap().unwrap();
+    }
+    let repo = t.clientes();
+    let expected = 8 * 25 - 8 * 5 + seeded;
+    assert!(seeded >= 40, "{seeded}");
+    assert_eq!(counted(&t.db).await, expected);
+    for f in [&all] {
+        let r = repo
+            .list_resumo(f, &[], page(1, 20))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.count, expected);
+        let full = repo.list(f, &[], page(1, 20)).await.unwrap().unwrap();
+        assert_eq!(full.count, expected);
+    }
+    // A rolled-back insert is not counted; TRUNCATE (PostgreSQL) empties the count.
+    {
+        use sea_orm::TransactionTrait;
+        let txn = t.db.begin().await.unwrap();
+        let backend = t.db.get_database_backend();
+        txn.execute_unprepared(
+            "INSERT INTO clientes (razao_social, cnpj, status, regime_tributario, \
+             responsavel_legal_nome, responsavel_legal_cpf, search_text, criado_em, \
+             atualizado_em) SELECT razao_social, cnpj || 'x', status, regime_tributario, \
+             responsavel_legal_nome, responsavel_legal_cpf, search_text, criado_em, \
+             atualizado_em FROM clientes",
+        )
+        .await
+        .unwrap();
+        txn.rollback().await.unwrap();
+        assert_eq!(
+            repo.list_resumo(&all, &[], page(1, 20))
+                .await
+                .unwrap()
+                .unwrap()
+                .count,
+            expected
+        );
+        if backend == sea_orm::DbBackend::Postgres {
+            t.db.execute_unprepared("TRUNCATE clientes CASCADE")
+                .await
+                .unwrap();
+            assert_eq!(
+                repo.list_resumo(&all, &[], page(1, 20))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .count,
+                0
+            );
+            repo.seed(3).await.unwrap();
+            assert_eq!(
+                repo.list_resumo(&all, &[], page(1, 20))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .count,
+                3
+            );
+        }
+    }
+    drop(repo);
+    t.finish().await;
+    remove_sqlite(&path);
+}

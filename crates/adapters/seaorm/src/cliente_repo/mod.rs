@@ -194,21 +194,42 @@ async fn next_seqs<D: ConnectionTrait>(db: &D, n: u32) -> std::result::Result<u3
     u32::try_from(n).map_err(|_| DbErr::Custom("placeholder counter out of range".into()))
 }
 
+/// PostgreSQL, on the pool: [`next_seq`] in a transaction of its own that commits without
+/// waiting for its WAL to reach the disk (`synchronous_commit = off`). The counter's row lock
+/// is then held for the statement alone, not through a disk flush, so concurrent creations no
+/// longer queue one flush at a time behind it. Durability is unchanged where it matters: the
+/// insert that uses the number commits synchronously after it, and flushing its commit record
+/// flushes the earlier increment too; a crash before that loses both, and the number, which
+/// no row holds, is handed out again.
+async fn next_seq_detached<D: ConnectionTrait + TransactionTrait>(
+    db: &D,
+) -> std::result::Result<u32, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return next_seq(db).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+        .await?;
+    let n = next_seq(&txn).await?;
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(n)
+}
+
 /// Inserts `data` under a freshly allocated placeholder CNPJ; a number whose placeholder is
 /// already stored (typed by hand) is skipped, up to [`PLACEHOLDER_ATTEMPTS`] numbers.
 ///
 /// Each statement is atomic on its own (a failed INSERT leaves the allocation and the
 /// enclosing transaction intact on SQLite), so this runs on the pool or inside the SQLite
 /// group-commit transaction; never inside a PostgreSQL transaction, which a failed statement
-/// aborts.
-async fn insert_allocating<D: ConnectionTrait>(
+/// aborts (on PostgreSQL the number comes from [`next_seq_detached`]).
+async fn insert_allocating<D: ConnectionTrait + TransactionTrait>(
     db: &D,
     data: &ClienteData,
     criado_por: Option<i64>,
 ) -> std::result::Result<cliente::Model, DbErr> {
     let mut data = data.clone();
     for _ in 0..PLACEHOLDER_ATTEMPTS {
-        data.cnpj = placeholder_cnpj(next_seq(db).await?);
+        data.cnpj = placeholder_cnpj(next_seq_detached(db).await?);
         match insert_model(db, &data, criado_por).await {
             Err(e) if is_cnpj_conflict(&e) => continue,
             other => return other,
@@ -305,7 +326,7 @@ impl ClienteRepository for SeaOrmClienteRepository {
         page: PageRequest,
     ) -> Result<Option<Page<Cliente>>> {
         let cond = query::condition(filter, self.db.get_database_backend())?;
-        let total = count(&self.db, filtered(cliente::Entity::find(), cond.clone())).await?;
+        let total = query::count(&self.db, cond.clone()).await?;
         let Some(w) = window(page, total) else {
             return Ok(None);
         };

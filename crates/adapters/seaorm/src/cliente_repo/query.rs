@@ -1,12 +1,12 @@
 //! `ClienteFilter` and ordering translated to SQL conditions on the `clientes` table.
 
 use crate::entities::cliente::{Column as C, Entity};
-use crate::support::{contains, icontains, never};
+use crate::support::{contains, db_err, icontains, never};
 use clientes::filter::ClienteFilter;
 use kernel::{DomainError, Result};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, Condition, DbBackend};
+use sea_orm::sea_query::{Expr, Func, Query, QueryStatementBuilder, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait};
 
 /// Columns searched by `busca_geral`.
 const BUSCA_GERAL: [C; 7] = [
@@ -42,6 +42,40 @@ pub(crate) fn order_column(field: &str) -> Option<C> {
         "status" => C::Status,
         _ => return None,
     })
+}
+
+/// PostgreSQL: the number of clientes, summed from `cliente_row_counts` (migration 000013).
+pub(crate) const COUNTER_SUM: &str = "(SELECT COALESCE(SUM(n), 0)::bigint FROM cliente_row_counts)";
+
+/// PostgreSQL: `COUNT(*)` of the clientes `cond` selects, as a scalar subquery. Unfiltered,
+/// the sum of `cliente_row_counts` (kept exact by migration 000013's triggers), so the plain
+/// list never counts the whole table.
+pub(crate) fn count_expr(cond: &Condition) -> SimpleExpr {
+    if cond.is_empty() {
+        return Expr::cust(COUNTER_SUM);
+    }
+    let counted = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from(Entity)
+        .cond_where(cond.clone())
+        .to_owned();
+    SimpleExpr::SubQuery(None, Box::new(counted.into_sub_query_statement()))
+}
+
+/// The number of clientes `cond` selects: on PostgreSQL through [`count_expr`], elsewhere a
+/// plain `COUNT(*)`.
+pub(crate) async fn count<D: ConnectionTrait>(db: &D, cond: Condition) -> Result<u64> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return crate::support::count(db, crate::support::filtered(Entity::find(), cond)).await;
+    }
+    let q = Query::select().expr(count_expr(&cond)).to_owned();
+    let row = db
+        .query_one_raw(DbBackend::Postgres.build(&q))
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| DomainError::internal("empty cliente count"))?;
+    let n: i64 = row.try_get_by_index(0).map_err(db_err)?;
+    Ok(Ord::max(n, 0) as u64)
 }
 
 /// Row scope only: clientes created by `owner` (all when `None`).

@@ -3,7 +3,9 @@
 //! On SQLite the count and the page come back in one statement, the page as a single
 //! `json_group_array(json_array(…))` value: decoding one text value and parsing it is several
 //! times cheaper than decoding 20 rows × 8 columns through the driver one value at a time.
-//! PostgreSQL reads the same columns as rows.
+//! PostgreSQL reads the same columns as rows, also in one statement: the count as a scalar
+//! subquery (from the trigger-kept `cliente_row_counts` when the list is unfiltered), the
+//! window cut on ids alone, then only its rows joined to their full row and group.
 
 use super::query::order_column;
 use crate::entities::{cliente, grupo_empresa};
@@ -73,10 +75,27 @@ pub(crate) async fn list<D: ConnectionTrait>(
         && let Some(n) = page.page
     {
         // No table holds `i64::MAX` rows: a page whose offset does not fit is past the end.
-        let Some(offset) = page.offset(n.max(1)) else {
+        let Some(offset) = page.offset(Ord::max(n, 1)) else {
             return Ok(None);
         };
         let (total, items) = sqlite_page(db, cond, order, offset, page.page_size).await?;
+        return Ok(window(page, total).map(|w| Page {
+            items,
+            count: total,
+            page: w.page,
+            page_size: w.limit,
+        }));
+    }
+    if db.get_database_backend() == DbBackend::Postgres
+        && let Some(n) = page.page
+    {
+        let Some(offset) = page.offset(Ord::max(n, 1)) else {
+            return Ok(None);
+        };
+        let Some((total, items)) = postgres_page(db, cond, order, offset, page.page_size).await?
+        else {
+            return Ok(None);
+        };
         return Ok(window(page, total).map(|w| Page {
             items,
             count: total,
@@ -171,7 +190,107 @@ async fn sqlite_page<D: ConnectionTrait>(
         .ok_or_else(|| DomainError::internal("empty cliente page query"))?;
     let total: i64 = row.try_get_by_index(0).map_err(db_err)?;
     let json: String = row.try_get_by_index(1).map_err(db_err)?;
-    Ok((total.max(0) as u64, parse_page(&json)?))
+    Ok((Ord::max(total, 0) as u64, parse_page(&json)?))
+}
+
+/// `(count, page)` in one PostgreSQL statement, `None` when the page lies past the end.
+///
+/// Every row carries the count (an uncorrelated scalar subquery, evaluated once). An empty
+/// result says no row lies at `offset`: the first page of an empty list (`offset` 0, count
+/// 0), or a page past the end, which does not exist whatever the exact count.
+async fn postgres_page<D: ConnectionTrait>(
+    db: &D,
+    cond: Condition,
+    order: &[OrderBy],
+    offset: u64,
+    limit: u64,
+) -> Result<Option<(u64, Vec<ClienteResumo>)>> {
+    let rows = db
+        .query_all_raw(postgres_page_statement(cond, order, offset, limit)?)
+        .await
+        .map_err(db_err)?;
+    if rows.is_empty() {
+        return Ok((offset == 0).then(|| (0, Vec::new())));
+    }
+    let total: i64 = rows[0].try_get_by_index(0).map_err(db_err)?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(ClienteResumo {
+                id: r.try_get_by_index(1)?,
+                razao_social: r.try_get_by_index(2)?,
+                nome_fantasia: r.try_get_by_index(3)?,
+                cnpj: r.try_get_by_index(4)?,
+                status: r.try_get_by_index(5)?,
+                email_principal: r.try_get_by_index(6)?,
+                telefone_principal: r.try_get_by_index(7)?,
+                grupo_empresa_nome: r.try_get_by_index(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()
+        .map_err(db_err)?;
+    Ok(Some((Ord::max(total, 0) as u64, items)))
+}
+
+/// The statement of [`postgres_page`]: `n`, then the list columns and the group's name.
+///
+/// The window is cut on ids alone (an index walk in the ordering's index: the skipped rows'
+/// other columns are never read), and only its rows are joined to their full row and group.
+/// The count and the window share the filter's parameters (`$1…$k`, the same condition
+/// rendered twice); `OFFSET` is the last parameter. `LIMIT` is written into the text (one of
+/// at most 100 page sizes, so the per-connection statement cache keeps the few in use): with
+/// a known row count the plan PostgreSQL caches for the prepared statement after five runs
+/// is the index walk, so the statement is no longer planned on every request (with `LIMIT`
+/// as a parameter the generic plan assumes a tenth of the table and loses to a fresh plan
+/// each time).
+fn postgres_page_statement(
+    cond: Condition,
+    order: &[OrderBy],
+    offset: u64,
+    limit: u64,
+) -> Result<Statement> {
+    let ids = ordered(
+        filtered(
+            cliente::Entity::find().select_only().column(C::Id),
+            cond.clone(),
+        ),
+        order,
+        order_column,
+        C::Id,
+    )
+    .build(DbBackend::Postgres);
+    let values: Vec<Value> = ids.values.map(|v| v.0).unwrap_or_default();
+    let count_sql = if cond.is_empty() {
+        super::query::COUNTER_SUM.to_string()
+    } else {
+        let counted = filtered(cliente::Entity::find(), cond)
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .build(DbBackend::Postgres);
+        if counted.values.map(|v| v.0).unwrap_or_default() != values {
+            return Err(DomainError::internal(
+                "cliente page: the count and the window bind different values",
+            ));
+        }
+        format!("({})", counted.sql)
+    };
+    let offset_param = values.len() + 1;
+    let sql = format!(
+        "SELECT {count_sql} AS n, c.id, c.razao_social, c.nome_fantasia, c.cnpj, c.status, \
+         c.email_principal, c.telefone_principal, g.nome FROM ({} LIMIT {limit} OFFSET \
+         ${offset_param}) AS p JOIN clientes AS c ON c.id = p.id \
+         LEFT JOIN grupos_empresa AS g ON g.id = c.grupo_empresa_id ORDER BY {}",
+        ids.sql,
+        order_sql(order)
+    );
+    let offset = i64::try_from(offset).map_err(DomainError::internal)?;
+    let mut values = values;
+    values.push(offset.into());
+    Ok(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
 }
 
 fn bad(what: &str) -> DomainError {
@@ -221,6 +340,100 @@ fn parse_page(json: &str) -> Result<Vec<ClienteResumo>> {
 #[cfg(test)]
 mod tests {
     use super::parse_page;
+
+    /// PostgreSQL (when `TEST_DATABASE_URL` is set): the real page statement, on a seeded and
+    /// analysed table, cuts its window from an index in order (the `Limit` reads an index
+    /// scan, no sort below it) and reads the unfiltered count from `cliente_row_counts`.
+    #[tokio::test]
+    async fn postgres_pages_read_their_index_in_order() {
+        use crate::cliente_repo::{SeaOrmClienteRepository, query};
+        use clientes::filter::ClienteFilter;
+        use kernel::OrderBy;
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let Some(url) = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return;
+        };
+        let schema = format!("t_{:016x}", rand::random::<u64>());
+        let admin = crate::connect(&url).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let db = crate::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+            .await
+            .unwrap();
+        crate::migrate(&db).await.unwrap();
+        SeaOrmClienteRepository::new(db.clone())
+            .seed(5_000)
+            .await
+            .unwrap();
+        let all = ClienteFilter::default();
+        let mine = ClienteFilter {
+            owner: Some(1),
+            ..Default::default()
+        };
+        let ativos = ClienteFilter {
+            status: Some("ativo".into()),
+            ..Default::default()
+        };
+        let cases = [
+            (&all, vec![OrderBy::desc("criado_em")]),
+            (&all, vec![OrderBy::asc("criado_em")]),
+            (&all, vec![OrderBy::asc("razao_social")]),
+            (&all, vec![OrderBy::desc("atualizado_em")]),
+            (&all, vec![OrderBy::desc("status")]),
+            (&all, vec![]),
+            (&mine, vec![OrderBy::desc("criado_em")]),
+            (&ativos, vec![OrderBy::desc("criado_em")]),
+        ];
+        for (filter, order) in cases {
+            let cond = query::condition(filter, DbBackend::Postgres).unwrap();
+            let unfiltered = cond.is_empty();
+            let built = super::postgres_page_statement(cond, &order, 720, 20).unwrap();
+            let rows = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    format!("EXPLAIN {}", built.sql),
+                    built.values.map(|v| v.0).unwrap_or_default(),
+                ))
+                .await
+                .unwrap();
+            let plan: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap())
+                .collect();
+            let text = plan.join("\n");
+            let limit = plan
+                .iter()
+                .position(|l| l.contains("Limit"))
+                .unwrap_or_else(|| panic!("{order:?}: no Limit: {text}"));
+            assert!(
+                !plan[limit..].iter().any(|l| l.contains("Sort")),
+                "{filter:?} {order:?}: sorts below the window: {text}"
+            );
+            assert!(
+                plan[limit + 1].contains("Index")
+                    && (plan[limit + 1].contains("ix_clientes_")
+                        || plan[limit + 1].contains("clientes_pkey")),
+                "{filter:?} {order:?}: the window is not an index walk: {text}"
+            );
+            assert_eq!(
+                text.contains("cliente_row_counts"),
+                unfiltered,
+                "{filter:?}: {text}"
+            );
+        }
+        db.close().await.unwrap();
+        admin
+            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+    }
 
     #[test]
     fn parses_json_pages() {

@@ -10,7 +10,9 @@ use clientes::ClienteData;
 use kernel::Result;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, EntityTrait, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, TransactionTrait,
+};
 
 /// Rows per INSERT statement (29 bound values each: well under SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters).
@@ -164,6 +166,15 @@ impl SeaOrmClienteRepository {
             }
             super::merge_search_index(&txn).await;
             txn.commit().await.map_err(db_err)?;
+        }
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            // Statistics for the planner and the visibility map for index-only scans, so a
+            // fresh database plans its list pages as a long-lived one does (autovacuum would
+            // get there only later).
+            self.db
+                .execute_unprepared("VACUUM (ANALYZE) clientes")
+                .await
+                .map_err(db_err)?;
         }
         Ok(inserted)
     }
