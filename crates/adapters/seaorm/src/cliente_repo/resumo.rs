@@ -237,12 +237,8 @@ async fn postgres_page<D: ConnectionTrait>(
 /// The window is cut on ids alone (an index walk in the ordering's index: the skipped rows'
 /// other columns are never read), and only its rows are joined to their full row and group.
 /// The count and the window share the filter's parameters (`$1…$k`, the same condition
-/// rendered twice); `OFFSET` is the last parameter. `LIMIT` is written into the text (one of
-/// at most 100 page sizes, so the per-connection statement cache keeps the few in use): with
-/// a known row count the plan PostgreSQL caches for the prepared statement after five runs
-/// is the index walk, so the statement is no longer planned on every request (with `LIMIT`
-/// as a parameter the generic plan assumes a tenth of the table and loses to a fresh plan
-/// each time).
+/// rendered twice); `LIMIT` and `OFFSET` follow them. Every value is a parameter, so each
+/// filter shape is one statement text, prepared once per connection.
 fn postgres_page_statement(
     cond: Condition,
     order: &[OrderBy],
@@ -274,18 +270,19 @@ fn postgres_page_statement(
         }
         format!("({})", counted.sql)
     };
-    let offset_param = values.len() + 1;
+    let (limit_param, offset_param) = (values.len() + 1, values.len() + 2);
     let sql = format!(
         "SELECT {count_sql} AS n, c.id, c.razao_social, c.nome_fantasia, c.cnpj, c.status, \
-         c.email_principal, c.telefone_principal, g.nome FROM ({} LIMIT {limit} OFFSET \
-         ${offset_param}) AS p JOIN clientes AS c ON c.id = p.id \
+         c.email_principal, c.telefone_principal, g.nome FROM ({} LIMIT ${limit_param} \
+         OFFSET ${offset_param}) AS p JOIN clientes AS c ON c.id = p.id \
          LEFT JOIN grupos_empresa AS g ON g.id = c.grupo_empresa_id ORDER BY {}",
         ids.sql,
         order_sql(order)
     );
+    let limit = i64::try_from(limit).map_err(DomainError::internal)?;
     let offset = i64::try_from(offset).map_err(DomainError::internal)?;
     let mut values = values;
-    values.push(offset.into());
+    values.extend([Value::from(limit), Value::from(offset)]);
     Ok(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
