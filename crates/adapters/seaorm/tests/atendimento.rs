@@ -1121,3 +1121,80 @@ async fn two_queue_rows_of_one_chat_give_it_one_atendimento() {
         t.finish().await;
     }
 }
+
+/// PostgreSQL: the chat list's real statement (the joined select, `LIMIT`/`OFFSET` bound as
+/// the list binds them), on thousands of analysed open chats and with no planner knob,
+/// walks `ix_atendimentos_open_recent` in order and sorts nothing.
+#[tokio::test]
+async fn the_postgres_chat_list_walks_its_index_on_a_large_table() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let t = TestDb::new().await;
+    if t.db.get_database_backend() != DbBackend::Postgres {
+        t.finish().await;
+        return;
+    }
+    let r = Repos::new(&t);
+    r.intake()
+        .register_inbound(&inbound("5511900000001", "oi"))
+        .await
+        .unwrap();
+    for sql in [
+        "INSERT INTO atendimentos (departamento_id, cliente_id, chat_id, numero_whatsapp, \
+         status, prioridade, prioridade_rank, comentario_avaliacao, observacoes, criado_em, \
+         atualizado_em, janela_desde, mensagem_inicial, criado_dia, ultima_mensagem_texto, \
+         ultima_mensagem_tipo, ultima_mensagem_direcao, ultima_mensagem_em) \
+         SELECT departamento_id, cliente_id, chat_id || '-' || g, numero_whatsapp, status, \
+         prioridade, prioridade_rank, comentario_avaliacao, observacoes, criado_em, \
+         atualizado_em, janela_desde, mensagem_inicial, criado_dia, ultima_mensagem_texto, \
+         ultima_mensagem_tipo, ultima_mensagem_direcao, \
+         CASE WHEN g % 10 = 0 THEN NULL ELSE now() - g * interval '1 second' END \
+         FROM atendimentos, generate_series(1, 5000) AS g",
+        "ANALYZE atendimentos",
+    ] {
+        t.db.execute_unprepared(sql).await.unwrap();
+    }
+    let sql = "EXPLAIN SELECT a.*, d.nome AS d_nome, d.cor AS d_cor, \
+         c.razao_social AS c_nome, c.email_principal AS c_email, c.telefone_principal AS c_tel, \
+         g.username AS g_username, g.display_name AS g_display, g.is_active AS g_active \
+         FROM atendimentos a \
+         JOIN departamentos d ON d.id = a.departamento_id \
+         JOIN clientes c ON c.id = a.cliente_id \
+         LEFT JOIN agents g ON g.id = a.atendente_id \
+         WHERE a.status <> 'finalizado' \
+         ORDER BY (a.ultima_mensagem_em IS NULL) ASC, a.ultima_mensagem_em DESC, a.id DESC \
+         LIMIT $1 OFFSET $2";
+    for offset in [0i64, 1_000] {
+        let rows =
+            t.db.query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                [50i64.into(), offset.into()],
+            ))
+            .await
+            .unwrap();
+        let text = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(text.contains("ix_atendimentos_open_recent"), "{text}");
+        assert!(!text.contains("Sort"), "{text}");
+        assert!(!text.contains("Seq Scan on atendimentos"), "{text}");
+    }
+    // The list itself answers the newest chats first.
+    let f = ChatFilter {
+        sort: ChatSort::LastMessage,
+        descending: true,
+        page: Some(MessageWindow {
+            limit: 50,
+            offset: 0,
+        }),
+        ..Default::default()
+    };
+    let list = r.chats().list(&f).await.unwrap();
+    assert_eq!(list.len(), 50);
+    let at = |a: &atendimento::model::Atendimento| a.ultima_mensagem.as_ref().map(|m| m.em);
+    assert!(list.iter().all(|a| at(a).is_some()));
+    assert!(list.windows(2).all(|w| at(&w[0]) >= at(&w[1])));
+    t.finish().await;
+}
