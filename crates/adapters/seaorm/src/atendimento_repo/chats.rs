@@ -189,7 +189,16 @@ impl ChatRepository for SeaOrmChatRepository {
         if let Some(p) = f.page {
             let limit = i64::try_from(p.limit).unwrap_or(i64::MAX);
             let offset = i64::try_from(p.offset).unwrap_or(i64::MAX);
-            q.bind(" LIMIT ? OFFSET ?", [limit.into(), offset.into()]);
+            if self.db.get_database_backend() == DbBackend::Postgres {
+                // `LIMIT` in the text (the edge caps it at 500; in practice one or two values):
+                // PostgreSQL then runs the prepared statement on its generic plan after five
+                // runs instead of planning it on every request, as it does when `LIMIT` is a
+                // parameter (see `cliente_repo/resumo.rs`).
+                q.push(&format!(" LIMIT {limit}"))
+                    .bind1(" OFFSET ?", offset);
+            } else {
+                q.bind(" LIMIT ? OFFSET ?", [limit.into(), offset.into()]);
+            }
         }
         if self.db.get_database_backend() == DbBackend::Sqlite {
             return super::json_page::list(&self.db, &q).await;
