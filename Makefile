@@ -23,13 +23,16 @@ fmt:
 	$(CARGO) fmt --all
 
 ## Load benchmarks against a release server (see docs/benchmarks.md): the CRUD endpoints
-## (scripts/bench.sh), then WhatsApp and WebSocket (scripts/bench-whatsapp.sh).
-## BENCH_ONLY=crud or BENCH_ONLY=whatsapp runs one of the two.
+## (scripts/bench.sh), WhatsApp and WebSocket (scripts/bench-whatsapp.sh), PostgreSQL
+## (scripts/bench-postgres.sh) and three instances with Redis (scripts/bench-cluster.sh; both
+## need the local PostgreSQL and Redis). BENCH_ONLY=crud|whatsapp|postgres|cluster runs one.
 BENCH_ONLY ?=
 bench:
-	@case "$(BENCH_ONLY)" in ""|crud|whatsapp) ;; *) echo "BENCH_ONLY must be crud or whatsapp" >&2; exit 2;; esac
-	@if [ "$(BENCH_ONLY)" != whatsapp ]; then ./scripts/bench.sh; fi
-	@if [ "$(BENCH_ONLY)" != crud ]; then ./scripts/bench-whatsapp.sh; fi
+	@case "$(BENCH_ONLY)" in ""|crud|whatsapp|postgres|cluster) ;; *) echo "BENCH_ONLY must be crud, whatsapp, postgres or cluster" >&2; exit 2;; esac
+	@if [ -z "$(BENCH_ONLY)" ] || [ "$(BENCH_ONLY)" = crud ]; then ./scripts/bench.sh; fi
+	@if [ -z "$(BENCH_ONLY)" ] || [ "$(BENCH_ONLY)" = whatsapp ]; then ./scripts/bench-whatsapp.sh; fi
+	@if [ -z "$(BENCH_ONLY)" ] || [ "$(BENCH_ONLY)" = postgres ]; then ./scripts/bench-postgres.sh; fi
+	@if [ -z "$(BENCH_ONLY)" ] || [ "$(BENCH_ONLY)" = cluster ]; then ./scripts/bench-cluster.sh; fi
 
 openapi:
 	$(CARGO) run -q -p dx-connect-server --bin dx-connect -- openapi

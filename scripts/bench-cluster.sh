@@ -23,12 +23,7 @@ SOCKETS=${BENCH_CLUSTER_SOCKETS:-45000}
 SAMPLE=${BENCH_CLUSTER_SAMPLE:-1000}
 ROUNDS=${BENCH_CLUSTER_ROUNDS:-10}
 DB=dx_scale
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-if [[ -z "${DX_BIN:-}" || -z "${WS_LOAD_BIN:-}" ]]; then
-  cargo build --release -p dx-connect-server --bin dx-connect -p ws-load --bin ws-load >&2
-fi
-BIN=${DX_BIN:-$TARGET_DIR/release/dx-connect}
-WSLOAD=${WS_LOAD_BIN:-$TARGET_DIR/release/ws-load}
+release_binaries
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dx-bench-cluster.XXXXXX")
 PIDS=()
 HOLDS=()

@@ -20,6 +20,8 @@
 #   BENCH_PG_KEEP          1: keep the dx_bench database at the end (for EXPLAIN ANALYZE)
 #   BENCH_SERVER_ENV       extra server environment, space-separated (e.g. "DX_DB_POOL=8")
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,30 +37,12 @@ DB=dx_bench
 for tool in wrk psql pgbench curl python3; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required" >&2; exit 1; }
 done
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-if [[ -z "${DX_BIN:-}" || -z "${WS_LOAD_BIN:-}" ]]; then
-  echo "== building the release server and ws-load"
-  cargo build --release -p dx-connect-server --bin dx-connect -p ws-load --bin ws-load >&2
-fi
-BIN=${DX_BIN:-$TARGET_DIR/release/dx-connect}
-WSLOAD=${WS_LOAD_BIN:-$TARGET_DIR/release/ws-load}
+release_binaries
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dx-bench-pg.XXXXXX")
 SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
 trap 'stop_server; rm -rf "$WORK"' EXIT
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 q() { psql -qtA "$PG/$DB" -c "$1"; }
-json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-kv() { awk -v k="$2" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2) } END { print v }' "$1"; }
 
 server_env=(DATABASE_URL="$PG/$DB" MEDIA_ROOT="$WORK/media" DX_DATA_DIR="$WORK" RUST_LOG=warn
   JWT_ACCESS_TOKEN_LIFETIME=60 CEP_PROVIDER=offline WHATSAPP_STUB_FAST=1 DX_LIST_CACHE=off

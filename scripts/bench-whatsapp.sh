@@ -74,13 +74,7 @@ for tool in curl python3 awk; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required" >&2; exit 1; }
 done
 
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-if [[ -z "${DX_BIN:-}" || -z "${WS_LOAD_BIN:-}" ]]; then
-  echo "== building the release server and ws-load"
-  cargo build --release -p dx-connect-server --bin dx-connect -p ws-load --bin ws-load >&2
-fi
-BIN=${DX_BIN:-$TARGET_DIR/release/dx-connect}
-WSLOAD=${WS_LOAD_BIN:-$TARGET_DIR/release/ws-load}
+release_binaries
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dx-bench-wa.XXXXXX")
 SERVER_PID=""

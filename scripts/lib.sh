@@ -19,3 +19,15 @@ kv() { awk -v k="$2" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2) } EN
 
 # json KEY: a top-level field of the JSON on stdin.
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# release_binaries: sets BIN and WSLOAD to DX_BIN / WS_LOAD_BIN, building the release server
+# and ws-load (into CARGO_TARGET_DIR, else ./target) when either is not given.
+release_binaries() {
+  local target=${CARGO_TARGET_DIR:-$PWD/target}
+  if [[ -z "${DX_BIN:-}" || -z "${WS_LOAD_BIN:-}" ]]; then
+    echo "== building the release server and ws-load"
+    cargo build --release -p dx-connect-server --bin dx-connect -p ws-load --bin ws-load >&2
+  fi
+  BIN=${DX_BIN:-$target/release/dx-connect}
+  WSLOAD=${WS_LOAD_BIN:-$target/release/ws-load}
+}
