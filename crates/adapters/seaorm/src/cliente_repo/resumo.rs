@@ -350,7 +350,7 @@ mod tests {
         use crate::cliente_repo::{SeaOrmClienteRepository, query};
         use clientes::filter::ClienteFilter;
         use kernel::OrderBy;
-        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
         let Some(url) = std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -395,7 +395,13 @@ mod tests {
             let cond = query::condition(filter, DbBackend::Postgres).unwrap();
             let unfiltered = cond.is_empty();
             let built = super::postgres_page_statement(cond, &order, 720, 20).unwrap();
-            let rows = db
+            // The schema named again for this statement: the plan is the point here, and a
+            // pooled connection is never left to resolve the tables elsewhere.
+            let txn = db.begin().await.unwrap();
+            txn.execute_unprepared(&format!("SET LOCAL search_path = {schema}"))
+                .await
+                .unwrap();
+            let rows = txn
                 .query_all_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     format!("EXPLAIN {}", built.sql),
@@ -403,6 +409,7 @@ mod tests {
                 ))
                 .await
                 .unwrap();
+            txn.rollback().await.unwrap();
             let plan: Vec<String> = rows
                 .iter()
                 .map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap())

@@ -498,10 +498,11 @@ mod tests {
             assert_eq!(r.is_ok(), i % 2 == 0, "{i}: {r:?}");
         }
         assert_eq!(writer.largest_batch(), 20);
-        assert_eq!(
-            (RUNS_A.load(Ordering::SeqCst), RUNS_B.load(Ordering::SeqCst)),
-            (1, 1)
-        );
+        // One batch: each kind ran once per attempt of it, both in the same attempts (a batch
+        // that found the database busy, say the checkpointer at work on a loaded machine, is
+        // run again whole).
+        let (runs_a, runs_b) = (RUNS_A.load(Ordering::SeqCst), RUNS_B.load(Ordering::SeqCst));
+        assert!(runs_a >= 1 && runs_a == runs_b, "{runs_a} / {runs_b}");
         assert_eq!(writer.pending(), 0);
         writer.stop().await;
         assert!(writer.submit(A(99)).await.is_err());
