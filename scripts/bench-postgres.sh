@@ -127,6 +127,15 @@ for _ in $(seq 1 20); do
 done
 RESULTS+=("$(printf '%-52s %10s %10s %8s' "webhook new chats/s (first 5 s)" \
   "$(kv "$WORK/new1.out" ok_rps)" "$(kv "$WORK/new1.out" latency_p99_ms)ms" "-")")
+# Messages spread over 1,000 chats: a first pass opens them, the second is measured.
+"$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs 4 \
+  --from '55119770{chat}' --chats 1000 >/dev/null
+before=$(q "SELECT COUNT(*) FROM whatsapp_messages WHERE chat_id LIKE '55119770%'")
+"$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$DURATION" \
+  --server-pid "$SERVER_PID" --from '55119770{chat}' --chats 1000 >"$WORK/spread.out"
+spread=$(( $(q "SELECT COUNT(*) FROM whatsapp_messages WHERE chat_id LIKE '55119770%'") - before ))
+RESULTS+=("$(printf '%-52s %10s %10s %8s' "webhook msgs/s over 1,000 chats (stored $spread of $(kv "$WORK/spread.out" ok_2xx))" \
+  "$(kv "$WORK/spread.out" ok_rps)" "$(kv "$WORK/spread.out" latency_p99_ms)ms" "-")")
 echo "== GET /chats/ over $open open chats, $(q 'SELECT COUNT(*) FROM whatsapp_messages') messages"
 run "GET /chats/?limit=50 ($open open chats)" "/api/v1/chats/?limit=50"
 fi
