@@ -60,6 +60,15 @@ fn conflict<T: std::fmt::Debug>(r: kernel::Result<T>) -> bool {
     matches!(r, Err(DomainError::Conflict(_)))
 }
 
+/// A fresh database with the migrations that come before `name` (which must exist).
+async fn migrated_before(name: &str) -> TestDb {
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == name)
+        .expect("migration registered");
+    TestDb::migrated(Some(before as u32)).await
+}
+
 async fn razoes(
     repo: &SeaOrmClienteRepository,
     f: &ClienteFilter,
@@ -1295,11 +1304,7 @@ async fn concurrent_creations_get_distinct_placeholders() {
 #[tokio::test]
 async fn placeholder_counter_and_search_index_start_from_existing_rows() {
     // Rows stored before migration 000003 ran.
-    let before = Migrator::migrations()
-        .iter()
-        .position(|m| m.name() == "m20261126_000003_cliente_counters_search")
-        .expect("migration registered");
-    let t = TestDb::migrated(Some(before as u32)).await;
+    let t = migrated_before("m20261126_000003_cliente_counters_search").await;
     let repo = t.clientes();
     for (razao, cnpj) in [
         ("Antiga Alfa", "00.000.000/0041-00"),
@@ -2235,11 +2240,7 @@ async fn sqlite_plans_do_not_depend_on_bound_values() {
 
 #[tokio::test]
 async fn search_ignores_accents_and_folds_the_rows_stored_before() {
-    let before = Migrator::migrations()
-        .iter()
-        .position(|m| m.name() == "m20261203_000012_search_indexes")
-        .expect("migration registered");
-    let t = TestDb::migrated(Some(before as u32)).await;
+    let t = migrated_before("m20261203_000012_search_indexes").await;
     let repo = t.clientes();
     // Written before the migration: its search_text still holds the accents.
     repo.insert(&cliente("Padaria São João", "11222333000181"), None)

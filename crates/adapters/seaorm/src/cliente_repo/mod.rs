@@ -490,6 +490,23 @@ impl ClienteRepository for SeaOrmClienteRepository {
     }
 }
 
+/// The filters the plan tests check (every cliente, one owner's, one status), so each
+/// back-end's plan test covers the same shapes.
+#[cfg(test)]
+pub(crate) fn plan_filters() -> [ClienteFilter; 3] {
+    [
+        ClienteFilter::default(),
+        ClienteFilter {
+            owner: Some(1),
+            ..Default::default()
+        },
+        ClienteFilter {
+            status: Some("ativo".into()),
+            ..Default::default()
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,15 +540,7 @@ mod tests {
     async fn list_pages_use_indexes() {
         let db = crate::connect("sqlite::memory:").await.unwrap();
         crate::migrate(&db).await.unwrap();
-        let all = ClienteFilter::default();
-        let mine = ClienteFilter {
-            owner: Some(1),
-            ..Default::default()
-        };
-        let ativos = ClienteFilter {
-            status: Some("ativo".into()),
-            ..Default::default()
-        };
+        let [all, mine, ativos] = super::plan_filters();
         for order in [
             vec![OrderBy::desc("criado_em")],
             vec![OrderBy::asc("criado_em")],

@@ -348,7 +348,6 @@ mod tests {
     #[tokio::test]
     async fn postgres_pages_read_their_index_in_order() {
         use crate::cliente_repo::{SeaOrmClienteRepository, query};
-        use clientes::filter::ClienteFilter;
         use kernel::OrderBy;
         use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
         let Some(url) = std::env::var("TEST_DATABASE_URL")
@@ -372,15 +371,7 @@ mod tests {
             .seed(5_000)
             .await
             .unwrap();
-        let all = ClienteFilter::default();
-        let mine = ClienteFilter {
-            owner: Some(1),
-            ..Default::default()
-        };
-        let ativos = ClienteFilter {
-            status: Some("ativo".into()),
-            ..Default::default()
-        };
+        let [all, mine, ativos] = crate::cliente_repo::plan_filters();
         let cases = [
             (&all, vec![OrderBy::desc("criado_em")]),
             (&all, vec![OrderBy::asc("criado_em")]),
