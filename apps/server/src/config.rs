@@ -307,6 +307,29 @@ mod tests {
     }
 
     #[test]
+    fn metrics_and_redis_settings() {
+        let c = with(&[]).expect("config");
+        assert_eq!((c.metrics_bind, c.redis_url.as_deref()), (None, None));
+        assert_eq!(c.redis_prefix, "dxconnect");
+        let c = with(&[
+            ("METRICS_BIND", "127.0.0.1:9464"),
+            ("REDIS_URL", "redis://:pw@10.0.0.5:6379/0"),
+            ("DX_REDIS_PREFIX", "loja1"),
+        ])
+        .expect("config");
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.redis_url.as_deref(), Some("redis://:pw@10.0.0.5:6379/0"));
+        assert_eq!(c.redis_prefix, "loja1");
+        let e = with(&[("METRICS_BIND", "9464")]).unwrap_err();
+        assert_eq!((e.var, e.value.as_str()), ("METRICS_BIND", "9464"));
+        // A URL that is not Redis stops start-up, and its text (a password, maybe) is not
+        // echoed.
+        let e = with(&[("REDIS_URL", "http://u:secret@host")]).unwrap_err();
+        assert_eq!(e.var, "REDIS_URL");
+        assert!(!e.value.contains("secret"), "{}", e.value);
+    }
+
+    #[test]
     fn defaults_when_unset() {
         let c = with(&[]).expect("config");
         assert_eq!(c.port, 8001);

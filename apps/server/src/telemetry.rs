@@ -220,3 +220,41 @@ pub fn serve(
         handle.stop(true).await;
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::job_tick;
+    use kernel::DomainError;
+
+    #[tokio::test]
+    async fn a_job_tick_answers_its_value_and_survives_errors_and_panics() {
+        let ok = job_tick(
+            "t",
+            async { Ok::<_, DomainError>(Some(3)) },
+            Option::is_none,
+        )
+        .await;
+        assert_eq!(ok, Some(Some(3)));
+        let skipped = job_tick("t", async { Ok::<Option<i32>, _>(None) }, Option::is_none).await;
+        assert_eq!(skipped, Some(None));
+        let failed = job_tick(
+            "t",
+            async { Err::<i32, _>(DomainError::internal("boom")) },
+            |_| false,
+        )
+        .await;
+        assert_eq!(failed, None);
+        let panicked = job_tick(
+            "t",
+            async {
+                if true {
+                    panic!("tick panicked");
+                }
+                Ok::<i32, DomainError>(1)
+            },
+            |_| false,
+        )
+        .await;
+        assert_eq!(panicked, None);
+    }
+}
