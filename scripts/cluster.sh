@@ -21,6 +21,11 @@ if [[ $cmd == down ]]; then
   for f in "$dir"/*.pid; do
     [[ -f $f ]] && kill "$(cat "$f")" 2>/dev/null || true
   done
+  # Each instance shuts down gracefully (up to 10 s) before its files are removed.
+  for f in "$dir"/*.pid; do
+    [[ -f $f ]] || continue
+    for _ in $(seq 1 100); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+  done
   [[ -f $dir/nginx.conf ]] && nginx -p "$dir" -c "$dir/nginx.conf" -s stop 2>/dev/null || true
   sleep 1
   psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
