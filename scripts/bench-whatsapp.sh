@@ -23,8 +23,10 @@
 #   sustained  BENCH_SUSTAINED_SOCKETS sockets receive BENCH_RATE events/s for
 #              BENCH_SUSTAINED_SECS s; loss
 #   chats      chat intake: new chats/s (a distinct number each), then messages/s to one open
-#              chat (BENCH_CHATS_MSG_SECS s), both counted in the database; then
-#              GET /chats/?limit=50 with wrk as admin and as an unprivileged agent
+#              chat (BENCH_CHATS_MSG_SECS s), both counted in the database; then messages
+#              spread over BENCH_LIST_CHATS (10000) numbers until there are that many open
+#              chats and BENCH_LIST_MESSAGES (200000) messages; then GET /chats/?limit=50
+#              with wrk as admin and as an unprivileged agent over that data
 #   distribuir BENCH_DISTRIBUIR_ROWS (10000) waiting chats through the webhook, 50 agents in
 #              their department with room for all; one POST /atendimento/filas/distribuir/
 #              timed, then every row assigned and no agent over its maximum
@@ -366,8 +368,9 @@ if has_case chats; then
   # phase NAME LABEL SECS FROM: a webhook load from FROM; sets OK, RPS and NOTE for the rows.
   phase() {
     local name=$1 label=$2 secs=$3 from=$4
+    shift 4
     "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$secs" \
-      --server-pid "$SERVER_PID" --from "$from" >"$WORK/$name.out" 2>"$WORK/$name.err" \
+      --server-pid "$SERVER_PID" --from "$from" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" \
       || { cat "$WORK/$name.err" >&2; exit 1; }
     sed "s/^/  $label: /" "$WORK/$name.out"
     OK=$(kv "$WORK/$name.out" ok_2xx)
@@ -387,6 +390,22 @@ if has_case chats; then
   row chats "msgs/s to an open chat (2xx)" "$RPS" "≥ 5,000" "$(verdict "$RPS >= 5000")" "$CPU"
   row chats "counted = stored = 2xx" "$counted / $stored / $OK" "equal" \
     "$(verdict "$counted == $OK and $stored == $OK")" "$LAT"
+  # The list's data set (issue 10): at least BENCH_LIST_CHATS (10,000) open chats and
+  # BENCH_LIST_MESSAGES (200,000) messages, through the webhook: messages spread over that
+  # many numbers (the first message of each opens its chat), 10 s at a time.
+  want_chats=${BENCH_LIST_CHATS:-10000}
+  want_msgs=${BENCH_LIST_MESSAGES:-200000}
+  for _ in $(seq 1 60); do
+    open=$(sql "SELECT COUNT(*) FROM atendimentos WHERE status <> 'finalizado'")
+    msgs=$(sql "SELECT COUNT(*) FROM whatsapp_messages")
+    [[ $open -ge $want_chats && $msgs -ge $want_msgs ]] && break
+    phase spread "spread over $want_chats chats" 10 '55119770{chat}' --chats "$want_chats"
+  done
+  row chats "msgs/s over $want_chats chats (last 10 s)" "$RPS" "≥ 5,000" "$(verdict "$RPS >= 5000")" "$CPU"
+  spread_in=$(sql "SELECT COUNT(*) FROM whatsapp_messages WHERE chat_id LIKE '55119770%'")
+  spread_counted=$(sql "SELECT COALESCE(SUM(total_mensagens_cliente), 0) FROM atendimentos WHERE chat_id LIKE '55119770%'")
+  row chats "spread: counted = stored" "$spread_counted / $spread_in" "equal" \
+    "$(verdict "$spread_counted == $spread_in")" "$LAT"
   open=$(sql "SELECT COUNT(*) FROM atendimentos WHERE status <> 'finalizado'")
   msgs=$(sql "SELECT COUNT(*) FROM whatsapp_messages")
   echo "  the list runs over $open open chats and $msgs messages"

@@ -16,6 +16,7 @@ mod m20261202_000010_whatsapp_identity;
 mod m20261202_000011_chat_list_order;
 mod m20261203_000012_search_indexes;
 mod m20261203_000013_cliente_row_count;
+mod m20261203_000014_chat_list_version;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_chat_list_order::Migration),
             Box::new(m20261203_000012_search_indexes::Migration),
             Box::new(m20261203_000013_cliente_row_count::Migration),
+            Box::new(m20261203_000014_chat_list_version::Migration),
         ]
     }
 }

@@ -491,3 +491,106 @@ async fn the_list_pages_with_limit_and_offset_newest_first_and_whole_without_the
         assert_eq!(v, json!({"error": "limit e offset devem ser inteiros"}));
     }
 }
+
+/// The list is served from stored pages while nothing it shows has changed (SQLite): every
+/// kind of write that changes a row shows on the very next request, for the admin and for an
+/// agent, and neither is ever served the other's page.
+#[tokio::test]
+async fn the_list_shows_every_change_at_once_even_when_its_pages_are_kept() {
+    let app = spawn_app().await;
+    session(&app, &app.admin_token).await;
+    let (agent_id, agent) = app.agent("lista_agente", json!({})).await;
+    let chat = "5511944440001";
+    webhook(&app, chat, "primeira").await;
+    let list = |token: String| {
+        let app = &app;
+        async move {
+            let (s, v) = app.get("/api/v1/chats/?limit=50", &token).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            row(&v, chat).cloned()
+        }
+    };
+    let admin = app.admin_token.clone();
+    // Twice each: the second may come from a stored page; both must be the same, current one.
+    for token in [&admin, &agent, &admin, &agent] {
+        let r = list(token.clone()).await.expect("the waiting chat is listed");
+        assert_eq!(r["ultima_mensagem_texto"], "primeira");
+        assert_eq!(r["total_mensagens"], 1);
+    }
+
+    webhook(&app, chat, "segunda").await;
+    for token in [&admin, &agent] {
+        let r = list(token.clone()).await.expect("listed");
+        assert_eq!(r["ultima_mensagem_texto"], "segunda");
+        assert_eq!(r["total_mensagens"], 2);
+        assert_eq!(r["mensagens_nao_lidas"], 2);
+    }
+
+    let first = list(admin.clone()).await.expect("listed");
+    let cliente = first["cliente_id"].as_i64().expect("cliente id");
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/clientes/{cliente}/"),
+            &admin,
+            json!({"razao_social": "Padaria Renomeada", "email_principal": "novo@padaria.com.br"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = list(admin.clone()).await.expect("listed");
+    assert_eq!(r["cliente_nome"], "Padaria Renomeada");
+    assert_eq!(r["cliente_email"], "novo@padaria.com.br");
+
+    let departamento = first["departamento_id"].as_i64().expect("departamento id");
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/atendimento/departamentos/{departamento}/"),
+            &admin,
+            json!({"nome": "Vendas Renomeado"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        list(agent.clone()).await.expect("listed")["departamento_nome"],
+        "Vendas Renomeado"
+    );
+
+    // Accepted by the admin: out of the agent's scope at once, in the admin's with its name.
+    aceitar(&app, &admin, chat).await;
+    assert!(list(agent.clone()).await.is_none(), "another's chat left the agent's list");
+    let r = list(admin.clone()).await.expect("listed");
+    assert_eq!(r["status"], "em_atendimento");
+    let (_, me) = app.get("/api/v1/me/", &admin).await;
+    let admin_id = me["id"].as_i64().expect("admin id");
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/authz/agents/{admin_id}/"),
+            &admin,
+            json!({"display_name": "Admin Renomeado"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        list(admin.clone()).await.expect("listed")["atendente_nome"],
+        "Admin Renomeado"
+    );
+
+    // Transferred to the agent: in its list now.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/chats/{chat}/transferir/"),
+            &admin,
+            json!({"atendente_destino_id": agent_id, "motivo": "teste"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = list(agent.clone()).await.expect("the transferred chat is the agent's");
+    assert_eq!(r["atendente_id"], agent_id);
+
+    // Closed: out of both default lists.
+    let (s, v) = app
+        .post(&format!("/api/v1/chats/{chat}/encerrar/"), &agent, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(list(agent.clone()).await.is_none());
+    assert!(list(admin.clone()).await.is_none());
+}

@@ -200,6 +200,8 @@ pub struct Services {
     pub relatorios: Arc<atendimento::relatorios::RelatorioService>,
     /// The automatic messages (greeting, out of hours, closing, inactivity, survey).
     pub automacoes: Arc<atendimento::automacoes::Automations>,
+    /// Serialized chat list pages, served while the database's list version is unchanged.
+    pub chat_pages: Arc<crate::routes::chat_pages::ChatPages>,
 }
 
 /// The database answers (the health check's port).
@@ -392,6 +394,7 @@ impl Services {
             redis,
             relatorios,
             automacoes,
+            chat_pages: Arc::default(),
             ws_ping: config.ws_ping,
             hub,
             whatsapp,

@@ -21,6 +21,7 @@ type State = web::Data<Area>;
 /// What this area's handlers use.
 pub struct Area {
     pub chats: Arc<ChatService>,
+    pub pages: Arc<crate::routes::chat_pages::ChatPages>,
     /// Signed links to a message's stored media.
     pub links: Arc<crate::routes::media::MediaFiles>,
 }
@@ -29,6 +30,7 @@ impl Area {
     pub fn new(s: &crate::state::Services) -> Self {
         Self {
             chats: s.atendimento.chats.clone(),
+            pages: s.chat_pages.clone(),
             links: s.media.clone(),
         }
     }
@@ -45,11 +47,26 @@ impl Area {
     responses((status = 200, body = Vec<ChatListItemOut>), (status = 400), (status = 401)))]
 pub async fn chats_list(req: HttpRequest, auth: Auth, state: State) -> ApiResult<HttpResponse> {
     let filter = dto::chat_filter(&query_pairs(&req))?;
-    let list = state.chats.list(caller(&auth), filter).await?;
-    Ok(ok(list
-        .iter()
-        .map(ChatListItemOut::from)
-        .collect::<Vec<_>>()))
+    let caller = caller(&auth);
+    // The version first: a page read after it is at least as new as it (see `chat_pages`).
+    let version = state.chats.list_version().await?;
+    let key = ChatService::scoped(caller, filter.clone());
+    if let Some(body) = version.and_then(|v| state.pages.get(&key, v)) {
+        return Ok(json_body(body));
+    }
+    let list = state.chats.list(caller, filter).await?;
+    let items: Vec<ChatListItemOut> = list.iter().map(ChatListItemOut::from).collect();
+    let body = web::Bytes::from(serde_json::to_vec(&items).map_err(kernel::DomainError::internal)?);
+    if let Some(v) = version {
+        state.pages.put(key, v, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+fn json_body(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
 }
 
 /// An open chat (aguardando, em_atendimento, pausado).

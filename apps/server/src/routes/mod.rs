@@ -5,6 +5,7 @@ pub mod atendimento;
 pub mod auth;
 pub mod authz;
 pub mod automacoes;
+pub mod chat_pages;
 pub mod chats;
 pub mod clientes;
 pub mod config;

@@ -45,9 +45,20 @@ impl ChatService {
     }
 
     /// Non-superusers see only their own chats and the waiting ones.
-    pub async fn list(&self, caller: Caller, mut filter: ChatFilter) -> Result<Vec<Atendimento>> {
+    pub async fn list(&self, caller: Caller, filter: ChatFilter) -> Result<Vec<Atendimento>> {
+        self.d.chats.list(&Self::scoped(caller, filter)).await
+    }
+
+    /// The list's version ([`crate::ports::ChatRepository::list_version`]): pages of the
+    /// list that were read after it was this number are current while it stays so.
+    pub async fn list_version(&self) -> Result<Option<i64>> {
+        self.d.chats.list_version().await
+    }
+
+    /// The filter a list request of `caller` runs with (its scope applied), for a cache key.
+    pub fn scoped(caller: Caller, mut filter: ChatFilter) -> ChatFilter {
         filter.scope = caller.scope();
-        self.d.chats.list(&filter).await
+        filter
     }
 
     async fn latest(&self, chat_id: &str, among: ChatStatuses) -> Result<Atendimento> {

@@ -84,7 +84,7 @@ pub struct AtendimentoFilter {
 }
 
 /// `GET /chats/` `sort`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ChatSort {
     #[default]
     LastMessage,
@@ -107,7 +107,7 @@ impl ChatSort {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ChatFilter {
     /// `None`: every status except `finalizado`.
     pub status: Option<Status>,
@@ -139,7 +139,7 @@ pub struct Transferir {
 }
 
 /// `GET /chats/{chat_id}/messages/` window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MessageWindow {
     pub limit: u64,
     pub offset: u64,

@@ -131,6 +131,11 @@ pub struct Atribuicao {
 pub trait ChatRepository: Send + Sync {
     /// The chat list (§4.6), one row per atendimento, sorted as asked.
     async fn list(&self, filter: &ChatFilter) -> Result<Vec<Atendimento>>;
+    /// A number that changes with every committed write that can change any list page
+    /// (kept by the database inside the writing transactions, so it covers every process on
+    /// the database). Read *before* a page, a page stored under it is current while it is
+    /// unchanged. `None`: this store keeps no such number (nothing may be cached).
+    async fn list_version(&self) -> Result<Option<i64>>;
     /// The messages of the atendimento's window, newest first, with the window's size.
     async fn messages(&self, a: &Atendimento, w: MessageWindow) -> Result<(u64, Vec<ChatMessage>)>;
     /// `aguardando` → `em_atendimento` with `atendente` (one conditional update; deletes

@@ -157,6 +157,16 @@ fn list_select(backend: DbBackend, f: &ChatFilter) -> String {
 
 #[async_trait]
 impl ChatRepository for SeaOrmChatRepository {
+    /// SQLite: `chat_list_version`, moved by triggers (migration 000014). PostgreSQL keeps
+    /// none.
+    async fn list_version(&self) -> Result<Option<i64>> {
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            return Ok(None);
+        }
+        let q = Sql::new("SELECT v AS id FROM chat_list_version WHERE id = 1");
+        Ok(super::ids(&self.db, &q).await?.into_iter().next())
+    }
+
     async fn list(&self, f: &ChatFilter) -> Result<Vec<Atendimento>> {
         let mut q = Sql::new(&list_select(self.db.get_database_backend(), f));
         match f.status {
