@@ -63,12 +63,18 @@ impl WhatsAppServices {
         events: Arc<dyn kernel::EventPublisher>,
         clock: Arc<dyn Clock>,
         activity: Arc<dyn whatsapp::ports::OutboundMessageHandler>,
+        invalidations: Arc<dyn CacheInvalidation>,
     ) -> Self {
         use whatsapp::ports::{GatewayEvents, OutboxSignal};
         let gateway = gateway::Gateway::new(&config.whatsapp_gateway, config.whatsapp_step);
         let deps = whatsapp::sessions::Deps {
-            sessions: Arc::new(db::SeaOrmSessionRepository::new(
-                database.connection().clone(),
+            // The webhook's target session is read per inbound message: remembered
+            // between messages, dropped on every session write of any instance.
+            sessions: Arc::new(adapter_cache::CachedSessions::follow(
+                Arc::new(db::SeaOrmSessionRepository::new(
+                    database.connection().clone(),
+                )),
+                invalidations,
             )),
             messages: Arc::new(db::SeaOrmMessageRepository::new(database)),
             gateway: gateway.port(),
@@ -360,6 +366,7 @@ impl Services {
             clock.clone(),
             // An agent's sent message only counts on its chat (no automation reacts to it).
             Arc::new(atendimento::intake::ChatIntake::new(chat_deps.clone())),
+            invalidations.clone(),
         );
         let relatorios = Arc::new(atendimento::relatorios::RelatorioService::new(Arc::new(
             db::SeaOrmRelatorioRepository::new(&database),

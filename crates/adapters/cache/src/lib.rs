@@ -3,8 +3,10 @@
 //! shared bus (Redis) can replace the in-process one without touching the caches.
 
 pub mod list_cache;
+pub mod session_cache;
 
 pub use list_cache::{
     CLIENTE_LISTS, CachedClienteRepository, CachedGrupoRepository, CachedUnitOfWork, ListCache,
     MAX_AGE,
 };
+pub use session_cache::CachedSessions;

@@ -76,16 +76,19 @@ fn spellings(numero: &str) -> Vec<sea_orm::Value> {
 
 /// The cliente of the number: a contato's (active or not), else one whose
 /// `telefone_principal` is it, else a new one. `true` when it was created.
+///
+/// One statement: the contatos first (active ones first, then the oldest), then the clientes
+/// (the oldest).
 async fn resolve_cliente(txn: &DatabaseTransaction, m: &InboundChat) -> Result<(i64, bool)> {
-    let mut q = Sql::new("SELECT cliente_id FROM contatos WHERE ");
-    q.in_list("whatsapp", spellings(&m.numero))
-        .push(" ORDER BY ativo DESC, id LIMIT 1");
-    if let Some(id) = ids(txn, &q).await?.into_iter().next() {
-        return Ok((id, false));
-    }
-    let mut q = Sql::new("SELECT id FROM clientes WHERE ");
-    q.in_list("telefone_principal", spellings(&m.numero))
-        .push(" ORDER BY id LIMIT 1");
+    let forms = spellings(&m.numero);
+    let mut q = Sql::new(
+        "SELECT cliente_id FROM (SELECT 0 AS pref, CASE WHEN ativo THEN 0 ELSE 1 END AS inactive, \
+         id, cliente_id FROM contatos WHERE ",
+    );
+    q.in_list("whatsapp", forms.clone())
+        .push(" UNION ALL SELECT 1, 0, id, id FROM clientes WHERE ")
+        .in_list("telefone_principal", forms)
+        .push(") AS known ORDER BY pref, inactive, id LIMIT 1");
     if let Some(id) = ids(txn, &q).await?.into_iter().next() {
         return Ok((id, false));
     }
@@ -263,6 +266,37 @@ async fn not_open(
     {
         return Ok(IntakeOutcome::Appended(fetched(txn, id).await?));
     }
+    let created = create_chat(txn, m, shared).await?;
+    let atendimento = fetched(txn, created.id).await?;
+    Ok(created.outcome(atendimento))
+}
+
+/// A chat opened by [`create_chat`], before its atendimento is read.
+struct Created {
+    id: i64,
+    mensagem_inicial: String,
+    membros: Vec<i64>,
+    cliente_criado: bool,
+}
+
+impl Created {
+    fn outcome(self, atendimento: Atendimento) -> IntakeOutcome {
+        IntakeOutcome::Opened {
+            atendimento,
+            mensagem_inicial: self.mensagem_inicial,
+            membros: self.membros,
+            cliente_criado: self.cliente_criado,
+        }
+    }
+}
+
+/// Opens a waiting chat for `m`: its cliente (found or created), the atendimento in the
+/// default department and its queue row.
+async fn create_chat(
+    txn: &DatabaseTransaction,
+    m: &InboundChat,
+    shared: &mut Shared,
+) -> Result<Created> {
     let (cliente, cliente_criado) = resolve_cliente(txn, m).await?;
     let departamento = shared.departamento(txn, m.at).await?;
     let mensagem_inicial: String = m.texto.chars().take(MENSAGEM_INICIAL_MAX).collect();
@@ -302,9 +336,8 @@ async fn not_open(
     )
     .await?;
     let membros = shared.membros(txn, departamento).await?;
-    let atendimento = fetched(txn, id).await?;
-    Ok(IntakeOutcome::Opened {
-        atendimento,
+    Ok(Created {
+        id,
         mensagem_inicial,
         membros,
         cliente_criado,
@@ -400,6 +433,124 @@ fn answer_all(
     out[first] = Some(result);
 }
 
+/// The open atendimento of each of these chats (the partial unique index holds at most one).
+async fn open_chats(txn: &DatabaseTransaction, jobs: &[InboundJob]) -> Result<HashMap<String, i64>> {
+    let mut chats: Vec<&str> = jobs.iter().map(|j| j.0.chat_id.as_str()).collect();
+    chats.sort_unstable();
+    chats.dedup();
+    let mut q = Sql::new("SELECT id, chat_id FROM atendimentos WHERE ");
+    q.in_list("chat_id", chats.into_iter().map(text_value).collect())
+        .push(&format!(" AND status IN {OPEN_SQL}"));
+    let mut open = HashMap::new();
+    for r in super::rows(txn, &q).await? {
+        let id: i64 = super::sql::col(&r, "id").map_err(DomainError::internal)?;
+        let chat: String = super::sql::col(&r, "chat_id").map_err(DomainError::internal)?;
+        open.insert(chat, id);
+    }
+    Ok(open)
+}
+
+/// The atendimentos `ids` as they stand, by id (one read).
+async fn states(txn: &DatabaseTransaction, ids: &[i64]) -> Result<HashMap<i64, Atendimento>> {
+    let mut q = Sql::new(super::SELECT_ATENDIMENTO);
+    q.push(" WHERE ")
+        .in_list("a.id", ids.iter().map(|i| sea_orm::Value::from(*i)).collect());
+    Ok(super::atendimentos(txn, &q)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect())
+}
+
+/// One chat's messages in a batch of the fast path.
+struct ChatInBatch {
+    id: i64,
+    /// Opened by this batch: the job that opened it, and what it made.
+    opened: Option<(usize, Created)>,
+    /// The jobs answered `Appended` (the later ones).
+    answered: Vec<usize>,
+}
+
+/// The batch in a few statements: one read finds which of its chats are open; each new chat
+/// is opened ([`create_chat`]); each chat's messages are counted by one `UPDATE`; one read
+/// answers every chat as it stands after the batch. No savepoint per item: `Ok(None)` when
+/// anything failed, with everything of this path undone, and the caller takes the
+/// item-by-item path (which undoes only the failing item's work). Not for batches that move
+/// chats from a lid or BSUID to the number ([`rekey_peer`]).
+async fn fast_batch(
+    txn: &DatabaseTransaction,
+    jobs: &[InboundJob],
+) -> std::result::Result<Option<Vec<Result<IntakeOutcome>>>, DbErr> {
+    txn.execute_unprepared("SAVEPOINT intake_fast").await?;
+    match fast_in(txn, jobs).await {
+        Ok(out) => {
+            txn.execute_unprepared("RELEASE intake_fast").await?;
+            Ok(Some(out))
+        }
+        Err(_) => {
+            txn.execute_unprepared("ROLLBACK TO intake_fast").await?;
+            txn.execute_unprepared("RELEASE intake_fast").await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn fast_in(txn: &DatabaseTransaction, jobs: &[InboundJob]) -> Result<Vec<Result<IntakeOutcome>>> {
+    let open = open_chats(txn, jobs).await?;
+    let mut chats: Vec<ChatInBatch> = Vec::new();
+    let mut by_chat: HashMap<&str, usize> = HashMap::new();
+    let mut shared = Shared::default();
+    for (i, job) in jobs.iter().enumerate() {
+        let m = &job.0;
+        if let Some(&c) = by_chat.get(m.chat_id.as_str()) {
+            chats[c].answered.push(i);
+            continue;
+        }
+        by_chat.insert(&m.chat_id, chats.len());
+        chats.push(match open.get(&m.chat_id) {
+            Some(&id) => ChatInBatch {
+                id,
+                opened: None,
+                answered: vec![i],
+            },
+            None => {
+                let created = create_chat(txn, m, &mut shared).await?;
+                ChatInBatch {
+                    id: created.id,
+                    opened: Some((i, created)),
+                    answered: Vec::new(),
+                }
+            }
+        });
+    }
+    for chat in &chats {
+        if let Some(&last) = chat.answered.last() {
+            let n = i64::try_from(chat.answered.len()).unwrap_or(i64::MAX);
+            let mut up = count_messages(n, &jobs[last].0);
+            up.bind1(" WHERE id = ?", chat.id);
+            super::exec(txn, &up).await?;
+        }
+    }
+    let ids: Vec<i64> = chats.iter().map(|c| c.id).collect();
+    let mut now = states(txn, &ids).await?;
+    let mut out: Vec<Option<Result<IntakeOutcome>>> = jobs.iter().map(|_| None).collect();
+    for chat in chats {
+        let state = now
+            .remove(&chat.id)
+            .ok_or_else(|| DomainError::internal("atendimento vanished in its transaction"))?;
+        for &i in &chat.answered {
+            out[i] = Some(Ok(IntakeOutcome::Appended(state.clone())));
+        }
+        if let Some((i, created)) = chat.opened {
+            out[i] = Some(Ok(created.outcome(state)));
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(DomainError::internal("intake job not run"))))
+        .collect())
+}
+
 #[async_trait]
 impl BatchInsert for InboundJob {
     type Output = IntakeOutcome;
@@ -411,6 +562,12 @@ impl BatchInsert for InboundJob {
         // The write lock first, as a database error: a busy database retries the batch.
         txn.execute_unprepared(crate::whatsapp_repo::WRITE_LOCK_SQL)
             .await?;
+        let rekeys = jobs
+            .iter()
+            .any(|j| j.0.peer_id.as_deref().is_some_and(|p| p != j.0.chat_id));
+        if !rekeys && let Some(out) = fast_batch(txn, jobs).await? {
+            return Ok(out);
+        }
         let mut out: Vec<Option<Result<IntakeOutcome>>> = jobs.iter().map(|_| None).collect();
         let mut groups: Vec<OpenInBatch> = Vec::new();
         // chat id → its group, for the chats known to be open in this batch.
