@@ -30,7 +30,10 @@ const TRIGGERS: [(&str, &str); 9] = [
         "UPDATE OF razao_social, email_principal, telefone_principal ON clientes",
     ),
     ("chat_list_v_cliente_delete", "DELETE ON clientes"),
-    ("chat_list_v_departamento_update", "UPDATE OF nome, cor ON departamentos"),
+    (
+        "chat_list_v_departamento_update",
+        "UPDATE OF nome, cor ON departamentos",
+    ),
     ("chat_list_v_departamento_delete", "DELETE ON departamentos"),
     (
         "chat_list_v_agent_update",

@@ -513,7 +513,9 @@ async fn the_list_shows_every_change_at_once_even_when_its_pages_are_kept() {
     let admin = app.admin_token.clone();
     // Twice each: the second may come from a stored page; both must be the same, current one.
     for token in [&admin, &agent, &admin, &agent] {
-        let r = list(token.clone()).await.expect("the waiting chat is listed");
+        let r = list(token.clone())
+            .await
+            .expect("the waiting chat is listed");
         assert_eq!(r["ultima_mensagem_texto"], "primeira");
         assert_eq!(r["total_mensagens"], 1);
     }
@@ -556,7 +558,10 @@ async fn the_list_shows_every_change_at_once_even_when_its_pages_are_kept() {
 
     // Accepted by the admin: out of the agent's scope at once, in the admin's with its name.
     aceitar(&app, &admin, chat).await;
-    assert!(list(agent.clone()).await.is_none(), "another's chat left the agent's list");
+    assert!(
+        list(agent.clone()).await.is_none(),
+        "another's chat left the agent's list"
+    );
     let r = list(admin.clone()).await.expect("listed");
     assert_eq!(r["status"], "em_atendimento");
     let (_, me) = app.get("/api/v1/me/", &admin).await;
@@ -583,12 +588,18 @@ async fn the_list_shows_every_change_at_once_even_when_its_pages_are_kept() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let r = list(agent.clone()).await.expect("the transferred chat is the agent's");
+    let r = list(agent.clone())
+        .await
+        .expect("the transferred chat is the agent's");
     assert_eq!(r["atendente_id"], agent_id);
 
     // Closed: out of both default lists.
     let (s, v) = app
-        .post(&format!("/api/v1/chats/{chat}/encerrar/"), &agent, json!({}))
+        .post(
+            &format!("/api/v1/chats/{chat}/encerrar/"),
+            &agent,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(list(agent.clone()).await.is_none());

@@ -91,9 +91,15 @@ mod tests {
         pages.put(filter(None), 1, Bytes::from_static(b"[\"all\"]"));
         assert_eq!(pages.get(&filter(Some(2)), 1), None);
         pages.put(filter(Some(2)), 1, Bytes::from_static(b"[\"mine\"]"));
-        assert_eq!(pages.get(&filter(Some(2)), 1).as_deref(), Some(&b"[\"mine\"]"[..]));
+        assert_eq!(
+            pages.get(&filter(Some(2)), 1).as_deref(),
+            Some(&b"[\"mine\"]"[..])
+        );
         assert_eq!(pages.get(&filter(Some(3)), 1), None);
-        assert_eq!(pages.get(&filter(None), 1).as_deref(), Some(&b"[\"all\"]"[..]));
+        assert_eq!(
+            pages.get(&filter(None), 1).as_deref(),
+            Some(&b"[\"all\"]"[..])
+        );
     }
 
     #[test]

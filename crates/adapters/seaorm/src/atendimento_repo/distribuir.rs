@@ -198,8 +198,10 @@ async fn assign(
     if mine.is_empty() {
         return Ok(());
     }
-    let mut find =
-        Sql::new("SELECT id, chat_id, status, atendente_id, criado_em FROM atendimentos WHERE ");
+    let mut find = Sql::new(&format!(
+        "SELECT id, chat_id, status, atendente_id, criado_em {} WHERE ",
+        super::from_open_by_chat(txn.get_database_backend())
+    ));
     find.in_list(
         "chat_id",
         mine.iter()

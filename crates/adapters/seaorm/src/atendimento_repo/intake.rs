@@ -434,11 +434,17 @@ fn answer_all(
 }
 
 /// The open atendimento of each of these chats (the partial unique index holds at most one).
-async fn open_chats(txn: &DatabaseTransaction, jobs: &[InboundJob]) -> Result<HashMap<String, i64>> {
+async fn open_chats(
+    txn: &DatabaseTransaction,
+    jobs: &[InboundJob],
+) -> Result<HashMap<String, i64>> {
     let mut chats: Vec<&str> = jobs.iter().map(|j| j.0.chat_id.as_str()).collect();
     chats.sort_unstable();
     chats.dedup();
-    let mut q = Sql::new("SELECT id, chat_id FROM atendimentos WHERE ");
+    let mut q = Sql::new(&format!(
+        "SELECT id, chat_id {} WHERE ",
+        super::from_open_by_chat(txn.get_database_backend())
+    ));
     q.in_list("chat_id", chats.into_iter().map(text_value).collect())
         .push(&format!(" AND status IN {OPEN_SQL}"));
     let mut open = HashMap::new();
@@ -453,8 +459,10 @@ async fn open_chats(txn: &DatabaseTransaction, jobs: &[InboundJob]) -> Result<Ha
 /// The atendimentos `ids` as they stand, by id (one read).
 async fn states(txn: &DatabaseTransaction, ids: &[i64]) -> Result<HashMap<i64, Atendimento>> {
     let mut q = Sql::new(super::SELECT_ATENDIMENTO);
-    q.push(" WHERE ")
-        .in_list("a.id", ids.iter().map(|i| sea_orm::Value::from(*i)).collect());
+    q.push(" WHERE ").in_list(
+        "a.id",
+        ids.iter().map(|i| sea_orm::Value::from(*i)).collect(),
+    );
     Ok(super::atendimentos(txn, &q)
         .await?
         .into_iter()
@@ -473,16 +481,30 @@ struct ChatInBatch {
 
 /// The batch in a few statements: one read finds which of its chats are open; each new chat
 /// is opened ([`create_chat`]); each chat's messages are counted by one `UPDATE`; one read
-/// answers every chat as it stands after the batch. No savepoint per item: `Ok(None)` when
-/// anything failed, with everything of this path undone, and the caller takes the
-/// item-by-item path (which undoes only the failing item's work). Not for batches that move
+/// answers every chat as it stands after the batch. No savepoint per item: when the batch
+/// opens chats, `Ok(None)` if anything failed, with everything of this path undone, and the
+/// caller takes the item-by-item path (which undoes only the failing item's work); a batch
+/// that only counts on open chats runs without any savepoint. Not for batches that move
 /// chats from a lid or BSUID to the number ([`rekey_peer`]).
 async fn fast_batch(
     txn: &DatabaseTransaction,
     jobs: &[InboundJob],
 ) -> std::result::Result<Option<Vec<Result<IntakeOutcome>>>, DbErr> {
+    let open = match open_chats(txn, jobs).await {
+        Ok(open) => open,
+        Err(_) => return Ok(None),
+    };
+    if jobs.iter().all(|j| open.contains_key(&j.0.chat_id)) {
+        // Only counts on open chats: nothing to undo item by item, and no savepoint (whose
+        // journal copies every page the batch touches). A failure here is the database's,
+        // and fails the batch.
+        return fast_in(txn, jobs, open)
+            .await
+            .map(Some)
+            .map_err(|e| DbErr::Custom(e.to_string()));
+    }
     txn.execute_unprepared("SAVEPOINT intake_fast").await?;
-    match fast_in(txn, jobs).await {
+    match fast_in(txn, jobs, open).await {
         Ok(out) => {
             txn.execute_unprepared("RELEASE intake_fast").await?;
             Ok(Some(out))
@@ -495,8 +517,11 @@ async fn fast_batch(
     }
 }
 
-async fn fast_in(txn: &DatabaseTransaction, jobs: &[InboundJob]) -> Result<Vec<Result<IntakeOutcome>>> {
-    let open = open_chats(txn, jobs).await?;
+async fn fast_in(
+    txn: &DatabaseTransaction,
+    jobs: &[InboundJob],
+    open: HashMap<String, i64>,
+) -> Result<Vec<Result<IntakeOutcome>>> {
     let mut chats: Vec<ChatInBatch> = Vec::new();
     let mut by_chat: HashMap<&str, usize> = HashMap::new();
     let mut shared = Shared::default();

@@ -32,6 +32,21 @@ use sql::{Sql, col};
 /// The open statuses as SQL (`status IN (…)`).
 pub(crate) const OPEN_SQL: &str = "('aguardando', 'em_atendimento', 'pausado')";
 
+/// The partial unique index of the open atendimento of each chat.
+pub(crate) const OPEN_CHAT_INDEX: &str = "ux_atendimentos_chat_open";
+
+/// `FROM atendimentos` for a read of the open atendimentos of a list of chats
+/// (`chat_id IN (…) AND status IN` [`OPEN_SQL`]). On SQLite it names [`OPEN_CHAT_INDEX`]: with
+/// the statistics of a busy table the planner takes the status index instead and scans every
+/// open row (91 ms instead of 1 ms for 64 chats among 16,000 open ones).
+pub(crate) fn from_open_by_chat(backend: sea_orm::DbBackend) -> String {
+    if backend == sea_orm::DbBackend::Sqlite {
+        format!("FROM atendimentos INDEXED BY {OPEN_CHAT_INDEX}")
+    } else {
+        "FROM atendimentos".to_string()
+    }
+}
+
 /// Every atendimento read: the row with its department's, cliente's and atendente's names.
 pub(crate) const SELECT_ATENDIMENTO: &str = "SELECT a.*, d.nome AS d_nome, d.cor AS d_cor, \
      c.razao_social AS c_nome, c.email_principal AS c_email, c.telefone_principal AS c_tel, \
