@@ -175,32 +175,11 @@ mod tests {
     use whatsapp::ports::MockSessionRepository;
 
     fn session(id: i64) -> Session {
-        let at = DateTime::<Utc>::UNIX_EPOCH;
-        Session {
+        Session::fixture(
             id,
-            usuario: 1,
-            usuario_nome: "admin".into(),
-            status: whatsapp::session::SessionStatus::Ready,
-            device_name: String::new(),
-            phone_number: String::new(),
-            qr_code: String::new(),
-            created_at: at,
-            updated_at: at,
-            connected_at: Some(at),
-            disconnected_at: None,
-            last_error: String::new(),
-            error_count: 0,
-            is_active: true,
-            total_messages_sent: 0,
-            total_messages_received: 0,
-            last_message_at: None,
-            session_data: serde_json::Value::Null,
-            auto_reconnect: true,
-            proxy_enabled: false,
-            proxy_url: String::new(),
-            reconnect_attempts: 0,
-            last_reconnect_at: None,
-        }
+            whatsapp::session::SessionStatus::Ready,
+            DateTime::<Utc>::UNIX_EPOCH,
+        )
     }
 
     /// A repository whose `latest_ready` answers `ids` in turn (then the last one again).

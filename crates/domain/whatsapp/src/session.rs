@@ -111,6 +111,39 @@ pub struct Session {
     pub last_reconnect_at: Option<DateTime<Utc>>,
 }
 
+#[cfg(any(test, feature = "mocks"))]
+impl Session {
+    /// A session row for tests: active, of user 1 (`admin`), created and updated at `at`
+    /// (and connected then when `ready`), every counter at zero.
+    pub fn fixture(id: i64, status: SessionStatus, at: DateTime<Utc>) -> Self {
+        Session {
+            id,
+            usuario: 1,
+            usuario_nome: "admin".into(),
+            status,
+            device_name: DEFAULT_DEVICE_NAME.into(),
+            phone_number: String::new(),
+            qr_code: String::new(),
+            created_at: at,
+            updated_at: at,
+            connected_at: (status == SessionStatus::Ready).then_some(at),
+            disconnected_at: None,
+            last_error: String::new(),
+            error_count: 0,
+            is_active: true,
+            total_messages_sent: 0,
+            total_messages_received: 0,
+            last_message_at: None,
+            session_data: serde_json::json!({}),
+            auto_reconnect: true,
+            proxy_enabled: false,
+            proxy_url: String::new(),
+            reconnect_attempts: 0,
+            last_reconnect_at: None,
+        }
+    }
+}
+
 impl Session {
     /// `status == ready && is_active`.
     pub fn is_connected(&self) -> bool {
@@ -234,29 +267,9 @@ mod tests {
     fn session(status: SessionStatus, connected_at: Option<DateTime<Utc>>) -> Session {
         let t = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
         Session {
-            id: 1,
-            usuario: 1,
             usuario_nome: "a".into(),
-            status,
-            device_name: DEFAULT_DEVICE_NAME.into(),
-            phone_number: String::new(),
-            qr_code: String::new(),
-            created_at: t,
-            updated_at: t,
             connected_at,
-            disconnected_at: None,
-            last_error: String::new(),
-            error_count: 0,
-            is_active: true,
-            total_messages_sent: 0,
-            total_messages_received: 0,
-            last_message_at: None,
-            session_data: serde_json::json!({}),
-            auto_reconnect: true,
-            proxy_enabled: false,
-            proxy_url: String::new(),
-            reconnect_attempts: 0,
-            last_reconnect_at: None,
+            ..Session::fixture(1, status, t)
         }
     }
 
