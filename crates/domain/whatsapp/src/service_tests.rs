@@ -38,29 +38,10 @@ pub(crate) fn recorder() -> (Arc<MockEventPublisher>, Seen) {
 
 pub(crate) fn session(status: SessionStatus) -> Session {
     Session {
-        id: 7,
         usuario: 3,
         usuario_nome: "ana".into(),
-        status,
-        device_name: "DX Connect Web".into(),
-        phone_number: String::new(),
-        qr_code: String::new(),
-        created_at: t0(),
-        updated_at: t0(),
         connected_at: None,
-        disconnected_at: None,
-        last_error: String::new(),
-        error_count: 0,
-        is_active: true,
-        total_messages_sent: 0,
-        total_messages_received: 0,
-        last_message_at: None,
-        session_data: serde_json::json!({}),
-        auto_reconnect: true,
-        proxy_enabled: false,
-        proxy_url: String::new(),
-        reconnect_attempts: 0,
-        last_reconnect_at: None,
+        ..Session::fixture(7, status, t0())
     }
 }
 
