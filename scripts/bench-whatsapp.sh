@@ -433,11 +433,16 @@ fi
 # ---------------------------------------------------------------- 7. distribuir and the accept race (issue 10)
 # waiting N: new chats through the webhook (a distinct number per request) until N wait.
 waiting() {
-  # One-second rounds: the count overshoots the asked number by at most one round's intake.
-  local want=$1 n=0 secs=1
-  for _ in $(seq 1 120); do
+  # Rounds of at most one second; once the last round's rate is known, a round lasts about
+  # as long as the missing rows take, so the count lands just above the asked number.
+  local want=$1 n=0 prev=0 secs=1
+  for _ in $(seq 1 200); do
     n=$(sqlite3 "$db" "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL")
     [[ "$n" -ge "$want" ]] && break
+    if [[ $n -gt $prev ]]; then
+      secs=$(python3 -c "r = ($n - $prev) / $secs; print(round(min(1.0, max(0.05, ($want - $n) / r)), 3))")
+    fi
+    prev=$n
     "$WSLOAD" webhook --base "$BASE" --connections "$CONNECTIONS" --secs "$secs" --from '{id}' >/dev/null \
       || { echo "ws-load webhook failed" >&2; exit 1; }
   done

@@ -213,7 +213,7 @@ async fn distribution_respects_capacity_under_concurrency() {
             for a in task.await.unwrap().unwrap() {
                 total += 1;
                 assert!(rows.insert(a.fila_id), "row assigned twice");
-                assert_eq!(a.atendimento.status, Status::EmAtendimento);
+                assert!([a1, a2].contains(&a.atendente_id));
             }
         }
         assert_eq!(total, 6, "{}", t.name());
@@ -1024,19 +1024,31 @@ async fn distribution_hands_over_more_rows_than_one_statement_takes() {
                 .await
                 .unwrap();
         }
-        let done = r.chats().distribuir(dep.id, Utc::now()).await.unwrap();
+        // A minute and a half after the chats came in: their wait.
+        let at = Utc::now() + chrono::Duration::seconds(90);
+        let done = r.chats().distribuir(dep.id, at).await.unwrap();
         assert_eq!(done.len(), 450, "{}", t.name());
         let mut per_agent: HashMap<i64, usize> = HashMap::new();
         let mut chats = std::collections::HashSet::new();
         for a in &done {
-            assert_eq!(a.atendimento.status, Status::EmAtendimento);
-            assert!(
-                chats.insert(a.atendimento.chat_id.clone()),
-                "chat assigned twice"
-            );
-            *per_agent
-                .entry(a.atendimento.atendente_id().unwrap())
-                .or_default() += 1;
+            // What `chat_assigned` tells is the stored atendimento.
+            let stored = r
+                .atendimentos()
+                .get(a.atendimento_id, None)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(stored.status, Status::EmAtendimento, "{}", t.name());
+            assert_eq!(stored.atendente_id(), Some(a.atendente_id));
+            assert_eq!(stored.chat_id, a.chat_id);
+            assert_eq!(stored.cliente_nome, a.cliente_nome);
+            assert_eq!(a.cliente_nome, "Maria");
+            assert_eq!(stored.departamento_nome, a.departamento_nome);
+            assert_eq!(a.departamento_nome, "Atacado");
+            assert_eq!(stored.prioridade, a.prioridade);
+            assert_eq!(stored.mensagem_inicial, a.mensagem_inicial);
+            assert!(chats.insert(a.chat_id.clone()), "chat assigned twice");
+            *per_agent.entry(a.atendente_id).or_default() += 1;
         }
         for agent in agents {
             assert_eq!(per_agent.get(&agent), Some(&150), "{}", t.name());
@@ -1046,7 +1058,7 @@ async fn distribution_hands_over_more_rows_than_one_statement_takes() {
             count(
                 &t,
                 "SELECT COUNT(*) FROM atendimentos WHERE status = 'em_atendimento' \
-                 AND tempo_espera_segundos IS NOT NULL"
+                 AND tempo_espera_segundos BETWEEN 90 AND 120"
             )
             .await,
             450
@@ -1103,10 +1115,7 @@ async fn two_queue_rows_of_one_chat_give_it_one_atendimento() {
                 .unwrap();
         }
         let done = r.chats().distribuir(dep.id, Utc::now()).await.unwrap();
-        let mut chats: Vec<&str> = done
-            .iter()
-            .map(|a| a.atendimento.chat_id.as_str())
-            .collect();
+        let mut chats: Vec<&str> = done.iter().map(|a| a.chat_id.as_str()).collect();
         chats.sort_unstable();
         assert_eq!(chats, ["5531900000001", "5531900000002"], "{}", t.name());
         assert_eq!(count(&t, "SELECT COUNT(*) FROM atendimentos").await, 2);

@@ -134,12 +134,9 @@ impl FilaService {
         let now = self.d.clock.now();
         let done = self.d.chats.distribuir(departamento, now).await?;
         for a in &done {
-            if let Some(agent) = a.atendimento.atendente_id() {
-                self.d.events.publish(
-                    Audience::User(agent),
-                    ChatAssigned::event(&a.atendimento, &a.mensagem_inicial, now),
-                );
-            }
+            self.d
+                .events
+                .publish(Audience::User(a.atendente_id), ChatAssigned::of(a, now));
         }
         Ok(done.len())
     }

@@ -1,6 +1,7 @@
 //! The atendimento area's real-time events (§5.3 B and C), typed, in their exact envelopes.
 
 use crate::model::Atendimento;
+use crate::ports::Atribuicao;
 use chrono::{DateTime, Utc};
 use kernel::Event;
 use kernel::clock::format_local;
@@ -25,18 +26,32 @@ pub struct ChatAssigned {
 
 impl ChatAssigned {
     pub fn event(a: &Atendimento, mensagem_inicial: &str, at: DateTime<Utc>) -> Event {
-        V1::encode(
-            "chat_assigned",
-            ChatAssigned {
-                atendimento_id: a.id,
-                cliente_nome: a.cliente_nome.clone(),
-                chat_id: a.chat_id.clone(),
-                departamento: a.departamento_nome.clone(),
-                prioridade: a.prioridade.as_str(),
-                mensagem_inicial: mensagem_inicial.to_string(),
-                timestamp: utc_iso(at),
-            },
-        )
+        Self::encode(ChatAssigned {
+            atendimento_id: a.id,
+            cliente_nome: a.cliente_nome.clone(),
+            chat_id: a.chat_id.clone(),
+            departamento: a.departamento_nome.clone(),
+            prioridade: a.prioridade.as_str(),
+            mensagem_inicial: mensagem_inicial.to_string(),
+            timestamp: utc_iso(at),
+        })
+    }
+
+    /// The event of one row handed out by `distribuir`.
+    pub fn of(a: &Atribuicao, at: DateTime<Utc>) -> Event {
+        Self::encode(ChatAssigned {
+            atendimento_id: a.atendimento_id,
+            cliente_nome: a.cliente_nome.clone(),
+            chat_id: a.chat_id.clone(),
+            departamento: a.departamento_nome.clone(),
+            prioridade: a.prioridade.as_str(),
+            mensagem_inicial: a.mensagem_inicial.clone(),
+            timestamp: utc_iso(at),
+        })
+    }
+
+    fn encode(self) -> Event {
+        V1::encode("chat_assigned", self)
     }
 }
 

@@ -5,7 +5,9 @@ use crate::commands::{
     AtendimentoChanges, AtendimentoFilter, ChatFilter, DepartamentoChanges, DepartamentoFilter,
     FilaChanges, FilaFilter, MessageWindow,
 };
-use crate::model::{AgentRef, Atendimento, ChatMessage, Departamento, FilaItem, Transferencia};
+use crate::model::{
+    AgentRef, Atendimento, ChatMessage, Departamento, FilaItem, Prioridade, Transferencia,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest, Result};
@@ -116,12 +118,18 @@ pub struct FinalizeOp {
     pub auto: bool,
 }
 
-/// One queue row handed to an agent by `distribuir`.
+/// One queue row handed to an agent by `distribuir`: what its `chat_assigned` tells the agent
+/// (a distribution hands out thousands at once, so not the whole atendimento read back).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Atribuicao {
     pub fila_id: i64,
     pub mensagem_inicial: String,
-    pub atendimento: Atendimento,
+    pub atendimento_id: i64,
+    pub atendente_id: i64,
+    pub chat_id: String,
+    pub cliente_nome: String,
+    pub departamento_nome: String,
+    pub prioridade: Prioridade,
 }
 
 /// The chat operations whose rules hold under concurrency: each is one conditional write

@@ -528,12 +528,22 @@ fn distribuir_skips_inactive_departments_and_announces_each_assignment() {
             Atribuicao {
                 fila_id: 1,
                 mensagem_inicial: "a".into(),
-                atendimento: atendimento(10, Status::EmAtendimento, Some(2)),
+                atendimento_id: 10,
+                atendente_id: 2,
+                chat_id: "5511910".into(),
+                cliente_nome: "Cliente 10".into(),
+                departamento_nome: "Suporte".into(),
+                prioridade: Prioridade::Alta,
             },
             Atribuicao {
                 fila_id: 2,
                 mensagem_inicial: "b".into(),
-                atendimento: atendimento(11, Status::EmAtendimento, Some(3)),
+                atendimento_id: 11,
+                atendente_id: 3,
+                chat_id: "5511911".into(),
+                cliente_nome: "Cliente 11".into(),
+                departamento_nome: "Suporte".into(),
+                prioridade: Prioridade::Alta,
             },
         ])
     });
@@ -544,6 +554,10 @@ fn distribuir_skips_inactive_departments_and_announces_each_assignment() {
     assert_eq!(got[1].0, Audience::User(3));
     assert_eq!(got[1].1["data"]["mensagem_inicial"], "b");
     assert_eq!(got[1].1["data"]["departamento"], "Suporte");
+    assert_eq!(got[1].1["data"]["atendimento_id"], 11);
+    assert_eq!(got[1].1["data"]["chat_id"], "5511911");
+    assert_eq!(got[1].1["data"]["cliente_nome"], "Cliente 11");
+    assert_eq!(got[1].1["data"]["prioridade"], "alta");
 }
 
 #[test]

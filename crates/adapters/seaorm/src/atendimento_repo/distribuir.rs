@@ -1,14 +1,13 @@
 //! `distribuir` (§4.7) in one transaction: the department's agents are locked first (so
 //! concurrent distributions and accepts count loads one at a time), the choices come from the
 //! domain's [`atendimento::distribution::plan`], and each queue row is taken with a
-//! conditional update (never assigned twice).
+//! conditional update (never assigned twice). The pending rows are read once with their
+//! chats' open atendimentos; what each `chat_assigned` tells comes from that read.
 
 use super::atendimentos::{NewAtendimento, insert_row};
 use super::chats::lock_agents;
 use super::sql::{Sql, col};
-use super::{
-    OPEN_SQL, SELECT_ATENDIMENTO, atendimentos, ids, lock, prioridade_of, rows, text_value,
-};
+use super::{OPEN_SQL, ids, lock, prioridade_of, rows};
 use crate::support::db_err;
 use atendimento::distribution::{Candidato, Pendente, capacity, plan};
 use atendimento::model::Status;
@@ -16,18 +15,174 @@ use atendimento::ports::Atribuicao;
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, Result};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Queue rows assigned per statement: a few statements per chunk instead of four per row
 /// (10,000 rows in well under a second), within every driver's bound-parameter limit.
 const CHUNK: usize = 400;
 
+/// A pending queue row with the open atendimento of its chat as the pending read found it.
 struct Row {
+    fila_id: i64,
     cliente: i64,
     chat_id: String,
     numero: String,
     mensagem_inicial: String,
     prioridade: atendimento::Prioridade,
+    /// The queue row's cliente's name (for an atendimento the run opens).
+    cliente_nome: String,
+    open: Option<Open>,
+}
+
+/// The open atendimento of a queue row's chat.
+struct Open {
+    id: i64,
+    aguardando_sem_atendente: bool,
+    criado_em: DateTime<Utc>,
+    cliente_nome: String,
+    departamento_nome: String,
+    prioridade: atendimento::Prioridade,
+}
+
+/// The pending rows of `departamento`, best first, at most `room`, each with the open
+/// atendimento of its chat (one statement: the assignments need no read per chunk).
+fn pending_sql(backend: DbBackend, departamento: i64, room: i64) -> Sql {
+    let by_chat = if backend == DbBackend::Sqlite {
+        format!(" INDEXED BY {}", super::OPEN_CHAT_INDEX)
+    } else {
+        String::new()
+    };
+    let mut q = Sql::new(&format!(
+        "SELECT f.id, f.cliente_id, f.chat_id, f.numero_whatsapp, f.mensagem_inicial, \
+         f.prioridade, f.entrou_na_fila_em, fc.razao_social AS f_cliente, a.id AS a_id, \
+         a.status AS a_status, a.atendente_id AS a_atendente, a.criado_em AS a_criado, \
+         a.prioridade AS a_prioridade, ac.razao_social AS a_cliente, ad.nome AS a_departamento \
+         FROM filas_atendimento f \
+         LEFT JOIN clientes fc ON fc.id = f.cliente_id \
+         LEFT JOIN atendimentos a{by_chat} ON a.chat_id = f.chat_id AND a.status IN {OPEN_SQL} \
+         LEFT JOIN clientes ac ON ac.id = a.cliente_id \
+         LEFT JOIN departamentos ad ON ad.id = a.departamento_id"
+    ));
+    q.bind(
+        " WHERE f.departamento_id = ? AND f.atribuido_em IS NULL \
+         ORDER BY f.prioridade_rank DESC, f.entrou_na_fila_em, f.id LIMIT ?",
+        [departamento.into(), room.into()],
+    );
+    q
+}
+
+/// The columns of [`pending_sql`] in the order [`Raw`] takes them (SQLite reads the rows as
+/// one JSON text: handing 10,000 rows of 15 columns from the driver's thread one value at a
+/// time costs several times the query itself).
+const PENDING_COLUMNS: &str = "s.id, s.cliente_id, s.chat_id, s.numero_whatsapp, \
+     s.mensagem_inicial, s.prioridade, s.entrou_na_fila_em, s.f_cliente, s.a_id, s.a_status, \
+     s.a_atendente, s.a_criado, s.a_prioridade, s.a_cliente, s.a_departamento";
+
+#[derive(serde::Deserialize)]
+struct Raw {
+    id: i64,
+    cliente_id: i64,
+    chat_id: String,
+    numero_whatsapp: String,
+    mensagem_inicial: String,
+    prioridade: String,
+    entrou_na_fila_em: String,
+    f_cliente: Option<String>,
+    a_id: Option<i64>,
+    a_status: Option<String>,
+    a_atendente: Option<i64>,
+    a_criado: Option<String>,
+    a_prioridade: Option<String>,
+    a_cliente: Option<String>,
+    a_departamento: Option<String>,
+}
+
+fn json_time(s: Option<&str>, what: &str) -> std::result::Result<DateTime<Utc>, sea_orm::DbErr> {
+    s.and_then(super::json_page::parse_time)
+        .ok_or_else(|| sea_orm::DbErr::Custom(format!("pending queue row: bad {what}")))
+}
+
+/// The pending rows from their JSON text (SQLite).
+async fn pending_json(txn: &sea_orm::DatabaseTransaction, q: &Sql) -> Result<Vec<(Pendente, Row)>> {
+    let mut outer = Sql::new(&format!(
+        "SELECT json_group_array(json_array({PENDING_COLUMNS})) FROM ("
+    ));
+    outer.append(q).push(") AS s");
+    let Some(r) = rows(txn, &outer).await?.into_iter().next() else {
+        return Ok(Vec::new());
+    };
+    let json: String = r.try_get_by_index(0).map_err(DomainError::internal)?;
+    let raw: Vec<Raw> = serde_json::from_str(&json).map_err(DomainError::internal)?;
+    raw.into_iter()
+        .map(|r| {
+            let prioridade = prioridade_of(&r.prioridade)?;
+            let open = match r.a_id {
+                Some(id) => Some(Open {
+                    id,
+                    aguardando_sem_atendente: r.a_status.as_deref()
+                        == Some(Status::Aguardando.as_str())
+                        && r.a_atendente.is_none(),
+                    criado_em: json_time(r.a_criado.as_deref(), "a_criado")?,
+                    cliente_nome: r.a_cliente.unwrap_or_default(),
+                    departamento_nome: r.a_departamento.unwrap_or_default(),
+                    prioridade: prioridade_of(r.a_prioridade.as_deref().unwrap_or_default())?,
+                }),
+                None => None,
+            };
+            Ok((
+                Pendente {
+                    fila_id: r.id,
+                    prioridade,
+                    entrou_na_fila_em: json_time(Some(&r.entrou_na_fila_em), "entrou_na_fila_em")?,
+                },
+                Row {
+                    fila_id: r.id,
+                    cliente: r.cliente_id,
+                    chat_id: r.chat_id,
+                    numero: r.numero_whatsapp,
+                    mensagem_inicial: r.mensagem_inicial,
+                    prioridade,
+                    cliente_nome: r.f_cliente.unwrap_or_default(),
+                    open,
+                },
+            ))
+        })
+        .collect::<std::result::Result<_, sea_orm::DbErr>>()
+        .map_err(DomainError::internal)
+}
+
+fn row_of(r: &sea_orm::QueryResult) -> std::result::Result<(Pendente, Row), sea_orm::DbErr> {
+    let fila_id: i64 = col(r, "id")?;
+    let prioridade = prioridade_of(&col::<String>(r, "prioridade")?)?;
+    let open = match col::<Option<i64>>(r, "a_id")? {
+        Some(id) => Some(Open {
+            id,
+            aguardando_sem_atendente: col::<String>(r, "a_status")? == Status::Aguardando.as_str()
+                && col::<Option<i64>>(r, "a_atendente")?.is_none(),
+            criado_em: col(r, "a_criado")?,
+            cliente_nome: col::<Option<String>>(r, "a_cliente")?.unwrap_or_default(),
+            departamento_nome: col::<Option<String>>(r, "a_departamento")?.unwrap_or_default(),
+            prioridade: prioridade_of(&col::<String>(r, "a_prioridade")?)?,
+        }),
+        None => None,
+    };
+    Ok((
+        Pendente {
+            fila_id,
+            prioridade,
+            entrou_na_fila_em: col(r, "entrou_na_fila_em")?,
+        },
+        Row {
+            fila_id,
+            cliente: col(r, "cliente_id")?,
+            chat_id: col(r, "chat_id")?,
+            numero: col(r, "numero_whatsapp")?,
+            mensagem_inicial: col(r, "mensagem_inicial")?,
+            prioridade,
+            cliente_nome: col::<Option<String>>(r, "f_cliente")?.unwrap_or_default(),
+            open,
+        },
+    ))
 }
 
 pub(super) async fn run(
@@ -36,7 +191,8 @@ pub(super) async fn run(
     now: DateTime<Utc>,
 ) -> Result<Vec<Atribuicao>> {
     let txn = db.begin().await.map_err(db_err)?;
-    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    let backend = txn.get_database_backend();
+    let postgres = backend == DbBackend::Postgres;
     if !postgres {
         lock(&txn).await?;
     }
@@ -49,9 +205,9 @@ pub(super) async fn run(
     if postgres {
         lock_agents(&txn, &members).await?;
     }
-    let max: i64 = match rows(
+    let (max, nome): (i64, String) = match rows(
         &txn,
-        Sql::new("SELECT max_atendimentos_simultaneos, ativo FROM departamentos")
+        Sql::new("SELECT max_atendimentos_simultaneos, ativo, nome FROM departamentos")
             .bind1(" WHERE id = ?", departamento),
     )
     .await?
@@ -62,7 +218,12 @@ pub(super) async fn run(
             if !ativo {
                 return Ok(Vec::new());
             }
-            i64::from(col::<i32>(r, "max_atendimentos_simultaneos").map_err(DomainError::internal)?)
+            (
+                i64::from(
+                    col::<i32>(r, "max_atendimentos_simultaneos").map_err(DomainError::internal)?,
+                ),
+                col(r, "nome").map_err(DomainError::internal)?,
+            )
         }
         None => return Ok(Vec::new()),
     };
@@ -90,207 +251,191 @@ pub(super) async fn run(
     if room == 0 {
         return Ok(Vec::new());
     }
-    let mut pq = Sql::new(
-        "SELECT id, cliente_id, chat_id, numero_whatsapp, mensagem_inicial, prioridade, \
-         entrou_na_fila_em FROM filas_atendimento",
-    );
-    pq.bind(
-        " WHERE departamento_id = ? AND atribuido_em IS NULL \
-         ORDER BY prioridade_rank DESC, entrou_na_fila_em, id LIMIT ?",
-        [departamento.into(), room.into()],
-    );
     let mut pending = Vec::new();
     let mut details: HashMap<i64, Row> = HashMap::new();
-    for r in rows(&txn, &pq).await? {
-        let parsed = (|| {
-            let id: i64 = col(&r, "id")?;
-            let prioridade = prioridade_of(&col::<String>(&r, "prioridade")?)?;
-            pending.push(Pendente {
-                fila_id: id,
-                prioridade,
-                entrou_na_fila_em: col(&r, "entrou_na_fila_em")?,
-            });
-            details.insert(
-                id,
-                Row {
-                    cliente: col(&r, "cliente_id")?,
-                    chat_id: col(&r, "chat_id")?,
-                    numero: col(&r, "numero_whatsapp")?,
-                    mensagem_inicial: col(&r, "mensagem_inicial")?,
-                    prioridade,
-                },
-            );
-            Ok::<_, sea_orm::DbErr>(())
-        })();
-        parsed.map_err(DomainError::internal)?;
+    let q = pending_sql(backend, departamento, room);
+    let read = if postgres {
+        rows(&txn, &q)
+            .await?
+            .iter()
+            .map(row_of)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(DomainError::internal)?
+    } else {
+        pending_json(&txn, &q).await?
+    };
+    for (p, row) in read {
+        pending.push(p);
+        details.insert(row.fila_id, row);
     }
     let choices = plan(&pending, &agents, max);
-    let mut assigned: Vec<(i64, i64, String)> = Vec::with_capacity(choices.len());
+    let mut run = Run {
+        departamento,
+        departamento_nome: nome,
+        now,
+        chats_seen: HashSet::new(),
+        out: Vec::with_capacity(choices.len()),
+    };
     for chunk in choices.chunks(CHUNK) {
-        assign(&txn, departamento, chunk, &details, now, &mut assigned).await?;
-    }
-    let mut out = Vec::with_capacity(assigned.len());
-    for chunk in assigned.chunks(CHUNK) {
-        let mut q = Sql::new(SELECT_ATENDIMENTO);
-        q.push(" WHERE ").in_list(
-            "a.id",
-            chunk.iter().map(|(_, id, _)| Value::from(*id)).collect(),
-        );
-        let read = if postgres {
-            atendimentos(&txn, &q).await?
-        } else {
-            super::json_page::list(&txn, &q).await?
-        };
-        let mut by_id: HashMap<i64, atendimento::Atendimento> =
-            read.into_iter().map(|a| (a.id, a)).collect();
-        for (fila_id, id, mensagem_inicial) in chunk {
-            if let Some(a) = by_id.remove(id) {
-                out.push(Atribuicao {
-                    fila_id: *fila_id,
-                    mensagem_inicial: mensagem_inicial.clone(),
-                    atendimento: a,
-                });
-            }
-        }
+        run.assign(&txn, chunk, &details).await?;
     }
     txn.commit().await.map_err(db_err)?;
-    Ok(out)
+    Ok(run.out)
 }
 
-/// The open atendimento of a chat, as the chunk's one read finds it.
-struct Open {
-    id: i64,
-    aguardando_sem_atendente: bool,
-    criado_em: DateTime<Utc>,
-}
-
-/// Assigns one chunk of the plan, `(fila_id, agent)` pairs, set-wise: the queue rows still
-/// unassigned are taken in one conditional `UPDATE`; the chats' open atendimentos are read in
-/// one statement; the waiting ones without atendente are handed to their agents in one
-/// conditional `UPDATE` (a row taken meanwhile by an accept is left alone); a chat with no
-/// open atendimento gets a new one. A chat already being handled, or given its atendimento
-/// by an earlier row of the run, only has its stale queue row marked. Pushes `(fila_id, atendimento id, mensagem_inicial)` for each assignment.
-async fn assign(
+/// Runs the conditional `UPDATE` `q` and answers the ids it changed. On PostgreSQL they come
+/// back through `RETURNING returning` (a concurrent accept may have taken a row since the
+/// pending read). On SQLite the transaction has held the write lock since before that read,
+/// so every row it found still meets the condition: the ids are `all`, and the statement runs
+/// without handing back thousands of rows; a count that differs is a broken invariant.
+async fn conditional(
     txn: &sea_orm::DatabaseTransaction,
+    mut q: Sql,
+    returning: &str,
+    all: impl FnOnce() -> HashSet<i64>,
+) -> Result<HashSet<i64>> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        q.push(&format!(" RETURNING {returning}"));
+        return Ok(ids(txn, &q).await?.into_iter().collect());
+    }
+    let all = all();
+    let changed = super::exec(txn, &q).await?;
+    if changed != all.len() as u64 {
+        return Err(DomainError::internal(format!(
+            "distribuir: {changed} rows changed of {} read under the write lock",
+            all.len()
+        )));
+    }
+    Ok(all)
+}
+
+/// One distribution's assignments so far.
+struct Run {
     departamento: i64,
-    chunk: &[(i64, i64)],
-    details: &HashMap<i64, Row>,
+    departamento_nome: String,
     now: DateTime<Utc>,
-    assigned: &mut Vec<(i64, i64, String)>,
-) -> Result<()> {
-    let mut take = Sql::new("UPDATE filas_atendimento SET");
-    take.bind1(" atribuido_em = ? WHERE atribuido_em IS NULL AND ", now)
+    /// The chats given their atendimento by this run: any later row of one is stale.
+    chats_seen: HashSet<String>,
+    out: Vec<Atribuicao>,
+}
+
+impl Run {
+    /// Assigns one chunk of the plan, `(fila_id, agent)` pairs, set-wise: the queue rows still
+    /// unassigned are taken in one conditional `UPDATE`; the waiting atendimentos without
+    /// atendente are handed to their agents in one conditional `UPDATE … FROM (VALUES …)` (a
+    /// row taken meanwhile by an accept is left alone); a chat with no open atendimento gets a
+    /// new one. A chat already being handled, or given its atendimento by an earlier row of
+    /// the run, only has its stale queue row marked.
+    async fn assign(
+        &mut self,
+        txn: &sea_orm::DatabaseTransaction,
+        chunk: &[(i64, i64)],
+        details: &HashMap<i64, Row>,
+    ) -> Result<()> {
+        let mut take = Sql::new("UPDATE filas_atendimento SET");
+        take.bind1(
+            " atribuido_em = ? WHERE atribuido_em IS NULL AND ",
+            self.now,
+        )
         .in_list(
             "id",
             chunk.iter().map(|(fila, _)| Value::from(*fila)).collect(),
-        )
-        .push(" RETURNING id");
-    let taken: std::collections::HashSet<i64> = ids(txn, &take).await?.into_iter().collect();
-    // A chat's first row in the chunk is the one assigned; any other row of it is stale
-    // (marked taken above, assigned nothing), as a later chunk's row of it is.
-    let mut chats_seen = std::collections::HashSet::new();
-    let mine: Vec<(i64, i64, &Row)> = chunk
-        .iter()
-        .filter(|(fila, _)| taken.contains(fila))
-        .filter_map(|(fila, agent)| details.get(fila).map(|r| (*fila, *agent, r)))
-        .filter(|(_, _, r)| chats_seen.insert(r.chat_id.as_str()))
-        .collect();
-    if mine.is_empty() {
-        return Ok(());
-    }
-    let mut find = Sql::new(&format!(
-        "SELECT id, chat_id, status, atendente_id, criado_em {} WHERE ",
-        super::from_open_by_chat(txn.get_database_backend())
-    ));
-    find.in_list(
-        "chat_id",
-        mine.iter()
-            .map(|(_, _, r)| text_value(&r.chat_id))
-            .collect(),
-    )
-    .push(&format!(" AND status IN {OPEN_SQL}"));
-    let mut open: HashMap<String, Open> = HashMap::new();
-    for r in rows(txn, &find).await? {
-        let parsed = (|| {
-            let status: String = col(&r, "status")?;
-            let atendente: Option<i64> = col(&r, "atendente_id")?;
-            Ok::<_, sea_orm::DbErr>((
-                col::<String>(&r, "chat_id")?,
-                Open {
-                    id: col(&r, "id")?,
-                    aguardando_sem_atendente: status == Status::Aguardando.as_str()
-                        && atendente.is_none(),
-                    criado_em: col(&r, "criado_em")?,
-                },
-            ))
-        })();
-        let (chat, o) = parsed.map_err(DomainError::internal)?;
-        open.insert(chat, o);
-    }
-    // The waiting atendimentos, handed over in one statement.
-    let reuse: Vec<(i64, i64, &Open)> = mine
-        .iter()
-        .filter_map(|(fila, agent, r)| {
-            open.get(&r.chat_id)
-                .filter(|o| o.aguardando_sem_atendente)
-                .map(|o| (*fila, *agent, o))
-        })
-        .collect();
-    let mut got = std::collections::HashSet::new();
-    if !reuse.is_empty() {
-        let mut up =
-            Sql::new("UPDATE atendimentos SET status = 'em_atendimento', atendente_id = CASE id");
-        for (_, agent, o) in &reuse {
-            up.bind(" WHEN ? THEN ?", [o.id.into(), (*agent).into()]);
+        );
+        let taken = conditional(txn, take, "id", || chunk.iter().map(|c| c.0).collect()).await?;
+        // A chat's first row is the one assigned; any other row of it is stale (marked taken
+        // above, assigned nothing).
+        let mine: Vec<(i64, &Row)> = chunk
+            .iter()
+            .filter(|(fila, _)| taken.contains(fila))
+            .filter_map(|(fila, agent)| details.get(fila).map(|r| (*agent, r)))
+            .filter(|(_, r)| self.chats_seen.insert(r.chat_id.clone()))
+            .collect();
+        if mine.is_empty() {
+            return Ok(());
         }
-        up.push(" END, tempo_espera_segundos = CASE id");
-        for (_, _, o) in &reuse {
-            let espera = (now - o.criado_em).num_seconds().max(0);
-            up.bind(" WHEN ? THEN ?", [o.id.into(), espera.into()]);
-        }
-        up.bind(
-            " END, iniciado_em = ?, atualizado_em = ? WHERE status = 'aguardando' \
-             AND atendente_id IS NULL AND ",
-            [now.into(), now.into()],
-        )
-        .in_list(
-            "id",
-            reuse.iter().map(|(_, _, o)| Value::from(o.id)).collect(),
-        )
-        .push(" RETURNING id");
-        got = ids(txn, &up).await?.into_iter().collect();
-    }
-    for (fila, agent, r) in mine {
-        let id = match open.get(&r.chat_id) {
-            Some(o) if got.contains(&o.id) => o.id,
-            // Being handled already (or taken by an accept meanwhile): the row was stale.
-            Some(_) => continue,
-            None => {
-                insert_row(
-                    txn,
-                    &NewAtendimento {
-                        departamento,
-                        cliente: r.cliente,
-                        atendente: Some(agent),
-                        chat_id: &r.chat_id,
-                        numero: &r.numero,
-                        status: Status::EmAtendimento,
-                        prioridade: r.prioridade,
-                        total_mensagens_cliente: 0,
-                        total_mensagens_atendente: 0,
-                        avaliacao: None,
-                        comentario_avaliacao: "",
-                        observacoes: "",
-                        mensagem_inicial: &r.mensagem_inicial,
-                        ultima: None,
-                        iniciado_em: Some(now),
-                        at: now,
-                    },
-                )
-                .await?
+        // The waiting atendimentos, handed over in one statement.
+        let reuse: Vec<(i64, &Open)> = mine
+            .iter()
+            .filter_map(|(agent, r)| {
+                r.open
+                    .as_ref()
+                    .filter(|o| o.aguardando_sem_atendente)
+                    .map(|o| (*agent, o))
+            })
+            .collect();
+        let mut got = HashSet::new();
+        if !reuse.is_empty() {
+            let mut up = Sql::new("WITH v (id, agent, espera) AS (VALUES ");
+            for (i, (agent, o)) in reuse.iter().enumerate() {
+                let espera = (self.now - o.criado_em).num_seconds().max(0);
+                up.bind(
+                    if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" },
+                    [o.id.into(), (*agent).into(), espera.into()],
+                );
             }
-        };
-        assigned.push((fila, id, r.mensagem_inicial.clone()));
+            up.bind(
+                ") UPDATE atendimentos SET status = 'em_atendimento', atendente_id = v.agent, \
+                 tempo_espera_segundos = v.espera, iniciado_em = ?, atualizado_em = ? FROM v \
+                 WHERE atendimentos.id = v.id AND atendimentos.status = 'aguardando' \
+                 AND atendimentos.atendente_id IS NULL",
+                [self.now.into(), self.now.into()],
+            );
+            got = conditional(txn, up, "atendimentos.id", || {
+                reuse.iter().map(|(_, o)| o.id).collect()
+            })
+            .await?;
+        }
+        for (agent, r) in mine {
+            let assigned = match &r.open {
+                Some(o) if got.contains(&o.id) => Atribuicao {
+                    fila_id: r.fila_id,
+                    mensagem_inicial: r.mensagem_inicial.clone(),
+                    atendimento_id: o.id,
+                    atendente_id: agent,
+                    chat_id: r.chat_id.clone(),
+                    cliente_nome: o.cliente_nome.clone(),
+                    departamento_nome: o.departamento_nome.clone(),
+                    prioridade: o.prioridade,
+                },
+                // Being handled already (or taken by an accept meanwhile): the row was stale.
+                Some(_) => continue,
+                None => {
+                    let id = insert_row(
+                        txn,
+                        &NewAtendimento {
+                            departamento: self.departamento,
+                            cliente: r.cliente,
+                            atendente: Some(agent),
+                            chat_id: &r.chat_id,
+                            numero: &r.numero,
+                            status: Status::EmAtendimento,
+                            prioridade: r.prioridade,
+                            total_mensagens_cliente: 0,
+                            total_mensagens_atendente: 0,
+                            avaliacao: None,
+                            comentario_avaliacao: "",
+                            observacoes: "",
+                            mensagem_inicial: &r.mensagem_inicial,
+                            ultima: None,
+                            iniciado_em: Some(self.now),
+                            at: self.now,
+                        },
+                    )
+                    .await?;
+                    Atribuicao {
+                        fila_id: r.fila_id,
+                        mensagem_inicial: r.mensagem_inicial.clone(),
+                        atendimento_id: id,
+                        atendente_id: agent,
+                        chat_id: r.chat_id.clone(),
+                        cliente_nome: r.cliente_nome.clone(),
+                        departamento_nome: self.departamento_nome.clone(),
+                        prioridade: r.prioridade,
+                    }
+                }
+            };
+            self.out.push(assigned);
+        }
+        Ok(())
     }
-    Ok(())
 }

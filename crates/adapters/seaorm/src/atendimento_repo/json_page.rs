@@ -46,7 +46,7 @@ fn bad(what: &str) -> DomainError {
 
 /// A stored time: RFC 3339 (what sea-orm writes), or the other forms SQLite rows may hold
 /// (`YYYY-MM-DD HH:MM:SS[.f][±hh:mm]`, no offset meaning UTC).
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
