@@ -384,6 +384,8 @@ if has_case chats; then
   row chats "new chats/s (2xx)" "$RPS" "≥ 2,000" "$(verdict "$RPS >= 2000")" "$CPU"
   row chats "chats = queue rows = 2xx" "$chats / $queued / $OK" "equal" \
     "$(verdict "$chats == $OK and $queued == $OK")" "$LAT"
+  made=$(sql "SELECT COUNT(*) FROM clientes")
+  row chats "clientes made = 2xx" "$made / $OK" "equal" "$(verdict "$made == $OK")" "one per new number"
   phase chatmsgs "messages to one chat" "${BENCH_CHATS_MSG_SECS:-$DURATION}" 5511900000000
   counted=$(sql "SELECT total_mensagens_cliente FROM atendimentos WHERE chat_id = '5511900000000'")
   stored=$(sql "SELECT COUNT(*) FROM whatsapp_messages WHERE chat_id = '5511900000000'")

@@ -844,9 +844,6 @@ async fn one_writer_batch_counts_each_chats_messages_together() {
     else {
         panic!("a first message opens a chat")
     };
-    let writer = r.database.writer().expect("SQLite has a writer");
-    let hold = writer.hold().await;
-    // Queued one at a time, so the batch holds them in this order.
     let mut jobs: Vec<InboundChat> = Vec::new();
     for i in 0..5 {
         jobs.push(inbound("5511900000001", &format!("x{i}")));
@@ -862,26 +859,7 @@ async fn one_writer_batch_counts_each_chats_messages_together() {
     jobs.push(both.clone());
     jobs.push(inbound("5511900000003", "depois"));
     jobs.push(both);
-    let mut tasks = Vec::new();
-    for (n, job) in jobs.into_iter().enumerate() {
-        let intake = intake.clone();
-        tasks.push(tokio::spawn(
-            async move { intake.register_inbound(&job).await },
-        ));
-        tokio::time::timeout(std::time::Duration::from_secs(30), async {
-            while writer.pending() <= n {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .expect("queued");
-    }
-    drop(hold);
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap().unwrap());
-    }
-    assert_eq!(writer.largest_batch(), 13, "one batch");
+    let outcomes = one_batch(&r, jobs).await;
     let total = |o: &IntakeOutcome| (o.atendimento().id, o.atendimento().total_mensagens_cliente);
     // Chat x was open: every message answers it as it stands after the batch.
     for o in &outcomes[0..5] {
@@ -931,6 +909,149 @@ async fn one_writer_batch_counts_each_chats_messages_together() {
              FROM atendimentos WHERE chat_id = '{chat}'"
         );
         assert_eq!(count(&t, &sql).await, n * 10101, "{chat}");
+    }
+    t.finish().await;
+}
+
+/// Holds the writer while `jobs` queue one after the other (so one batch takes them in this
+/// order), then answers their outcomes.
+async fn one_batch(r: &Repos, jobs: Vec<InboundChat>) -> Vec<IntakeOutcome> {
+    let intake = r.intake();
+    let writer = r.database.writer().expect("SQLite has a writer");
+    let hold = writer.hold().await;
+    let n_jobs = jobs.len();
+    let mut tasks = Vec::new();
+    for (n, job) in jobs.into_iter().enumerate() {
+        let intake = intake.clone();
+        tasks.push(tokio::spawn(
+            async move { intake.register_inbound(&job).await },
+        ));
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while writer.pending() <= n {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("queued");
+    }
+    drop(hold);
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(writer.largest_batch(), n_jobs, "one batch");
+    outcomes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_writer_batch_opens_its_new_chats_together() {
+    use clientes::ports::{ClienteRepository, ContatoRepository};
+    use clientes::{ClienteData, ContatoData};
+    let t = TestDb::sqlite_file().await;
+    let r = Repos::new(&t);
+    let clientes = SeaOrmClienteRepository::new(t.db.clone());
+    let contatos = SeaOrmContatoRepository::new(t.db.clone());
+    // A cliente known by a contato saved without the country code, one by its main phone.
+    let mut d = ClienteData::defaults("11222333000181".into());
+    d.razao_social = "Padaria".into();
+    let padaria = clientes.insert(&d, None).await.unwrap();
+    contatos
+        .insert(&ContatoData {
+            cliente: padaria.id,
+            nome: "Ana".into(),
+            cargo: None,
+            whatsapp: "1188887777".into(),
+            email: None,
+            ativo: true,
+        })
+        .await
+        .unwrap();
+    let mut d = ClienteData::defaults("11444777000161".into());
+    d.razao_social = "Oficina".into();
+    d.telefone_principal = Some("+5521977776666".into());
+    let oficina = clientes.insert(&d, None).await.unwrap();
+    let open = r
+        .intake()
+        .register_inbound(&inbound("5531900000009", "antes"))
+        .await
+        .unwrap()
+        .atendimento()
+        .clone();
+    let before = count(&t, "SELECT COUNT(*) FROM clientes").await;
+    let mut twin = inbound("5531900000001", "outro chat, mesmo número");
+    twin.chat_id = "5531900000001-2".into();
+    let outcomes = one_batch(
+        &r,
+        vec![
+            inbound("5531900000001", "novo"),
+            inbound("5511988887777", "padaria"),
+            inbound("5531900000009", "aberto"),
+            inbound("5531900000001", "de novo"),
+            inbound("5521977776666", "oficina"),
+            twin,
+        ],
+    )
+    .await;
+    let opened = |o: &IntakeOutcome| match o {
+        IntakeOutcome::Opened {
+            atendimento,
+            cliente_criado,
+            mensagem_inicial,
+            ..
+        } => (
+            atendimento.clone(),
+            *cliente_criado,
+            mensagem_inicial.clone(),
+        ),
+        other => panic!("{other:?}"),
+    };
+    let (novo, criado, inicial) = opened(&outcomes[0]);
+    assert!(criado);
+    assert_eq!(inicial, "novo");
+    assert_eq!(novo.status, Status::Aguardando);
+    assert_eq!(novo.cliente_nome, "Maria");
+    assert_eq!(novo.total_mensagens_cliente, 2, "its later message counted");
+    let (padaria_chat, criado, _) = opened(&outcomes[1]);
+    assert!(!criado);
+    assert_eq!(padaria_chat.cliente, padaria.id);
+    assert_eq!(padaria_chat.total_mensagens_cliente, 1);
+    match &outcomes[2] {
+        IntakeOutcome::Appended(a) => {
+            assert_eq!((a.id, a.total_mensagens_cliente), (open.id, 2));
+            assert_eq!(a.ultima_mensagem.as_ref().unwrap().texto, "aberto");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &outcomes[3] {
+        IntakeOutcome::Appended(a) => {
+            assert_eq!((a.id, a.total_mensagens_cliente), (novo.id, 2));
+            assert_eq!(a.mensagens_nao_lidas, 2);
+            assert_eq!(a.ultima_mensagem.as_ref().unwrap().texto, "de novo");
+        }
+        other => panic!("{other:?}"),
+    }
+    let (oficina_chat, criado, _) = opened(&outcomes[4]);
+    assert!(!criado);
+    assert_eq!(oficina_chat.cliente, oficina.id);
+    // Two chats of one number: one cliente, made for the first.
+    let (twin_chat, criado, _) = opened(&outcomes[5]);
+    assert!(!criado);
+    assert_eq!(twin_chat.cliente, novo.cliente);
+    assert_ne!(twin_chat.id, novo.id);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM clientes").await, before + 1);
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL"
+        )
+        .await,
+        5
+    );
+    // Every answer is the stored row.
+    for o in &outcomes {
+        let a = o.atendimento();
+        let stored = r.atendimentos().get(a.id, None).await.unwrap().unwrap();
+        assert_eq!(&stored, a);
     }
     t.finish().await;
 }

@@ -13,6 +13,7 @@ use atendimento::ports::{AtendimentoRepository, CHAT_OPEN, ChatStatuses};
 use chrono::{DateTime, Utc};
 use kernel::{DomainError, Page, PageRequest, Result};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use std::collections::HashMap;
 
 pub struct SeaOrmAtendimentoRepository {
     db: DatabaseConnection,
@@ -57,55 +58,86 @@ pub(crate) struct NewAtendimento<'a> {
 }
 
 pub(crate) async fn insert_row<D: ConnectionTrait>(db: &D, n: &NewAtendimento<'_>) -> Result<i64> {
+    let mut q = Sql::new(INSERT_ATENDIMENTO);
+    q.bind(&format!(" VALUES {ROW_MARKS} RETURNING id"), values(n));
+    insert_returning_id(db, &q).await.map_err(chat_conflict)
+}
+
+/// Inserts `rows` in one statement (at most a few hundred: 27 values each); the new ids by
+/// chat id (the rows' chats are distinct: one open atendimento per chat).
+pub(crate) async fn insert_rows<D: ConnectionTrait>(
+    db: &D,
+    rows: &[NewAtendimento<'_>],
+) -> Result<HashMap<String, i64>> {
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut q = Sql::new(INSERT_ATENDIMENTO);
+    for (i, n) in rows.iter().enumerate() {
+        q.push(if i == 0 { " VALUES " } else { ", " })
+            .bind(ROW_MARKS, values(n));
+    }
+    q.push(" RETURNING id, chat_id");
+    let mut ids = HashMap::with_capacity(rows.len());
+    for r in super::rows(db, &q).await.map_err(chat_conflict)? {
+        ids.insert(
+            super::sql::col::<String>(&r, "chat_id").map_err(DomainError::internal)?,
+            super::sql::col::<i64>(&r, "id").map_err(DomainError::internal)?,
+        );
+    }
+    Ok(ids)
+}
+
+const INSERT_ATENDIMENTO: &str = "INSERT INTO atendimentos (departamento_id, cliente_id, \
+     atendente_id, chat_id, numero_whatsapp, status, prioridade, prioridade_rank, \
+     total_mensagens_cliente, total_mensagens_atendente, avaliacao, comentario_avaliacao, \
+     observacoes, criado_em, iniciado_em, atualizado_em, janela_desde, total_mensagens, \
+     mensagens_nao_lidas, ultima_mensagem_texto, ultima_mensagem_em, ultima_mensagem_tipo, \
+     ultima_mensagem_direcao, auto_encerrado, mensagem_inicial, criado_dia, \
+     tempo_espera_segundos)";
+
+/// One row's placeholders in [`INSERT_ATENDIMENTO`].
+const ROW_MARKS: &str =
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// The values of one row of [`INSERT_ATENDIMENTO`], in order.
+fn values(n: &NewAtendimento<'_>) -> [sea_orm::Value; 27] {
     let (texto, tipo, em) = match n.ultima {
         Some((t, k, e)) => (Some(t.to_string()), Some(k.to_string()), Some(e)),
         None => (None, None, None),
     };
     let total = if n.ultima.is_some() { 1i64 } else { 0 };
-    let mut q = Sql::new(
-        "INSERT INTO atendimentos (departamento_id, cliente_id, atendente_id, chat_id, \
-         numero_whatsapp, status, prioridade, prioridade_rank, total_mensagens_cliente, \
-         total_mensagens_atendente, avaliacao, comentario_avaliacao, observacoes, criado_em, \
-         iniciado_em, atualizado_em, janela_desde, total_mensagens, mensagens_nao_lidas, \
-         ultima_mensagem_texto, ultima_mensagem_em, ultima_mensagem_tipo, ultima_mensagem_direcao, \
-         auto_encerrado, mensagem_inicial, criado_dia, tempo_espera_segundos)",
-    );
-    q.bind(
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         RETURNING id",
-        [
-            n.departamento.into(),
-            n.cliente.into(),
-            n.atendente.into(),
-            text_value(n.chat_id),
-            text_value(n.numero),
-            text_value(n.status.as_str()),
-            text_value(n.prioridade.as_str()),
-            n.prioridade.rank().into(),
-            n.total_mensagens_cliente.into(),
-            n.total_mensagens_atendente.into(),
-            n.avaliacao.into(),
-            text_value(n.comentario_avaliacao),
-            text_value(n.observacoes),
-            n.at.into(),
-            n.iniciado_em.into(),
-            n.at.into(),
-            em.unwrap_or(n.at).into(),
-            total.into(),
-            total.into(),
-            texto.into(),
-            em.into(),
-            tipo.into(),
-            n.ultima.map(|_| "inbound".to_string()).into(),
-            false.into(),
-            text_value(n.mensagem_inicial),
-            text_value(&dia(n.at)),
-            n.iniciado_em
-                .map(|i| (i - n.at).num_seconds().max(0))
-                .into(),
-        ],
-    );
-    insert_returning_id(db, &q).await.map_err(chat_conflict)
+    [
+        n.departamento.into(),
+        n.cliente.into(),
+        n.atendente.into(),
+        text_value(n.chat_id),
+        text_value(n.numero),
+        text_value(n.status.as_str()),
+        text_value(n.prioridade.as_str()),
+        n.prioridade.rank().into(),
+        n.total_mensagens_cliente.into(),
+        n.total_mensagens_atendente.into(),
+        n.avaliacao.into(),
+        text_value(n.comentario_avaliacao),
+        text_value(n.observacoes),
+        n.at.into(),
+        n.iniciado_em.into(),
+        n.at.into(),
+        em.unwrap_or(n.at).into(),
+        total.into(),
+        total.into(),
+        texto.into(),
+        em.into(),
+        tipo.into(),
+        n.ultima.map(|_| "inbound".to_string()).into(),
+        false.into(),
+        text_value(n.mensagem_inicial),
+        text_value(&dia(n.at)),
+        n.iniciado_em
+            .map(|i| (i - n.at).num_seconds().max(0))
+            .into(),
+    ]
 }
 
 /// The São Paulo calendar day of `t` (`YYYY-MM-DD`), what the reports group by.

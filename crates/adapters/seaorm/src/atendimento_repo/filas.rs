@@ -92,6 +92,49 @@ pub(crate) async fn insert_row<D: ConnectionTrait>(
     insert_returning_id(db, &q).await
 }
 
+/// A new queue row for [`insert_rows`].
+pub(crate) struct NewFila<'a> {
+    pub departamento: i64,
+    pub cliente: i64,
+    pub chat_id: &'a str,
+    pub numero: &'a str,
+    pub mensagem_inicial: &'a str,
+    pub prioridade: Prioridade,
+    pub at: DateTime<Utc>,
+}
+
+/// Inserts `rows` in one statement.
+pub(crate) async fn insert_rows<D: ConnectionTrait>(db: &D, rows: &[NewFila<'_>]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new(
+        "INSERT INTO filas_atendimento (departamento_id, cliente_id, chat_id, numero_whatsapp, \
+         mensagem_inicial, prioridade, prioridade_rank, entrou_na_fila_em) VALUES ",
+    );
+    for (i, f) in rows.iter().enumerate() {
+        q.bind(
+            if i == 0 {
+                "(?, ?, ?, ?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?, ?, ?, ?)"
+            },
+            [
+                f.departamento.into(),
+                f.cliente.into(),
+                text_value(f.chat_id),
+                text_value(f.numero),
+                text_value(f.mensagem_inicial),
+                text_value(f.prioridade.as_str()),
+                f.prioridade.rank().into(),
+                f.at.into(),
+            ],
+        );
+    }
+    super::exec(db, &q).await?;
+    Ok(())
+}
+
 #[async_trait]
 impl FilaRepository for SeaOrmFilaRepository {
     async fn list(&self, f: &FilaFilter, page: PageRequest) -> Result<Option<Page<FilaItem>>> {

@@ -4,9 +4,9 @@
 //! first messages of one chat resolve one cliente and open one atendimento; the partial
 //! unique index is the last line of defence).
 
-use super::atendimentos::{NewAtendimento, insert_row};
+use super::atendimentos::{NewAtendimento, insert_row, insert_rows};
 use super::departamentos::{insert_row as insert_departamento, members};
-use super::filas::insert_row as insert_fila;
+use super::filas::{NewFila, insert_row as insert_fila, insert_rows as insert_filas};
 use super::sql::Sql;
 use super::{OPEN_SQL, fetch, ids, lock, text_value};
 use crate::support::db_err;
@@ -61,7 +61,7 @@ async fn lock_chat(txn: &DatabaseTransaction, chat_id: &str) -> Result<()> {
 
 /// The ways contatos and clientes may hold the number: as sent (with or without `+`) and
 /// every hand-saved form of its canonical number ([`kernel::CanonicalNumber::spellings`]).
-fn spellings(numero: &str) -> Vec<sea_orm::Value> {
+fn spellings(numero: &str) -> Vec<String> {
     let bare = numero.trim_start_matches('+');
     let mut all = vec![bare.to_string(), format!("+{bare}")];
     if let Ok(c) = kernel::CanonicalNumber::parse(numero) {
@@ -71,7 +71,11 @@ fn spellings(numero: &str) -> Vec<sea_orm::Value> {
             }
         }
     }
-    all.iter().map(|v| text_value(v)).collect()
+    all
+}
+
+fn values(forms: &[String]) -> Vec<sea_orm::Value> {
+    forms.iter().map(|v| text_value(v)).collect()
 }
 
 /// The cliente of the number: a contato's (active or not), else one whose
@@ -80,7 +84,7 @@ fn spellings(numero: &str) -> Vec<sea_orm::Value> {
 /// One statement: the contatos first (active ones first, then the oldest), then the clientes
 /// (the oldest).
 async fn resolve_cliente(txn: &DatabaseTransaction, m: &InboundChat) -> Result<(i64, bool)> {
-    let forms = spellings(&m.numero);
+    let forms = values(&spellings(&m.numero));
     let mut q = Sql::new(
         "SELECT cliente_id FROM (SELECT 0 AS pref, CASE WHEN ativo THEN 0 ELSE 1 END AS inactive, \
          id, cliente_id FROM contatos WHERE ",
@@ -92,6 +96,13 @@ async fn resolve_cliente(txn: &DatabaseTransaction, m: &InboundChat) -> Result<(
     if let Some(id) = ids(txn, &q).await?.into_iter().next() {
         return Ok((id, false));
     }
+    let created = crate::cliente_repo::insert_with_free_placeholder(txn, &new_cliente(m)).await?;
+    Ok((created.id, true))
+}
+
+/// The cliente made for an unknown number: its contact name (else "Cliente <number>") and
+/// the number as its main phone.
+fn new_cliente(m: &InboundChat) -> ClienteData {
     let mut data = ClienteData::defaults(String::new());
     let name = m.contact_name.trim();
     data.razao_social = if name.is_empty() {
@@ -101,8 +112,85 @@ async fn resolve_cliente(txn: &DatabaseTransaction, m: &InboundChat) -> Result<(
     };
     data.telefone_principal = Some(m.numero.chars().take(20).collect());
     data.status = "ativo".into();
-    let created = crate::cliente_repo::insert_with_free_placeholder(txn, &data).await?;
-    Ok((created.id, true))
+    data
+}
+
+/// [`resolve_cliente`] for the opening messages `ms` of a batch (distinct chats), in a few
+/// statements: one read of every cliente known by any of their numbers' spellings, then one
+/// insert of the new ones. Two chats of one number share the cliente made for the first, as
+/// one by one they would.
+async fn resolve_clientes(
+    txn: &DatabaseTransaction,
+    ms: &[&InboundChat],
+) -> Result<Vec<(i64, bool)>> {
+    let forms: Vec<Vec<String>> = ms.iter().map(|m| spellings(&m.numero)).collect();
+    let mut all: Vec<String> = forms.iter().flatten().cloned().collect();
+    all.sort_unstable();
+    all.dedup();
+    let mut q = Sql::new(
+        "SELECT form, pref, inactive, id, cliente_id FROM (SELECT whatsapp AS form, 0 AS pref, \
+         CASE WHEN ativo THEN 0 ELSE 1 END AS inactive, id, cliente_id FROM contatos WHERE ",
+    );
+    q.in_list("whatsapp", values(&all))
+        .push(" UNION ALL SELECT telefone_principal, 1, 0, id, id FROM clientes WHERE ")
+        .in_list("telefone_principal", values(&all))
+        .push(") AS known");
+    // The best match of each spelling: contatos first (active first), then the oldest.
+    let mut best: HashMap<String, (i32, i32, i64, i64)> = HashMap::new();
+    for r in super::rows(txn, &q).await? {
+        let read = (|| {
+            Ok::<_, DbErr>((
+                super::sql::col::<String>(&r, "form")?,
+                (
+                    super::sql::col::<i32>(&r, "pref")?,
+                    super::sql::col::<i32>(&r, "inactive")?,
+                    super::sql::col::<i64>(&r, "id")?,
+                    super::sql::col::<i64>(&r, "cliente_id")?,
+                ),
+            ))
+        })();
+        let (form, key) = read.map_err(DomainError::internal)?;
+        let e = best.entry(form).or_insert(key);
+        if key < *e {
+            *e = key;
+        }
+    }
+    let mut out: Vec<Option<(i64, bool)>> = Vec::with_capacity(ms.len());
+    // The batch's new clientes: their main phone, and the chats they are for.
+    let mut made: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, (m, forms)) in ms.iter().zip(&forms).enumerate() {
+        if let Some(b) = forms.iter().filter_map(|f| best.get(f)).min() {
+            out.push(Some((b.3, false)));
+            continue;
+        }
+        out.push(None);
+        match made
+            .iter_mut()
+            .find(|(tel, _)| forms.iter().any(|f| f == tel))
+        {
+            Some((_, chats)) => chats.push(i),
+            None => made.push((m.numero.chars().take(20).collect(), vec![i])),
+        }
+    }
+    if !made.is_empty() {
+        let data = made
+            .iter()
+            .map(|(_, chats)| new_cliente(ms[chats[0]]))
+            .collect();
+        let inserted = crate::cliente_repo::insert_placeholders(txn, data)
+            .await
+            .map_err(db_err)?;
+        for ((_, chats), c) in made.iter().zip(inserted) {
+            let id = c?.id;
+            for (k, &i) in chats.iter().enumerate() {
+                // The first chat made it; the others found it.
+                out[i] = Some((id, k == 0));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|o| o.ok_or_else(|| DomainError::internal("intake: cliente not resolved")))
+        .collect()
 }
 
 /// What the intakes of one transaction share: while it holds the write lock (SQLite) no one
@@ -207,6 +295,40 @@ fn count_messages(n: i64, last: &InboundChat) -> Sql {
     );
     set_last_message(&mut up, &last.texto, &last.tipo, last.at);
     up
+}
+
+/// Counts on each atendimento `(id, n, last)` its `n` inbound messages, of which `last` is
+/// the latest, in one `UPDATE … FROM (VALUES …)` (the ids are distinct).
+async fn count_on(txn: &DatabaseTransaction, counted: &[(i64, i64, &InboundChat)]) -> Result<()> {
+    if counted.is_empty() {
+        return Ok(());
+    }
+    let mut up = Sql::new("WITH v (id, n, texto, tipo, em) AS (VALUES ");
+    for (i, (id, n, last)) in counted.iter().enumerate() {
+        up.bind(
+            if i == 0 {
+                "(?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?)"
+            },
+            [
+                (*id).into(),
+                (*n).into(),
+                text_value(&last.texto),
+                text_value(&last.tipo),
+                last.at.into(),
+            ],
+        );
+    }
+    up.push(
+        ") UPDATE atendimentos SET total_mensagens_cliente = total_mensagens_cliente + v.n, \
+         total_mensagens = total_mensagens + v.n, mensagens_nao_lidas = mensagens_nao_lidas + v.n, \
+         ultima_mensagem_direcao = 'inbound', ultima_mensagem_texto = v.texto, \
+         ultima_mensagem_em = v.em, ultima_mensagem_tipo = v.tipo, atualizado_em = v.em \
+         FROM v WHERE atendimentos.id = v.id",
+    );
+    super::exec(txn, &up).await?;
+    Ok(())
 }
 
 /// A chat first seen under the gateway's id of the customer (`…@lid`, a BSUID: the number was
@@ -342,6 +464,85 @@ async fn create_chat(
         membros,
         cliente_criado,
     })
+}
+
+/// [`create_chat`] for the opening messages `ms` of a batch (distinct chats) in one statement
+/// per table: their clientes ([`resolve_clientes`]), atendimentos and queue rows.
+async fn create_chats(txn: &DatabaseTransaction, ms: &[&InboundChat]) -> Result<Vec<Created>> {
+    let clientes = resolve_clientes(txn, ms).await?;
+    let at = ms
+        .iter()
+        .map(|m| m.at)
+        .max()
+        .unwrap_or_else(chrono::Utc::now);
+    let mut shared = Shared::default();
+    let departamento = shared.departamento(txn, at).await?;
+    let membros = shared.membros(txn, departamento).await?;
+    struct Row {
+        chat_id: String,
+        numero: String,
+        mensagem_inicial: String,
+    }
+    let rows: Vec<Row> = ms
+        .iter()
+        .map(|m| Row {
+            chat_id: m.chat_id.chars().take(100).collect(),
+            numero: m.numero.chars().take(20).collect(),
+            mensagem_inicial: m.texto.chars().take(MENSAGEM_INICIAL_MAX).collect(),
+        })
+        .collect();
+    let new: Vec<NewAtendimento> = ms
+        .iter()
+        .zip(&rows)
+        .zip(&clientes)
+        .map(|((m, r), &(cliente, _))| NewAtendimento {
+            departamento,
+            cliente,
+            atendente: None,
+            chat_id: &r.chat_id,
+            numero: &r.numero,
+            status: Status::Aguardando,
+            prioridade: Prioridade::Normal,
+            total_mensagens_cliente: 1,
+            total_mensagens_atendente: 0,
+            avaliacao: None,
+            comentario_avaliacao: "",
+            observacoes: "",
+            mensagem_inicial: &r.mensagem_inicial,
+            ultima: Some((&m.texto, &m.tipo, m.at)),
+            iniciado_em: None,
+            at: m.at,
+        })
+        .collect();
+    let ids = insert_rows(txn, &new).await?;
+    let filas: Vec<NewFila> = ms
+        .iter()
+        .zip(&rows)
+        .zip(&clientes)
+        .map(|((m, r), &(cliente, _))| NewFila {
+            departamento,
+            cliente,
+            chat_id: &r.chat_id,
+            numero: &r.numero,
+            mensagem_inicial: &r.mensagem_inicial,
+            prioridade: Prioridade::Normal,
+            at: m.at,
+        })
+        .collect();
+    insert_filas(txn, &filas).await?;
+    rows.into_iter()
+        .zip(clientes)
+        .map(|(r, (_, cliente_criado))| {
+            Ok(Created {
+                id: *ids
+                    .get(&r.chat_id)
+                    .ok_or_else(|| DomainError::internal("intake: atendimento not inserted"))?,
+                mensagem_inicial: r.mensagem_inicial,
+                membros: membros.clone(),
+                cliente_criado,
+            })
+        })
+        .collect()
 }
 
 /// One inbound message as a job of SQLite's group-commit writer ([`crate::writer`]): the
@@ -524,7 +725,8 @@ async fn fast_in(
 ) -> Result<Vec<Result<IntakeOutcome>>> {
     let mut chats: Vec<ChatInBatch> = Vec::new();
     let mut by_chat: HashMap<&str, usize> = HashMap::new();
-    let mut shared = Shared::default();
+    // (chat, job) of each chat the batch opens.
+    let mut openers: Vec<(usize, usize)> = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let m = &job.0;
         if let Some(&c) = by_chat.get(m.chat_id.as_str()) {
@@ -532,30 +734,35 @@ async fn fast_in(
             continue;
         }
         by_chat.insert(&m.chat_id, chats.len());
-        chats.push(match open.get(&m.chat_id) {
-            Some(&id) => ChatInBatch {
-                id,
-                opened: None,
-                answered: vec![i],
-            },
+        let id = match open.get(&m.chat_id) {
+            Some(&id) => id,
             None => {
-                let created = create_chat(txn, m, &mut shared).await?;
-                ChatInBatch {
-                    id: created.id,
-                    opened: Some((i, created)),
-                    answered: Vec::new(),
-                }
+                openers.push((chats.len(), i));
+                0
             }
+        };
+        chats.push(ChatInBatch {
+            id,
+            opened: None,
+            answered: if id == 0 { Vec::new() } else { vec![i] },
         });
     }
-    for chat in &chats {
-        if let Some(&last) = chat.answered.last() {
-            let n = i64::try_from(chat.answered.len()).unwrap_or(i64::MAX);
-            let mut up = count_messages(n, &jobs[last].0);
-            up.bind1(" WHERE id = ?", chat.id);
-            super::exec(txn, &up).await?;
+    if !openers.is_empty() {
+        let ms: Vec<&InboundChat> = openers.iter().map(|&(_, i)| &jobs[i].0).collect();
+        for ((c, i), created) in openers.into_iter().zip(create_chats(txn, &ms).await?) {
+            chats[c].id = created.id;
+            chats[c].opened = Some((i, created));
         }
     }
+    let counted: Vec<(i64, i64, &InboundChat)> = chats
+        .iter()
+        .filter_map(|chat| {
+            let &last = chat.answered.last()?;
+            let n = i64::try_from(chat.answered.len()).unwrap_or(i64::MAX);
+            Some((chat.id, n, &jobs[last].0))
+        })
+        .collect();
+    count_on(txn, &counted).await?;
     let ids: Vec<i64> = chats.iter().map(|c| c.id).collect();
     let mut now = states(txn, &ids).await?;
     let mut out: Vec<Option<Result<IntakeOutcome>>> = jobs.iter().map(|_| None).collect();

@@ -31,6 +31,7 @@ use sea_orm::{
 
 use mapping::ClienteRow;
 pub(crate) use mapping::active_model;
+pub(crate) use writer::insert_placeholders;
 
 use cliente::Column as C;
 

@@ -69,6 +69,27 @@ async fn items(
     }
 }
 
+/// New clientes under allocated placeholder CNPJs, in one multi-row statement per round
+/// (inside a caller's batch, e.g. the chat intake's): one result per item, in order. `Err`
+/// when the statement itself failed; the caller's savepoint undoes its work.
+pub(crate) async fn insert_placeholders(
+    txn: &DatabaseTransaction,
+    data: Vec<ClienteData>,
+) -> std::result::Result<Vec<Result<Cliente>>, DbErr> {
+    let jobs: Vec<Job> = data
+        .into_iter()
+        .map(|mut data| {
+            data.cnpj = String::new();
+            Job {
+                data,
+                criado_por: None,
+                allocate: true,
+            }
+        })
+        .collect();
+    together(txn, &jobs).await
+}
+
 fn allocates(job: &Job) -> bool {
     job.allocate && job.data.cnpj.is_empty()
 }

@@ -148,6 +148,9 @@ pub(crate) fn single(opts: SqliteConnectOptions) -> DatabaseConnection {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(0)
+        // A ping before every batch cost as much as the batch's BEGIN; a broken connection
+        // fails the batch's first statement instead, and the pool replaces it.
+        .test_before_acquire(false)
         .idle_timeout(None)
         .max_lifetime(None)
         .acquire_timeout(Duration::from_secs(30))
