@@ -435,9 +435,10 @@ fi
 # ---------------------------------------------------------------- 7. distribuir and the accept race (issue 10)
 # waiting N: new chats through the webhook (a distinct number per request) until N wait.
 waiting() {
-  # Rounds of at most one second; once the last round's rate is known, a round lasts about
-  # as long as the missing rows take, so the count lands just above the asked number.
-  local want=$1 n=0 prev=0 secs=1
+  # A quarter-second first round, then rounds of at most one second: once the last round's
+  # rate is known, a round lasts about as long as the missing rows take, so the count lands
+  # just above the asked number.
+  local want=$1 n=0 prev=0 secs=0.25
   for _ in $(seq 1 200); do
     n=$(sqlite3 "$db" "SELECT COUNT(*) FROM filas_atendimento WHERE atribuido_em IS NULL")
     [[ "$n" -ge "$want" ]] && break
