@@ -733,28 +733,80 @@ async fn a_chat_first_keyed_by_its_lid_joins_the_number_once_both_arrive() {
     }
 }
 
-#[tokio::test]
-async fn a_contato_saved_without_the_ninth_digit_or_country_code_is_the_chats_cliente() {
+/// The cliente "Padaria", whose contato Ana's WhatsApp is saved as `1188887777` (no country
+/// code, no ninth digit): its id.
+async fn padaria_with_a_contato(t: &TestDb) -> i64 {
     use clientes::ports::{ClienteRepository, ContatoRepository};
     use clientes::{ClienteData, ContatoData};
+    let mut d = ClienteData::defaults("11222333000181".into());
+    d.razao_social = "Padaria".into();
+    let padaria = SeaOrmClienteRepository::new(t.db.clone())
+        .insert(&d, None)
+        .await
+        .unwrap();
+    SeaOrmContatoRepository::new(t.db.clone())
+        .insert(&ContatoData {
+            cliente: padaria.id,
+            nome: "Ana".into(),
+            cargo: None,
+            whatsapp: "1188887777".into(),
+            email: None,
+            ativo: true,
+        })
+        .await
+        .unwrap();
+    padaria.id
+}
+
+#[tokio::test]
+async fn a_new_numbers_cliente_skips_a_placeholder_cnpj_typed_by_hand() {
+    use clientes::ClienteData;
+    use clientes::ports::ClienteRepository;
+    use clientes::service::placeholder_cnpj;
     for t in TestDb::all().await {
         let r = Repos::new(&t);
-        let clientes = SeaOrmClienteRepository::new(t.db.clone());
-        let contatos = SeaOrmContatoRepository::new(t.db.clone());
-        let mut d = ClienteData::defaults("11222333000181".into());
-        d.razao_social = "Padaria".into();
-        let padaria = clientes.insert(&d, None).await.unwrap();
-        contatos
-            .insert(&ContatoData {
-                cliente: padaria.id,
-                nome: "Ana".into(),
-                cargo: None,
-                whatsapp: "1188887777".into(),
-                email: None,
-                ativo: true,
-            })
+        let next = count(
+            &t,
+            "SELECT COALESCE((SELECT value FROM placeholder_counters WHERE name = 'cliente_cnpj'), 0)",
+        )
+        .await;
+        let next = u32::try_from(next).unwrap() + 1;
+        let mut d = ClienteData::defaults(placeholder_cnpj(next));
+        d.razao_social = "Digitado à mão".into();
+        SeaOrmClienteRepository::new(t.db.clone())
+            .insert(&d, None)
             .await
             .unwrap();
+        let o = r
+            .intake()
+            .register_inbound(&inbound("5531988880000", "oi"))
+            .await
+            .unwrap();
+        let IntakeOutcome::Opened {
+            atendimento,
+            cliente_criado,
+            ..
+        } = o
+        else {
+            panic!("{o:?}")
+        };
+        assert!(cliente_criado, "{}", t.name());
+        let cnpj = format!(
+            "SELECT COUNT(*) FROM clientes WHERE id = {} AND cnpj = '{}'",
+            atendimento.cliente,
+            placeholder_cnpj(next + 1)
+        );
+        assert_eq!(count(&t, &cnpj).await, 1, "{}", t.name());
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM clientes").await, 2);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_contato_saved_without_the_ninth_digit_or_country_code_is_the_chats_cliente() {
+    for t in TestDb::all().await {
+        let r = Repos::new(&t);
+        let padaria = padaria_with_a_contato(&t).await;
         match r
             .intake()
             .register_inbound(&inbound("5511988887777", "oi"))
@@ -767,7 +819,7 @@ async fn a_contato_saved_without_the_ninth_digit_or_country_code_is_the_chats_cl
                 ..
             } => {
                 assert!(!cliente_criado, "{}", t.name());
-                assert_eq!(atendimento.cliente, padaria.id);
+                assert_eq!(atendimento.cliente, padaria);
             }
             other => panic!("{other:?}"),
         }
@@ -945,27 +997,13 @@ async fn one_batch(r: &Repos, jobs: Vec<InboundChat>) -> Vec<IntakeOutcome> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_writer_batch_opens_its_new_chats_together() {
-    use clientes::ports::{ClienteRepository, ContatoRepository};
-    use clientes::{ClienteData, ContatoData};
+    use clientes::ClienteData;
+    use clientes::ports::ClienteRepository;
     let t = TestDb::sqlite_file().await;
     let r = Repos::new(&t);
-    let clientes = SeaOrmClienteRepository::new(t.db.clone());
-    let contatos = SeaOrmContatoRepository::new(t.db.clone());
     // A cliente known by a contato saved without the country code, one by its main phone.
-    let mut d = ClienteData::defaults("11222333000181".into());
-    d.razao_social = "Padaria".into();
-    let padaria = clientes.insert(&d, None).await.unwrap();
-    contatos
-        .insert(&ContatoData {
-            cliente: padaria.id,
-            nome: "Ana".into(),
-            cargo: None,
-            whatsapp: "1188887777".into(),
-            email: None,
-            ativo: true,
-        })
-        .await
-        .unwrap();
+    let padaria = padaria_with_a_contato(&t).await;
+    let clientes = SeaOrmClienteRepository::new(t.db.clone());
     let mut d = ClienteData::defaults("11444777000161".into());
     d.razao_social = "Oficina".into();
     d.telefone_principal = Some("+5521977776666".into());
@@ -1013,7 +1051,7 @@ async fn one_writer_batch_opens_its_new_chats_together() {
     assert_eq!(novo.total_mensagens_cliente, 2, "its later message counted");
     let (padaria_chat, criado, _) = opened(&outcomes[1]);
     assert!(!criado);
-    assert_eq!(padaria_chat.cliente, padaria.id);
+    assert_eq!(padaria_chat.cliente, padaria);
     assert_eq!(padaria_chat.total_mensagens_cliente, 1);
     match &outcomes[2] {
         IntakeOutcome::Appended(a) => {

@@ -78,111 +78,125 @@ const PENDING_COLUMNS: &str = "s.id, s.cliente_id, s.chat_id, s.numero_whatsapp,
      s.mensagem_inicial, s.prioridade, s.entrou_na_fila_em, s.f_cliente, s.a_id, s.a_status, \
      s.a_atendente, s.a_criado, s.a_prioridade, s.a_cliente, s.a_departamento";
 
+/// One row of [`pending_sql`], in the order of [`PENDING_COLUMNS`]; `T` is how its times come
+/// (text in SQLite's JSON, typed on PostgreSQL).
 #[derive(serde::Deserialize)]
-struct Raw {
+struct Raw<T> {
     id: i64,
     cliente_id: i64,
     chat_id: String,
     numero_whatsapp: String,
     mensagem_inicial: String,
     prioridade: String,
-    entrou_na_fila_em: String,
+    entrou_na_fila_em: T,
     f_cliente: Option<String>,
     a_id: Option<i64>,
     a_status: Option<String>,
     a_atendente: Option<i64>,
-    a_criado: Option<String>,
+    a_criado: Option<T>,
     a_prioridade: Option<String>,
     a_cliente: Option<String>,
     a_departamento: Option<String>,
 }
 
-fn json_time(s: Option<&str>, what: &str) -> std::result::Result<DateTime<Utc>, sea_orm::DbErr> {
-    s.and_then(super::json_page::parse_time)
-        .ok_or_else(|| sea_orm::DbErr::Custom(format!("pending queue row: bad {what}")))
+/// A time as [`Raw`] holds it.
+trait RawTime {
+    fn time(&self) -> Option<DateTime<Utc>>;
 }
 
-/// The pending rows from their JSON text (SQLite).
-async fn pending_json(txn: &sea_orm::DatabaseTransaction, q: &Sql) -> Result<Vec<(Pendente, Row)>> {
-    let mut outer = Sql::new(&format!(
-        "SELECT json_group_array(json_array({PENDING_COLUMNS})) FROM ("
-    ));
-    outer.append(q).push(") AS s");
-    let Some(r) = rows(txn, &outer).await?.into_iter().next() else {
-        return Ok(Vec::new());
-    };
-    let json: String = r.try_get_by_index(0).map_err(DomainError::internal)?;
-    let raw: Vec<Raw> = serde_json::from_str(&json).map_err(DomainError::internal)?;
-    raw.into_iter()
-        .map(|r| {
-            let prioridade = prioridade_of(&r.prioridade)?;
-            let open = match r.a_id {
-                Some(id) => Some(Open {
-                    id,
-                    aguardando_sem_atendente: r.a_status.as_deref()
-                        == Some(Status::Aguardando.as_str())
-                        && r.a_atendente.is_none(),
-                    criado_em: json_time(r.a_criado.as_deref(), "a_criado")?,
-                    cliente_nome: r.a_cliente.unwrap_or_default(),
-                    departamento_nome: r.a_departamento.unwrap_or_default(),
-                    prioridade: prioridade_of(r.a_prioridade.as_deref().unwrap_or_default())?,
-                }),
-                None => None,
-            };
-            Ok((
-                Pendente {
-                    fila_id: r.id,
-                    prioridade,
-                    entrou_na_fila_em: json_time(Some(&r.entrou_na_fila_em), "entrou_na_fila_em")?,
-                },
-                Row {
-                    fila_id: r.id,
-                    cliente: r.cliente_id,
-                    chat_id: r.chat_id,
-                    numero: r.numero_whatsapp,
-                    mensagem_inicial: r.mensagem_inicial,
-                    prioridade,
-                    cliente_nome: r.f_cliente.unwrap_or_default(),
-                    open,
-                },
-            ))
-        })
-        .collect::<std::result::Result<_, sea_orm::DbErr>>()
-        .map_err(DomainError::internal)
+impl RawTime for String {
+    fn time(&self) -> Option<DateTime<Utc>> {
+        super::json_page::parse_time(self)
+    }
 }
 
-fn row_of(r: &sea_orm::QueryResult) -> std::result::Result<(Pendente, Row), sea_orm::DbErr> {
-    let fila_id: i64 = col(r, "id")?;
-    let prioridade = prioridade_of(&col::<String>(r, "prioridade")?)?;
-    let open = match col::<Option<i64>>(r, "a_id")? {
-        Some(id) => Some(Open {
-            id,
-            aguardando_sem_atendente: col::<String>(r, "a_status")? == Status::Aguardando.as_str()
-                && col::<Option<i64>>(r, "a_atendente")?.is_none(),
-            criado_em: col(r, "a_criado")?,
-            cliente_nome: col::<Option<String>>(r, "a_cliente")?.unwrap_or_default(),
-            departamento_nome: col::<Option<String>>(r, "a_departamento")?.unwrap_or_default(),
-            prioridade: prioridade_of(&col::<String>(r, "a_prioridade")?)?,
-        }),
-        None => None,
+impl RawTime for DateTime<Utc> {
+    fn time(&self) -> Option<DateTime<Utc>> {
+        Some(*self)
+    }
+}
+
+impl<T: RawTime> Raw<T> {
+    fn split(self) -> std::result::Result<(Pendente, Row), sea_orm::DbErr> {
+        let time = |t: Option<&T>, what: &str| {
+            t.and_then(RawTime::time)
+                .ok_or_else(|| sea_orm::DbErr::Custom(format!("pending queue row: bad {what}")))
+        };
+        let prioridade = prioridade_of(&self.prioridade)?;
+        let open = match self.a_id {
+            Some(id) => Some(Open {
+                id,
+                aguardando_sem_atendente: self.a_status.as_deref()
+                    == Some(Status::Aguardando.as_str())
+                    && self.a_atendente.is_none(),
+                criado_em: time(self.a_criado.as_ref(), "a_criado")?,
+                cliente_nome: self.a_cliente.unwrap_or_default(),
+                departamento_nome: self.a_departamento.unwrap_or_default(),
+                prioridade: prioridade_of(self.a_prioridade.as_deref().unwrap_or_default())?,
+            }),
+            None => None,
+        };
+        Ok((
+            Pendente {
+                fila_id: self.id,
+                prioridade,
+                entrou_na_fila_em: time(Some(&self.entrou_na_fila_em), "entrou_na_fila_em")?,
+            },
+            Row {
+                fila_id: self.id,
+                cliente: self.cliente_id,
+                chat_id: self.chat_id,
+                numero: self.numero_whatsapp,
+                mensagem_inicial: self.mensagem_inicial,
+                prioridade,
+                cliente_nome: self.f_cliente.unwrap_or_default(),
+                open,
+            },
+        ))
+    }
+}
+
+/// The pending rows: one JSON text on SQLite, typed rows on PostgreSQL.
+async fn read_pending(txn: &sea_orm::DatabaseTransaction, q: &Sql) -> Result<Vec<(Pendente, Row)>> {
+    let read = if txn.get_database_backend() == DbBackend::Postgres {
+        rows(txn, q)
+            .await?
+            .iter()
+            .map(|r| raw_of(r)?.split())
+            .collect::<std::result::Result<_, _>>()
+    } else {
+        let mut outer = Sql::new(&format!(
+            "SELECT json_group_array(json_array({PENDING_COLUMNS})) FROM ("
+        ));
+        outer.append(q).push(") AS s");
+        let Some(r) = rows(txn, &outer).await?.into_iter().next() else {
+            return Ok(Vec::new());
+        };
+        let json: String = r.try_get_by_index(0).map_err(DomainError::internal)?;
+        let raw: Vec<Raw<String>> = serde_json::from_str(&json).map_err(DomainError::internal)?;
+        raw.into_iter().map(Raw::split).collect()
     };
-    Ok((
-        Pendente {
-            fila_id,
-            prioridade,
-            entrou_na_fila_em: col(r, "entrou_na_fila_em")?,
-        },
-        Row {
-            fila_id,
-            cliente: col(r, "cliente_id")?,
-            chat_id: col(r, "chat_id")?,
-            numero: col(r, "numero_whatsapp")?,
-            mensagem_inicial: col(r, "mensagem_inicial")?,
-            prioridade,
-            cliente_nome: col::<Option<String>>(r, "f_cliente")?.unwrap_or_default(),
-            open,
-        },
-    ))
+    read.map_err(DomainError::internal)
+}
+
+fn raw_of(r: &sea_orm::QueryResult) -> std::result::Result<Raw<DateTime<Utc>>, sea_orm::DbErr> {
+    Ok(Raw {
+        id: col(r, "id")?,
+        cliente_id: col(r, "cliente_id")?,
+        chat_id: col(r, "chat_id")?,
+        numero_whatsapp: col(r, "numero_whatsapp")?,
+        mensagem_inicial: col(r, "mensagem_inicial")?,
+        prioridade: col(r, "prioridade")?,
+        entrou_na_fila_em: col(r, "entrou_na_fila_em")?,
+        f_cliente: col(r, "f_cliente")?,
+        a_id: col(r, "a_id")?,
+        a_status: col(r, "a_status")?,
+        a_atendente: col(r, "a_atendente")?,
+        a_criado: col(r, "a_criado")?,
+        a_prioridade: col(r, "a_prioridade")?,
+        a_cliente: col(r, "a_cliente")?,
+        a_departamento: col(r, "a_departamento")?,
+    })
 }
 
 pub(super) async fn run(
@@ -253,17 +267,7 @@ pub(super) async fn run(
     }
     let mut pending = Vec::new();
     let mut details: HashMap<i64, Row> = HashMap::new();
-    let q = pending_sql(backend, departamento, room);
-    let read = if postgres {
-        rows(&txn, &q)
-            .await?
-            .iter()
-            .map(row_of)
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(DomainError::internal)?
-    } else {
-        pending_json(&txn, &q).await?
-    };
+    let read = read_pending(&txn, &pending_sql(backend, departamento, room)).await?;
     for (p, row) in read {
         pending.push(p);
         details.insert(row.fila_id, row);

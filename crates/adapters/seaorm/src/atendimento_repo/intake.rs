@@ -4,9 +4,9 @@
 //! first messages of one chat resolve one cliente and open one atendimento; the partial
 //! unique index is the last line of defence).
 
-use super::atendimentos::{NewAtendimento, insert_row, insert_rows};
+use super::atendimentos::{NewAtendimento, insert_rows};
 use super::departamentos::{insert_row as insert_departamento, members};
-use super::filas::{NewFila, insert_row as insert_fila, insert_rows as insert_filas};
+use super::filas::{NewFila, insert_rows as insert_filas};
 use super::sql::Sql;
 use super::{OPEN_SQL, fetch, ids, lock, text_value};
 use crate::support::db_err;
@@ -78,28 +78,6 @@ fn values(forms: &[String]) -> Vec<sea_orm::Value> {
     forms.iter().map(|v| text_value(v)).collect()
 }
 
-/// The cliente of the number: a contato's (active or not), else one whose
-/// `telefone_principal` is it, else a new one. `true` when it was created.
-///
-/// One statement: the contatos first (active ones first, then the oldest), then the clientes
-/// (the oldest).
-async fn resolve_cliente(txn: &DatabaseTransaction, m: &InboundChat) -> Result<(i64, bool)> {
-    let forms = values(&spellings(&m.numero));
-    let mut q = Sql::new(
-        "SELECT cliente_id FROM (SELECT 0 AS pref, CASE WHEN ativo THEN 0 ELSE 1 END AS inactive, \
-         id, cliente_id FROM contatos WHERE ",
-    );
-    q.in_list("whatsapp", forms.clone())
-        .push(" UNION ALL SELECT 1, 0, id, id FROM clientes WHERE ")
-        .in_list("telefone_principal", forms)
-        .push(") AS known ORDER BY pref, inactive, id LIMIT 1");
-    if let Some(id) = ids(txn, &q).await?.into_iter().next() {
-        return Ok((id, false));
-    }
-    let created = crate::cliente_repo::insert_with_free_placeholder(txn, &new_cliente(m)).await?;
-    Ok((created.id, true))
-}
-
 /// The cliente made for an unknown number: its contact name (else "Cliente <number>") and
 /// the number as its main phone.
 fn new_cliente(m: &InboundChat) -> ClienteData {
@@ -115,10 +93,11 @@ fn new_cliente(m: &InboundChat) -> ClienteData {
     data
 }
 
-/// [`resolve_cliente`] for the opening messages `ms` of a batch (distinct chats), in a few
-/// statements: one read of every cliente known by any of their numbers' spellings, then one
-/// insert of the new ones. Two chats of one number share the cliente made for the first, as
-/// one by one they would.
+/// The clientes of the opening messages `ms` (distinct chats): each number's contato's (active
+/// ones first, then the oldest), else a cliente whose `telefone_principal` is it (the oldest),
+/// else a new one; `true` when it was created. A few statements whatever the count: one read
+/// of every cliente known by any of their numbers' spellings, then one insert of the new ones.
+/// Two chats of one number share the cliente made for the first, as one by one they would.
 async fn resolve_clientes(
     txn: &DatabaseTransaction,
     ms: &[&InboundChat],
@@ -413,69 +392,32 @@ impl Created {
 }
 
 /// Opens a waiting chat for `m`: its cliente (found or created), the atendimento in the
-/// default department and its queue row.
+/// default department and its queue row ([`create_chats`] of one).
 async fn create_chat(
     txn: &DatabaseTransaction,
     m: &InboundChat,
     shared: &mut Shared,
 ) -> Result<Created> {
-    let (cliente, cliente_criado) = resolve_cliente(txn, m).await?;
-    let departamento = shared.departamento(txn, m.at).await?;
-    let mensagem_inicial: String = m.texto.chars().take(MENSAGEM_INICIAL_MAX).collect();
-    let numero: String = m.numero.chars().take(20).collect();
-    let chat_id: String = m.chat_id.chars().take(100).collect();
-    let id = insert_row(
-        txn,
-        &NewAtendimento {
-            departamento,
-            cliente,
-            atendente: None,
-            chat_id: &chat_id,
-            numero: &numero,
-            status: Status::Aguardando,
-            prioridade: Prioridade::Normal,
-            total_mensagens_cliente: 1,
-            total_mensagens_atendente: 0,
-            avaliacao: None,
-            comentario_avaliacao: "",
-            observacoes: "",
-            mensagem_inicial: &mensagem_inicial,
-            ultima: Some((&m.texto, &m.tipo, m.at)),
-            iniciado_em: None,
-            at: m.at,
-        },
-    )
-    .await?;
-    insert_fila(
-        txn,
-        departamento,
-        cliente,
-        &chat_id,
-        &numero,
-        &mensagem_inicial,
-        Prioridade::Normal,
-        m.at,
-    )
-    .await?;
-    let membros = shared.membros(txn, departamento).await?;
-    Ok(Created {
-        id,
-        mensagem_inicial,
-        membros,
-        cliente_criado,
-    })
+    create_chats(txn, &[m], shared)
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::internal("intake: chat not opened"))
 }
 
-/// [`create_chat`] for the opening messages `ms` of a batch (distinct chats) in one statement
-/// per table: their clientes ([`resolve_clientes`]), atendimentos and queue rows.
-async fn create_chats(txn: &DatabaseTransaction, ms: &[&InboundChat]) -> Result<Vec<Created>> {
+/// Opens waiting chats for the opening messages `ms` (distinct chats) in one statement per
+/// table: their clientes ([`resolve_clientes`]), atendimentos in the default department and
+/// queue rows.
+async fn create_chats(
+    txn: &DatabaseTransaction,
+    ms: &[&InboundChat],
+    shared: &mut Shared,
+) -> Result<Vec<Created>> {
     let clientes = resolve_clientes(txn, ms).await?;
     let at = ms
         .iter()
         .map(|m| m.at)
         .max()
         .unwrap_or_else(chrono::Utc::now);
-    let mut shared = Shared::default();
     let departamento = shared.departamento(txn, at).await?;
     let membros = shared.membros(txn, departamento).await?;
     struct Row {
@@ -749,7 +691,9 @@ async fn fast_in(
     }
     if !openers.is_empty() {
         let ms: Vec<&InboundChat> = openers.iter().map(|&(_, i)| &jobs[i].0).collect();
-        for ((c, i), created) in openers.into_iter().zip(create_chats(txn, &ms).await?) {
+        let mut shared = Shared::default();
+        let opened = create_chats(txn, &ms, &mut shared).await?;
+        for ((c, i), created) in openers.into_iter().zip(opened) {
             chats[c].id = created.id;
             chats[c].opened = Some((i, created));
         }

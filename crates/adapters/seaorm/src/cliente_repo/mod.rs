@@ -25,8 +25,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, SqlErr,
-    Statement, TransactionTrait,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, SqlErr, Statement,
+    TransactionTrait,
 };
 
 use mapping::ClienteRow;
@@ -238,46 +238,6 @@ async fn insert_allocating<D: ConnectionTrait + TransactionTrait>(
     }
     Err(DbErr::Custom(
         "could not allocate a placeholder CNPJ".into(),
-    ))
-}
-
-/// Inserts `data` under the next placeholder CNPJ that no stored cliente uses. On PostgreSQL
-/// it checks before each insert instead of catching the conflict (a failed statement would
-/// abort the transaction); on SQLite it catches the conflict. Used by the chat intake.
-pub(crate) async fn insert_with_free_placeholder<D: ConnectionTrait>(
-    db: &D,
-    data: &ClienteData,
-) -> Result<cliente::Model> {
-    if db.get_database_backend() == DbBackend::Sqlite {
-        // A failed statement undoes only itself on SQLite: insert, and take the next number
-        // when the placeholder was typed by hand (no read of the CNPJ first).
-        let mut data = data.clone();
-        for _ in 0..PLACEHOLDER_ATTEMPTS {
-            data.cnpj = placeholder_cnpj(next_seq(db).await.map_err(db_err)?);
-            match insert_model(db, &data, None).await {
-                Err(e) if is_cnpj_conflict(&e) => continue,
-                other => return other.map_err(cliente_err),
-            }
-        }
-        return Err(DomainError::internal(
-            "could not allocate a placeholder CNPJ",
-        ));
-    }
-    let mut data = data.clone();
-    for _ in 0..PLACEHOLDER_ATTEMPTS {
-        data.cnpj = placeholder_cnpj(next_seq(db).await.map_err(db_err)?);
-        let taken = cliente::Entity::find()
-            .filter(C::Cnpj.eq(data.cnpj.clone()))
-            .count(db)
-            .await
-            .map_err(db_err)?;
-        if taken == 0 {
-            // The caller runs the search index's merge step ([`merge_search_index`]).
-            return insert_cliente(db, &data, None).await;
-        }
-    }
-    Err(DomainError::internal(
-        "could not allocate a placeholder CNPJ",
     ))
 }
 
