@@ -145,6 +145,10 @@ impl SeaOrmClienteRepository {
         let mut i = 0;
         while i < count {
             let txn = self.db.begin().await.map_err(db_err)?;
+            // The write lock first (SQLite), waited for like any writer's: without it the
+            // multi-row insert was refused outright ("database is locked", no wait) in 1 of
+            // 10 runs beside concurrent writers, as a transaction that began by reading is.
+            crate::whatsapp_repo::write_lock(&txn).await?;
             let end = Ord::min(count, i + ROWS_PER_TRANSACTION);
             while i < end {
                 let stop = Ord::min(end, i + ROWS_PER_STATEMENT);
